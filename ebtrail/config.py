@@ -1,0 +1,405 @@
+"""Deployment configuration: the TOML file under ``config/`` that says where the archive and trail go.
+
+Validation happens in two passes, both before any construct is built:
+
+1. *Structure* (pydantic): types, formats (account IDs, regions, names), allowed values. pydantic reports
+   every structural problem at once, each with its field path.
+2. *Meaning* (:func:`semantic_problems`): rules that tie fields together, such as lifecycle transitions
+   being in order or Object Lock retention fitting inside the expiration. Every rule is checked and every
+   problem is reported at once, each with its field path.
+
+Either pass raises :class:`ConfigError`, whose message lists the problems; ``app.py`` prints it and exits
+non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import boto3
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+# ---------------------------------------------------------------------------------------------------------
+# Field formats
+# ---------------------------------------------------------------------------------------------------------
+
+
+@cache
+def known_regions() -> dict[str, str]:
+    """Every region botocore's endpoint data knows for CloudTrail, mapped to its partition (``aws``, ...)."""
+    session = boto3.session.Session()
+    return {
+        region: partition
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("cloudtrail", partition_name=partition)
+    }
+
+
+def _check_region(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(
+            f"unknown region {value!r}; allowed: a region where CloudTrail runs, such as us-east-1 or eu-west-1"
+        )
+    return value
+
+
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Za-z0-9]$")
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
+
+
+def _check_trail_name(value: str) -> str:
+    if not _TRAIL_NAME.match(value):
+        raise ValueError(
+            "allowed: 3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, "
+            "with no two of '.', '_', '-' next to each other (CloudTrail's trail-name rule)"
+        )
+    return value
+
+
+def _check_key_prefix(value: str) -> str:
+    problems = []
+    if value.startswith("AWSLogs/") or value == "AWSLogs":
+        problems.append("must not start with 'AWSLogs/' (CloudTrail adds AWSLogs/ itself)")
+    if len(value) > 200:
+        problems.append("at most 200 characters (CloudTrail's S3KeyPrefix limit)")
+    if not _KEY_PREFIX.match(value):
+        problems.append(
+            "allowed: path segments of letters, digits and !_.*'()- separated by single '/', "
+            "no leading or trailing '/'"
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("allowed: an e-mail address such as platform-team@example.com")
+    return value
+
+
+def _check_principal_arn(value: str) -> str:
+    if not _PRINCIPAL_ARN.match(value):
+        raise ValueError(
+            "allowed: an IAM principal ARN, arn:aws:iam::<12 digits>:root, :role/<name> or :user/<name>"
+        )
+    return value
+
+
+def _check_tag_key(value: str) -> str:
+    if not 1 <= len(value) <= 128 or value.lower().startswith("aws:"):
+        raise ValueError("allowed: 1 to 128 characters, not starting with 'aws:'")
+    return value
+
+
+AccountId = Annotated[
+    str,
+    Field(pattern=r"^\d{12}$", description="A 12-digit AWS account ID, written as a string."),
+]
+Region = Annotated[str, AfterValidator(_check_region)]
+TrailName = Annotated[str, AfterValidator(_check_trail_name)]
+KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
+Email = Annotated[str, AfterValidator(_check_email)]
+PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
+TagKey = Annotated[str, AfterValidator(_check_tag_key)]
+TagValue = Annotated[str, Field(max_length=256)]
+Days = Annotated[int, Field(ge=1, le=36500)]
+
+StorageClass = Literal["STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+
+#: S3's lifecycle waterfall: an object can only move down this list.
+STORAGE_CLASS_ORDER: tuple[StorageClass, ...] = (
+    "STANDARD_IA",
+    "INTELLIGENT_TIERING",
+    "ONEZONE_IA",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
+#: Days an object must be at least this old before S3 moves it to the class (S3 lifecycle constraint).
+MIN_TRANSITION_AGE: dict[StorageClass, int] = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
+#: Minimum storage duration S3 bills for; leaving a class earlier costs an early-deletion charge.
+MIN_STORAGE_DAYS: dict[StorageClass, int] = {
+    "STANDARD_IA": 30,
+    "ONEZONE_IA": 30,
+    "GLACIER_IR": 90,
+    "GLACIER": 90,
+    "DEEP_ARCHIVE": 180,
+}
+
+
+class _Strict(BaseModel):
+    """Unknown keys are an error: a typo in a config file must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Transition(_Strict):
+    """Move current log files to ``storage_class`` once they are ``days`` old (S3 lifecycle Transition)."""
+
+    storage_class: StorageClass
+    days: Days
+
+
+class Lifecycle(_Strict):
+    """Archive and delete rules for the log bucket.
+
+    Defaults: STANDARD_IA at 30 days, GLACIER at 90, DEEP_ARCHIVE at 180, deletion after 2,557 days
+    (7 years), noncurrent versions deleted 30 days after they are replaced, incomplete multipart
+    uploads aborted after 7 days.
+    """
+
+    transitions: tuple[Transition, ...] = (
+        Transition(storage_class="STANDARD_IA", days=30),
+        Transition(storage_class="GLACIER", days=90),
+        Transition(storage_class="DEEP_ARCHIVE", days=180),
+    )
+    #: Delete log files this many days after delivery; ``None`` keeps them forever.
+    expiration_days: Days | None = 2557
+    noncurrent_version_expiration_days: Days = 30
+    abort_incomplete_multipart_upload_days: Days = 7
+    #: Set to true to allow an expiration that deletes archived objects before their minimum storage
+    #: duration (S3 bills the remaining days as an early-deletion charge).
+    accept_early_deletion_charge: bool = False
+
+
+class ObjectLock(_Strict):
+    """Default Object Lock retention on the log bucket (WORM). Off unless configured."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: Days
+
+
+class AccessLogs(_Strict):
+    """The server-access-log bucket. Default: access logs kept 365 days."""
+
+    retention_days: Days = 365
+
+
+class Archive(_Strict):
+    """The log-archive side: bucket, access-log bucket and KMS key, in one account and region."""
+
+    account: AccountId
+    region: Region
+    #: Optional prefix in front of ``AWSLogs/``. Default: none.
+    key_prefix: KeyPrefix | None = None
+    lifecycle: Lifecycle = Lifecycle()
+    access_logs: AccessLogs = AccessLogs()
+    object_lock: ObjectLock | None = None
+    #: Principals allowed to decrypt log files (besides IAM principals of the archive account that an
+    #: IAM policy allows). Default: none.
+    log_readers: tuple[PrincipalArn, ...] = ()
+
+
+class Trail(_Strict):
+    """The CloudTrail trail. Multi-region, global service events and log-file validation are always on."""
+
+    name: TrailName = "ebtrail-audit"
+    account: AccountId
+    home_region: Region
+    #: Which management events to record. Default ``All``; Elastic Beanstalk writes need ``All`` or
+    #: ``WriteOnly``.
+    management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
+    #: E-mail addresses subscribed to the delivery topic (each must confirm). Default: none.
+    notification_emails: tuple[Email, ...] = ()
+
+
+class DeploymentConfig(_Strict):
+    """One deployment: where the archive lives, which trail writes to it, and the tags on everything."""
+
+    #: Prefix of every resource name this deployment creates. Default ``ebtrail``.
+    name_prefix: Annotated[str, Field(pattern=_NAME_PREFIX.pattern)] = "ebtrail"
+    topology: Literal["single-account"] = "single-account"
+    archive: Archive
+    trail: Trail
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
+
+    @property
+    def partition(self) -> str:
+        return known_regions()[self.archive.region]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules that tie fields together
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config: where (dotted field path) and what is allowed."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config file that must not be deployed; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in the deployment config:\n{lines}")
+
+
+def _lifecycle_problems(lifecycle: Lifecycle, path: str) -> list[Problem]:
+    problems: list[Problem] = []
+    transitions = lifecycle.transitions
+    for index, transition in enumerate(transitions):
+        here = f"{path}.transitions[{index}]"
+        minimum_age = MIN_TRANSITION_AGE.get(transition.storage_class)
+        if minimum_age and transition.days < minimum_age:
+            problems.append(
+                Problem(
+                    f"{here}.days",
+                    f"{transition.storage_class} needs at least {minimum_age} days (S3 lifecycle minimum); "
+                    f"got {transition.days}",
+                )
+            )
+        if index == 0:
+            continue
+        previous = transitions[index - 1]
+        if transition.days <= previous.days:
+            problems.append(
+                Problem(
+                    f"{here}.days",
+                    f"transitions must be in increasing days; {transition.days} is not after "
+                    f"{previous.days} ({previous.storage_class})",
+                )
+            )
+        if STORAGE_CLASS_ORDER.index(transition.storage_class) <= STORAGE_CLASS_ORDER.index(previous.storage_class):
+            allowed = ", ".join(STORAGE_CLASS_ORDER[STORAGE_CLASS_ORDER.index(previous.storage_class) + 1 :])
+            problems.append(
+                Problem(
+                    f"{here}.storage_class",
+                    f"S3 moves objects only down the waterfall; after {previous.storage_class} allowed: "
+                    f"{allowed or 'nothing'}",
+                )
+            )
+        if previous.storage_class in MIN_TRANSITION_AGE and transition.days - previous.days < 30:
+            # A hard S3 rule, not a billing matter: accept_early_deletion_charge does not lift it.
+            problems.append(
+                Problem(
+                    f"{here}.days",
+                    f"objects must stay 30 days in {previous.storage_class} before S3 moves them on; "
+                    f"allowed: at least {previous.days + 30}",
+                )
+            )
+        elif early := _early_exit(previous, transition.days, lifecycle):
+            problems.append(Problem(f"{here}.days", early))
+    expiration = lifecycle.expiration_days
+    if expiration is not None and transitions:
+        last = transitions[-1]
+        if expiration <= last.days:
+            problems.append(
+                Problem(
+                    f"{path}.expiration_days",
+                    f"must be after the last transition ({last.storage_class} at {last.days} days); got {expiration}",
+                )
+            )
+        elif early := _early_exit(last, expiration, lifecycle):
+            problems.append(Problem(f"{path}.expiration_days", early))
+    return problems
+
+
+def _early_exit(transition: Transition, leaves_at: int, lifecycle: Lifecycle) -> str | None:
+    """A message if objects leave ``transition``'s class before S3's minimum storage duration."""
+    minimum = MIN_STORAGE_DAYS.get(transition.storage_class)
+    if minimum is None or leaves_at - transition.days >= minimum or lifecycle.accept_early_deletion_charge:
+        return None
+    return (
+        f"objects leave {transition.storage_class} after {leaves_at - transition.days} days, before its "
+        f"{minimum}-day minimum storage duration; allowed: at least {transition.days + minimum}, or set "
+        "accept_early_deletion_charge = true"
+    )
+
+
+def semantic_problems(config: DeploymentConfig) -> list[Problem]:
+    """Every rule that ties fields together, each problem with its field path."""
+    archive, trail = config.archive, config.trail
+    problems = _lifecycle_problems(archive.lifecycle, "archive.lifecycle")
+    expiration = archive.lifecycle.expiration_days
+    if archive.object_lock and expiration is not None and archive.object_lock.days > expiration:
+        problems.append(
+            Problem(
+                "archive.object_lock.days",
+                f"retention ({archive.object_lock.days} days) must not be longer than "
+                f"archive.lifecycle.expiration_days ({expiration})",
+            )
+        )
+    if config.topology == "single-account" and trail.account != archive.account:
+        problems.append(
+            Problem(
+                "trail.account",
+                f"the single-account topology puts trail and archive in one account; allowed: {archive.account}",
+            )
+        )
+    if known_regions()[trail.home_region] != config.partition:
+        problems.append(
+            Problem(
+                "trail.home_region",
+                f"must be in the archive's partition ({config.partition}); got {trail.home_region}",
+            )
+        )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _pydantic_problems(error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        path = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in item["loc"])
+        path = path.replace(".[", "[") or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "literal_error":
+            message = f"{message}; got {item['input']!r}"
+        elif item["type"] == "string_pattern_mismatch":
+            message = f"{message}; got {item['input']!r}"
+        elif item["type"] == "extra_forbidden":
+            message = "unknown field; check the spelling against the config reference in README.md"
+        problems.append(Problem(path, message))
+    return problems
+
+
+def parse_config(data: object, source: str = "config") -> DeploymentConfig:
+    """Validate already-parsed data; raise :class:`ConfigError` listing every problem."""
+    try:
+        config = DeploymentConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(source, _pydantic_problems(error)) from None
+    problems = semantic_problems(config)
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def load_config(path: str | Path) -> DeploymentConfig:
+    """Read and validate a TOML deployment config."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), [Problem("(file)", "no such file; allowed: a TOML file under config/")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), [Problem("(file)", f"not valid TOML: {error}")]) from None
+    return parse_config(data, str(path))

@@ -1,0 +1,14 @@
+"""Command line of the verifier (click). Each sub-command lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Prove that CloudTrail records Elastic Beanstalk API calls and that its log files are intact."""
+
+
+def main() -> None:
+    cli()
