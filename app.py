@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""CDK entry point: ``cdk synth -c config=config/<file>.toml`` (default config/default.toml).
+
+Reads and validates the deployment config, then builds every stack (see ebtrail.app_builder). A config
+with problems is reported field by field, and the process exits with status 2 before anything is built.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from aws_cdk import App
+
+from ebtrail.app_builder import build_app
+from ebtrail.config import ConfigError, load_config
+
+
+def main() -> None:
+    app = App()
+    config_path = app.node.try_get_context("config") or "config/default.toml"
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    build_app(config, app=app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Builds the CDK app from a config: the one place stacks are wired together, used by app.py and tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Stack, Tags, Validations
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+
+from ebtrail.config import DeploymentConfig
+from ebtrail.naming import trail_targets
+from stacks.log_archive_stack import LogArchiveStack
+from stacks.trail_stack import TrailStack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def feature_flags() -> dict[str, Any]:
+    """The feature flags of cdk.json, so an ``App()`` built in a test synthesizes what ``cdk synth`` does."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return {key: value for key, value in context.items() if key.startswith("@aws-cdk")}
+
+
+@dataclass
+class EbtrailApp:
+    """The app and its stacks, by role."""
+
+    app: App
+    log_archive: LogArchiveStack
+    trails: list[TrailStack]
+
+    @property
+    def stacks(self) -> list[Stack]:
+        return [self.log_archive, *self.trails]
+
+
+def build_app(config: DeploymentConfig, *, app: App | None = None, compliance: bool = True) -> EbtrailApp:
+    """Create every stack of ``config`` in ``app`` (a new one with cdk.json's flags by default).
+
+    ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
+    unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
+    """
+    if app is None:
+        app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
+    prefix = config.name_prefix
+    log_archive = LogArchiveStack(app, "LogArchive", stack_name=f"{prefix}-log-archive", config=config)
+    trails = [
+        TrailStack(
+            app,
+            f"Trail-{target.account}",
+            stack_name=f"{prefix}-trail-{target.account}",
+            config=config,
+            target=target,
+            archive=log_archive,
+        )
+        for target in trail_targets(config)
+    ]
+    for key, value in sorted(config.tags.items()):
+        Tags.of(app).add(key, value)
+    if compliance:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    return EbtrailApp(app=app, log_archive=log_archive, trails=trails)

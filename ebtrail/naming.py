@@ -1,0 +1,92 @@
+"""Deterministic names and ARNs, derived from the config alone.
+
+Stacks in different accounts refer to each other's resources through these names, never through a
+CloudFormation export or cross-stack reference (those cannot cross accounts). Changing anything here
+renames deployed resources: CloudFormation replaces them, and the old, retained ones stay behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ebtrail.config import DeploymentConfig
+
+
+@dataclass(frozen=True)
+class TrailTarget:
+    """One trail that writes to the archive: its account, home region and name."""
+
+    account: str
+    home_region: str
+    name: str
+    partition: str
+
+    @property
+    def arn(self) -> str:
+        """The trail ARN CloudTrail puts in ``aws:SourceArn`` and the encryption context."""
+        return f"arn:{self.partition}:cloudtrail:{self.home_region}:{self.account}:trail/{self.name}"
+
+    @property
+    def delivery_topic_name(self) -> str:
+        return f"{self.name}-delivery"
+
+    @property
+    def delivery_topic_arn(self) -> str:
+        return f"arn:{self.partition}:sns:{self.home_region}:{self.account}:{self.delivery_topic_name}"
+
+
+@dataclass(frozen=True)
+class ArchiveNames:
+    """Names of the log-archive resources."""
+
+    prefix: str
+    account: str
+    region: str
+    partition: str
+
+    @property
+    def log_bucket(self) -> str:
+        return f"{self.prefix}-logs-{self.account}-{self.region}"
+
+    @property
+    def access_log_bucket(self) -> str:
+        return f"{self.prefix}-access-logs-{self.account}-{self.region}"
+
+    @property
+    def log_key_alias(self) -> str:
+        return f"alias/{self.prefix}/cloudtrail-logs"
+
+    @property
+    def log_key_alias_arn(self) -> str:
+        """Trails in other stacks and accounts name the key by this alias ARN (CloudTrail accepts it)."""
+        return f"arn:{self.partition}:kms:{self.region}:{self.account}:{self.log_key_alias}"
+
+    @property
+    def log_bucket_arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.log_bucket}"
+
+
+def archive_names(config: DeploymentConfig) -> ArchiveNames:
+    return ArchiveNames(
+        prefix=config.name_prefix,
+        account=config.archive.account,
+        region=config.archive.region,
+        partition=config.partition,
+    )
+
+
+def trail_targets(config: DeploymentConfig) -> list[TrailTarget]:
+    """Every trail that writes to the archive, in config order."""
+    return [
+        TrailTarget(
+            account=config.trail.account,
+            home_region=config.trail.home_region,
+            name=config.trail.name,
+            partition=config.partition,
+        )
+    ]
+
+
+def log_prefix(config: DeploymentConfig) -> str:
+    """The key prefix in front of ``AWSLogs/``: ``""`` or ``"<prefix>/"``."""
+    return f"{config.archive.key_prefix}/" if config.archive.key_prefix else ""

@@ -1,0 +1,69 @@
+"""The trail stack: one trail and its delivery topic, in the trail's account and home region."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Environment, Stack
+from constructs import Construct
+
+from ebtrail.config import DeploymentConfig
+from ebtrail.naming import TrailTarget, archive_names, log_prefix
+from stacks.log_archive_stack import LogArchiveStack
+from trail_constructs.audit_trail import AuditTrail, AuditTrailProps
+from trail_constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
+
+
+class TrailStack(Stack):
+    """A multi-region trail delivering to the archive, with its SNS delivery topic.
+
+    It refers to the archive by deterministic names (bucket name, key alias ARN), never by a
+    CloudFormation export, so the archive may live in another account. The stack depends on the
+    archive stack, so ``cdk deploy --all`` creates the bucket and key policies first.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        target: TrailTarget,
+        archive: LogArchiveStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=target.account, region=target.home_region),
+            description=f"ebtrail trail {target.name}: multi-region CloudTrail trail and delivery topic",
+            **kwargs,
+        )
+        self.add_stack_dependency(archive, "CreateTrail checks the archive's bucket and key policies")
+        names = archive_names(config)
+        self.delivery_topic = DeliveryTopic(
+            self,
+            "DeliveryTopic",
+            DeliveryTopicProps(
+                topic_name=target.delivery_topic_name,
+                trail=target,
+                emails=list(config.trail.notification_emails),
+            ),
+        )
+        self.audit_trail = AuditTrail(
+            self,
+            "AuditTrail",
+            AuditTrailProps(
+                trail_name=target.name,
+                bucket_name=names.log_bucket,
+                kms_key_id=names.log_key_alias_arn,
+                sns_topic_name=target.delivery_topic_name,
+                log_prefix=log_prefix(config),
+                management_events=config.trail.management_events,
+                depends_on=(
+                    self.delivery_topic.topic.node.default_child,
+                    self.delivery_topic.policy,
+                    self.delivery_topic.key.node.default_child,
+                ),
+            ),
+        )
