@@ -50,9 +50,6 @@ class AccessLogBucket(Construct):
                 )
             ],
         )
-        loop = "This is the server-access-log destination; logging it into itself would loop."
-        acknowledge(self.bucket, "AwsSolutions-S1", loop)
-        acknowledge(self.bucket, "NIST.800.53.R5-S3BucketLoggingEnabled", loop)
         acknowledge(
             self.bucket,
             "NIST.800.53.R5-S3DefaultEncryptionKMS",

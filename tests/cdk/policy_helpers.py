@@ -1,0 +1,34 @@
+"""Small readers for policy documents in synthesized templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def only_resource(template: dict[str, Any], resource_type: str, *, id_prefix: str = "") -> dict[str, Any]:
+    """The single resource of a type (optionally whose logical ID starts with ``id_prefix``)."""
+    matches = [
+        resource
+        for logical_id, resource in resources_of_type(template, resource_type).items()
+        if logical_id.startswith(id_prefix)
+    ]
+    assert len(matches) == 1, f"expected one {resource_type} whose logical ID starts with {id_prefix!r}, found {len(matches)}"
+    return matches[0]
+
+
+def statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
+    found = [s for s in policy["Statement"] if s.get("Sid") == sid]
+    assert len(found) == 1, f"expected one statement {sid!r}, found {len(found)}: {[s.get('Sid') for s in policy['Statement']]}"
+    return found[0]
+
+
+def statements_for_principal(policy: dict[str, Any], principal: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in policy["Statement"] if s.get("Principal") == principal]
