@@ -275,14 +275,6 @@ def _lifecycle_problems(lifecycle: Lifecycle, path: str) -> list[Problem]:
         if index == 0:
             continue
         previous = transitions[index - 1]
-        if transition.days <= previous.days:
-            problems.append(
-                Problem(
-                    f"{here}.days",
-                    f"transitions must be in increasing days; {transition.days} is not after "
-                    f"{previous.days} ({previous.storage_class})",
-                )
-            )
         if STORAGE_CLASS_ORDER.index(transition.storage_class) <= STORAGE_CLASS_ORDER.index(previous.storage_class):
             allowed = ", ".join(STORAGE_CLASS_ORDER[STORAGE_CLASS_ORDER.index(previous.storage_class) + 1 :])
             problems.append(
@@ -292,7 +284,15 @@ def _lifecycle_problems(lifecycle: Lifecycle, path: str) -> list[Problem]:
                     f"{allowed or 'nothing'}",
                 )
             )
-        if previous.storage_class in MIN_TRANSITION_AGE and transition.days - previous.days < 30:
+        if transition.days <= previous.days:
+            problems.append(
+                Problem(
+                    f"{here}.days",
+                    f"transitions must be in increasing days; {transition.days} is not after "
+                    f"{previous.days} ({previous.storage_class})",
+                )
+            )
+        elif previous.storage_class in MIN_TRANSITION_AGE and transition.days - previous.days < 30:
             # A hard S3 rule, not a billing matter: accept_early_deletion_charge does not lift it.
             problems.append(
                 Problem(

@@ -1,52 +1,13 @@
-"""Synthesize each example config once per test session and share its templates among the tests.
-
-Building an app starts jsii (seconds); every test that needs a template asks this cache instead.
-``Template.from_stack`` also runs the cdk-nag packs, so merely loading a template here proves that it
-has no unacknowledged finding.
-"""
+"""Session fixtures: each example config is synthesized once and its templates shared among the tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
+from synth_cache import CONFIG_DIR, Synthesized, synthesize
 
-from ebtrail.app_builder import REPO_ROOT, EbtrailApp, build_app
-from ebtrail.config import DeploymentConfig, load_config
-
-CONFIG_DIR = REPO_ROOT / "config"
-EXAMPLE_CONFIGS = sorted(path.name for path in CONFIG_DIR.glob("*.toml"))
-
-
-@dataclass
-class Synthesized:
-    """One config's app, its stacks' templates by stack name, and the parsed config."""
-
-    config: DeploymentConfig
-    built: EbtrailApp
-    templates: dict[str, Template]
-
-    def json(self, stack_name: str) -> dict[str, Any]:
-        template: dict[str, Any] = self.templates[stack_name].to_json()
-        return template
-
-    @property
-    def archive(self) -> Template:
-        return self.templates[self.built.log_archive.stack_name]
-
-    @property
-    def archive_json(self) -> dict[str, Any]:
-        return self.json(self.built.log_archive.stack_name)
-
-
-def synthesize(config: DeploymentConfig) -> Synthesized:
-    built = build_app(config)
-    templates = {stack.stack_name: Template.from_stack(stack) for stack in built.stacks}
-    return Synthesized(config=config, built=built, templates=templates)
+from ebtrail.config import load_config
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +26,3 @@ def synthesized() -> Callable[[str], Synthesized]:
 @pytest.fixture(scope="session")
 def default(synthesized: Callable[[str], Synthesized]) -> Synthesized:
     return synthesized("default.toml")
-
-
-def config_path(name: str) -> Path:
-    return CONFIG_DIR / name

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Match
 from policy_helpers import only_resource, statement, statements_for_principal
 
-from conftest import Synthesized
+from synth_cache import Synthesized
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-beanstalk-audit"
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
@@ -257,3 +258,18 @@ def test_key_policy_grants_cloudtrail_exactly_the_documented_statements(default:
     assert admin == [
         {"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Resource": "*"}
     ]
+
+
+def test_object_lock_from_config(synthesized: Callable[[str], Synthesized]) -> None:
+    archive = synthesized("single-account.toml").archive
+    archive.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketName": "acme-audit-logs-123456789012-eu-west-1",
+            "ObjectLockEnabled": True,
+            "ObjectLockConfiguration": {
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 365}},
+            },
+        },
+    )

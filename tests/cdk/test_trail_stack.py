@@ -6,7 +6,7 @@ from typing import Any
 
 from policy_helpers import only_resource, statement, statements_for_principal
 
-from conftest import Synthesized
+from synth_cache import Synthesized
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-beanstalk-audit"
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}

@@ -1,0 +1,54 @@
+"""Synthesizing example configs for the tests (the session-wide cache lives in conftest.py).
+
+Building an app starts jsii (seconds); every test that needs a template asks this cache instead.
+``Template.from_stack`` also runs the cdk-nag packs, so merely loading a template here proves that it
+has no unacknowledged finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+from ebtrail.app_builder import REPO_ROOT, EbtrailApp, build_app
+from ebtrail.config import DeploymentConfig, load_config
+
+CONFIG_DIR = REPO_ROOT / "config"
+EXAMPLE_CONFIGS = sorted(path.name for path in CONFIG_DIR.glob("*.toml"))
+
+
+@dataclass
+class Synthesized:
+    """One config's app, its stacks' templates by stack name, and the parsed config."""
+
+    config: DeploymentConfig
+    built: EbtrailApp
+    templates: dict[str, Template]
+
+    def json(self, stack_name: str) -> dict[str, Any]:
+        template: dict[str, Any] = self.templates[stack_name].to_json()
+        return template
+
+    @property
+    def archive(self) -> Template:
+        return self.templates[self.built.log_archive.stack_name]
+
+    @property
+    def archive_json(self) -> dict[str, Any]:
+        return self.json(self.built.log_archive.stack_name)
+
+
+def synthesize(config: DeploymentConfig) -> Synthesized:
+    built = build_app(config)
+    templates = {stack.stack_name: Template.from_stack(stack) for stack in built.stacks}
+    return Synthesized(config=config, built=built, templates=templates)
+
+
+
+
+def config_path(name: str) -> Path:
+    return CONFIG_DIR / name

@@ -1,0 +1,54 @@
+"""Compliance gates: cdk-nag (inside Template.from_stack), cfn-lint, and that every acknowledgment is needed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Template
+from cfnlint.api import ManualArgs, lint_file
+
+import trail_constructs.access_log_bucket
+import trail_constructs.audit_trail
+import trail_constructs.log_bucket
+from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
+from ebtrail.app_builder import build_app
+from ebtrail.config import load_config
+
+#: Every module that acknowledges a cdk-nag finding imports ``acknowledge`` by name.
+ACKNOWLEDGING_MODULES = (
+    trail_constructs.access_log_bucket,
+    trail_constructs.audit_trail,
+    trail_constructs.log_bucket,
+)
+
+
+@pytest.mark.parametrize("config_file", EXAMPLE_CONFIGS)
+def test_cfn_lint_finds_nothing(config_file: str, synthesized: Callable[[str], Synthesized], tmp_path: Path) -> None:
+    result = synthesized(config_file)
+    for stack in result.built.stacks:
+        template_file = tmp_path / f"{stack.stack_name}.json"
+        template_file.write_text(json.dumps(result.json(stack.stack_name)))
+        matches = lint_file(template_file, config=ManualArgs(regions=[stack.region]))
+        assert [str(m) for m in matches] == []
+
+
+def test_every_acknowledgment_answers_a_real_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With acknowledgments switched off, cdk-nag must report exactly the rules we acknowledge, no fewer."""
+    acknowledged: list[tuple[str, str]] = []
+    for module in ACKNOWLEDGING_MODULES:
+        monkeypatch.setattr(
+            module, "acknowledge", lambda scope, rule, reason: acknowledged.append((scope.node.path, rule))
+        )
+    built = build_app(load_config(CONFIG_DIR / "default.toml"))
+    reported: list[str] = []
+    for stack in built.stacks:
+        with pytest.raises(Exception, match="ValidationFailed") as failure:
+            Template.from_stack(stack)
+        reported.append(str(failure.value))
+    report = "\n".join(reported)
+    assert acknowledged, "the default config should need some acknowledgments"
+    for path, rule in acknowledged:
+        assert rule in report, f"{rule} acknowledged at {path} but cdk-nag does not report it"

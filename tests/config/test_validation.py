@@ -1,0 +1,206 @@
+"""Config validation: each refusal names its field and what is allowed, all problems at once."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ebtrail.config import ConfigError, load_config, parse_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = tomllib.loads((REPO_ROOT / "config" / "default.toml").read_text())
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    """The default config with dotted-path changes applied, e.g. ``_with(**{"archive.region": "x"})``."""
+    data = copy.deepcopy(DEFAULT)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return data
+
+
+def _problems(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ConfigError) as error:
+        parse_config(data, "test.toml")
+    return {problem.path: problem.message for problem in error.value.problems}
+
+
+def test_example_configs_are_valid() -> None:
+    for path in sorted((REPO_ROOT / "config").glob("*.toml")):
+        load_config(path)
+
+
+@pytest.mark.parametrize("account", ["12345678901", "1234567890123", "abcdefghijkl", "12345678901a"])
+def test_account_id_must_be_12_digits(account: str) -> None:
+    problems = _problems(_with(**{"archive.account": account}))
+    assert "archive.account" in problems
+    assert "\\d{12}" in problems["archive.account"]
+
+
+def test_unknown_region_is_refused_with_an_example() -> None:
+    problems = _problems(_with(**{"archive.region": "us-east-9", "trail.home_region": "mars-1"}))
+    assert "unknown region 'us-east-9'" in problems["archive.region"]
+    assert "us-east-1" in problems["archive.region"]
+    assert "unknown region 'mars-1'" in problems["trail.home_region"]
+
+
+@pytest.mark.parametrize("prefix", ["AWSLogs/mine", "AWSLogs", "/leading", "trailing/", "double//slash", "spa ce"])
+def test_bad_key_prefixes_are_refused(prefix: str) -> None:
+    problems = _problems(_with(**{"archive.key_prefix": prefix}))
+    assert "archive.key_prefix" in problems
+
+
+def test_key_prefix_awslogs_message_says_why() -> None:
+    message = _problems(_with(**{"archive.key_prefix": "AWSLogs/x"}))["archive.key_prefix"]
+    assert "must not start with 'AWSLogs/'" in message
+
+
+def test_transitions_out_of_order_are_refused() -> None:
+    problems = _problems(
+        _with(
+            **{
+                "archive.lifecycle.transitions": [
+                    {"storage_class": "GLACIER", "days": 90},
+                    {"storage_class": "STANDARD_IA", "days": 60},
+                ]
+            }
+        )
+    )
+    assert "increasing days" in problems["archive.lifecycle.transitions[1].days"]
+    assert "waterfall" in problems["archive.lifecycle.transitions[1].storage_class"]
+    assert "DEEP_ARCHIVE" in problems["archive.lifecycle.transitions[1].storage_class"]
+
+
+def test_standard_ia_below_30_days_is_refused() -> None:
+    problems = _problems(
+        _with(**{"archive.lifecycle.transitions": [{"storage_class": "STANDARD_IA", "days": 10}]})
+    )
+    assert "at least 30 days" in problems["archive.lifecycle.transitions[0].days"]
+
+
+def test_expiration_must_follow_the_last_transition() -> None:
+    problems = _problems(_with(**{"archive.lifecycle.expiration_days": 180}))
+    assert "after the last transition" in problems["archive.lifecycle.expiration_days"]
+
+
+@pytest.mark.parametrize(("storage_class", "minimum"), [("GLACIER", 90), ("DEEP_ARCHIVE", 180)])
+def test_expiration_before_minimum_storage_is_refused_unless_accepted(storage_class: str, minimum: int) -> None:
+    data = _with(
+        **{
+            "archive.lifecycle.transitions": [{"storage_class": storage_class, "days": 100}],
+            "archive.lifecycle.expiration_days": 100 + minimum - 1,
+        }
+    )
+    message = _problems(data)["archive.lifecycle.expiration_days"]
+    assert f"{minimum}-day minimum storage duration" in message
+    assert "accept_early_deletion_charge" in message
+    data["archive"]["lifecycle"]["accept_early_deletion_charge"] = True
+    parse_config(data)
+
+
+def test_object_lock_longer_than_expiration_is_refused() -> None:
+    problems = _problems(_with(**{"archive.object_lock": {"mode": "COMPLIANCE", "days": 3000}}))
+    assert "must not be longer than archive.lifecycle.expiration_days (2557)" in problems["archive.object_lock.days"]
+
+
+def test_object_lock_mode_must_be_known() -> None:
+    problems = _problems(_with(**{"archive.object_lock": {"mode": "STRICT", "days": 30}}))
+    assert "'GOVERNANCE' or 'COMPLIANCE'" in problems["archive.object_lock.mode"]
+
+
+def test_unknown_fields_are_refused() -> None:
+    problems = _problems(_with(**{"trail.nmae": "typo"}))
+    assert "unknown field" in problems["trail.nmae"]
+
+
+def test_trail_name_rules() -> None:
+    for name in ("ab", "-starts-with-dash", "has space", "two..dots", "x" * 129):
+        assert "trail.name" in _problems(_with(**{"trail.name": name})), name
+
+
+def test_single_account_topology_needs_one_account() -> None:
+    problems = _problems(_with(**{"trail.account": "222222222222"}))
+    assert "allowed: 111111111111" in problems["trail.account"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    structural = _problems(
+        _with(
+            **{
+                "archive.account": "1",
+                "archive.region": "nowhere-1",
+                "archive.key_prefix": "AWSLogs/x",
+                "trail.management_events": "Some",
+                "trail.notification_emails": ["not-an-address"],
+            }
+        )
+    )
+    assert set(structural) == {
+        "archive.account",
+        "archive.region",
+        "archive.key_prefix",
+        "trail.management_events",
+        "trail.notification_emails[0]",
+    }
+    semantic = _problems(
+        _with(
+            **{
+                "archive.lifecycle.transitions": [{"storage_class": "STANDARD_IA", "days": 5}],
+                "archive.lifecycle.expiration_days": 3,
+                "archive.object_lock": {"mode": "GOVERNANCE", "days": 10},
+                "trail.account": "222222222222",
+            }
+        )
+    )
+    assert set(semantic) == {
+        "archive.lifecycle.transitions[0].days",
+        "archive.lifecycle.expiration_days",
+        "archive.object_lock.days",
+        "trail.account",
+    }
+
+
+def test_error_message_lists_path_and_allowed_values() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(_with(**{"trail.management_events": "Some"}), "config/x.toml")
+    text = str(error.value)
+    assert text.startswith("config/x.toml: 1 problem(s)")
+    assert "trail.management_events: Input should be 'All', 'ReadOnly' or 'WriteOnly'; got 'Some'" in text
+
+
+def test_missing_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[archive\naccount = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_app_exits_2_with_field_errors_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text((REPO_ROOT / "config" / "default.toml").read_text().replace('"111111111111"', '"42"', 1))
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CDK_CONTEXT_JSON": json.dumps({"config": str(bad)})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "archive.account" in result.stderr
+    assert "Traceback" not in result.stderr
