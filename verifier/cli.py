@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import click
 
+from verifier.verify_cli import verify
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Prove that CloudTrail records Elastic Beanstalk API calls and that its log files are intact."""
+
+
+cli.add_command(verify)
 
 
 def main() -> None:
