@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from verifier.integrity_cli import integrity
 from verifier.verify_cli import verify
 
 
@@ -13,6 +14,7 @@ def cli() -> None:
 
 
 cli.add_command(verify)
+cli.add_command(integrity)
 
 
 def main() -> None:
