@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from verifier.integrity import AwsClients, ExitCode, IntegrityReport, Status, verify_integrity
+from verifier.integrity import AwsClients, ExitCode, FileKind, IntegrityReport, Status, verify_integrity
 from verifier.integrity.keys import parse_time
 
 STYLES = {
@@ -115,14 +115,19 @@ def integrity(
 
 
 def print_report(report: IntegrityReport, console: Console) -> None:
-    table = Table(title=f"Integrity of {report.trail}", show_lines=False, expand=False)
+    """A table of the files (log files first, then digests newest first), the notes, errors and a verdict."""
+    buckets = sorted({item.bucket for item in report.files})
+    table = Table(title=f"Integrity of {report.trail}", caption=", ".join(f"s3://{b}" for b in buckets))
     table.add_column("Status", no_wrap=True)
     table.add_column("Kind", no_wrap=True)
     table.add_column("File", overflow="fold")
     table.add_column("Reason", overflow="fold")
-    for item in report.files:
+    logs = sorted((f for f in report.files if f.kind is FileKind.LOG), key=lambda f: f.key)
+    digests = sorted((f for f in report.files if f.kind is FileKind.DIGEST), key=lambda f: f.key, reverse=True)
+    for item in logs + digests:
         kind = f"{item.kind.value} (backfill)" if item.backfill else item.kind.value
-        table.add_row(Text(item.status.value, style=STYLES[item.status]), kind, item.uri, item.reason)
+        name = item.key.rsplit("/", 1)[-1] if len(buckets) == 1 else item.uri
+        table.add_row(Text(item.status.value, style=STYLES[item.status]), kind, name, item.reason)
     if report.files:
         console.print(table)
     for note in report.notes:

@@ -142,7 +142,7 @@ class _Run:
                     "looking for digests next to it"
                 )
             pending.append(log)
-        started = self.clock()
+        waited = 0.0
         while pending:
             waiting: list[tuple[LogKey, _Cover]] = []
             for log in pending:
@@ -157,8 +157,8 @@ class _Run:
                     self.finish_log(log, cover)
                 break
             self.sleep(min(self.poll_interval, remaining))
+            waited += min(self.poll_interval, remaining)
             pending = [log for log, _ in waiting]
-        waited = (self.clock() - started).total_seconds()
         if waited > 0:
             self.report.notes.append(f"waited {waited:.0f} s for digest files")
 
@@ -314,7 +314,7 @@ class _Run:
         if actual == expected:
             record(Status.VALID, "SHA-256 of the uncompressed content matches its digest")
         else:
-            record(Status.MODIFIED, f"SHA-256 {actual} differs from the digest's {expected}")
+            record(Status.MODIFIED, f"SHA-256 {actual[:16]}... differs from the digest's hashValue {expected}")
 
     def fetch_missing(self, bucket: str, key: str) -> bool:
         try:
