@@ -51,7 +51,7 @@ verify: setup
 	$(VENV)/bin/python -m verifier verify --trail "$(TRAIL)" $(ARGS)
 
 bench: setup
-	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python bench/synth_bench.py
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock:

@@ -1,0 +1,146 @@
+"""Property-based tests: a valid config always synthesizes; an invalid one always gets a clear error."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from aws_cdk.assertions import Template
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ebtrail.app_builder import build_app
+from ebtrail.config import MIN_STORAGE_DAYS, STORAGE_CLASS_ORDER, ConfigError, known_regions, parse_config
+
+AWS_REGIONS = sorted(region for region, partition in known_regions().items() if partition == "aws")
+accounts = st.from_regex(r"\A[0-9]{12}\Z")
+prefix_segments = st.from_regex(r"\A[a-z0-9][a-z0-9_-]{0,10}\Z")
+
+
+@st.composite
+def lifecycles(draw: st.DrawFn) -> dict[str, Any]:
+    """A lifecycle that obeys S3's rules: waterfall order, IA minimums, minimum storage before leaving."""
+    classes = draw(st.lists(st.sampled_from(STORAGE_CLASS_ORDER), unique=True, max_size=3))
+    classes.sort(key=STORAGE_CLASS_ORDER.index)
+    transitions, day = [], 0
+    for storage_class in classes:
+        previous_minimum = MIN_STORAGE_DAYS.get(transitions[-1]["storage_class"], 1) if transitions else 0
+        floor = max(day + max(previous_minimum, 1), 30 if storage_class in ("STANDARD_IA", "ONEZONE_IA") else 1)
+        day = draw(st.integers(floor, floor + 400))
+        transitions.append({"storage_class": storage_class, "days": day})
+    last_minimum = MIN_STORAGE_DAYS.get(transitions[-1]["storage_class"], 1) if transitions else 1
+    expiration = draw(st.integers(day + last_minimum, day + last_minimum + 3000))
+    return {
+        "transitions": transitions,
+        "expiration_days": expiration,
+        "noncurrent_version_expiration_days": draw(st.integers(1, 400)),
+    }
+
+
+@st.composite
+def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
+    account = draw(accounts)
+    lifecycle = draw(lifecycles())
+    config: dict[str, Any] = {
+        "name_prefix": draw(st.from_regex(r"\A[a-z][a-z0-9]{2,10}\Z")),
+        "archive": {
+            "account": account,
+            "region": draw(st.sampled_from(AWS_REGIONS)),
+            "lifecycle": lifecycle,
+            "access_logs": {"retention_days": draw(st.integers(1, 3650))},
+        },
+        "trail": {
+            "name": draw(st.from_regex(r"\A[a-z][a-z0-9]{2,20}\Z")),
+            "account": account,
+            "home_region": draw(st.sampled_from(AWS_REGIONS)),
+            "management_events": draw(st.sampled_from(["All", "ReadOnly", "WriteOnly"])),
+            "notification_emails": draw(st.lists(st.from_regex(r"\A[a-z]{1,8}@example\.com\Z"), max_size=2, unique=True)),
+        },
+        "tags": draw(st.dictionaries(st.from_regex(r"\A[A-Z][a-z]{1,10}\Z"), st.from_regex(r"\A[a-z0-9]{1,10}\Z"), max_size=3)),
+    }
+    if draw(st.booleans()):
+        config["archive"]["key_prefix"] = "/".join(draw(st.lists(prefix_segments, min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        config["archive"]["object_lock"] = {
+            "mode": draw(st.sampled_from(["GOVERNANCE", "COMPLIANCE"])),
+            "days": draw(st.integers(1, lifecycle["expiration_days"])),
+        }
+    return config
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_configs())
+def test_a_valid_config_always_synthesizes_cleanly(data: dict[str, Any]) -> None:
+    config = parse_config(data)
+    built = build_app(config)
+    for stack in built.stacks:
+        Template.from_stack(stack)  # raises on any cdk-nag finding
+
+
+#: (dotted path, bad value, structural?) triples, each a documented refusal. Structural problems (types,
+#: formats) are all reported by the first pass; relational ones (order, cross-field) by the second pass,
+#: which runs once the structure is valid.
+BAD_VALUES: list[tuple[str, Any, bool]] = [
+    ("archive.account", "12345", True),
+    ("archive.region", "moon-1", True),
+    ("archive.key_prefix", "AWSLogs/x", True),
+    ("archive.lifecycle.expiration_days", 0, True),
+    ("trail.name", "x", True),
+    ("trail.management_events", "Everything", True),
+    ("trail.notification_emails", ["nobody"], True),
+    ("tags", {"aws:reserved": "x"}, True),
+    ("archive.lifecycle.transitions", [{"storage_class": "STANDARD_IA", "days": 3}], False),
+    (
+        "archive.lifecycle.transitions",
+        [{"storage_class": "GLACIER", "days": 90}, {"storage_class": "STANDARD_IA", "days": 200}],
+        False,
+    ),
+    ("archive.object_lock", {"mode": "GOVERNANCE", "days": 36500}, False),
+    ("trail.account", "<another account>", False),
+]
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+
+
+@settings(max_examples=60, deadline=None)
+@given(valid_configs(), st.lists(st.sampled_from(BAD_VALUES), min_size=1, max_size=3, unique_by=lambda bad: bad[0]))
+def test_an_invalid_config_always_gets_a_clear_error(
+    data: dict[str, Any], bad_values: list[tuple[str, Any, bool]]
+) -> None:
+    broken = copy.deepcopy(data)
+    for dotted, value, _ in bad_values:
+        if value == "<another account>":
+            value = "111111111111" if data["archive"]["account"] != "111111111111" else "222222222222"
+        _set(broken, dotted, value)
+    try:
+        parse_config(broken, "fuzzed.toml")
+    except ConfigError as error:
+        paths = [problem.path for problem in error.problems]
+        assert str(error).startswith("fuzzed.toml: ")
+        any_structural = any(structural for _, _, structural in bad_values)
+        for dotted, _, structural in bad_values:
+            if structural == any_structural:  # the pass that ran must report every one of its problems
+                assert any(path.startswith(dotted) for path in paths), (dotted, paths)
+    else:
+        raise AssertionError(f"accepted an invalid config: {bad_values}")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    valid_configs(),
+    st.sampled_from(["archive.account", "archive.region", "archive.lifecycle", "trail.name", "trail", "tags", "archive"]),
+    st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.booleans()),
+)
+def test_junk_never_escapes_as_anything_but_config_error(data: dict[str, Any], dotted: str, junk: Any) -> None:
+    broken = copy.deepcopy(data)
+    _set(broken, dotted, junk)
+    try:
+        parse_config(broken)
+    except ConfigError as error:
+        assert all(problem.path and problem.message for problem in error.problems)
