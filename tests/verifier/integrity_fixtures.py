@@ -106,7 +106,7 @@ class TrailWriter:
         """Write the digest of [start, start + 1h) listing ``logs``, chained to ``previous`` (None: first digest)."""
         end = start + timedelta(hours=1)
         signer = signer or self.key
-        key = self.digest_key(end + timedelta(seconds=30), backfill=backfill_generated is not None)
+        key = self.digest_key(end, backfill=backfill_generated is not None)  # the key carries digestEndTime
         body: dict[str, Any] = {
             "awsAccountId": self.account,
             "digestStartTime": iso(start),

@@ -219,6 +219,33 @@ def test_broken_chain_previous_digest_replaced_and_resigned(
     assert report.exit_code is ExitCode.TAMPERED
 
 
+def test_previous_digest_replaced_by_validly_signed_one(
+    session: boto3.Session, clients: StubbedClients, writer: TrailWriter, s3: Any
+) -> None:
+    """Even a digest signed with CloudTrail's key is caught if it is not the one the next digest links to."""
+    periods = writer.hourly_chain(3)
+    d = writer.digests
+    replacement = writer.put_digest(BASE + timedelta(hours=1), periods[1][:1], previous=d[0])
+    assert replacement.key == d[1].key and replacement.signature != d[1].signature
+    report = run(session, clients, log_keys=[periods[2][0][0]], chain=2)
+    assert statuses(report)[d[1].key] is Status.MODIFIED
+    assert d[0].key not in statuses(report)
+
+
+def test_previous_digest_with_unknown_key_is_authenticated_by_the_chain(
+    session: boto3.Session, clients: StubbedClients, writer: TrailWriter, attacker_key: SigningKey
+) -> None:
+    """An old digest whose public key ListPublicKeys no longer returns: its hash and signature are signed later."""
+    old_log = writer.put_log(BASE + timedelta(minutes=5))
+    old = writer.put_digest(BASE, [old_log], signer=attacker_key)  # stands for a retired CloudTrail key
+    log = writer.put_log(BASE + timedelta(hours=1, minutes=5))
+    writer.put_digest(BASE + timedelta(hours=1), [log], previous=old)
+    report = run(session, clients, log_keys=[log[0]], chain=1)
+    assert statuses(report)[old.key] is Status.VALID
+    assert "authenticated through the chain" in reason(report, old.key)
+    assert report.exit_code is ExitCode.VALID
+
+
 def test_deleted_previous_digest_is_missing(
     session: boto3.Session, clients: StubbedClients, writer: TrailWriter, s3: Any
 ) -> None:

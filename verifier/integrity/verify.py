@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
 
-# A digest key's time is when CloudTrail wrote it, after every log file it lists was delivered; a log key's time
-# is its delivery time truncated to the minute. The margin absorbs the truncation and clock skew.
+# A digest key's time is its digestEndTime, after every log file it lists was delivered; a log key's time is its
+# delivery time truncated to the minute. The margin absorbs the truncation and clock skew.
 KEY_TIME_MARGIN = timedelta(minutes=1)
-# Stop looking for a log file's digest this long after its delivery when newer digests exist but none lists it.
-MAX_COVER_DELAY = timedelta(hours=6)
+# A log file is listed in the digest whose period holds its delivery time. It is taken as listed in none once a
+# valid digest starting this long after its delivery has been seen (slack for the clocks of the two file names).
+COVER_SLACK = timedelta(minutes=15)
 DEFAULT_POLL_INTERVAL = 60.0
 
 
@@ -236,8 +237,7 @@ class _Run:
                 return _Cover(digest=digest)
             start, end = digest.time("digestStartTime"), digest.time("digestEndTime")
             latest_end = max(latest_end, end) if latest_end and end else (end or latest_end)
-            later = start is not None and start > log.delivered_at + KEY_TIME_MARGIN
-            if (later and not digest.backfill) or (start and start > log.delivered_at + MAX_COVER_DELAY):
+            if not digest.backfill and start is not None and start > log.delivered_at + COVER_SLACK:
                 if invalid:
                     names = ", ".join(f"{d.uri} ({d.status.value})" for d in invalid)
                     return _Cover(reason=f"the digest(s) that could list it are not valid: {names}")
