@@ -75,6 +75,10 @@ class Clients:
     def cloudtrail(self, region: str | None = None) -> CloudTrailClient:
         return self.session.client("cloudtrail", region_name=region or self.region, config=self.config)
 
+    def event_history(self) -> CloudTrailClient:
+        """A client of its own for ``LookupEvents`` (in the call's region)."""
+        return self.session.client("cloudtrail", region_name=self.region, config=self.config)
+
     def elasticbeanstalk(self) -> ElasticBeanstalkClient:
         return self.session.client("elasticbeanstalk", region_name=self.region, config=self.config)
 

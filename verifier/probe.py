@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk import ElasticBeanstalkClient
 
 EVENT_NAME = "CreateApplication"
+#: Beyond this, the server's ``Date`` header is not used to widen the search window.
+MAX_TRUSTED_SKEW = timedelta(hours=1)
 DESCRIPTION_PREFIX = "Temporary application created by the ebtrail verifier; nonce="
 
 
@@ -44,9 +46,18 @@ class ProbeCall:
         return ProbeSignature(self.request_id, EVENT_NAME, self.application_name)
 
     @property
+    def skew_seconds(self) -> float | None:
+        """Server ``Date`` header minus our clock at the call (positive: our clock is behind)."""
+        return (self.server_time - self.called_at).total_seconds() if self.server_time else None
+
+    @property
     def earliest(self) -> datetime:
-        """The earlier of our clock and the server's ``Date`` header at the call (clock-skew guard)."""
-        return min(self.called_at, self.server_time) if self.server_time else self.called_at
+        """The earlier of our clock and the server's ``Date`` header at the call (clock-skew guard). A server
+        time more than :data:`MAX_TRUSTED_SKEW` away is ignored (a proxy or an emulator, not AWS)."""
+        skew = self.skew_seconds
+        if self.server_time and skew is not None and abs(skew) <= MAX_TRUSTED_SKEW.total_seconds():
+            return min(self.called_at, self.server_time)
+        return self.called_at
 
     @property
     def account(self) -> str | None:

@@ -27,6 +27,7 @@ from verifier.report import ChannelReport, Outcome, VerificationResult
 from verifier.trail_info import read_trail
 
 DEFAULT_TIMEOUT = 900.0
+SKEW_WARNING = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def run(
                 margin=settings.margin,
             ),
             EventHistoryChannel(
-                cloudtrail=clients.cloudtrail(),
+                cloudtrail=clients.event_history(),
                 findings=findings,
                 clock=clock,
                 limiter=RateLimiter(clock, settings.lookup_min_interval),
@@ -230,6 +231,12 @@ def run(
             result.cleanup.application_deleted = False if probe.application_name else None
         call_mono = clock.monotonic()
         result.call = call
+        skew = call.skew_seconds
+        if skew is not None and abs(skew) > SKEW_WARNING.total_seconds():
+            findings.warn(
+                f"this machine's clock differs from AWS's by {skew:+.0f}s (server Date header); the search window "
+                f"starts {settings.margin.total_seconds():.0f}s before the earlier of the two"
+            )
         progress.started = call_mono
         progress.application_name = call.application_name
         progress.request_id = call.request_id
