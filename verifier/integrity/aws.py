@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -91,16 +92,12 @@ class TrailInfo:
 
 def resolve_trail(clients: AwsClients, trail: str) -> TrailInfo:
     """GetTrail by name or ARN (an ARN is looked up in its own region)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     region = trail.split(":")[3] if trail.startswith("arn:") and trail.count(":") >= 5 else clients.region
     if not region:
         raise TrailConfigError("no region: pass --region, set AWS_REGION, or give the trail's ARN")
     try:
         response = clients.cloudtrail(region).get_trail(Name=trail)
-    except ClientError as exc:
-        raise TrailConfigError(f"GetTrail {trail} in {region}: {exc}") from exc
-    except BotoCoreError as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise TrailConfigError(f"GetTrail {trail} in {region}: {exc}") from exc
     return TrailInfo.from_trail(response["Trail"])
 

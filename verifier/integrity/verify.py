@@ -59,7 +59,9 @@ def verify_integrity(
     validate-logs --start-time`` does). ``chain`` follows ``previousDigestS3Object`` that many steps further back;
     ``wait`` seconds waits (polling every ``poll_interval``) for the hourly digest that covers a log file newer than
     the latest digest. ``account_id``/``organization_id`` select an account of an organization trail in ``since``
-    mode (log keys carry both). Never raises for AWS or configuration errors: they end up in ``report.errors``.
+    mode (log keys carry both); a naive ``since`` is UTC. ``clients``, ``clock`` and ``sleep`` are for tests.
+    Never raises for AWS or configuration errors: they end up in ``report.errors`` (exit code 2); raises
+    ValueError only for contradictory arguments.
     """
     if bool(log_keys) == (since is not None):
         raise ValueError("give either log_keys or since")
@@ -86,7 +88,8 @@ def verify_integrity(
             assert since is not None
             location = run.location_for(region, account_id, organization_id)
             if location is not None:
-                run.check_since(location, since.astimezone(UTC), deadline)
+                aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+                run.check_since(location, aware, deadline)
     except (ClientError, BotoCoreError) as exc:
         report.errors.append(f"AWS error: {exc}")
     return report
