@@ -311,6 +311,21 @@ def test_organization_trail_paths(
     assert since_report.count(Status.VALID) == 2 + 4  # two digests, four log files
 
 
+def test_public_key_is_looked_up_in_the_digests_region(
+    session: boto3.Session, signing_key: SigningKey, s3: Any
+) -> None:
+    """A multi-region trail: eu-west-1's digests are signed with eu-west-1's key, listed by eu-west-1's API."""
+    writer = TrailWriter(s3=s3, key=signing_key, region="eu-west-1")
+    periods = writer.hourly_chain(1)
+    assert "/CloudTrail-Digest/eu-west-1/" in writer.digests[0].key
+    clients = StubbedClients(session)
+    clients.add_public_keys(signing_key, region="eu-west-1")
+    report = run(session, clients, log_keys=[periods[0][0][0]])
+    assert report.exit_code is ExitCode.VALID, report.to_json()
+    clients.stub("eu-west-1").assert_no_pending_responses()
+    assert "eu-west-1" in reason(report, writer.digests[0].key)
+
+
 def test_backfill_digest(session: boto3.Session, clients: StubbedClients, writer: TrailWriter) -> None:
     periods = writer.hourly_chain(3)
     late = writer.put_log(BASE + timedelta(hours=1, minutes=50))  # delivered, but left out of the hourly digest
@@ -421,6 +436,15 @@ def test_since_finds_deleted_digest_in_range(
     report = run(session, clients, since=BASE + timedelta(hours=1))
     assert statuses(report)[writer.digests[2].key] is Status.MISSING
     assert report.exit_code is ExitCode.TAMPERED
+
+
+def test_since_waits_for_a_first_digest(session: boto3.Session, clients: StubbedClients, writer: TrailWriter) -> None:
+    log = writer.put_log(BASE + timedelta(minutes=5))
+    time = FakeTime(BASE + timedelta(minutes=6))
+    time.on_sleep.append(lambda now: now >= BASE + timedelta(hours=1) and bool(writer.put_digest(BASE, [log])))
+    report = run(session, clients, since=BASE, wait=7200, clock=time.clock, sleep=time.sleep, poll_interval=900)
+    assert time.slept == [900] * 4
+    assert statuses(report) == {log[0]: Status.VALID, writer.digests[0].key: Status.VALID}
 
 
 def test_since_with_no_digests_is_an_error(session: boto3.Session, clients: StubbedClients) -> None:
