@@ -20,10 +20,10 @@ def main() -> None:
     config_path = app.node.try_get_context("config") or "config/default.toml"
     try:
         config = load_config(config_path)
+        build_app(config, app=app)  # also refuses policies over AWS's size limits
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    build_app(config, app=app)
     app.synth()
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
-from ebtrail.config import DeploymentConfig
-from ebtrail.naming import trail_targets
+from ebtrail.config import ConfigError, DeploymentConfig
+from ebtrail.naming import archive_names, trail_targets
+from ebtrail.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT, policy_bytes, size_problems
 from stacks.log_archive_stack import LogArchiveStack
 from stacks.trail_stack import TrailStack
 
@@ -60,8 +61,35 @@ def build_app(config: DeploymentConfig, *, app: App | None = None, compliance: b
         )
         for target in trail_targets(config)
     ]
+    check_policy_sizes(config, log_archive)
     for key, value in sorted(config.tags.items()):
         Tags.of(app).add(key, value)
     if compliance:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
     return EbtrailApp(app=app, log_archive=log_archive, trails=trails)
+
+
+def check_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> None:
+    """Raise :class:`ConfigError` when the archive's bucket or key policy would exceed AWS's size limit."""
+    bucket = log_archive.log_bucket.bucket
+    key = log_archive.log_key.key
+    arns = {log_archive.get_logical_id(bucket.node.default_child): archive_names(config).log_bucket_arn}  # type: ignore[arg-type]
+    way_out = (
+        "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
+        "account of the organization) or split the members across several archives"
+    )
+    assert bucket.policy is not None
+    problems = size_problems(
+        "archive (log bucket policy)",
+        policy_bytes(log_archive, bucket.policy.document, arns),
+        S3_BUCKET_POLICY_LIMIT,
+        way_out,
+    )
+    problems += size_problems(
+        "archive (log key policy)",
+        policy_bytes(log_archive, key.node.default_child.key_policy, arns),  # type: ignore[union-attr]
+        KMS_KEY_POLICY_LIMIT,
+        way_out,
+    )
+    if problems:
+        raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)

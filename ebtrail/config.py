@@ -52,7 +52,7 @@ _TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Z
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 _KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 
 
 def _check_trail_name(value: str) -> str:
@@ -89,7 +89,7 @@ def _check_email(value: str) -> str:
 def _check_principal_arn(value: str) -> str:
     if not _PRINCIPAL_ARN.match(value):
         raise ValueError(
-            "allowed: an IAM principal ARN, arn:aws:iam::<12 digits>:root, :role/<name> or :user/<name>"
+            "allowed: an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>"
         )
     return value
 
@@ -199,32 +199,54 @@ class Archive(_Strict):
     lifecycle: Lifecycle = Lifecycle()
     access_logs: AccessLogs = AccessLogs()
     object_lock: ObjectLock | None = None
-    #: Principals allowed to decrypt log files (besides IAM principals of the archive account that an
-    #: IAM policy allows). Default: none.
+    #: Role or user ARNs, of any account, allowed to decrypt log files (besides IAM principals of the
+    #: archive account that an IAM policy allows). Default: none.
     log_readers: tuple[PrincipalArn, ...] = ()
 
 
+class Member(_Strict):
+    """A member account with its own trail (``accounts`` topology), or an organization member account
+    whose logs are expected in the archive (``organization`` topology; informational)."""
+
+    account: AccountId
+    home_region: Region | None = None
+
+
 class Trail(_Strict):
-    """The CloudTrail trail. Multi-region, global service events and log-file validation are always on."""
+    """The CloudTrail trail(s). Multi-region, global service events and log-file validation are always on."""
 
     name: TrailName = "ebtrail-audit"
-    account: AccountId
-    home_region: Region
+    #: ``single-account`` topology: the trail's account (the archive account) and home region.
+    account: AccountId | None = None
+    home_region: Region | None = None
+    #: ``accounts`` topology: one trail per member, in its account and home region.
+    members: tuple[Member, ...] = ()
     #: Which management events to record. Default ``All``; Elastic Beanstalk writes need ``All`` or
     #: ``WriteOnly``.
     management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
-    #: E-mail addresses subscribed to the delivery topic (each must confirm). Default: none.
+    #: E-mail addresses subscribed to each delivery topic (each must confirm). Default: none.
     notification_emails: tuple[Email, ...] = ()
 
 
+class Organization(_Strict):
+    """``organization`` topology: one organization trail in the management account."""
+
+    id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$", description="o- and 10 to 32 lowercase letters or digits")]
+    management_account: AccountId
+    home_region: Region
+
+
 class DeploymentConfig(_Strict):
-    """One deployment: where the archive lives, which trail writes to it, and the tags on everything."""
+    """One deployment: where the archive lives, which trails write to it, and the tags on everything."""
 
     #: Prefix of every resource name this deployment creates. Default ``ebtrail``.
     name_prefix: Annotated[str, Field(pattern=_NAME_PREFIX.pattern)] = "ebtrail"
-    topology: Literal["single-account"] = "single-account"
+    #: ``single-account`` (default): archive and trail in one account. ``accounts``: a central archive and
+    #: one trail per member account. ``organization``: a central archive and one organization trail.
+    topology: Literal["single-account", "accounts", "organization"] = "single-account"
     archive: Archive
     trail: Trail
+    organization: Organization | None = None
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property
@@ -343,20 +365,72 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
                 f"archive.lifecycle.expiration_days ({expiration})",
             )
         )
-    if config.topology == "single-account" and trail.account != archive.account:
-        problems.append(
-            Problem(
-                "trail.account",
-                f"the single-account topology puts trail and archive in one account; allowed: {archive.account}",
+    problems += _topology_problems(config)
+    regions = [("trail.home_region", trail.home_region)]
+    regions += [(f"trail.members[{i}].home_region", m.home_region) for i, m in enumerate(trail.members)]
+    if config.organization:
+        regions.append(("organization.home_region", config.organization.home_region))
+    for path, region in regions:
+        if region is not None and known_regions()[region] != config.partition:
+            problems.append(Problem(path, f"must be in the archive's partition ({config.partition}); got {region}"))
+    return problems
+
+
+def _topology_problems(config: DeploymentConfig) -> list[Problem]:
+    """Which fields each topology needs, and which it must not have."""
+    archive, trail, organization = config.archive, config.trail, config.organization
+    problems: list[Problem] = []
+    topology = config.topology
+
+    def refuse(path: str, present: object) -> None:
+        if present:
+            problems.append(Problem(path, f"not used by the {topology} topology; remove it"))
+
+    def require(path: str, present: object, what: str) -> None:
+        if not present:
+            problems.append(Problem(path, f"the {topology} topology needs {what}"))
+
+    if topology == "single-account":
+        require("trail.account", trail.account, f"the trail's account (the archive account, {archive.account})")
+        require("trail.home_region", trail.home_region, "the trail's home region, such as us-east-1")
+        if trail.account and trail.account != archive.account:
+            problems.append(
+                Problem(
+                    "trail.account",
+                    f"the single-account topology puts trail and archive in one account; allowed: {archive.account}",
+                )
             )
-        )
-    if known_regions()[trail.home_region] != config.partition:
-        problems.append(
-            Problem(
-                "trail.home_region",
-                f"must be in the archive's partition ({config.partition}); got {trail.home_region}",
+        refuse("trail.members", trail.members)
+        refuse("organization", organization)
+    elif topology == "accounts":
+        require("trail.members", trail.members, "at least one [[trail.members]] entry (account, home_region)")
+        refuse("trail.account", trail.account)
+        refuse("trail.home_region", trail.home_region)
+        refuse("organization", organization)
+        for index, member in enumerate(trail.members):
+            require(f"trail.members[{index}].home_region", member.home_region, "each member's home region")
+    else:
+        require("organization", organization, "an [organization] table (id, management_account, home_region)")
+        refuse("trail.account", trail.account)
+        refuse("trail.home_region", trail.home_region)
+        for index, member in enumerate(trail.members):
+            if organization and member.account == organization.management_account:
+                problems.append(
+                    Problem(
+                        f"trail.members[{index}].account",
+                        f"{member.account} is the organization's management account, not a member; remove it",
+                    )
+                )
+    seen: dict[str, int] = {}
+    for index, member in enumerate(trail.members):
+        if member.account in seen:
+            problems.append(
+                Problem(
+                    f"trail.members[{index}].account",
+                    f"duplicate account {member.account} (also trail.members[{seen[member.account]}])",
+                )
             )
-        )
+        seen.setdefault(member.account, index)
     return problems
 
 

@@ -14,12 +14,29 @@ from ebtrail.config import DeploymentConfig
 
 @dataclass(frozen=True)
 class TrailTarget:
-    """One trail that writes to the archive: its account, home region and name."""
+    """One trail that writes to the archive: its account, home region and name.
+
+    ``organization_id`` is set for an organization trail (created in the management account ``account``).
+    """
 
     account: str
     home_region: str
     name: str
     partition: str
+    organization_id: str | None = None
+
+    @property
+    def log_paths(self) -> list[str]:
+        """Key paths (below the prefix) the trail writes to.
+
+        A member trail writes ``AWSLogs/<account>/``. An organization trail writes every account's logs
+        under ``AWSLogs/<o-orgid>/<account>/``, and ``CreateTrail`` also checks that it may write the
+        management account's own path ``AWSLogs/<management account>/``.
+        """
+        paths = [f"AWSLogs/{self.account}/"]
+        if self.organization_id:
+            paths.append(f"AWSLogs/{self.organization_id}/")
+        return paths
 
     @property
     def arn(self) -> str:
@@ -76,15 +93,29 @@ def archive_names(config: DeploymentConfig) -> ArchiveNames:
 
 
 def trail_targets(config: DeploymentConfig) -> list[TrailTarget]:
-    """Every trail that writes to the archive, in config order."""
-    return [
-        TrailTarget(
-            account=config.trail.account,
-            home_region=config.trail.home_region,
-            name=config.trail.name,
-            partition=config.partition,
-        )
-    ]
+    """Every trail that writes to the archive, in config order (validation guarantees the fields)."""
+    name, partition = config.trail.name, config.partition
+    if config.topology == "organization":
+        organization = config.organization
+        assert organization is not None
+        return [
+            TrailTarget(
+                account=organization.management_account,
+                home_region=organization.home_region,
+                name=name,
+                partition=partition,
+                organization_id=organization.id,
+            )
+        ]
+    if config.topology == "accounts":
+        members = config.trail.members
+        return [TrailTarget(m.account, _required(m.home_region), name, partition) for m in members]
+    return [TrailTarget(_required(config.trail.account), _required(config.trail.home_region), name, partition)]
+
+
+def _required(value: str | None) -> str:
+    assert value is not None, "validation guarantees this field for the topology"
+    return value
 
 
 def log_prefix(config: DeploymentConfig) -> str:

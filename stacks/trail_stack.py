@@ -36,7 +36,10 @@ class TrailStack(Stack):
             scope,
             construct_id,
             env=Environment(account=target.account, region=target.home_region),
-            description=f"ebtrail trail {target.name}: multi-region CloudTrail trail and delivery topic",
+            description=(
+                f"ebtrail {'organization ' if target.organization_id else ''}trail {target.name}: "
+                "multi-region CloudTrail trail and delivery topic"
+            ),
             **kwargs,
         )
         self.add_stack_dependency(archive, "CreateTrail checks the archive's bucket and key policies")
@@ -60,6 +63,7 @@ class TrailStack(Stack):
                 sns_topic_name=target.delivery_topic_name,
                 log_prefix=log_prefix(config),
                 management_events=config.trail.management_events,
+                is_organization_trail=target.organization_id is not None,
                 depends_on=(
                     self.delivery_topic.topic.node.default_child,
                     self.delivery_topic.policy,

@@ -23,6 +23,8 @@ class AuditTrailProps:
     #: ``""`` or ``"<key prefix>/"``.
     log_prefix: str = ""
     management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
+    #: An organization trail (created in the management account) logs every member account.
+    is_organization_trail: bool = False
     #: Resources the trail must not be created before (bucket policy, key, topic policy).
     depends_on: tuple[IConstruct, ...] = ()
 
@@ -48,6 +50,7 @@ class AuditTrail(Construct):
             trail_name=props.trail_name,
             is_logging=True,
             is_multi_region_trail=True,
+            is_organization_trail=props.is_organization_trail or None,
             include_global_service_events=True,
             enable_log_file_validation=True,
             s3_bucket_name=props.bucket_name,

@@ -29,38 +29,40 @@ class CloudTrailBucketPolicy(Construct):
     * ``AWSCloudTrailAclCheck``: CloudTrail reads the bucket ACL (``s3:GetBucketAcl``) before delivering
       and when the trail is created; without it ``CreateTrail`` fails with
       ``InsufficientS3BucketPolicyException``.
-    * ``AWSCloudTrailWrite``: ``s3:PutObject`` on ``[prefix/]AWSLogs/<account>/*`` of each writing account
-      only, and only with ``s3:x-amz-acl = bucket-owner-full-control``.
+    * ``AWSCloudTrailWrite<account>``, one per writing trail: ``s3:PutObject`` on that trail's own paths
+      only (``[prefix/]AWSLogs/<account>/*``; for an organization trail also
+      ``[prefix/]AWSLogs/<o-orgid>/*``), only with ``s3:x-amz-acl = bucket-owner-full-control``, and only
+      when ``aws:SourceArn`` is *that* trail: one member's trail cannot write under another's path.
 
-    Both are conditioned on ``aws:SourceArn`` being one of the configured trails, AWS's recommended
-    confused-deputy protection: no other trail, of any account, can write here. The aws-cdk-lib ``Trail``
-    construct adds neither condition (and adds nothing at all to an imported bucket), which is why this
-    construct exists.
+    Every statement is conditioned on ``aws:SourceArn``, AWS's recommended confused-deputy protection.
+    The aws-cdk-lib ``Trail`` construct adds no such condition, nothing at all to an imported bucket, and
+    ignores the key prefix for organization trails, which is why this construct exists.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: CloudTrailBucketPolicyProps) -> None:
         super().__init__(scope, construct_id)
         bucket = props.bucket
-        trail_arns = [writer.arn for writer in props.writers]
-        accounts = sorted({writer.account for writer in props.writers})
         self.acl_check = iam.PolicyStatement(
             sid="AWSCloudTrailAclCheck",
             principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
             actions=["s3:GetBucketAcl"],
             resources=[bucket.bucket_arn],
-            conditions={"StringEquals": source_arn_equals(trail_arns)},
+            conditions={"StringEquals": source_arn_equals([writer.arn for writer in props.writers])},
         )
-        self.write = iam.PolicyStatement(
-            sid="AWSCloudTrailWrite",
-            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-            actions=["s3:PutObject"],
-            resources=[bucket.arn_for_objects(f"{props.log_prefix}AWSLogs/{account}/*") for account in accounts],
-            conditions={
-                "StringEquals": {
-                    "s3:x-amz-acl": "bucket-owner-full-control",
-                    **source_arn_equals(trail_arns),
-                }
-            },
-        )
-        for statement in (self.acl_check, self.write):
+        bucket.add_to_resource_policy(self.acl_check)
+        self.writes: list[iam.PolicyStatement] = []
+        for writer in props.writers:
+            statement = iam.PolicyStatement(
+                sid=f"AWSCloudTrailWrite{writer.account}",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{props.log_prefix}{path}*") for path in writer.log_paths],
+                conditions={
+                    "StringEquals": {
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                        **source_arn_equals([writer.arn]),
+                    }
+                },
+            )
             bucket.add_to_resource_policy(statement)
+            self.writes.append(statement)

@@ -21,8 +21,9 @@ class LogKeyProps:
     alias: str
     #: Every trail that encrypts with this key.
     writers: list[TrailTarget]
-    #: Principals (ARNs) of other accounts that may decrypt log files. The archive account's own IAM
-    #: principals get decrypt through the reader statement below plus their IAM policies. Default: none.
+    #: Role or user ARNs, of any account, that may decrypt log files (they also need an IAM grant in their
+    #: own account). The archive account's own IAM principals may decrypt through their IAM policies.
+    #: Default: none.
     reader_principals: list[str] = field(default_factory=list)
 
 
@@ -37,8 +38,10 @@ class LogKey(Construct):
       updated (``InsufficientEncryptionPolicyException`` otherwise).
     * ``AllowCloudTrailDecryptForBucketKey``: with an S3 Bucket Key, CloudTrail needs ``kms:Decrypt`` to
       create or update a trail with SSE-KMS.
-    * ``AllowLogReadersDecrypt``: principals of the archive account (and configured readers) decrypt
-      only CloudTrail-encrypted data (``Null`` condition on the CloudTrail encryption context).
+    * ``AllowLogReadersDecrypt``: principals of the archive account decrypt only CloudTrail-encrypted
+      data (``Null`` condition on the CloudTrail encryption context), as far as IAM allows them.
+    * ``AllowNamedLogReadersDecrypt``: the same for the configured readers, of any account, pinned by
+      ``aws:PrincipalArn``.
 
     Rotation is on; the key is retained when the stack is deleted or the key replaced, since deleting it
     would make every log file unreadable.
@@ -88,14 +91,30 @@ class LogKey(Construct):
                 conditions={"StringEquals": source_arn_equals(trail_arns)},
             )
         )
-        readers: list[iam.IPrincipal] = [iam.AccountRootPrincipal()]
-        readers += [iam.ArnPrincipal(arn) for arn in sorted(props.reader_principals)]
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowLogReadersDecrypt",
-                principals=readers,
+                principals=[iam.AccountRootPrincipal()],
                 actions=["kms:Decrypt", "kms:ReEncryptFrom"],
                 resources=["*"],
                 conditions={"Null": {CLOUDTRAIL_CONTEXT_KEY: "false"}},
             )
         )
+        if props.reader_principals:
+            # Named readers, possibly of other accounts (a security or audit account). The key policy
+            # trusts their accounts' roots and pins the exact principals with aws:PrincipalArn: KMS
+            # rejects a key policy naming a role that does not exist (yet), a root principal it accepts.
+            reader_accounts = sorted({arn.split(":")[4] for arn in props.reader_principals})
+            partition = props.reader_principals[0].split(":")[1]
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowNamedLogReadersDecrypt",
+                    principals=[iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts],
+                    actions=["kms:Decrypt", "kms:ReEncryptFrom"],
+                    resources=["*"],
+                    conditions={
+                        "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
+                        "ArnEquals": {"aws:PrincipalArn": sorted(props.reader_principals)},
+                    },
+                )
+            )

@@ -178,8 +178,8 @@ def test_cloudtrail_acl_check_is_scoped_to_our_trail(default: Synthesized) -> No
 
 
 def test_cloudtrail_write_is_limited_to_our_prefix_account_acl_and_trail(default: Synthesized) -> None:
-    assert statement(_log_bucket_policy(default), "AWSCloudTrailWrite") == {
-        "Sid": "AWSCloudTrailWrite",
+    assert statement(_log_bucket_policy(default), "AWSCloudTrailWrite111111111111") == {
+        "Sid": "AWSCloudTrailWrite111111111111",
         "Effect": "Allow",
         "Principal": CLOUDTRAIL,
         "Action": "s3:PutObject",
@@ -195,7 +195,7 @@ def test_cloudtrail_write_is_limited_to_our_prefix_account_acl_and_trail(default
 
 def test_cloudtrail_gets_nothing_else_from_the_bucket(default: Synthesized) -> None:
     granted = statements_for_principal(_log_bucket_policy(default), CLOUDTRAIL)
-    assert sorted(s["Sid"] for s in granted) == ["AWSCloudTrailAclCheck", "AWSCloudTrailWrite"]
+    assert sorted(s["Sid"] for s in granted) == ["AWSCloudTrailAclCheck", "AWSCloudTrailWrite111111111111"]
 
 
 # --- the key --------------------------------------------------------------------------------------------

@@ -204,3 +204,41 @@ def test_app_exits_2_with_field_errors_and_no_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "archive.account" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _load(name: str) -> dict[str, Any]:
+    return tomllib.loads((REPO_ROOT / "config" / name).read_text())
+
+
+def test_accounts_topology_refusals() -> None:
+    data = _load("multi-account.toml")
+    data["trail"]["members"].append({"account": "333333333333", "home_region": "us-west-2"})
+    data["trail"]["members"].append({"account": "666666666666"})
+    data["trail"]["account"] = "222222222222"
+    problems = _problems(data)
+    assert "duplicate account 333333333333" in problems["trail.members[2].account"]
+    assert "home region" in problems["trail.members[3].home_region"]
+    assert "not used by the accounts topology" in problems["trail.account"]
+
+
+def test_organization_topology_refusals() -> None:
+    data = _load("organization.toml")
+    data["trail"]["members"].append({"account": "111111111111"})
+    problems = _problems(data)
+    assert "management account" in problems["trail.members[2].account"]
+    del data["organization"]
+    assert "needs an [organization] table" in _problems(data)["organization"]
+
+
+@pytest.mark.parametrize("org_id", ["o-short", "O-ABCDEFGHIJ", "o-abcdefghij-", "a-abcdefghij", "o-" + "a" * 33])
+def test_organization_id_format(org_id: str) -> None:
+    data = _load("organization.toml")
+    data["organization"]["id"] = org_id
+    assert "organization.id" in _problems(data)
+
+
+def test_readers_must_be_roles_or_users() -> None:
+    data = _load("multi-account.toml")
+    data["archive"]["log_readers"] = ["arn:aws:iam::555555555555:root", "arn:aws:s3:::bucket"]
+    problems = _problems(data)
+    assert set(problems) == {"archive.log_readers[0]", "archive.log_readers[1]"}

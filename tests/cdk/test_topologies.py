@@ -1,0 +1,191 @@
+"""The accounts and organization topologies: every account's statement, every condition, stack layout."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from policy_helpers import only_resource, statement, statements_for_principal
+from synth_cache import CONFIG_DIR, Synthesized
+
+from ebtrail.app_builder import build_app
+from ebtrail.config import ConfigError, parse_config
+
+CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
+LOG_BUCKET_ARN = {"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}
+MEMBER_TRAILS = {
+    "333333333333": "arn:aws:cloudtrail:us-east-1:333333333333:trail/ebtrail-beanstalk-audit",
+    "444444444444": "arn:aws:cloudtrail:eu-west-1:444444444444:trail/ebtrail-beanstalk-audit",
+}
+ORG_TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-org-beanstalk-audit"
+
+
+def _object_arn(path: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", [LOG_BUCKET_ARN, path]]}
+
+
+def _bucket_policy(result: Synthesized) -> dict[str, Any]:
+    policy: dict[str, Any] = only_resource(result.archive_json, "AWS::S3::BucketPolicy", id_prefix="LogBucket")[
+        "Properties"
+    ]["PolicyDocument"]
+    return policy
+
+
+def _key_policy(result: Synthesized) -> dict[str, Any]:
+    policy: dict[str, Any] = only_resource(result.archive_json, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    return policy
+
+
+@pytest.fixture(scope="module")
+def accounts(synthesized: Callable[[str], Synthesized]) -> Synthesized:
+    return synthesized("multi-account.toml")
+
+
+@pytest.fixture(scope="module")
+def organization(synthesized: Callable[[str], Synthesized]) -> Synthesized:
+    return synthesized("organization.toml")
+
+
+# --- accounts topology ----------------------------------------------------------------------------------
+
+
+def test_accounts_one_stack_per_account_and_role_each_with_its_environment(accounts: Synthesized) -> None:
+    envs = {stack.stack_name: (stack.account, stack.region) for stack in accounts.built.stacks}
+    assert envs == {
+        "ebtrail-log-archive": ("222222222222", "eu-west-1"),
+        "ebtrail-trail-333333333333": ("333333333333", "us-east-1"),
+        "ebtrail-trail-444444444444": ("444444444444", "eu-west-1"),
+    }
+    for trail_stack in accounts.built.trails:
+        assert accounts.built.log_archive in trail_stack.dependencies
+
+
+def test_accounts_no_cloudformation_reference_crosses_an_account(accounts: Synthesized) -> None:
+    for stack in accounts.built.stacks:
+        template = accounts.json(stack.stack_name)
+        assert "Outputs" not in template
+        assert "Fn::ImportValue" not in str(template)
+
+
+def test_accounts_each_member_writes_only_its_own_path_with_its_own_trail(accounts: Synthesized) -> None:
+    policy = _bucket_policy(accounts)
+    for account, trail_arn in MEMBER_TRAILS.items():
+        assert statement(policy, f"AWSCloudTrailWrite{account}") == {
+            "Sid": f"AWSCloudTrailWrite{account}",
+            "Effect": "Allow",
+            "Principal": CLOUDTRAIL,
+            "Action": "s3:PutObject",
+            "Resource": _object_arn(f"/beanstalk/AWSLogs/{account}/*"),
+            "Condition": {
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": [trail_arn]}
+            },
+        }
+    assert statement(policy, "AWSCloudTrailAclCheck")["Condition"] == {
+        "StringEquals": {"aws:SourceArn": sorted(MEMBER_TRAILS.values())}
+    }
+    assert len(statements_for_principal(policy, CLOUDTRAIL)) == 1 + len(MEMBER_TRAILS)
+
+
+def test_accounts_key_allows_every_writing_account_and_named_readers(accounts: Synthesized) -> None:
+    policy = _key_policy(accounts)
+    encrypt = statement(policy, "AllowCloudTrailEncryptLogs")
+    assert encrypt["Condition"] == {
+        "StringLike": {
+            "kms:EncryptionContext:aws:cloudtrail:arn": [
+                "arn:aws:cloudtrail:*:333333333333:trail/*",
+                "arn:aws:cloudtrail:*:444444444444:trail/*",
+            ]
+        },
+        "StringEquals": {"aws:SourceArn": sorted(MEMBER_TRAILS.values())},
+    }
+    assert statement(policy, "AllowNamedLogReadersDecrypt") == {
+        "Sid": "AllowNamedLogReadersDecrypt",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+        "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+        "Resource": "*",
+        "Condition": {
+            "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
+            "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::555555555555:role/SecurityAudit"]},
+        },
+    }
+
+
+def test_accounts_member_trails_refer_to_the_archive_by_name(accounts: Synthesized) -> None:
+    for account, trail_arn in MEMBER_TRAILS.items():
+        template = accounts.json(f"ebtrail-trail-{account}")
+        trail = only_resource(template, "AWS::CloudTrail::Trail")["Properties"]
+        assert trail["S3BucketName"] == "ebtrail-logs-222222222222-eu-west-1"
+        assert trail["KMSKeyId"] == "arn:aws:kms:eu-west-1:222222222222:alias/ebtrail/cloudtrail-logs"
+        assert trail["S3KeyPrefix"] == "beanstalk"
+        assert "IsOrganizationTrail" not in trail
+        topic_policy = only_resource(template, "AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]
+        assert statement(topic_policy, "AWSCloudTrailSNSPolicy")["Condition"] == {
+            "StringEquals": {"aws:SourceArn": [trail_arn]}
+        }
+
+
+# --- organization topology ------------------------------------------------------------------------------
+
+
+def test_organization_trail_in_the_management_account(organization: Synthesized) -> None:
+    envs = {stack.stack_name: (stack.account, stack.region) for stack in organization.built.stacks}
+    assert envs == {
+        "ebtrail-log-archive": ("222222222222", "us-east-1"),
+        "ebtrail-trail-111111111111": ("111111111111", "us-east-1"),
+    }
+    trail = only_resource(organization.json("ebtrail-trail-111111111111"), "AWS::CloudTrail::Trail")["Properties"]
+    assert trail["IsOrganizationTrail"] is True
+    assert trail["IsMultiRegionTrail"] is True
+    assert trail["S3KeyPrefix"] == "org"
+
+
+def test_organization_write_covers_management_and_organization_paths_with_prefix(organization: Synthesized) -> None:
+    policy = _bucket_policy(organization)
+    assert statement(policy, "AWSCloudTrailWrite111111111111") == {
+        "Sid": "AWSCloudTrailWrite111111111111",
+        "Effect": "Allow",
+        "Principal": CLOUDTRAIL,
+        "Action": "s3:PutObject",
+        "Resource": [_object_arn("/org/AWSLogs/111111111111/*"), _object_arn("/org/AWSLogs/o-a1b2c3d4e5/*")],
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": [ORG_TRAIL]}},
+    }
+    assert statement(policy, "AWSCloudTrailAclCheck")["Condition"] == {"StringEquals": {"aws:SourceArn": [ORG_TRAIL]}}
+    assert len(statements_for_principal(policy, CLOUDTRAIL)) == 2
+
+
+def test_organization_key_context_is_the_management_account(organization: Synthesized) -> None:
+    encrypt = statement(_key_policy(organization), "AllowCloudTrailEncryptLogs")
+    assert encrypt["Condition"] == {
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": ["arn:aws:cloudtrail:*:111111111111:trail/*"]},
+        "StringEquals": {"aws:SourceArn": [ORG_TRAIL]},
+    }
+
+
+# --- policy size ----------------------------------------------------------------------------------------
+
+
+def _accounts_config(member_count: int) -> dict[str, Any]:
+    data = tomllib.loads((CONFIG_DIR / "multi-account.toml").read_text())
+    data = copy.deepcopy(data)
+    data["trail"]["members"] = [
+        {"account": f"{300000000000 + i:012d}", "home_region": "us-east-1"} for i in range(member_count)
+    ]
+    return data
+
+
+def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() -> None:
+    with pytest.raises(ConfigError) as error:
+        build_app(parse_config(_accounts_config(60)), compliance=False)
+    (problem,) = error.value.problems
+    assert problem.path == "archive (log bucket policy)"
+    assert "over the 20,480-byte limit" in problem.message
+    assert "organization topology" in problem.message
+
+
+def test_forty_members_still_fit() -> None:
+    built = build_app(parse_config(_accounts_config(40)), compliance=False)
+    assert len(built.trails) == 40
