@@ -246,6 +246,20 @@ def test_previous_digest_with_unknown_key_is_authenticated_by_the_chain(
     assert report.exit_code is ExitCode.VALID
 
 
+def test_since_trusts_a_retired_key_digest_authenticated_by_the_chain(
+    session: boto3.Session, clients: StubbedClients, writer: TrailWriter, attacker_key: SigningKey
+) -> None:
+    old_log = writer.put_log(BASE + timedelta(minutes=5))
+    old = writer.put_digest(BASE, [old_log], signer=attacker_key)  # stands for a retired CloudTrail key
+    writer.put_digest(BASE + timedelta(hours=1), [], previous=old)
+    report = run(session, clients, since=BASE)
+    assert statuses(report) == {
+        writer.digests[1].key: Status.VALID,
+        old.key: Status.VALID,
+        old_log[0]: Status.VALID,
+    }
+
+
 def test_deleted_previous_digest_is_missing(
     session: boto3.Session, clients: StubbedClients, writer: TrailWriter, s3: Any
 ) -> None:

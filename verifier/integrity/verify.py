@@ -127,6 +127,11 @@ class _Run:
         self.checker = DigestChecker(self.s3, PublicKeys(clients), trail.home_region)
         self.logs_done: set[tuple[str, str]] = set()
         self.walked: set[tuple[str, str, int]] = set()
+        # Digests not verifiable on their own (public key no longer listed) that a valid next digest vouches for.
+        self.chain_authenticated: set[tuple[str, str]] = set()
+
+    def trusted(self, digest: CheckedDigest) -> bool:
+        return digest.trusted or (digest.bucket, digest.key) in self.chain_authenticated
 
     # --- modes -------------------------------------------------------------------------------------------------
 
@@ -182,9 +187,11 @@ class _Run:
             return
         for key in reversed(keys):  # newest first, as validate-logs
             digest = self.checker.check(location.bucket, key)
-            self.report.record(digest.result())
-            if not digest.trusted:
+            if not self.trusted(digest):
+                self.report.record(digest.result())
                 continue
+            if digest.trusted:
+                self.report.record(digest.result())
             for entry in digest.log_files():
                 self.check_log_file(str(entry["s3Bucket"]), str(entry["s3Object"]), digest)
             previous_time = digest_key_time(str((digest.data or {}).get("previousDigestS3Object") or ""))
@@ -232,7 +239,7 @@ class _Run:
         latest_end: datetime | None = None
         for key in self.digest_keys(log.location, log.delivered_at - KEY_TIME_MARGIN):
             digest = self.checker.check(log.location.bucket, key)
-            if not digest.trusted:
+            if not self.trusted(digest):
                 invalid.append(digest)
                 self.report.record(digest.result())
                 continue
@@ -253,7 +260,7 @@ class _Run:
         if invalid:
             names = ", ".join(f"{d.uri} ({d.status.value})" for d in invalid)
             return _Cover(pending=True, reason=f"the digest(s) that could list it are not valid: {names}")
-        latest = f"the latest digest ends {latest_end:%Y-%m-%dT%H:%M:%SZ}" if latest_end else "no digest since"
+        latest = f"the latest digest ends {latest_end:%Y-%m-%dT%H:%M:%SZ}" if latest_end else "none delivered since"
         return _Cover(
             pending=True,
             reason=(
@@ -287,6 +294,8 @@ class _Run:
             self.report.record(link.previous.result(link.status, link.reason))
             if link.status is not Status.VALID:
                 return
+            if not link.previous.trusted:
+                self.chain_authenticated.add((link.previous.bucket, link.previous.key))
             current = link.previous
             steps -= 1
 
