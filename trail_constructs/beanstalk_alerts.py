@@ -77,16 +77,17 @@ class BeanstalkAlerts(Construct):
       ``aws:SourceArn`` = our rule (confused-deputy protection). Written here instead of
       ``aws_events_targets.SnsTopic``, whose ``grant_publish`` adds the same statement without a condition.
     * A ``Deny`` of publishing without TLS (``enforce_ssl``).
-    * Rotation on; key retained on delete (alerts already delivered stay readable in subscribers' hands,
-      but a retained key keeps any redelivery working).
+    * Key rotation on; the key is retained when the stack is deleted, like the delivery topic's key (SNS
+      may still be retrying deliveries of messages encrypted under it).
 
     The rule ARN is built from the rule name (``Stack.format_arn``): referring to the rule's ``Arn``
     attribute from the key and topic policies would make a dependency cycle (rule -> topic -> policy -> rule).
 
     Each alert is plain text, built by an input transformer from the CloudTrail record: action, who
     (``userIdentity.arn``), environment name/ID, application and the swapped environments of
-    ``SwapEnvironmentCNAMEs`` (``requestParameters``), source IP, error code, time, region, account. A path missing from the event (for example ``environmentId`` when the
-    caller named the environment) leaves its line empty.
+    ``SwapEnvironmentCNAMEs`` (``requestParameters``), source IP, error code, time, region, account. A path
+    missing from the event (for example ``environmentId`` when the caller named the environment) creates no
+    value, so its line stays empty ("Common issues with transforming input", EventBridge User Guide).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkAlertsProps) -> None:
@@ -195,6 +196,6 @@ class _TopicWithoutGrant:
         self._topic = topic
         self._message = message
 
-    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:  # noqa: A002 (jsii name)
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         del rule, id
         return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
