@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Stack, Tags, Validations
+from aws_cdk.aws_kms import CfnKey
+from aws_cdk.aws_s3 import CfnBucket
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from ebtrail.config import ConfigError, DeploymentConfig
@@ -40,11 +42,19 @@ class EbtrailApp:
         return [self.log_archive, *self.trails]
 
 
-def build_app(config: DeploymentConfig, *, app: App | None = None, compliance: bool = True) -> EbtrailApp:
+def build_app(
+    config: DeploymentConfig,
+    *,
+    app: App | None = None,
+    compliance: bool = True,
+    enforce_policy_limits: bool = True,
+) -> EbtrailApp:
     """Create every stack of ``config`` in ``app`` (a new one with cdk.json's flags by default).
 
     ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
     unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
+    ``enforce_policy_limits`` refuses (:class:`ConfigError`) a bucket or key policy over AWS's size
+    limit; only the scale benchmark turns it off, to measure the sizes.
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
@@ -61,7 +71,8 @@ def build_app(config: DeploymentConfig, *, app: App | None = None, compliance: b
         )
         for target in trail_targets(config)
     ]
-    check_policy_sizes(config, log_archive)
+    if enforce_policy_limits:
+        check_policy_sizes(config, log_archive)
     for key, value in sorted(config.tags.items()):
         Tags.of(app).add(key, value)
     if compliance:
@@ -69,27 +80,27 @@ def build_app(config: DeploymentConfig, *, app: App | None = None, compliance: b
     return EbtrailApp(app=app, log_archive=log_archive, trails=trails)
 
 
+def archive_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> dict[str, int]:
+    """Bytes of the log bucket policy and the log key policy, as S3 and KMS will count them."""
+    bucket = log_archive.log_bucket.bucket
+    cfn_bucket = bucket.node.default_child
+    cfn_key = log_archive.log_key.key.node.default_child
+    assert isinstance(cfn_bucket, CfnBucket) and isinstance(cfn_key, CfnKey) and bucket.policy is not None
+    arns = {log_archive.get_logical_id(cfn_bucket): archive_names(config).log_bucket_arn}
+    return {
+        "bucket_policy": policy_bytes(log_archive, bucket.policy.document, arns),
+        "key_policy": policy_bytes(log_archive, cfn_key.key_policy, arns),
+    }
+
+
 def check_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> None:
     """Raise :class:`ConfigError` when the archive's bucket or key policy would exceed AWS's size limit."""
-    bucket = log_archive.log_bucket.bucket
-    key = log_archive.log_key.key
-    arns = {log_archive.get_logical_id(bucket.node.default_child): archive_names(config).log_bucket_arn}  # type: ignore[arg-type]
+    sizes = archive_policy_sizes(config, log_archive)
     way_out = (
         "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
         "account of the organization) or split the members across several archives"
     )
-    assert bucket.policy is not None
-    problems = size_problems(
-        "archive (log bucket policy)",
-        policy_bytes(log_archive, bucket.policy.document, arns),
-        S3_BUCKET_POLICY_LIMIT,
-        way_out,
-    )
-    problems += size_problems(
-        "archive (log key policy)",
-        policy_bytes(log_archive, key.node.default_child.key_policy, arns),  # type: ignore[union-attr]
-        KMS_KEY_POLICY_LIMIT,
-        way_out,
-    )
+    problems = size_problems("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT, way_out)
+    problems += size_problems("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT, way_out)
     if problems:
         raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)
