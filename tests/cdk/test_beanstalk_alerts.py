@@ -58,14 +58,15 @@ def built() -> Built:
         ),
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
-    return Built(
-        default=Template.from_stack(default_stack).to_json(),
-        custom=Template.from_stack(custom_stack).to_json(),
-    )
+    return Built(default=_json(default_stack), custom=_json(custom_stack))
+
+
+def _json(stack: Stack) -> dict[str, Any]:
+    return dict(Template.from_stack(stack).to_json())
 
 
 def _logical_id(template: dict[str, Any], resource_type: str) -> str:
-    ids = [k for k, v in template["Resources"].items() if v["Type"] == resource_type]
+    ids: list[str] = [k for k, v in template["Resources"].items() if v["Type"] == resource_type]
     assert len(ids) == 1, ids
     return ids[0]
 
