@@ -259,7 +259,7 @@ class AthenaArchive(Construct):
                 work_group=self.workgroup.ref,
                 query_string=render(query, props.table_name),
             )
-            named.add_dependency(self.table)
+            named.node.add_dependency(self.table)
             self.queries[query.name] = named
 
 

@@ -262,6 +262,8 @@ def test_workgroup_enforces_encrypted_results_in_its_bucket(built: Built) -> Non
     template = built.single
     workgroup = only_resource(template, "AWS::Athena::WorkGroup")["Properties"]
     assert workgroup["Name"] == "ebtrail-beanstalk"
+    depends_on = only_resource(template, "AWS::Athena::WorkGroup")["DependsOn"]
+    assert _logical_id(template, "AWS::S3::Bucket", "AthenaResultsBucket") in depends_on
     assert workgroup["State"] == "ENABLED"
     key_arn = {"Fn::GetAtt": [_logical_id(template, "AWS::KMS::Key"), "Arn"]}
     assert workgroup["WorkGroupConfiguration"] == {
@@ -352,11 +354,12 @@ def test_results_bucket_access_logs_and_expiry_when_configured(built: Built) -> 
 
 def test_every_saved_query_is_in_the_workgroup_and_database(built: Built) -> None:
     template = built.single
-    named = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Athena::NamedQuery"]
-    assert sorted(q["Name"] for q in named) == sorted(q.name for q in ALL_QUERIES)
-    by_name = {q["Name"]: q for q in named}
+    named = [r for r in template["Resources"].values() if r["Type"] == "AWS::Athena::NamedQuery"]
+    assert sorted(q["Properties"]["Name"] for q in named) == sorted(q.name for q in ALL_QUERIES)
+    by_name = {q["Properties"]["Name"]: q for q in named}
     for query in ALL_QUERIES:
-        resource = by_name[query.name]
+        assert by_name[query.name]["DependsOn"] == [_logical_id(template, "AWS::Glue::Table")]
+        resource = by_name[query.name]["Properties"]
         assert resource["QueryString"] == render(query, TABLE)
         assert resource["Description"] == query.description
         assert resource["WorkGroup"] == {"Ref": _logical_id(template, "AWS::Athena::WorkGroup")}
