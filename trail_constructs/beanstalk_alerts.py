@@ -57,8 +57,8 @@ class BeanstalkAlertsProps:
     actions: list[str] = field(default_factory=lambda: list(DEFAULT_ALERT_ACTIONS))
     #: E-mail addresses to subscribe (each must confirm). Default: none.
     emails: list[str] = field(default_factory=list)
-    #: Name of the EventBridge rule. Default: ``<topic_name>-rule``. The key and topic policies name the
-    #: rule by its ARN, built from this name.
+    #: Name of the EventBridge rule. Default: ``<topic_name>-rule``. The topic policy names the rule by its
+    #: ARN, built from this name.
     rule_name: str | None = None
 
 
@@ -71,8 +71,13 @@ class BeanstalkAlerts(Construct):
       management events, and only in the region where the call was made: deploy one per region in use.
     * ``AllowEventBridgePublishToEncryptedTopic`` (key policy): the topic key is customer managed because
       the AWS managed ``alias/aws/sns`` key's policy cannot grant EventBridge anything; publishing to an
-      encrypted topic needs ``kms:GenerateDataKey*`` and ``kms:Decrypt`` ("Amazon SNS permissions",
-      EventBridge User Guide), allowed for ``events.amazonaws.com`` only with ``aws:SourceArn`` = our rule.
+      encrypted topic needs ``kms:GenerateDataKey*`` and ``kms:Decrypt`` for ``events.amazonaws.com``
+      ("Enable compatibility between event sources from AWS services and encrypted topics", SNS Developer
+      Guide). Deliberately without ``aws:SourceArn``: that guide says ``aws:SourceAccount``,
+      ``aws:SourceArn`` and ``aws:SourceOrgID`` in a KMS key policy are not supported for
+      EventBridge-to-encrypted topics (the KMS request does not carry them, so every alert would be
+      dropped without an error). The statement is on this key only, which encrypts only this topic; the
+      topic policy is what confines publishing to our rule.
     * ``AllowEventBridgePublish`` (topic policy): ``sns:Publish`` for ``events.amazonaws.com`` only with
       ``aws:SourceArn`` = our rule (confused-deputy protection). Written here instead of
       ``aws_events_targets.SnsTopic``, whose ``grant_publish`` adds the same statement without a condition.
@@ -81,7 +86,7 @@ class BeanstalkAlerts(Construct):
       may still be retrying deliveries of messages encrypted under it).
 
     The rule ARN is built from the rule name (``Stack.format_arn``): referring to the rule's ``Arn``
-    attribute from the key and topic policies would make a dependency cycle (rule -> topic -> policy -> rule).
+    attribute from the topic policy would make a dependency cycle (rule -> topic -> policy -> rule).
 
     Each alert is plain text, built by an input transformer from the CloudTrail record: action, who
     (``userIdentity.arn``), environment name/ID, application and the swapped environments of
@@ -112,7 +117,6 @@ class BeanstalkAlerts(Construct):
                 principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
                 actions=["kms:GenerateDataKey*", "kms:Decrypt"],
                 resources=["*"],
-                conditions={"StringEquals": source_arn_equals(rule_arns)},
             )
         )
         self.topic = sns.Topic(

@@ -156,7 +156,10 @@ def test_topic_is_encrypted_with_its_own_rotated_retained_key(built: Built) -> N
     assert alias["AliasName"] == "alias/eb-alerts"
 
 
-def test_key_lets_only_our_rule_use_it_through_eventbridge(built: Built) -> None:
+def test_key_lets_eventbridge_encrypt_for_the_topic_without_source_conditions(built: Built) -> None:
+    """No ``aws:SourceArn``/``aws:SourceAccount`` here: the SNS guide says KMS key policies cannot use them
+    for EventBridge-to-encrypted topics, and a condition that never matches would drop every alert.
+    """
     policy = only_resource(built.default, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
     assert statements_for_principal(policy, EVENTS) == [
         {
@@ -165,7 +168,6 @@ def test_key_lets_only_our_rule_use_it_through_eventbridge(built: Built) -> None
             "Principal": EVENTS,
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceArn": [RULE_ARN]}},
         }
     ]
     # Besides it, only the account's own administration statement (aws-cdk-lib's default key policy).
