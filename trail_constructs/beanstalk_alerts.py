@@ -80,7 +80,8 @@ class BeanstalkAlerts(Construct):
       topic policy is what confines publishing to our rule.
     * ``AllowEventBridgePublish`` (topic policy): ``sns:Publish`` for ``events.amazonaws.com`` only with
       ``aws:SourceArn`` = our rule (confused-deputy protection). Written here instead of
-      ``aws_events_targets.SnsTopic``, whose ``grant_publish`` adds the same statement without a condition.
+      ``aws_events_targets.SnsTopic``, whose ``grant_publish`` adds the same statement without a condition
+      (and a second key grant).
     * A ``Deny`` of publishing without TLS (``enforce_ssl``).
     * Key rotation on; the key is retained when the stack is deleted, like the delivery topic's key (SNS
       may still be retrying deliveries of messages encrypted under it).
@@ -154,9 +155,7 @@ class BeanstalkAlerts(Construct):
         )
         self.rule.add_target(_TopicWithoutGrant(self.topic, alert_message()))
         # The topic policy must exist before EventBridge first publishes.
-        policy = self.topic.node.try_find_child("Policy")
-        assert isinstance(policy, sns.TopicPolicy)
-        self.rule.node.add_dependency(policy)
+        self.rule.node.add_dependency(self.policy)
 
     @property
     def policy(self) -> sns.TopicPolicy:
@@ -191,7 +190,7 @@ def alert_message() -> events.RuleTargetInput:
 
 @jsii.implements(events.IRuleTarget)
 class _TopicWithoutGrant:
-    """An SNS rule target that, unlike ``aws_events_targets.SnsTopic``, adds nothing to the topic policy.
+    """An SNS rule target that, unlike ``aws_events_targets.SnsTopic``, adds nothing to the topic or key policy.
 
     The topic policy's ``AllowEventBridgePublish`` statement (with ``aws:SourceArn``) is the only grant.
     """
