@@ -106,7 +106,8 @@ class AthenaArchiveProps:
     #: Regions of the ``region`` partition. Default: every CloudTrail region of the ``aws`` partition
     #: (:func:`cloudtrail_regions`).
     regions: list[str] | None = None
-    #: Destination of the results bucket's S3 server access logs. Default: none (acknowledged, see below).
+    #: Destination of the results bucket's S3 server access logs. Default: none, which acknowledges
+    #: AwsSolutions-S1 and NIST S3BucketLoggingEnabled; pass the archive's access-log bucket to avoid that.
     access_log_bucket: s3.IBucket | None = None
     #: Days query results are kept.
     results_expiration_days: int = 30
@@ -178,9 +179,10 @@ class AthenaArchive(Construct):
                 acknowledge(
                     self.results_bucket,
                     rule_id,
-                    "Every access to query results goes through Athena (StartQueryExecution, GetQueryResults), "
-                    "which CloudTrail already records in the trail this table reads; no access-log bucket was "
-                    "configured for the results bucket.",
+                    "No access-log bucket was passed for the Athena results bucket. Its objects are short-lived "
+                    "copies of query output over logs already in the archive, and the Athena calls that create and "
+                    "fetch them (StartQueryExecution, GetQueryResults) are management events the trail records; "
+                    "direct S3 reads of the results are not logged in this configuration.",
                 )
 
         self.database = glue.CfnDatabase(
