@@ -1,0 +1,93 @@
+"""``python -m verifier verify``: options, exit codes, --json and the readable summary (moto, real clock)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from tests.verifier.verify_double import BUCKET, REGION, TRAIL, CloudTrailDouble, FakeClock, deploy
+from verifier.cli import cli
+
+
+@pytest.fixture
+def cli_session(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
+    """The command builds its own ``boto3.Session()``; hand it the test's, where the CloudTrail double listens."""
+    monkeypatch.setattr("verifier.verify_cli.boto3.Session", lambda **kwargs: session)
+    return session
+
+
+REQUIRED_KEYS = {"confirmed", "request_id", "event_name", "log_file", "record", "seconds_to_arrival", "problems"}
+
+
+def test_json_arrival(cli_session: boto3.Session) -> None:
+    dep = deploy(cli_session)
+    double = CloudTrailDouble(dep, FakeClock(datetime.now(UTC)), delay=0).install()
+
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["verify", "--trail", TRAIL, "--region", REGION, "--timeout", "20", "--json"])
+
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out.keys() >= REQUIRED_KEYS
+    assert out["confirmed"] is True
+    assert out["request_id"] == double.calls[0].request_id
+    assert out["log_file"] == {"bucket": BUCKET, "key": double.delivered[0]}
+    assert out["record"]["eventName"] == "CreateApplication"
+    assert set(out["seconds_to_arrival"]) == {"s3", "sns", "event_history"}
+    assert out["seconds_to_arrival"]["sns"] is not None
+    assert isinstance(out["problems"], list)
+    assert time.monotonic() - started < 10
+    assert dep.leftovers() == {"applications": [], "queues": [], "subscriptions": []}
+
+
+def test_readable_summary(cli_session: boto3.Session) -> None:
+    dep = deploy(cli_session, topic=False)
+    double = CloudTrailDouble(dep, FakeClock(datetime.now(UTC)), delay=0).install()
+
+    result = CliRunner().invoke(cli, ["verify", "--trail", TRAIL, "--region", REGION, "--timeout", "20"])
+
+    assert result.exit_code == 0, result.output
+    assert "ARRIVED" in result.stdout
+    assert double.calls[0].request_id in result.stdout
+    assert double.delivered[0].rsplit("/", 1)[-1] in result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "S3 log folder" in result.stdout
+
+
+def test_not_logging_exits_2(session: boto3.Session) -> None:
+    deploy(session, logging=False)
+
+    result = CliRunner().invoke(cli, ["verify", "--trail", TRAIL, "--region", REGION, "--json"])
+
+    assert result.exit_code == 2
+    out = json.loads(result.stdout)
+    assert out["confirmed"] is False
+    assert out["request_id"] is None
+    assert any("not logging" in p for p in out["problems"])
+
+
+def test_timeout_exits_1_within_the_timeout(session: boto3.Session) -> None:
+    dep = deploy(session, topic=False)
+
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, ["verify", "--trail", TRAIL, "--region", REGION, "--timeout", "1", "--json"])
+
+    assert result.exit_code == 1, result.output
+    assert time.monotonic() - started < 5
+    out = json.loads(result.stdout)
+    assert out["confirmed"] is False and out["log_file"] is None
+    assert dep.leftovers()["applications"] == []
+
+
+def test_help_documents_exit_codes() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "verifier", "verify", "--help"], capture_output=True, text=True, check=True
+    )
+    for text in ("--trail", "--region", "--profile", "--timeout", "--json", "0 ", "1 ", "2 ", "misconfiguration"):
+        assert text in result.stdout

@@ -1,0 +1,78 @@
+"""verifier.permissions is the single source of truth of the verifier's IAM policy: every API call the verifier
+makes must be listed there, with the resource patterns the policy builder expects."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.verifier.verify_double import REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
+from verifier import permissions
+from verifier.aws import Clients
+from verifier.verify import Settings, run
+
+
+def test_every_api_call_of_a_full_run_is_listed(
+    monkeypatch: pytest.MonkeyPatch, session: boto3.Session, clock: FakeClock, fast: Settings
+) -> None:
+    admin = boto3.Session(region_name=REGION)  # set-up and the double's writes, not counted
+    dep = deploy(admin, prefix="archive")
+    CloudTrailDouble(dep, clock, delay=60).install(watch=session)
+    api = ApiCalls(session)  # before any client of the run is created
+    history = session.client("cloudtrail", region_name=REGION)
+    stubber = Stubber(history)
+    for _ in range(10):
+        stubber.add_response("lookup_events", {"Events": []})
+    stubber.activate()
+    monkeypatch.setattr(Clients, "event_history", lambda self: history)
+
+    result = run(session, TRAIL, REGION, settings=fast, clock=clock)
+
+    assert result.confirmed
+    made = {(s, o) for s, o, _ in api.calls}
+    assert {("cloudtrail", "LookupEvents"), ("sqs", "CreateQueue"), ("elasticbeanstalk", "DeleteApplication")} <= made
+    unlisted = sorted(f"{s}:{o}" for s, o in made if not permissions.is_listed(s, o))
+    # the test's own calls (moto set-up through the same session) are made before ApiCalls is installed
+    assert unlisted == []
+
+
+def test_actions_and_resources() -> None:
+    groups = {g.sid: g for g in permissions.PERMISSIONS}
+    assert len(groups) == len(permissions.PERMISSIONS), "unique Sids"
+    probe = groups["ProbeApplication"]
+    assert set(probe.actions) == {
+        "elasticbeanstalk:CreateApplication",
+        "elasticbeanstalk:DescribeApplications",
+        "elasticbeanstalk:DeleteApplication",
+    }
+    assert probe.resources == ("arn:${Partition}:elasticbeanstalk:*:${Account}:application/ebtrail-verify-*",)
+    assert groups["NotificationQueue"].resources == ("arn:${Partition}:sqs:*:${Account}:ebtrail-verify-*",)
+    assert groups["EventHistory"].resources == ("*",)
+    listing = groups["ListLogPrefix"]
+    assert listing.actions == ("s3:ListBucket",)
+    assert listing.conditions[0].key == "s3:prefix"
+    assert groups["DecryptLogFiles"].conditions[0].key == "kms:ViaService"
+    for g in permissions.PERMISSIONS:
+        assert g.purpose and g.actions and g.resources
+        for _, _, action in g.api_calls:
+            assert action in g.actions, f"{g.sid}: {action} is used but not granted"
+    assert "s3:PutObject" not in permissions.all_actions()
+    assert not any(a.endswith("*") for a in permissions.all_actions())
+
+
+def test_render_and_table() -> None:
+    values = {"Partition": "aws", "Account": "123456789012", "Bucket": "b", "Prefix": "archive/"}
+    rendered = permissions.render(permissions.PERMISSIONS[2].conditions[0].values[0], values)
+    assert rendered == "archive/AWSLogs/*"
+    with pytest.raises(KeyError):
+        permissions.render("${Nope}", values)
+    table = permissions.markdown_table()
+    for g in permissions.PERMISSIONS:
+        assert f"| {g.sid} |" in table
+
+
+def test_action_names_for_diagnoses() -> None:
+    assert permissions.action_for_api_call("s3", "ListObjectsV2") == "s3:ListBucket"
+    assert permissions.action_for_api_call("sqs", "DeleteMessageBatch") == "sqs:DeleteMessage"
+    assert permissions.action_for_api_call("cloudtrail", "GetTrail") == "cloudtrail:GetTrail"
