@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -72,8 +73,7 @@ def _check_key_prefix(value: str) -> str:
         problems.append("at most 200 characters (CloudTrail's S3KeyPrefix limit)")
     if not _KEY_PREFIX.match(value):
         problems.append(
-            "allowed: path segments of letters, digits and !_.*'()- separated by single '/', "
-            "no leading or trailing '/'"
+            "allowed: path segments of letters, digits and !_.*'()- separated by single '/', no leading or trailing '/'"
         )
     if problems:
         raise ValueError("; ".join(problems))
@@ -88,9 +88,7 @@ def _check_email(value: str) -> str:
 
 def _check_principal_arn(value: str) -> str:
     if not _PRINCIPAL_ARN.match(value):
-        raise ValueError(
-            "allowed: an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>"
-        )
+        raise ValueError("allowed: an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>")
     return value
 
 
@@ -236,6 +234,35 @@ class Organization(_Strict):
     home_region: Region
 
 
+class Alerts(_Strict):
+    """Beanstalk change alerts: an EventBridge rule in each trail's account and home region. On by default."""
+
+    enabled: bool = True
+    #: Elastic Beanstalk API actions (CloudTrail ``eventName``) that raise an alert. Default: the seven
+    #: destructive or traffic-changing actions listed in README.md.
+    actions: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Za-z]{2,63}$")], ...] = (
+        "TerminateEnvironment",
+        "DeleteApplication",
+        "DeleteApplicationVersion",
+        "DeleteEnvironmentConfiguration",
+        "RebuildEnvironment",
+        "SwapEnvironmentCNAMEs",
+        "UpdateEnvironment",
+    )
+    #: E-mail addresses subscribed to each alert topic. Default: none.
+    emails: tuple[Email, ...] = ()
+
+
+class Athena(_Strict):
+    """Athena over the archive: Glue table with partition projection, workgroup, saved queries. On by default."""
+
+    enabled: bool = True
+    #: First day of the date partition projection (the first day the trail delivered). Default 2026-01-01.
+    projection_start: date = date(2026, 1, 1)
+    #: Days query results are kept. Default 30.
+    results_expiration_days: Days = 30
+
+
 class DeploymentConfig(_Strict):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything."""
 
@@ -247,6 +274,8 @@ class DeploymentConfig(_Strict):
     archive: Archive
     trail: Trail
     organization: Organization | None = None
+    alerts: Alerts = Alerts()
+    athena: Athena = Athena()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property
@@ -445,9 +474,7 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
         path = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in item["loc"])
         path = path.replace(".[", "[") or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "literal_error":
-            message = f"{message}; got {item['input']!r}"
-        elif item["type"] == "string_pattern_mismatch":
+        if item["type"] == "literal_error" or item["type"] == "string_pattern_mismatch":
             message = f"{message}; got {item['input']!r}"
         elif item["type"] == "extra_forbidden":
             message = "unknown field; check the spelling against the config reference in README.md"

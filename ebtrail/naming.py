@@ -48,6 +48,10 @@ class TrailTarget:
         return f"{self.name}-delivery"
 
     @property
+    def alert_topic_name(self) -> str:
+        return f"{self.name}-beanstalk-alerts"
+
+    @property
     def delivery_topic_arn(self) -> str:
         return f"arn:{self.partition}:sns:{self.home_region}:{self.account}:{self.delivery_topic_name}"
 
@@ -77,6 +81,19 @@ class ArchiveNames:
     def log_key_alias_arn(self) -> str:
         """Trails in other stacks and accounts name the key by this alias ARN (CloudTrail accepts it)."""
         return f"arn:{self.partition}:kms:{self.region}:{self.account}:{self.log_key_alias}"
+
+    @property
+    def athena_results_bucket(self) -> str:
+        return f"{self.prefix}-athena-results-{self.account}-{self.region}"
+
+    @property
+    def athena_database(self) -> str:
+        """Glue database names allow lowercase letters, digits and underscores."""
+        return f"{self.prefix.replace('-', '_')}_audit"
+
+    @property
+    def athena_workgroup(self) -> str:
+        return f"{self.prefix}-beanstalk-audit"
 
     @property
     def log_bucket_arn(self) -> str:
@@ -121,3 +138,14 @@ def _required(value: str | None) -> str:
 def log_prefix(config: DeploymentConfig) -> str:
     """The key prefix in front of ``AWSLogs/``: ``""`` or ``"<prefix>/"``."""
     return f"{config.archive.key_prefix}/" if config.archive.key_prefix else ""
+
+
+def logging_accounts(config: DeploymentConfig) -> list[str]:
+    """Accounts whose log files land in the archive (for an organization: the management account and the
+    listed members; other members' files are there too, but Athena's projection needs their IDs)."""
+    if config.topology == "organization":
+        assert config.organization is not None
+        accounts = [config.organization.management_account, *(m.account for m in config.trail.members)]
+    else:
+        accounts = [target.account for target in trail_targets(config)]
+    return sorted(set(accounts))

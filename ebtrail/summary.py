@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     stacks = read_stacks(cloud_assembly)
     print(f"Synthesized {len(stacks)} stack(s) into {cloud_assembly}/:")
     for stack in stacks:
-        print(f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources")
+        print(
+            f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources"
+        )
     findings = [line for stack in stacks for line in lint(stack)]
     acknowledgments = sorted({ack for stack in stacks for ack in stack.acknowledgments})
     print("Compliance:")

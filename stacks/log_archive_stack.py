@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Environment, Stack
+from aws_cdk import Environment, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.naming import archive_names, log_prefix, trail_targets
+from ebtrail.naming import archive_names, log_prefix, logging_accounts, trail_targets
 from trail_constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
+from trail_constructs.athena_archive import AthenaArchive, AthenaArchiveProps
 from trail_constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
 from trail_constructs.log_bucket import LogBucket, LogBucketProps
 from trail_constructs.log_key import LogKey, LogKeyProps
 
 
 class LogArchiveStack(Stack):
-    """Log bucket, access-log bucket and log key, in the archive account and region.
+    """Log bucket, access-log bucket and log key, in the archive account and region; Athena over them.
 
     Deploy it before any trail that writes to it: ``CreateTrail`` checks this stack's bucket and key
     policies.
@@ -69,3 +71,31 @@ class LogArchiveStack(Stack):
                 log_prefix=log_prefix(config),
             ),
         )
+        self.athena: AthenaArchive | None = None
+        if config.athena.enabled:
+            results_key = kms.Key(
+                self,
+                "QueryResultsKey",
+                alias=f"alias/{names.prefix}/athena-results",
+                description="Encrypts Athena query results over the ebtrail archive",
+                enable_key_rotation=True,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            self.athena = AthenaArchive(
+                self,
+                "Athena",
+                AthenaArchiveProps(
+                    database_name=names.athena_database,
+                    table_name="cloudtrail_logs",
+                    workgroup_name=names.athena_workgroup,
+                    log_bucket_name=names.log_bucket,
+                    log_prefix=log_prefix(config),
+                    accounts=logging_accounts(config),
+                    organization_id=config.organization.id if config.organization else None,
+                    results_bucket_name=names.athena_results_bucket,
+                    encryption_key=results_key,
+                    projection_start=config.athena.projection_start,
+                    access_log_bucket=self.access_logs.bucket,
+                    results_expiration_days=config.athena.results_expiration_days,
+                ),
+            )

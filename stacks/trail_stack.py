@@ -11,11 +11,12 @@ from ebtrail.config import DeploymentConfig
 from ebtrail.naming import TrailTarget, archive_names, log_prefix
 from stacks.log_archive_stack import LogArchiveStack
 from trail_constructs.audit_trail import AuditTrail, AuditTrailProps
+from trail_constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from trail_constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
 
 
 class TrailStack(Stack):
-    """A multi-region trail delivering to the archive, with its SNS delivery topic.
+    """A multi-region trail delivering to the archive, its SNS delivery topic and Beanstalk change alerts.
 
     It refers to the archive by deterministic names (bucket name, key alias ARN), never by a
     CloudFormation export, so the archive may live in another account. The stack depends on the
@@ -71,3 +72,14 @@ class TrailStack(Stack):
                 ),
             ),
         )
+        self.alerts: BeanstalkAlerts | None = None
+        if config.alerts.enabled:
+            self.alerts = BeanstalkAlerts(
+                self,
+                "BeanstalkAlerts",
+                BeanstalkAlertsProps(
+                    topic_name=target.alert_topic_name,
+                    actions=list(config.alerts.actions),
+                    emails=list(config.alerts.emails),
+                ),
+            )

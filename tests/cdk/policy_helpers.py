@@ -20,13 +20,17 @@ def only_resource(template: dict[str, Any], resource_type: str, *, id_prefix: st
         for logical_id, resource in resources_of_type(template, resource_type).items()
         if logical_id.startswith(id_prefix)
     ]
-    assert len(matches) == 1, f"expected one {resource_type} whose logical ID starts with {id_prefix!r}, found {len(matches)}"
+    assert len(matches) == 1, (
+        f"expected one {resource_type} whose logical ID starts with {id_prefix!r}, found {len(matches)}"
+    )
     return matches[0]
 
 
 def statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
     found = [s for s in policy["Statement"] if s.get("Sid") == sid]
-    assert len(found) == 1, f"expected one statement {sid!r}, found {len(found)}: {[s.get('Sid') for s in policy['Statement']]}"
+    assert len(found) == 1, (
+        f"expected one statement {sid!r}, found {len(found)}: {[s.get('Sid') for s in policy['Statement']]}"
+    )
     return found[0]
 
 

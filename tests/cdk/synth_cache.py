@@ -48,7 +48,5 @@ def synthesize(config: DeploymentConfig) -> Synthesized:
     return Synthesized(config=config, built=built, templates=templates)
 
 
-
-
 def config_path(name: str) -> Path:
     return CONFIG_DIR / name

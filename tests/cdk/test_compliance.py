@@ -11,6 +11,7 @@ from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 
 import trail_constructs.access_log_bucket
+import trail_constructs.athena_archive
 import trail_constructs.audit_trail
 import trail_constructs.log_bucket
 from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
@@ -20,6 +21,7 @@ from ebtrail.config import load_config
 #: Every module that acknowledges a cdk-nag finding imports ``acknowledge`` by name.
 ACKNOWLEDGING_MODULES = (
     trail_constructs.access_log_bucket,
+    trail_constructs.athena_archive,
     trail_constructs.audit_trail,
     trail_constructs.log_bucket,
 )

@@ -23,7 +23,9 @@ def _log_bucket_policy(default: Synthesized) -> dict[str, Any]:
 
 
 def _key_policy(default: Synthesized) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(default.archive_json, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    policy: dict[str, Any] = only_resource(default.archive_json, "AWS::KMS::Key", id_prefix="LogKey")["Properties"][
+        "KeyPolicy"
+    ]
     return policy
 
 
@@ -127,10 +129,13 @@ def test_access_log_bucket_is_sse_s3_private_and_expires_after_retention(default
     )
 
 
-def test_access_log_bucket_accepts_only_s3_logging_from_the_log_bucket(default: Synthesized) -> None:
+def test_access_log_bucket_accepts_only_s3_logging_from_our_buckets(default: Synthesized) -> None:
     policy = only_resource(default.archive_json, "AWS::S3::BucketPolicy", id_prefix="AccessLogBucket")
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-    assert allows == [
+    sources = {s["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::GetAtt"][0] for s in allows}
+    assert sources == {"LogBucket7273C8DB", "AthenaResultsBucketFD0F43DC"}
+    from_log_bucket = [s for s in allows if s["Condition"]["ArnLike"]["aws:SourceArn"] == LOG_BUCKET_ARN]
+    assert from_log_bucket == [
         {
             "Action": "s3:PutObject",
             "Condition": {
@@ -150,6 +155,10 @@ def test_access_log_bucket_accepts_only_s3_logging_from_the_log_bucket(default: 
             },
         }
     ]
+    for statement_ in allows:
+        assert statement_["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+        assert statement_["Action"] == "s3:PutObject"
+        assert statement_["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111"}
 
 
 # --- the bucket policy ----------------------------------------------------------------------------------
@@ -214,9 +223,7 @@ def test_key_lets_cloudtrail_encrypt_only_for_our_account_and_trail(default: Syn
         "Action": "kms:GenerateDataKey*",
         "Resource": "*",
         "Condition": {
-            "StringLike": {
-                "kms:EncryptionContext:aws:cloudtrail:arn": ["arn:aws:cloudtrail:*:111111111111:trail/*"]
-            },
+            "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": ["arn:aws:cloudtrail:*:111111111111:trail/*"]},
             "StringEquals": {"aws:SourceArn": [TRAIL_ARN]},
         },
     }
@@ -224,7 +231,10 @@ def test_key_lets_cloudtrail_encrypt_only_for_our_account_and_trail(default: Syn
 
 def test_key_lets_cloudtrail_describe_it_and_decrypt_for_the_bucket_key(default: Synthesized) -> None:
     policy = _key_policy(default)
-    for sid, action in (("AllowCloudTrailDescribeKey", "kms:DescribeKey"), ("AllowCloudTrailDecryptForBucketKey", "kms:Decrypt")):
+    for sid, action in (
+        ("AllowCloudTrailDescribeKey", "kms:DescribeKey"),
+        ("AllowCloudTrailDecryptForBucketKey", "kms:Decrypt"),
+    ):
         assert statement(policy, sid) == {
             "Sid": sid,
             "Effect": "Allow",

@@ -35,7 +35,9 @@ def _bucket_policy(result: Synthesized) -> dict[str, Any]:
 
 
 def _key_policy(result: Synthesized) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(result.archive_json, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    policy: dict[str, Any] = only_resource(result.archive_json, "AWS::KMS::Key", id_prefix="LogKey")["Properties"][
+        "KeyPolicy"
+    ]
     return policy
 
 
@@ -79,9 +81,7 @@ def test_accounts_each_member_writes_only_its_own_path_with_its_own_trail(accoun
             "Principal": CLOUDTRAIL,
             "Action": "s3:PutObject",
             "Resource": _object_arn(f"/beanstalk/AWSLogs/{account}/*"),
-            "Condition": {
-                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": [trail_arn]}
-            },
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": [trail_arn]}},
         }
     assert statement(policy, "AWSCloudTrailAclCheck")["Condition"] == {
         "StringEquals": {"aws:SourceArn": sorted(MEMBER_TRAILS.values())}
@@ -122,7 +122,9 @@ def test_accounts_member_trails_refer_to_the_archive_by_name(accounts: Synthesiz
         assert trail["KMSKeyId"] == "arn:aws:kms:eu-west-1:222222222222:alias/ebtrail/cloudtrail-logs"
         assert trail["S3KeyPrefix"] == "beanstalk"
         assert "IsOrganizationTrail" not in trail
-        topic_policy = only_resource(template, "AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]
+        topic_policy = only_resource(template, "AWS::SNS::TopicPolicy", id_prefix="DeliveryTopic")["Properties"][
+            "PolicyDocument"
+        ]
         assert statement(topic_policy, "AWSCloudTrailSNSPolicy")["Condition"] == {
             "StringEquals": {"aws:SourceArn": [trail_arn]}
         }

@@ -18,7 +18,8 @@ def _trail_json(default: Synthesized) -> dict[str, Any]:
 
 
 def _logical_id(template: dict[str, Any], resource_type: str) -> str:
-    ids = [k for k, v in template["Resources"].items() if v["Type"] == resource_type]
+    """The delivery topic's resource of this type."""
+    ids = [k for k, v in template["Resources"].items() if v["Type"] == resource_type and k.startswith("DeliveryTopic")]
     assert len(ids) == 1, ids
     return ids[0]
 
@@ -51,16 +52,16 @@ def test_trail_stack_deploys_after_the_archive(default: Synthesized) -> None:
 
 def test_topic_is_encrypted_with_its_own_customer_managed_key(default: Synthesized) -> None:
     template = _trail_json(default)
-    topic = only_resource(template, "AWS::SNS::Topic")["Properties"]
+    topic = only_resource(template, "AWS::SNS::Topic", id_prefix="DeliveryTopic")["Properties"]
     assert topic["TopicName"] == "ebtrail-beanstalk-audit-delivery"
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [_logical_id(template, "AWS::KMS::Key"), "Arn"]}
-    key = only_resource(template, "AWS::KMS::Key")
+    key = only_resource(template, "AWS::KMS::Key", id_prefix="DeliveryTopic")
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
 
 
 def test_topic_key_lets_only_our_trail_publish_encrypted(default: Synthesized) -> None:
-    policy = only_resource(_trail_json(default), "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+    policy = only_resource(_trail_json(default), "AWS::KMS::Key", id_prefix="DeliveryTopic")["Properties"]["KeyPolicy"]
     assert statements_for_principal(policy, CLOUDTRAIL) == [
         {
             "Sid": "AllowCloudTrailPublishToEncryptedTopic",
@@ -76,7 +77,7 @@ def test_topic_key_lets_only_our_trail_publish_encrypted(default: Synthesized) -
 def test_topic_policy_lets_only_our_trail_publish_and_only_over_tls(default: Synthesized) -> None:
     template = _trail_json(default)
     topic_ref = {"Ref": _logical_id(template, "AWS::SNS::Topic")}
-    policy = only_resource(template, "AWS::SNS::TopicPolicy")["Properties"]["PolicyDocument"]
+    policy = only_resource(template, "AWS::SNS::TopicPolicy", id_prefix="DeliveryTopic")["Properties"]["PolicyDocument"]
     assert statement(policy, "AWSCloudTrailSNSPolicy") == {
         "Sid": "AWSCloudTrailSNSPolicy",
         "Effect": "Allow",
@@ -97,7 +98,9 @@ def test_topic_policy_lets_only_our_trail_publish_and_only_over_tls(default: Syn
 
 
 def test_email_subscriptions_from_config(default: Synthesized) -> None:
-    subscription = only_resource(_trail_json(default), "AWS::SNS::Subscription")["Properties"]
+    subscription = only_resource(_trail_json(default), "AWS::SNS::Subscription", id_prefix="DeliveryTopic")[
+        "Properties"
+    ]
     assert subscription["Protocol"] == "email"
     assert subscription["Endpoint"] == "platform-team@example.com"
 
