@@ -146,8 +146,10 @@ def parse_records(raw: bytes) -> list[dict[str, Any]]:
 
 
 def looks_like_log(raw: bytes) -> bool:
-    """Cheap check, without parsing, that decompressed bytes are a JSON object with ``Records``."""
-    return raw.lstrip()[:1] == b"{" and b'"Records"' in raw
+    """Cheap check, without parsing, that decompressed bytes are a JSON object with ``Records`` (CloudTrail
+    writes it first; a later position is accepted, at the cost of a search)."""
+    head = raw[:4096].lstrip()
+    return head[:1] == b"{" and (b'"Records"' in head or b'"Records"' in raw)
 
 
 @dataclass(frozen=True)

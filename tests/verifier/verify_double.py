@@ -304,6 +304,6 @@ def deny(
             "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": "denied"},
         }
 
-    session.events.register(
-        f"before-call.{service_id}.{operation}", handler, unique_id=f"deny-{service_id}-{operation}"
-    )
+    # botocore-stubs types handlers as returning None; a before-call handler may return a response
+    event = f"before-call.{service_id}.{operation}"
+    session.events.register(event, handler, unique_id=f"deny-{service_id}-{operation}")  # type: ignore[arg-type]
