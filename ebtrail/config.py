@@ -263,6 +263,15 @@ class Athena(_Strict):
     results_expiration_days: Days = 30
 
 
+class Verifier(_Strict):
+    """Least-privilege IAM for the verifier, in each trail account. On by default."""
+
+    enabled: bool = True
+    #: A principal ARN (role or user) allowed to assume a role carrying the verifier policy. Default: no
+    #: role, only the managed policy to attach where you like.
+    assumed_by: PrincipalArn | None = None
+
+
 class DeploymentConfig(_Strict):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything."""
 
@@ -276,6 +285,7 @@ class DeploymentConfig(_Strict):
     organization: Organization | None = None
     alerts: Alerts = Alerts()
     athena: Athena = Athena()
+    verifier: Verifier = Verifier()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property

@@ -48,6 +48,16 @@ class TrailTarget:
         return f"{self.name}-delivery"
 
     @property
+    def verifier_read_path(self) -> str:
+        """Where the verifier, running in this trail's account, finds its own records."""
+        if self.organization_id:
+            return f"AWSLogs/{self.organization_id}/{self.account}/"
+        return f"AWSLogs/{self.account}/"
+
+    def verifier_role_arn(self, prefix: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-verifier"
+
+    @property
     def alert_topic_name(self) -> str:
         return f"{self.name}-beanstalk-alerts"
 
@@ -94,6 +104,12 @@ class ArchiveNames:
     @property
     def athena_workgroup(self) -> str:
         return f"{self.prefix}-beanstalk-audit"
+
+    @property
+    def verifier_policy(self) -> str:
+        """Name of the verifier's managed policy and role in each trail account (see
+        :meth:`TrailTarget.verifier_role_arn`)."""
+        return f"{self.prefix}-beanstalk-verifier"
 
     @property
     def log_bucket_arn(self) -> str:

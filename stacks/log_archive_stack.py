@@ -15,6 +15,7 @@ from trail_constructs.athena_archive import AthenaArchive, AthenaArchiveProps
 from trail_constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
 from trail_constructs.log_bucket import LogBucket, LogBucketProps
 from trail_constructs.log_key import LogKey, LogKeyProps
+from trail_constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
 
 
 class LogArchiveStack(Stack):
@@ -34,13 +35,22 @@ class LogArchiveStack(Stack):
             **kwargs,
         )
         writers = trail_targets(config)
+        # Verifier roles in other accounts need the archive's bucket and key policies to name them.
+        remote_verifiers = [
+            writer
+            for writer in writers
+            if config.verifier.enabled and config.verifier.assumed_by and writer.account != names.account
+        ]
         self.log_key = LogKey(
             self,
             "LogKey",
             LogKeyProps(
                 alias=names.log_key_alias,
                 writers=writers,
-                reader_principals=list(config.archive.log_readers),
+                reader_principals=[
+                    *config.archive.log_readers,
+                    *(writer.verifier_role_arn(names.prefix) for writer in remote_verifiers),
+                ],
             ),
         )
         self.access_logs = AccessLogBucket(
@@ -71,6 +81,17 @@ class LogArchiveStack(Stack):
                 log_prefix=log_prefix(config),
             ),
         )
+        if remote_verifiers:
+            VerifierReadAccess(
+                self,
+                "VerifierReadAccess",
+                VerifierReadAccessProps(
+                    bucket=self.log_bucket.bucket,
+                    writers=remote_verifiers,
+                    name_prefix=names.prefix,
+                    log_prefix=log_prefix(config),
+                ),
+            )
         self.athena: AthenaArchive | None = None
         if config.athena.enabled:
             results_key = kms.Key(

@@ -13,6 +13,7 @@ from stacks.log_archive_stack import LogArchiveStack
 from trail_constructs.audit_trail import AuditTrail, AuditTrailProps
 from trail_constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from trail_constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
+from trail_constructs.verifier_access import VerifierAccess, VerifierAccessProps
 
 
 class TrailStack(Stack):
@@ -81,5 +82,23 @@ class TrailStack(Stack):
                     topic_name=target.alert_topic_name,
                     actions=list(config.alerts.actions),
                     emails=list(config.alerts.emails),
+                ),
+            )
+        self.verifier_access: VerifierAccess | None = None
+        if config.verifier.enabled:
+            self.verifier_access = VerifierAccess(
+                self,
+                "VerifierAccess",
+                VerifierAccessProps(
+                    name=names.verifier_policy,
+                    partition=target.partition,
+                    account=target.account,
+                    log_bucket_name=names.log_bucket,
+                    log_prefix=log_prefix(config),
+                    delivery_topic_arn=target.delivery_topic_arn,
+                    log_key_account=names.account,
+                    log_key_region=names.region,
+                    log_key_alias=names.log_key_alias,
+                    assumed_by=config.verifier.assumed_by,
                 ),
             )

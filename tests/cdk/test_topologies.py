@@ -104,14 +104,54 @@ def test_accounts_key_allows_every_writing_account_and_named_readers(accounts: S
     assert statement(policy, "AllowNamedLogReadersDecrypt") == {
         "Sid": "AllowNamedLogReadersDecrypt",
         "Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+        "Principal": {
+            "AWS": [
+                "arn:aws:iam::333333333333:root",
+                "arn:aws:iam::444444444444:root",
+                "arn:aws:iam::555555555555:root",
+            ]
+        },
         "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
         "Resource": "*",
         "Condition": {
             "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"},
-            "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::555555555555:role/SecurityAudit"]},
+            "ArnEquals": {
+                "aws:PrincipalArn": [
+                    "arn:aws:iam::333333333333:role/ebtrail-beanstalk-verifier",
+                    "arn:aws:iam::444444444444:role/ebtrail-beanstalk-verifier",
+                    "arn:aws:iam::555555555555:role/SecurityAudit",
+                ]
+            },
         },
     }
+
+
+def test_accounts_each_verifier_role_reads_only_its_own_account_path(accounts: Synthesized) -> None:
+    policy = _bucket_policy(accounts)
+    for account in MEMBER_TRAILS:
+        role = f"arn:aws:iam::{account}:role/ebtrail-beanstalk-verifier"
+        assert statement(policy, f"AllowVerifierRead{account}") == {
+            "Sid": f"AllowVerifierRead{account}",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": "s3:GetObject",
+            "Resource": _object_arn(f"/beanstalk/AWSLogs/{account}/*"),
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": [role]}},
+        }
+    listing = statement(policy, "AllowVerifierList")
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Resource"] == LOG_BUCKET_ARN
+    assert listing["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{a}:role/ebtrail-beanstalk-verifier" for a in MEMBER_TRAILS]},
+        "StringLike": {"s3:prefix": ["beanstalk/AWSLogs/*"]},
+    }
+
+
+def test_single_account_needs_no_resource_policy_grants_for_the_verifier(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    sids = [s.get("Sid", "") for s in _bucket_policy(synthesized("default.toml"))["Statement"]]
+    assert not [sid for sid in sids if sid.startswith("AllowVerifier")]
 
 
 def test_accounts_member_trails_refer_to_the_archive_by_name(accounts: Synthesized) -> None:
@@ -173,6 +213,7 @@ def test_organization_key_context_is_the_management_account(organization: Synthe
 def _accounts_config(member_count: int) -> dict[str, Any]:
     data = tomllib.loads((CONFIG_DIR / "multi-account.toml").read_text())
     data = copy.deepcopy(data)
+    data.pop("verifier")  # the trails' own statements only; verifier roles add one statement per member
     data["trail"]["members"] = [
         {"account": f"{300000000000 + i:012d}", "home_region": "us-east-1"} for i in range(member_count)
     ]

@@ -1,0 +1,83 @@
+"""The verifier's least-privilege policy, rendered from verifier.permissions (its single source of truth)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from policy_helpers import only_resource, resources_of_type
+from synth_cache import Synthesized
+
+from verifier.permissions import PERMISSIONS
+
+
+def _policy(template: dict[str, Any]) -> dict[str, Any]:
+    policy: dict[str, Any] = only_resource(template, "AWS::IAM::ManagedPolicy")["Properties"]
+    return policy
+
+
+def _statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in _policy(template)["PolicyDocument"]["Statement"]}
+
+
+def test_every_permission_group_becomes_one_statement_with_its_actions(default: Synthesized) -> None:
+    statements = _statements(default.json("ebtrail-trail-111111111111"))
+    assert set(statements) == {group.sid for group in PERMISSIONS}
+    for group in PERMISSIONS:
+        actions = statements[group.sid]["Action"]
+        assert sorted([actions] if isinstance(actions, str) else actions) == sorted(group.actions)
+        assert statements[group.sid]["Effect"] == "Allow"
+
+
+def test_policy_is_scoped_to_the_trail_and_the_verifier_prefix(default: Synthesized) -> None:
+    template = default.json("ebtrail-trail-111111111111")
+    assert _policy(template)["ManagedPolicyName"] == "ebtrail-beanstalk-verifier"
+    statements = _statements(template)
+    assert statements["ProbeApplication"]["Resource"] == (
+        "arn:aws:elasticbeanstalk:*:111111111111:application/ebtrail-verify-*"
+    )
+    assert statements["NotificationQueue"]["Resource"] == "arn:aws:sqs:*:111111111111:ebtrail-verify-*"
+    assert statements["ListLogPrefix"] == {
+        "Sid": "ListLogPrefix",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::ebtrail-logs-111111111111-us-east-1",
+        "Condition": {"StringLike": {"s3:prefix": ["beanstalk/AWSLogs/*"]}},
+    }
+    assert statements["ReadLogFiles"]["Resource"] == (
+        "arn:aws:s3:::ebtrail-logs-111111111111-us-east-1/beanstalk/AWSLogs/*"
+    )
+    assert statements["DecryptLogFiles"] == {
+        "Sid": "DecryptLogFiles",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": "arn:aws:kms:us-east-1:111111111111:key/*",
+        "Condition": {
+            "StringLike": {"kms:ViaService": ["s3.*.amazonaws.com"]},
+            "Null": {"kms:EncryptionContext:aws:cloudtrail:arn": ["false"]},
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/ebtrail/cloudtrail-logs"]},
+        },
+    }
+    assert statements["SubscribeDeliveryTopic"]["Resource"] == (
+        "arn:aws:sns:us-east-1:111111111111:ebtrail-beanstalk-audit-delivery"
+    )
+    assert statements["EventHistory"]["Resource"] == "*"  # LookupEvents has no resource-level permissions
+
+
+def test_no_role_unless_a_principal_is_named(default: Synthesized) -> None:
+    assert resources_of_type(default.json("ebtrail-trail-111111111111"), "AWS::IAM::Role") == {}
+
+
+def test_role_for_the_named_principal(synthesized: Callable[[str], Synthesized]) -> None:
+    result = synthesized("multi-account.toml")
+    template = result.json("ebtrail-trail-333333333333")
+    role = only_resource(template, "AWS::IAM::Role")["Properties"]
+    assert role["RoleName"] == "ebtrail-beanstalk-verifier"
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::555555555555:role/PlatformCI"},
+        }
+    ]
+    assert len(role["ManagedPolicyArns"]) == 1
