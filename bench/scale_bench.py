@@ -27,12 +27,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synth_bench import CDK, REPO_ROOT, synth_env  # noqa: E402
-from aws_cdk import App  # noqa: E402
+from aws_cdk import App
 
-from ebtrail.app_builder import archive_policy_sizes, build_app, feature_flags  # noqa: E402
-from ebtrail.config import parse_config  # noqa: E402
-from ebtrail.policy_size import S3_BUCKET_POLICY_LIMIT  # noqa: E402
+from bench.synth_bench import CDK, REPO_ROOT, synth_env
+from ebtrail.app_builder import archive_policy_sizes, build_app, feature_flags
+from ebtrail.config import parse_config
+from ebtrail.policy_size import S3_BUCKET_POLICY_LIMIT
 
 
 def accounts_config(members: int) -> dict[str, Any]:

@@ -66,11 +66,7 @@ class TrailStack(Stack):
                 log_prefix=log_prefix(config),
                 management_events=config.trail.management_events,
                 is_organization_trail=target.organization_id is not None,
-                depends_on=(
-                    self.delivery_topic.topic.node.default_child,
-                    self.delivery_topic.policy,
-                    self.delivery_topic.key.node.default_child,
-                ),
+                depends_on=self.delivery_topic.trail_prerequisites,
             ),
         )
         self.alerts: BeanstalkAlerts | None = None

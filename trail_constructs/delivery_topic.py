@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ebtrail.naming import TrailTarget
 from trail_constructs.policy_conditions import CLOUDTRAIL_SERVICE, source_arn_equals
@@ -80,6 +80,13 @@ class DeliveryTopic(Construct):
         self.topic.add_to_resource_policy(self.publish)
         for email in props.emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+    @property
+    def trail_prerequisites(self) -> tuple[IConstruct, ...]:
+        """What CreateTrail checks here: the topic, its policy and its key (not the subscriptions)."""
+        topic, key = self.topic.node.default_child, self.key.node.default_child
+        assert topic is not None and key is not None
+        return (topic, self.policy, key)
 
     @property
     def policy(self) -> sns.TopicPolicy:

@@ -58,9 +58,7 @@ class LogKey(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         trail_arns = [writer.arn for writer in props.writers]
-        writer_contexts = sorted(
-            {f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in props.writers}
-        )
+        writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in props.writers})
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudTrailEncryptLogs",
@@ -109,7 +107,9 @@ class LogKey(Construct):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid="AllowNamedLogReadersDecrypt",
-                    principals=[iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts],
+                    principals=[
+                        iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts
+                    ],
                     actions=["kms:Decrypt", "kms:ReEncryptFrom"],
                     resources=["*"],
                     conditions={

@@ -7,7 +7,6 @@ has no unacknowledged finding.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from aws_cdk.assertions import Template
 
 from ebtrail.app_builder import REPO_ROOT, EbtrailApp, build_app
-from ebtrail.config import DeploymentConfig, load_config
+from ebtrail.config import DeploymentConfig
 
 CONFIG_DIR = REPO_ROOT / "config"
 EXAMPLE_CONFIGS = sorted(path.name for path in CONFIG_DIR.glob("*.toml"))

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
+from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
 
 import trail_constructs.access_log_bucket
 import trail_constructs.athena_archive
 import trail_constructs.audit_trail
 import trail_constructs.log_bucket
-from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
 from ebtrail.app_builder import build_app
 from ebtrail.config import load_config
 

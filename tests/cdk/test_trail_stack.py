@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from policy_helpers import only_resource, statement, statements_for_principal
-
 from synth_cache import Synthesized
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-beanstalk-audit"

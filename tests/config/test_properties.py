@@ -54,9 +54,13 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
             "account": account,
             "home_region": draw(st.sampled_from(AWS_REGIONS)),
             "management_events": draw(st.sampled_from(["All", "ReadOnly", "WriteOnly"])),
-            "notification_emails": draw(st.lists(st.from_regex(r"\A[a-z]{1,8}@example\.com\Z"), max_size=2, unique=True)),
+            "notification_emails": draw(
+                st.lists(st.from_regex(r"\A[a-z]{1,8}@example\.com\Z"), max_size=2, unique=True)
+            ),
         },
-        "tags": draw(st.dictionaries(st.from_regex(r"\A[A-Z][a-z]{1,10}\Z"), st.from_regex(r"\A[a-z0-9]{1,10}\Z"), max_size=3)),
+        "tags": draw(
+            st.dictionaries(st.from_regex(r"\A[A-Z][a-z]{1,10}\Z"), st.from_regex(r"\A[a-z0-9]{1,10}\Z"), max_size=3)
+        ),
     }
     if draw(st.booleans()):
         config["archive"]["key_prefix"] = "/".join(draw(st.lists(prefix_segments, min_size=1, max_size=3)))
@@ -114,10 +118,9 @@ def test_an_invalid_config_always_gets_a_clear_error(
     data: dict[str, Any], bad_values: list[tuple[str, Any, bool]]
 ) -> None:
     broken = copy.deepcopy(data)
+    other_account = "111111111111" if data["archive"]["account"] != "111111111111" else "222222222222"
     for dotted, value, _ in bad_values:
-        if value == "<another account>":
-            value = "111111111111" if data["archive"]["account"] != "111111111111" else "222222222222"
-        _set(broken, dotted, value)
+        _set(broken, dotted, other_account if value == "<another account>" else value)
     try:
         parse_config(broken, "fuzzed.toml")
     except ConfigError as error:
@@ -134,7 +137,9 @@ def test_an_invalid_config_always_gets_a_clear_error(
 @settings(max_examples=100, deadline=None)
 @given(
     valid_configs(),
-    st.sampled_from(["archive.account", "archive.region", "archive.lifecycle", "trail.name", "trail", "tags", "archive"]),
+    st.sampled_from(
+        ["archive.account", "archive.region", "archive.lifecycle", "trail.name", "trail", "tags", "archive"]
+    ),
     st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.booleans()),
 )
 def test_junk_never_escapes_as_anything_but_config_error(data: dict[str, Any], dotted: str, junk: Any) -> None:

@@ -84,9 +84,7 @@ def test_transitions_out_of_order_are_refused() -> None:
 
 
 def test_standard_ia_below_30_days_is_refused() -> None:
-    problems = _problems(
-        _with(**{"archive.lifecycle.transitions": [{"storage_class": "STANDARD_IA", "days": 10}]})
-    )
+    problems = _problems(_with(**{"archive.lifecycle.transitions": [{"storage_class": "STANDARD_IA", "days": 10}]}))
     assert "at least 30 days" in problems["archive.lifecycle.transitions[0].days"]
 
 
