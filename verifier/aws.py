@@ -47,7 +47,7 @@ NOT_IMPLEMENTED_CODES = frozenset(
 )
 
 
-def client_config(max_attempts: int = 8) -> Config:
+def client_config(max_attempts: int = 4) -> Config:
     """Configuration for every client: standard retry mode (throttling and transient errors) and a user agent."""
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
@@ -107,10 +107,24 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def error_message(exc: BaseException) -> str:
+def error_message(exc: BaseException, limit: int = 300) -> str:
+    """The error's message on one line, at most ``limit`` characters (an HTML error page is summarised)."""
     if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
-    return str(exc)
+        text = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+    else:
+        text = str(exc)
+    if _looks_like_html(text):
+        status = (
+            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if isinstance(exc, ClientError) else None
+        )
+        return f"HTTP {status} with an HTML page instead of an AWS API error"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:20].lower()
+    return head.startswith(("<!doctype html", "<html"))
 
 
 def is_access_denied(exc: BaseException) -> bool:
@@ -127,12 +141,16 @@ def is_not_implemented(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
         code = error_code(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        message = error_message(exc).lower()
+        raw = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+        message = raw.lower()
+        # An emulator (moto_server) answers an operation it lacks with HTTP 500 and an HTML page; AWS never
+        # answers its APIs with HTML.
         return (
             code in NOT_IMPLEMENTED_CODES
             or status == 501
             or "not yet implemented" in message
-            or ("has not been implemented" in message)
+            or "has not been implemented" in message
+            or _looks_like_html(raw)
         )
     return False
 
