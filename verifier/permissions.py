@@ -62,6 +62,8 @@ PERMISSIONS: tuple[PermissionGroup, ...] = (
             "selectors record management write events; the verifier fails fast when any of these is wrong."
         ),
         actions=("cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"),
+        # Any trail: the engineer names the trail at run time, and an organization trail belongs to the
+        # management account, not the account the verifier runs in. All three calls are read-only.
         resources=("arn:${Partition}:cloudtrail:*:*:trail/*",),
         api_calls=(
             ("cloudtrail", "GetTrail", "cloudtrail:GetTrail"),
@@ -215,7 +217,9 @@ def markdown_table() -> str:
     ]
     for g in PERMISSIONS:
         conds = "<br>".join(f"`{c.operator}` `{c.key}` = `{', '.join(c.values)}`" for c in g.conditions) or "-"
-        needed = ("optional: " if g.optional else "required: ") + g.when
+        needed = "optional (its channel is reported unavailable)" if g.optional else "required"
+        if g.when != "always":
+            needed += f"; only when {g.when}"
         lines.append(
             f"| {g.sid} | {'<br>'.join(f'`{a}`' for a in g.actions)} | "
             f"{'<br>'.join(f'`{r}`' for r in g.resources)} | {conds} | {needed} | {g.purpose} |"
