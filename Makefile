@@ -52,6 +52,7 @@ verify: setup
 
 bench: setup
 	$(VENV)/bin/python bench/synth_bench.py
+	$(VENV)/bin/python bench/scale_bench.py
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock:
