@@ -203,6 +203,7 @@ def test_application_name_fallback(session: boto3.Session, clock: FakeClock, fas
     assert result.confirmation is not None
     assert result.confirmation.matched_by == "applicationName"
     assert result.confirmation.record["requestParameters"]["applicationName"] == double.calls[0].application_name
+    assert_clean(dep)
 
 
 # --- key layouts -----------------------------------------------------------------------------------------------
@@ -246,7 +247,8 @@ def test_day_boundary(session: boto3.Session, fast: Settings) -> None:
     # the next day's folder is listed from its beginning, the call's day from the call time less the margin
     starts = {p["Prefix"]: p.get("StartAfter") for s, o, p in api.calls if o == "ListObjectsV2"}
     assert starts[f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/03/14/"].endswith("_20260314T2356Z")
-    assert double.delivered
+    assert result.confirmation.log_file.key == double.delivered[0]
+    assert_clean(dep)
 
 
 def test_day_boundary_not_listed_at_midday(session: boto3.Session, clock: FakeClock, fast: Settings) -> None:
