@@ -38,11 +38,14 @@ def lifecycles(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
+def valid_configs(draw: st.DrawFn, topology: str | None = None) -> dict[str, Any]:
+    """A valid config of ``topology`` (or any topology)."""
+    topology = topology or draw(st.sampled_from(["single-account", "accounts", "organization"]))
     account = draw(accounts)
     lifecycle = draw(lifecycles())
     config: dict[str, Any] = {
         "name_prefix": draw(st.from_regex(r"\A[a-z][a-z0-9]{2,10}\Z")),
+        "topology": topology,
         "archive": {
             "account": account,
             "region": draw(st.sampled_from(AWS_REGIONS)),
@@ -51,8 +54,6 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
         },
         "trail": {
             "name": draw(st.from_regex(r"\A[a-z][a-z0-9]{2,20}\Z")),
-            "account": account,
-            "home_region": draw(st.sampled_from(AWS_REGIONS)),
             "management_events": draw(st.sampled_from(["All", "ReadOnly", "WriteOnly"])),
             "notification_emails": draw(
                 st.lists(st.from_regex(r"\A[a-z]{1,8}@example\.com\Z"), max_size=2, unique=True)
@@ -62,6 +63,24 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
             st.dictionaries(st.from_regex(r"\A[A-Z][a-z]{1,10}\Z"), st.from_regex(r"\A[a-z0-9]{1,10}\Z"), max_size=3)
         ),
     }
+    others = draw(st.lists(accounts.filter(lambda other: other != account), min_size=1, max_size=4, unique=True))
+    if topology == "single-account":
+        config["trail"] |= {"account": account, "home_region": draw(st.sampled_from(AWS_REGIONS))}
+    elif topology == "accounts":
+        config["trail"]["members"] = [
+            {"account": member, "home_region": draw(st.sampled_from(AWS_REGIONS))} for member in others[:3]
+        ]
+    else:
+        management, *members = others
+        config["organization"] = {
+            "id": draw(st.from_regex(r"\Ao-[a-z0-9]{10,32}\Z")),
+            "management_account": management,
+            "home_region": draw(st.sampled_from(AWS_REGIONS)),
+        }
+        config["trail"]["members"] = [{"account": member} for member in members]
+    if draw(st.booleans()):
+        role_name = draw(st.from_regex(r"\A[A-Za-z]{1,20}\Z"))
+        config["verifier"] = {"assumed_by": f"arn:aws:iam::{account}:role/{role_name}"}
     if draw(st.booleans()):
         config["archive"]["key_prefix"] = "/".join(draw(st.lists(prefix_segments, min_size=1, max_size=3)))
     if draw(st.booleans()):
@@ -72,7 +91,7 @@ def valid_configs(draw: st.DrawFn) -> dict[str, Any]:
     return config
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_configs())
 def test_a_valid_config_always_synthesizes_cleanly(data: dict[str, Any]) -> None:
     config = parse_config(data)
@@ -90,6 +109,7 @@ BAD_VALUES: list[tuple[str, Any, bool]] = [
     ("archive.key_prefix", "AWSLogs/x", True),
     ("archive.lifecycle.expiration_days", 0, True),
     ("trail.name", "x", True),
+    ("organization", {"id": "o-x", "management_account": "1", "home_region": "us-east-1"}, True),
     ("trail.management_events", "Everything", True),
     ("trail.notification_emails", ["nobody"], True),
     ("tags", {"aws:reserved": "x"}, True),
@@ -113,7 +133,10 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(valid_configs(), st.lists(st.sampled_from(BAD_VALUES), min_size=1, max_size=3, unique_by=lambda bad: bad[0]))
+@given(
+    valid_configs("single-account"),
+    st.lists(st.sampled_from(BAD_VALUES), min_size=1, max_size=3, unique_by=lambda bad: bad[0]),
+)
 def test_an_invalid_config_always_gets_a_clear_error(
     data: dict[str, Any], bad_values: list[tuple[str, Any, bool]]
 ) -> None:
