@@ -12,7 +12,9 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
-from verifier.report import ChannelReport, ExitCode, channel_table, summary
+from verifier.integrity import IntegrityReport, verify_integrity
+from verifier.integrity_cli import print_report
+from verifier.report import ChannelReport, ExitCode, VerificationResult, channel_table, summary
 from verifier.verify import DEFAULT_TIMEOUT, Progress, Settings, run
 
 
@@ -54,6 +56,8 @@ Exit codes:
        permission (named in the output)
   130  interrupted (Ctrl-C); the application, queue and subscription are
        cleaned up first
+With --integrity, after the record arrived: the exit code of the integrity
+check instead (0 intact, 1 modified or missing, 2 unverifiable).
 """
 
 
@@ -77,8 +81,32 @@ Exit codes:
     show_default=True,
     help="Seconds to wait for the record after the call (delivery takes about 5 minutes on average).",
 )
+@click.option(
+    "--integrity",
+    is_flag=True,
+    help=(
+        "After the record arrived, prove its log file intact with the trail's signed digest files and one "
+        "step of the digest chain (see `python -m verifier integrity --help`)."
+    ),
+)
+@click.option(
+    "--integrity-wait",
+    type=click.FloatRange(min=0),
+    default=5400,
+    show_default=True,
+    help="Seconds to wait for the hourly digest that covers the new log file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the live display.")
-def verify(trail: str, region: str | None, profile: str | None, timeout: float, as_json: bool) -> None:
+def verify(
+    *,
+    trail: str,
+    region: str | None,
+    profile: str | None,
+    timeout: float,
+    integrity: bool,
+    integrity_wait: float,
+    as_json: bool,
+) -> None:
     try:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
     except BotoCoreError as exc:
@@ -86,7 +114,11 @@ def verify(trail: str, region: str | None, profile: str | None, timeout: float, 
     settings = Settings(timeout=timeout)
     if as_json:
         result = run(session, trail, region, settings=settings)
-        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+        report = check_integrity(session, result, integrity_wait) if integrity else None
+        output = result.to_json()
+        if integrity:
+            output["integrity"] = report.to_dict() if report else None
+        click.echo(json.dumps(output, indent=2, default=str))
     else:
         err = Console(stderr=True)
         view = _LiveView()
@@ -97,7 +129,30 @@ def verify(trail: str, region: str | None, profile: str | None, timeout: float, 
         with Live(view, console=err, refresh_per_second=4, transient=True):
             result = run(session, trail, region, settings=settings, on_progress=on_progress)
         Console().print(summary(result))
-    raise click.exceptions.Exit(int(result.exit_code))
+        report = None
+        if integrity and result.confirmed:
+            with err.status(f"waiting up to {integrity_wait:g}s for the digest that covers the log file ..."):
+                report = check_integrity(session, result, integrity_wait)
+            if report:
+                print_report(report, Console())
+    exit_code = int(report.exit_code) if report else int(result.exit_code)
+    raise click.exceptions.Exit(exit_code)
+
+
+def check_integrity(session: boto3.Session, result: VerificationResult, wait: float) -> IntegrityReport | None:
+    """The integrity check of the log file that confirmed the arrival (None when nothing arrived)."""
+    confirmation = result.confirmation
+    if result.trail is None or confirmation is None or confirmation.log_file is None:
+        return None
+    log_file = confirmation.log_file
+    return verify_integrity(
+        session,
+        result.trail.arn,
+        [f"s3://{log_file.bucket}/{log_file.key}"],
+        chain=1,
+        wait=wait,
+        region=result.region,
+    )
 
 
 def _fail(message: str, as_json: bool) -> int:

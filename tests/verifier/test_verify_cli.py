@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tests.verifier.verify_double import BUCKET, REGION, TRAIL, CloudTrailDouble, FakeClock, deploy
 from verifier.cli import cli
+from verifier.integrity import FileKind, FileResult, IntegrityReport, Status
 
 
 @pytest.fixture
@@ -91,3 +92,71 @@ def test_help_documents_exit_codes() -> None:
     )
     for text in ("--trail", "--region", "--profile", "--timeout", "--json", "0 ", "1 ", "2 ", "misconfiguration"):
         assert text in result.stdout
+
+
+class _IntegrityRecorder:
+    """Stands in for verify_integrity: records its arguments, answers with a prepared report."""
+
+    def __init__(self, status: Status) -> None:
+        self.status = status
+        self.calls: list[dict[str, object]] = []
+
+    def __call__(self, session: boto3.Session, trail: str, log_keys: list[str], **kwargs: object) -> IntegrityReport:
+        self.calls.append({"trail": trail, "log_keys": log_keys, **kwargs})
+        bucket, _, key = log_keys[0].removeprefix("s3://").partition("/")
+        report = IntegrityReport(trail=trail)
+        report.record(FileResult(kind=FileKind.LOG, bucket=bucket, key=key, status=self.status, reason="test"))
+        return report
+
+
+@pytest.mark.parametrize(("status", "exit_code"), [(Status.VALID, 0), (Status.MODIFIED, 1)])
+def test_integrity_runs_on_the_confirmed_log_file_and_decides_the_exit_code(
+    cli_session: boto3.Session, monkeypatch: pytest.MonkeyPatch, status: Status, exit_code: int
+) -> None:
+    dep = deploy(cli_session)
+    double = CloudTrailDouble(dep, FakeClock(datetime.now(UTC)), delay=0).install()
+    recorder = _IntegrityRecorder(status)
+    monkeypatch.setattr("verifier.verify_cli.verify_integrity", recorder)
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "verify",
+            "--trail",
+            TRAIL,
+            "--region",
+            REGION,
+            "--timeout",
+            "20",
+            "--json",
+            "--integrity",
+            "--integrity-wait",
+            "7",
+        ],
+    )
+
+    assert result.exit_code == exit_code, result.output
+    (call,) = recorder.calls
+    assert call["log_keys"] == [f"s3://{BUCKET}/{double.delivered[0]}"]
+    assert call["chain"] == 1
+    assert call["wait"] == 7
+    out = json.loads(result.stdout)
+    assert out["confirmed"] is True
+    assert out["integrity"]["files"][0]["status"] == status.value
+
+
+def test_integrity_is_not_attempted_when_nothing_arrived(
+    session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("verifier.verify_cli.boto3.Session", lambda **kwargs: session)
+    deploy(session)
+    recorder = _IntegrityRecorder(Status.VALID)
+    monkeypatch.setattr("verifier.verify_cli.verify_integrity", recorder)
+
+    result = CliRunner().invoke(
+        cli, ["verify", "--trail", TRAIL, "--region", REGION, "--timeout", "1", "--json", "--integrity"]
+    )
+
+    assert result.exit_code == 1, result.output
+    assert recorder.calls == []
+    assert json.loads(result.stdout)["integrity"] is None
