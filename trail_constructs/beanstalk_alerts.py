@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
+from trail_constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
 from trail_constructs.policy_conditions import source_arn_equals
 
 EVENTS_SERVICE = "events.amazonaws.com"
@@ -104,40 +102,22 @@ class BeanstalkAlerts(Construct):
         self.rule_arn = Stack.of(self).format_arn(service="events", resource="rule", resource_name=self.rule_name)
         rule_arns = [self.rule_arn]
 
-        self.key = kms.Key(
+        parts = add_encrypted_topic(
             self,
-            "TopicKey",
-            alias=f"alias/{props.topic_name}",
-            description=f"Encrypts the {props.topic_name} SNS topic (Elastic Beanstalk change alerts)",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgePublishToEncryptedTopic",
-                principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-            )
-        )
-        self.topic = sns.Topic(
-            self,
-            "Topic",
             topic_name=props.topic_name,
             display_name="Elastic Beanstalk change alert",
-            master_key=self.key,
-            enforce_ssl=True,
+            key_description=f"Encrypts the {props.topic_name} SNS topic (Elastic Beanstalk change alerts)",
+            publisher=ServicePublisher(
+                service=EVENTS_SERVICE,
+                key_sid="AllowEventBridgePublishToEncryptedTopic",
+                key_conditions=None,  # not supported for EventBridge-to-encrypted-topic delivery (see above)
+                publish_sid="AllowEventBridgePublish",
+                publish_conditions={"StringEquals": source_arn_equals(rule_arns)},
+            ),
+            emails=props.emails,
         )
-        self.publish = iam.PolicyStatement(
-            sid="AllowEventBridgePublish",
-            principals=[iam.ServicePrincipal(EVENTS_SERVICE)],
-            actions=["sns:Publish"],
-            resources=[self.topic.topic_arn],
-            conditions={"StringEquals": source_arn_equals(rule_arns)},
-        )
-        self.topic.add_to_resource_policy(self.publish)
-        for email in props.emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.key, self.topic, self.publish = parts.key, parts.topic, parts.publish
+        self._parts = parts
 
         self.rule = events.Rule(
             self,
@@ -160,9 +140,7 @@ class BeanstalkAlerts(Construct):
     @property
     def policy(self) -> sns.TopicPolicy:
         """The topic policy resource."""
-        policy = self.topic.node.try_find_child("Policy")
-        assert isinstance(policy, sns.TopicPolicy)
-        return policy
+        return self._parts.policy
 
 
 def alert_message() -> events.RuleTargetInput:

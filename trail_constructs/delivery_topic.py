@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aws_cdk import RemovalPolicy
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct, IConstruct
 
 from ebtrail.naming import TrailTarget
+from trail_constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
 from trail_constructs.policy_conditions import CLOUDTRAIL_SERVICE, source_arn_equals
 
 
@@ -45,52 +42,29 @@ class DeliveryTopic(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: DeliveryTopicProps) -> None:
         super().__init__(scope, construct_id)
         trail_arns = [props.trail.arn]
-        self.key = kms.Key(
+        parts = add_encrypted_topic(
             self,
-            "TopicKey",
-            alias=f"alias/{props.topic_name}",
-            description=f"Encrypts the {props.topic_name} SNS topic",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailPublishToEncryptedTopic",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-                conditions={"StringEquals": source_arn_equals(trail_arns)},
-            )
-        )
-        self.topic = sns.Topic(
-            self,
-            "Topic",
             topic_name=props.topic_name,
             display_name="CloudTrail log delivery",
-            master_key=self.key,
-            enforce_ssl=True,
+            key_description=f"Encrypts the {props.topic_name} SNS topic",
+            publisher=ServicePublisher(
+                service=CLOUDTRAIL_SERVICE,
+                key_sid="AllowCloudTrailPublishToEncryptedTopic",
+                key_conditions={"StringEquals": source_arn_equals(trail_arns)},
+                publish_sid="AWSCloudTrailSNSPolicy",
+                publish_conditions={"StringEquals": source_arn_equals(trail_arns)},
+            ),
+            emails=props.emails,
         )
-        self.publish = iam.PolicyStatement(
-            sid="AWSCloudTrailSNSPolicy",
-            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-            actions=["sns:Publish"],
-            resources=[self.topic.topic_arn],
-            conditions={"StringEquals": source_arn_equals(trail_arns)},
-        )
-        self.topic.add_to_resource_policy(self.publish)
-        for email in props.emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.key, self.topic, self.publish = parts.key, parts.topic, parts.publish
+        self._parts = parts
 
     @property
     def trail_prerequisites(self) -> tuple[IConstruct, ...]:
         """What CreateTrail checks here: the topic, its policy and its key (not the subscriptions)."""
-        topic, key = self.topic.node.default_child, self.key.node.default_child
-        assert topic is not None and key is not None
-        return (topic, self.policy, key)
+        return self._parts.resources
 
     @property
     def policy(self) -> sns.TopicPolicy:
         """The topic policy resource; the trail must depend on it."""
-        policy = self.topic.node.try_find_child("Policy")
-        assert isinstance(policy, sns.TopicPolicy)
-        return policy
+        return self._parts.policy
