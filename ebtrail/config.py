@@ -25,6 +25,8 @@ from typing import Annotated, Literal
 import boto3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from ebtrail.beanstalk import DEFAULT_ALERT_ACTIONS
+
 # ---------------------------------------------------------------------------------------------------------
 # Field formats
 # ---------------------------------------------------------------------------------------------------------
@@ -240,15 +242,7 @@ class Alerts(_Strict):
     enabled: bool = True
     #: Elastic Beanstalk API actions (CloudTrail ``eventName``) that raise an alert. Default: the seven
     #: destructive or traffic-changing actions listed in README.md.
-    actions: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Za-z]{2,63}$")], ...] = (
-        "TerminateEnvironment",
-        "DeleteApplication",
-        "DeleteApplicationVersion",
-        "DeleteEnvironmentConfiguration",
-        "RebuildEnvironment",
-        "SwapEnvironmentCNAMEs",
-        "UpdateEnvironment",
-    )
+    actions: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Za-z]{2,63}$")], ...] = DEFAULT_ALERT_ACTIONS
     #: E-mail addresses subscribed to each alert topic. Default: none.
     emails: tuple[Email, ...] = ()
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-BEANSTALK_EVENT_SOURCE = "elasticbeanstalk.amazonaws.com"
-
 
 @dataclass(frozen=True)
 class SavedQuery:

@@ -11,22 +11,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
+from ebtrail.beanstalk import DEFAULT_ALERT_ACTIONS, EVENT_SOURCE
 from trail_constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
 from trail_constructs.policy_conditions import source_arn_equals
 
 EVENTS_SERVICE = "events.amazonaws.com"
-BEANSTALK_EVENT_SOURCE = "elasticbeanstalk.amazonaws.com"
 
-#: Elastic Beanstalk actions that destroy or replace running resources, or change what serves traffic.
-DEFAULT_ALERT_ACTIONS: tuple[str, ...] = (
-    "TerminateEnvironment",
-    "DeleteApplication",
-    "DeleteApplicationVersion",
-    "DeleteEnvironmentConfiguration",
-    "RebuildEnvironment",
-    "SwapEnvironmentCNAMEs",
-    "UpdateEnvironment",
-)
 
 #: Where the alert message takes each value from (EventBridge JSON paths into the CloudTrail event).
 MESSAGE_FIELDS: dict[str, str] = {
@@ -128,7 +118,7 @@ class BeanstalkAlerts(Construct):
                 source=["aws.elasticbeanstalk"],
                 detail_type=["AWS API Call via CloudTrail"],
                 detail={
-                    "eventSource": [BEANSTALK_EVENT_SOURCE],
+                    "eventSource": [EVENT_SOURCE],
                     "eventName": list(props.actions),
                 },
             ),

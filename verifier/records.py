@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-EVENT_SOURCE = "elasticbeanstalk.amazonaws.com"
+from ebtrail.beanstalk import EVENT_SOURCE
 
 #: Refuse to inflate more than this from one object (a foreign object could be a gzip bomb).
 MAX_DECOMPRESSED_BYTES = 1 << 30

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ebtrail.beanstalk import EVENT_SOURCE
 from verifier.channels.base import Arrival, State
 from verifier.findings import Findings
 from verifier.probe import ProbeCall
@@ -106,7 +107,7 @@ class VerificationResult:
             "exit_code": int(self.exit_code),
             "request_id": self.call.request_id if self.call else None,
             "event_name": self.call.event_name if self.call else None,
-            "event_source": "elasticbeanstalk.amazonaws.com",
+            "event_source": EVENT_SOURCE,
             "application_name": self.call.application_name if self.call else None,
             "called_at": self.call.called_at.isoformat() if self.call else None,
             "region": self.region,

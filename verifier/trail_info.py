@@ -8,8 +8,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ebtrail.beanstalk import EVENT_SOURCE
 from verifier.aws import Arn, Clients, describe_error, error_code, is_access_denied
-from verifier.records import EVENT_SOURCE
 
 
 @dataclass(frozen=True)
