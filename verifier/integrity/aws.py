@@ -68,9 +68,7 @@ class TrailInfo:
 
     @property
     def arn(self) -> str:
-        partition = "aws-cn" if self.home_region.startswith("cn-") else "aws"
-        if self.home_region.startswith("us-gov-"):
-            partition = "aws-us-gov"
+        partition = boto3.session.Session().get_partition_for_region(self.home_region)
         return f"arn:{partition}:cloudtrail:{self.home_region}:{self.account_id}:trail/{self.name}"
 
     @classmethod
