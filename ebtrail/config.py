@@ -100,9 +100,24 @@ def _check_tag_key(value: str) -> str:
     return value
 
 
+def _matching(pattern: str, allowed: str) -> AfterValidator:
+    """A validator whose error says what is allowed, not which regular expression failed."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"allowed: {allowed}; got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
 AccountId = Annotated[
-    str,
-    Field(pattern=r"^\d{12}$", description="A 12-digit AWS account ID, written as a string."),
+    str, _matching(r"\d{12}", 'a 12-digit AWS account ID written as a string, such as "111111111111"')
+]
+OrganizationId = Annotated[str, _matching(r"o-[a-z0-9]{10,32}", "o- followed by 10 to 32 lowercase letters or digits")]
+NamePrefix = Annotated[
+    str, _matching(_NAME_PREFIX.pattern, "3 to 20 lowercase letters, digits or '-', starting with a letter")
 ]
 Region = Annotated[str, AfterValidator(_check_region)]
 TrailName = Annotated[str, AfterValidator(_check_trail_name)]
@@ -231,7 +246,7 @@ class Trail(_Strict):
 class Organization(_Strict):
     """``organization`` topology: one organization trail in the management account."""
 
-    id: Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$", description="o- and 10 to 32 lowercase letters or digits")]
+    id: OrganizationId
     management_account: AccountId
     home_region: Region
 
@@ -270,7 +285,7 @@ class DeploymentConfig(_Strict):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything."""
 
     #: Prefix of every resource name this deployment creates. Default ``ebtrail``.
-    name_prefix: Annotated[str, Field(pattern=_NAME_PREFIX.pattern)] = "ebtrail"
+    name_prefix: NamePrefix = "ebtrail"
     #: ``single-account`` (default): archive and trail in one account. ``accounts``: a central archive and
     #: one trail per member account. ``organization``: a central archive and one organization trail.
     topology: Literal["single-account", "accounts", "organization"] = "single-account"
@@ -478,10 +493,13 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
         path = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in item["loc"])
         path = path.replace(".[", "[") or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "literal_error" or item["type"] == "string_pattern_mismatch":
-            message = f"{message}; got {item['input']!r}"
-        elif item["type"] == "extra_forbidden":
+        if item["type"] == "extra_forbidden":
             message = "unknown field; check the spelling against the config reference in README.md"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        elif "got " not in message:
+            shown = repr(item["input"])
+            message = f"{message}; got {shown if len(shown) <= 60 else shown[:57] + '...'}"
         problems.append(Problem(path, message))
     return problems
 
