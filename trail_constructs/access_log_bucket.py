@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from trail_constructs.acknowledge import acknowledge
+from trail_constructs.hardened_bucket import expiring_objects_rule, hardened_bucket
 
 
 @dataclass(frozen=True)
@@ -31,24 +31,12 @@ class AccessLogBucket(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: AccessLogBucketProps) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = hardened_bucket(
             self,
             "Bucket",
             bucket_name=props.bucket_name,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireAccessLogs",
-                    expiration=Duration.days(props.retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+            lifecycle_rules=[expiring_objects_rule("ExpireAccessLogs", props.retention_days)],
         )
         acknowledge(
             self.bucket,

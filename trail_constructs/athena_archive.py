@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import boto3
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
@@ -16,6 +16,7 @@ from constructs import Construct
 
 from trail_constructs.acknowledge import acknowledge
 from trail_constructs.athena_queries import ALL_QUERIES, render
+from trail_constructs.hardened_bucket import expiring_objects_rule, hardened_bucket
 
 #: Columns of a CloudTrail record, as in AWS's "Create the table for CloudTrail logs in Athena using
 #: partition projection" (Athena User Guide). Hive type strings; names lower case (Glue lower-cases them).
@@ -142,30 +143,18 @@ class AthenaArchive(Construct):
         self.location = logs_root(props.log_bucket_name, props.log_prefix, props.organization_id)
         self.location_template = f"{self.location}${{account}}/CloudTrail/${{region}}/${{day}}"
 
-        self.results_bucket = s3.Bucket(
+        self.results_bucket = hardened_bucket(
             self,
             "ResultsBucket",
             bucket_name=props.results_bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=props.encryption_key,
             bucket_key_enabled=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
             server_access_logs_bucket=props.access_log_bucket,
             server_access_logs_prefix=(
                 f"s3-access/{props.results_bucket_name}/" if props.access_log_bucket is not None else None
             ),
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireQueryResults",
-                    expiration=Duration.days(props.results_expiration_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
+            lifecycle_rules=[expiring_objects_rule("ExpireQueryResults", props.results_expiration_days)],
         )
         acknowledge(
             self.results_bucket,

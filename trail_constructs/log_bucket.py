@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ebtrail.config import Lifecycle, ObjectLock
 from trail_constructs.acknowledge import acknowledge
+from trail_constructs.hardened_bucket import hardened_bucket
 
 _STORAGE_CLASSES: dict[str, s3.StorageClass] = {
     "STANDARD_IA": s3.StorageClass.INFREQUENT_ACCESS,
@@ -54,18 +55,13 @@ class LogBucket(Construct):
         super().__init__(scope, construct_id)
         lifecycle = props.lifecycle
         lock = props.object_lock
-        self.bucket = s3.Bucket(
+        self.bucket = hardened_bucket(
             self,
             "Bucket",
             bucket_name=props.bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=props.encryption_key,
             bucket_key_enabled=True,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
             server_access_logs_bucket=props.access_log_bucket,
             server_access_logs_prefix=f"s3-access/{props.bucket_name}/",
             object_lock_enabled=True if lock else None,
