@@ -6,7 +6,9 @@ Validation happens in two passes, both before any construct is built:
    every structural problem at once, each with its field path.
 2. *Meaning* (:func:`semantic_problems`): rules that tie fields together, such as lifecycle transitions
    being in order or Object Lock retention fitting inside the expiration. Every rule is checked and every
-   problem is reported at once, each with its field path.
+   problem is reported at once, each with its field path. The archive's lifecycle and retention rules are
+   also checked when another part of the config failed the first pass; the topology rules need the whole
+   structure and wait for it.
 
 Either pass raises :class:`ConfigError`, whose message lists the problems; ``app.py`` prints it and exits
 non-zero without a traceback.
@@ -400,19 +402,24 @@ def _early_exit(transition: Transition, leaves_at: int, lifecycle: Lifecycle) ->
     )
 
 
+def _retention_problems(lifecycle: Lifecycle, object_lock: ObjectLock | None) -> list[Problem]:
+    expiration = lifecycle.expiration_days
+    if object_lock is None or expiration is None or object_lock.days <= expiration:
+        return []
+    return [
+        Problem(
+            "archive.object_lock.days",
+            f"retention ({object_lock.days} days) must not be longer than "
+            f"archive.lifecycle.expiration_days ({expiration})",
+        )
+    ]
+
+
 def semantic_problems(config: DeploymentConfig) -> list[Problem]:
     """Every rule that ties fields together, each problem with its field path."""
     archive, trail = config.archive, config.trail
     problems = _lifecycle_problems(archive.lifecycle, "archive.lifecycle")
-    expiration = archive.lifecycle.expiration_days
-    if archive.object_lock and expiration is not None and archive.object_lock.days > expiration:
-        problems.append(
-            Problem(
-                "archive.object_lock.days",
-                f"retention ({archive.object_lock.days} days) must not be longer than "
-                f"archive.lifecycle.expiration_days ({expiration})",
-            )
-        )
+    problems += _retention_problems(archive.lifecycle, archive.object_lock)
     problems += _topology_problems(config)
     regions = [("trail.home_region", trail.home_region)]
     regions += [(f"trail.members[{i}].home_region", m.home_region) for i, m in enumerate(trail.members)]
@@ -504,12 +511,26 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
     return problems
 
 
+def _archive_problems_despite(data: object) -> list[Problem]:
+    """The archive's lifecycle and retention rules, checked even when another part of the config failed its
+    structural checks, as long as the archive's lifecycle (and Object Lock) sections are themselves valid:
+    these are the rules a user is most likely to get wrong together with a typo elsewhere."""
+    try:
+        archive = data["archive"]  # type: ignore[index]
+        lifecycle = Lifecycle.model_validate(archive.get("lifecycle", {}))
+        lock = archive.get("object_lock")
+        object_lock = ObjectLock.model_validate(lock) if lock is not None else None
+    except (TypeError, KeyError, AttributeError, ValidationError):
+        return []
+    return _lifecycle_problems(lifecycle, "archive.lifecycle") + _retention_problems(lifecycle, object_lock)
+
+
 def parse_config(data: object, source: str = "config") -> DeploymentConfig:
     """Validate already-parsed data; raise :class:`ConfigError` listing every problem."""
     try:
         config = DeploymentConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(source, _pydantic_problems(error)) from None
+        raise ConfigError(source, _pydantic_problems(error) + _archive_problems_despite(data)) from None
     problems = semantic_problems(config)
     if problems:
         raise ConfigError(source, problems)

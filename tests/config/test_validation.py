@@ -171,6 +171,25 @@ def test_every_problem_is_reported_at_once() -> None:
     }
 
 
+def test_lifecycle_problems_are_reported_together_with_structural_ones() -> None:
+    problems = _problems(
+        _with(
+            **{
+                "archive.account": "1",
+                "trail.management_events": "Some",
+                "archive.lifecycle.transitions": [{"storage_class": "STANDARD_IA", "days": 5}],
+                "archive.object_lock": {"mode": "GOVERNANCE", "days": 5000},
+            }
+        )
+    )
+    assert set(problems) == {
+        "archive.account",
+        "trail.management_events",
+        "archive.lifecycle.transitions[0].days",
+        "archive.object_lock.days",
+    }
+
+
 def test_error_message_lists_path_and_allowed_values() -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(_with(**{"trail.management_events": "Some"}), "config/x.toml")
