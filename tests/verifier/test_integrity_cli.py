@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto import mock_aws
 
 from tests.verifier.integrity_fixtures import BUCKET, REGION, TRAIL, SigningKey, StubbedClients, TrailWriter
 from verifier.cli import cli
@@ -22,20 +20,13 @@ def signing_key() -> SigningKey:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, signing_key: SigningKey) -> Iterator[tuple[TrailWriter, StubbedClients]]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        session.client("s3").create_bucket(Bucket=BUCKET)
-        clients = StubbedClients(session)
-        monkeypatch.setattr("verifier.integrity_cli.AwsClients", lambda _session, _region: clients)
-        yield TrailWriter(s3=session.client("s3"), key=signing_key), clients
+def env(moto: None, monkeypatch: pytest.MonkeyPatch, signing_key: SigningKey) -> tuple[TrailWriter, StubbedClients]:
+    """conftest's moto environment, the trail's bucket, and the CLI's clients replaced by stubbed ones."""
+    session = boto3.Session(region_name=REGION)
+    session.client("s3").create_bucket(Bucket=BUCKET)
+    clients = StubbedClients(session)
+    monkeypatch.setattr("verifier.integrity_cli.AwsClients", lambda _session, _region: clients)
+    return TrailWriter(s3=session.client("s3"), key=signing_key), clients
 
 
 def invoke(*args: str) -> Any:
