@@ -26,6 +26,22 @@ def only_resource(template: dict[str, Any], resource_type: str, *, id_prefix: st
     return matches[0]
 
 
+def log_bucket_policy(archive_template: dict[str, Any]) -> dict[str, Any]:
+    """The log bucket's policy document in a log-archive template."""
+    policy: dict[str, Any] = only_resource(archive_template, "AWS::S3::BucketPolicy", id_prefix="LogBucket")[
+        "Properties"
+    ]["PolicyDocument"]
+    return policy
+
+
+def log_key_policy(archive_template: dict[str, Any]) -> dict[str, Any]:
+    """The log key's policy document in a log-archive template."""
+    policy: dict[str, Any] = only_resource(archive_template, "AWS::KMS::Key", id_prefix="LogKey")["Properties"][
+        "KeyPolicy"
+    ]
+    return policy
+
+
 def statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
     found = [s for s in policy["Statement"] if s.get("Sid") == sid]
     assert len(found) == 1, (

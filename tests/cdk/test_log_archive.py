@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Match
-from policy_helpers import only_resource, statement, statements_for_principal
+from policy_helpers import log_bucket_policy, log_key_policy, only_resource, statement, statements_for_principal
 from synth_cache import Synthesized
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-beanstalk-audit"
@@ -15,17 +15,11 @@ LOG_BUCKET_ARN = {"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}
 
 
 def _log_bucket_policy(default: Synthesized) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(default.archive_json, "AWS::S3::BucketPolicy", id_prefix="LogBucket")[
-        "Properties"
-    ]["PolicyDocument"]
-    return policy
+    return log_bucket_policy(default.archive_json)
 
 
 def _key_policy(default: Synthesized) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(default.archive_json, "AWS::KMS::Key", id_prefix="LogKey")["Properties"][
-        "KeyPolicy"
-    ]
-    return policy
+    return log_key_policy(default.archive_json)
 
 
 # --- the log bucket -------------------------------------------------------------------------------------

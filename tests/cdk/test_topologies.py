@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from policy_helpers import only_resource, statement, statements_for_principal
+from policy_helpers import log_bucket_policy, log_key_policy, only_resource, statement, statements_for_principal
 from synth_cache import CONFIG_DIR, Synthesized
 
 from ebtrail.app_builder import build_app
@@ -28,17 +28,11 @@ def _object_arn(path: str) -> dict[str, Any]:
 
 
 def _bucket_policy(result: Synthesized) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(result.archive_json, "AWS::S3::BucketPolicy", id_prefix="LogBucket")[
-        "Properties"
-    ]["PolicyDocument"]
-    return policy
+    return log_bucket_policy(result.archive_json)
 
 
 def _key_policy(result: Synthesized) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(result.archive_json, "AWS::KMS::Key", id_prefix="LogKey")["Properties"][
-        "KeyPolicy"
-    ]
-    return policy
+    return log_key_policy(result.archive_json)
 
 
 @pytest.fixture(scope="module")
