@@ -13,13 +13,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.verifier.integrity_fixtures import SigningKey, TrailWriter
-from tests.verifier.verify_double import BUCKET, REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
 from ebtrail.core import permissions
 from ebtrail.verifier.aws import Clients
 from ebtrail.verifier.integrity import AwsClients, Status
 from ebtrail.verifier.verify import Settings, run
 from ebtrail.verifier.verify_cli import check_integrity
+from tests.verifier.integrity_fixtures import SigningKey, TrailWriter
+from tests.verifier.verify_double import BUCKET, REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
 
 
 def test_every_api_call_of_a_full_run_is_listed(
