@@ -17,6 +17,29 @@ from typing import Any
 import boto3
 import pytest
 
+from ebtrail.core import canary as core_canary
+from ebtrail.core.canary import (
+    CANARY_PERMISSIONS,
+    CONFIG_DRIFT,
+    DELIVERY_ERRORS,
+    DELIVERY_SECONDS,
+    DIMENSION,
+    NAMESPACE,
+    PROBE_ARRIVED,
+    TRAIL_LOGGING,
+)
+from ebtrail.core.permissions import is_listed
+from ebtrail.verifier import canary
+from ebtrail.verifier.aws import Clients
+from ebtrail.verifier.canary import (
+    CanaryConfigError,
+    CanaryReport,
+    CanarySettings,
+    ExpectedTrail,
+    ReusingClients,
+    run_and_publish,
+)
+from ebtrail.verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
 from tests.verifier.verify_double import (
     ACCOUNT,
     ORG_ID,
@@ -33,25 +56,6 @@ from tests.verifier.verify_double import (
     key_for,
     unrelated_record,
 )
-from verifier import canary
-from verifier.aws import Clients
-from verifier.canary import (
-    CONFIG_DRIFT,
-    DELIVERY_ERRORS,
-    DELIVERY_SECONDS,
-    DIMENSION,
-    NAMESPACE,
-    PROBE_ARRIVED,
-    TRAIL_LOGGING,
-    CanaryConfigError,
-    CanaryReport,
-    CanarySettings,
-    ExpectedTrail,
-    ReusingClients,
-    run_and_publish,
-)
-from verifier.permissions import is_listed
-from verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
 
 HOUR = 3600.0
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -340,12 +344,12 @@ def test_missing_permission_fails_the_run_but_publishes_what_it_measured(
 
 
 def handler_with_environment_of(dep: Deployment, clock: FakeClock) -> dict[str, Any]:
-    """What :func:`verifier.canary.handler` does, with the test's session and clock."""
+    """What :func:`ebtrail.verifier.canary.handler` does, with the test's session and clock."""
     env = {
-        canary.ENV_TRAIL_ARN: dep.trail_arn,
-        canary.ENV_BUCKET: dep.bucket,
-        canary.ENV_PREFIX: dep.prefix or "",
-        canary.ENV_MAX_DELIVERY_MINUTES: "30",
+        core_canary.ENV_TRAIL_ARN: dep.trail_arn,
+        core_canary.ENV_BUCKET: dep.bucket,
+        core_canary.ENV_PREFIX: dep.prefix or "",
+        core_canary.ENV_MAX_DELIVERY_MINUTES: "30",
     }
     settings = CanarySettings.from_environment(env)
     report = run_and_publish(Clients.create(dep.session, REGION), settings, clock)
@@ -357,12 +361,12 @@ def handler_with_environment_of(dep: Deployment, clock: FakeClock) -> dict[str, 
 def test_settings_from_environment() -> None:
     settings = CanarySettings.from_environment(
         {
-            canary.ENV_TRAIL_ARN: f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}",
-            canary.ENV_BUCKET: "b",
-            canary.ENV_PREFIX: "archive",
-            canary.ENV_KMS_KEY: "arn:aws:kms:us-east-1:111111111111:alias/x",
-            canary.ENV_ORGANIZATION: "true",
-            canary.ENV_MAX_DELIVERY_MINUTES: "45",
+            core_canary.ENV_TRAIL_ARN: f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}",
+            core_canary.ENV_BUCKET: "b",
+            core_canary.ENV_PREFIX: "archive",
+            core_canary.ENV_KMS_KEY: "arn:aws:kms:us-east-1:111111111111:alias/x",
+            core_canary.ENV_ORGANIZATION: "true",
+            core_canary.ENV_MAX_DELIVERY_MINUTES: "45",
         }
     )
     assert settings.expected.name == TRAIL
@@ -372,12 +376,10 @@ def test_settings_from_environment() -> None:
     with pytest.raises(CanaryConfigError, match="EBTRAIL_TRAIL_ARN, EBTRAIL_BUCKET"):
         CanarySettings.from_environment({})
     with pytest.raises(CanaryConfigError, match="not a trail ARN"):
-        CanarySettings.from_environment({canary.ENV_TRAIL_ARN: "ebtrail", canary.ENV_BUCKET: "b"})
+        CanarySettings.from_environment({core_canary.ENV_TRAIL_ARN: "ebtrail", core_canary.ENV_BUCKET: "b"})
 
 
 def test_every_api_call_of_a_run_is_in_the_canary_permissions(session: boto3.Session, clock: FakeClock) -> None:
-    from verifier.canary_permissions import CANARY_PERMISSIONS
-
     kms = session.client("kms", region_name=REGION)
     key = kms.create_key()["KeyMetadata"]["Arn"]
     dep = healthy(session, kms_key=key)
@@ -423,5 +425,4 @@ def test_the_canary_module_imports_only_the_verifier_and_shared_facts() -> None:
         if isinstance(node, ast.ImportFrom) and node.level == 0
     } | {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     standard = {"__future__", "json", "os", "re", "collections", "dataclasses", "datetime", "typing", "secrets"}
-    package = canary.__name__.split(".")[0]  # verifier (or ebtrail, once the verifier lives in the package)
-    assert roots <= standard | {"boto3", "botocore", package, "mypy_boto3_elasticbeanstalk", "mypy_boto3_s3"}
+    assert roots <= standard | {"boto3", "botocore", "ebtrail", "mypy_boto3_elasticbeanstalk", "mypy_boto3_s3"}
