@@ -11,7 +11,7 @@ The model (per file, us-east-1 prices below):
 * Baseline: S3 Standard for the whole retention.
 * With the rules: Standard until the first transition S3 actually applies, then each class for its days. Files
   under 128 KB transition nowhere (``TransitionDefaultMinimumObjectSize = all_storage_classes_128K``, set on the
-  bucket: :mod:`ebtrail.lifecycle`). Each transition is one lifecycle transition request, billed per 1,000 at the
+  bucket: :mod:`ebtrail.core.lifecycle`). Each transition is one lifecycle transition request, billed per 1,000 at the
   target class's price. STANDARD_IA, ONEZONE_IA and GLACIER_IR bill at least 128 KB per object; GLACIER and
   DEEP_ARCHIVE add 40 KB per object: 32 KB at the class's rate and 8 KB at S3 Standard's (S3 User Guide,
   "Understanding and managing Amazon S3 storage classes"; S3 pricing page). INTELLIGENT_TIERING is modelled as
@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ebtrail.config import Lifecycle, load_config
-from ebtrail.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
+from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
 
 #: When and where the prices were taken. The machine that ran this had no internet access; the figures were read
 #: from stored copies of the pages below and are the first-tier (first 50 TB/month) prices of US East (N. Virginia).
