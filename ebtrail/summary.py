@@ -1,8 +1,10 @@
 """``python -m ebtrail.summary cdk.out``: what ``make synth`` prints after ``cdk synth``.
 
 The stacks with their accounts and regions, the compliance result (cdk-nag has already passed, or synth
-would have failed; its acknowledgments are listed) and cfn-lint over every template, linted for the
-region the stack deploys to. Exits 1 on any cfn-lint error or warning.
+would have failed; its acknowledgments are listed), cfn-lint over every template, linted for the
+region the stack deploys to, and the preflight's verdict (``python -m verifier preflight --assembly``:
+CloudTrail's own bucket, key and topic policy checks, evaluated offline). Exits 1 on any cfn-lint error or
+warning and when the preflight does not pass.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.api import ManualArgs, lint_file
+
+from verifier.preflight.assembly import AssemblyError, trails_from_assembly
+from verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
 
 
 @dataclass
@@ -87,7 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  cfn-lint: {len(findings)} finding(s)")
     for line in findings:
         print(f"    {line}")
-    return 1 if findings else 0
+    preflight = print_preflight(cloud_assembly)
+    return 1 if findings or preflight is not PreflightExit.PASS else 0
+
+
+def print_preflight(cloud_assembly: Path) -> PreflightExit:
+    """The preflight over the assembly: one verdict line, then each failing or unevaluable request."""
+    try:
+        reports = [preflight_trail(trail) for trail in trails_from_assembly(cloud_assembly)]
+    except AssemblyError as exc:
+        print(f"  preflight: cannot evaluate: {exc}")
+        return PreflightExit.CANNOT_EVALUATE
+    code = overall_exit(reports)
+    requests = sum(len(report.results) for report in reports)
+    print(
+        f"  preflight (CloudTrail's bucket, key and topic policy checks): {verdict_word(code)}, "
+        f"{len(reports)} trail(s), {requests} requests"
+    )
+    for report in reports:
+        for line in [r.explain() for r in report.failures + report.unknown] + report.problems:
+            print(f"    {report.trail.name}: {line}")
+    return code
 
 
 if __name__ == "__main__":
