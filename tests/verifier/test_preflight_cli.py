@@ -64,13 +64,14 @@ def topic_policy(topic_arn: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def topic_key_policy() -> dict[str, Any]:
+def topic_key_policy(condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CloudTrail's documented statement has no condition (see verifier.preflight.cloudtrail_requests)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
             {"Sid": "TopicKey", "Effect": "Allow", "Principal": CLOUDTRAIL,
-             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*", "Condition": {"StringEquals": SOURCE}},
+             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*", **({"Condition": condition} if condition else {})},
         ],
     }  # fmt: skip
 
@@ -129,6 +130,19 @@ def test_a_bucket_without_policy_fails_with_no_statement_allows_it(deployed: bot
     code, output = preflight("--trail", TRAIL)
     assert code == 1
     assert "GetBucketAcl (ACL check): s3:GetBucketAcl on arn:aws:s3:::audit-logs: no statement allows it" in output
+
+
+def test_a_topic_key_requiring_source_arn_fails(deployed: boto3.Session) -> None:
+    """The request to the topic key carries no aws:SourceArn: such a policy would fail every notification."""
+    kms = deployed.client("kms")
+    topic = deployed.client("sns").list_topics()["Topics"][0]["TopicArn"]
+    key = deployed.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+    policy = topic_key_policy({"StringEquals": SOURCE})
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+    code, output = preflight("--trail", TRAIL)
+    assert code == 1
+    assert "FAIL topic key policy: GenerateDataKey (encrypted topic): kms:GenerateDataKey on " in output
+    assert "no statement allows it" in output
 
 
 def test_a_missing_trail_cannot_be_evaluated(session: boto3.Session) -> None:
