@@ -19,6 +19,7 @@ TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}"
 BUCKET = "audit-logs"
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
 SOURCE = {"aws:SourceArn": TRAIL_ARN}
+ADMIN = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
 
 
 def bucket_policy(*, source_arn: bool = True) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def key_policy() -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+            ADMIN,
             {"Sid": "Encrypt", "Effect": "Allow", "Principal": CLOUDTRAIL, "Action": "kms:GenerateDataKey*",
              "Resource": "*", "Condition": {"StringEquals": SOURCE, "StringLike": {
                  "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}},
@@ -66,12 +67,13 @@ def topic_policy(topic_arn: str) -> dict[str, Any]:
 
 def topic_key_policy(condition: dict[str, Any] | None = None) -> dict[str, Any]:
     """CloudTrail's documented statement has no condition (see verifier.preflight.cloudtrail_requests)."""
+    conditions = {"Condition": condition} if condition else {}
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+            ADMIN,
             {"Sid": "TopicKey", "Effect": "Allow", "Principal": CLOUDTRAIL,
-             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*", **({"Condition": condition} if condition else {})},
+             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*", **conditions},
         ],
     }  # fmt: skip
 
