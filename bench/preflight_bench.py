@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aws_cdk import App
 
 from bench.scale_bench import accounts_config
-from ebtrail.app_builder import build_app, feature_flags
 from ebtrail.config import parse_config
-from verifier.preflight.assembly import trails_from_assembly
-from verifier.preflight.run import PreflightExit, overall_exit, preflight_trail
+from ebtrail.verifier.preflight.assembly import trails_from_assembly
+from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail
+from stacks.app_builder import build_app, feature_flags
 
 ROUNDS = 5
 

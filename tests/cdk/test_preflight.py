@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from synth_cache import EXAMPLE_CONFIGS, Synthesized
 
-from verifier.preflight.assembly import Assembly, Stack
-from verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
+from ebtrail.verifier.preflight.assembly import Assembly, Stack
+from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
 
 Templates = dict[str, dict[str, Any]]
 

@@ -1,4 +1,4 @@
-"""``python -m verifier preflight``: --trail over deployed policies (moto), --assembly, --json and exit codes."""
+"""``ebtrail-verify preflight``: --trail over deployed policies (moto), --assembly, --json and exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from verifier.cli import cli
+from ebtrail.verifier.cli import cli
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from verifier.preflight.policy import ContextValue, PolicyError, Principal, Request, Verdict, evaluate
+from ebtrail.verifier.preflight.policy import ContextValue, PolicyError, Principal, Request, Verdict, evaluate
 
 CLOUDTRAIL = Principal("Service", "cloudtrail.amazonaws.com")
 ALICE = Principal("AWS", "arn:aws:iam::111122223333:role/Alice")
