@@ -1,8 +1,9 @@
 """``python -m stacks.summary cdk.out``: what ``make synth`` prints after ``cdk synth``.
 
-The stacks with their accounts and regions, the compliance result (cdk-nag has already passed, or synth
-would have failed; its acknowledgments are listed), cfn-lint over every template, linted for the
-region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
+The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
+far back Athena can see, and a warning when Object Lock is on; the compliance result (cdk-nag has already
+passed, or synth would have failed; its acknowledgments are listed), cfn-lint over every template, linted
+for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
 CloudTrail's own bucket, key and topic policy checks, evaluated offline). Exits 1 on any cfn-lint error or
 warning and when the preflight does not pass.
 """
@@ -17,8 +18,20 @@ from typing import Any
 
 from cfnlint.api import ManualArgs, lint_file
 
+from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
+from ebtrail.core.lifecycle import LifecyclePlan
+from ebtrail.core.names import VERIFIER_NAME_SUFFIX
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
+
+#: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
+LOG_BUCKET_RULE_ID = "ArchiveAndExpireLogFiles"
+
+OBJECT_LOCK_WARNING = (
+    "WARNING: archive.object_lock is set. S3 requires Content-MD5 or another checksum on every upload into a "
+    "bucket with default retention, and AWS does not document that CloudTrail sends one. Run "
+    "`make verify TRAIL=<trail>` right after the first deploy: it proves that log files arrive."
+)
 
 
 @dataclass
@@ -67,6 +80,56 @@ def read_stacks(cloud_assembly: Path) -> list[StackSummary]:
     return stacks
 
 
+def archive_lines(template: dict[str, Any]) -> list[str]:
+    """What the log archive does to log files: lifecycle, Athena's window, Object Lock (none for other stacks)."""
+    lines: list[str] = []
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {}) if resource.get("Type") == "AWS::S3::Bucket" else {}
+        lifecycle = properties.get("LifecycleConfiguration", {})
+        if not any(rule.get("Id") == LOG_BUCKET_RULE_ID for rule in lifecycle.get("Rules", [])):
+            continue
+        plan = LifecyclePlan.from_template(lifecycle)
+        lines.append(f"    lifecycle: {plan.describe()}")
+        if any(r.get("Type") == "AWS::Glue::Table" for r in template["Resources"].values()):
+            lines.append(f"    {plan.describe_athena()}")
+            window = plan.athena_window_all_files
+            if window is not None and window <= LONGEST_LOOKBACK_DAYS:
+                lines.append(
+                    f"    WARNING: the saved queries look back {LONGEST_LOOKBACK_DAYS} days, but files of 128 KB or "
+                    f"more leave Athena's reach after {window}: their answers will be incomplete without an error"
+                )
+        if properties.get("ObjectLockConfiguration", {}).get("Rule"):
+            lines.append(f"    {OBJECT_LOCK_WARNING}")
+    return lines
+
+
+def verifier_lines(stacks: list[StackSummary]) -> list[str]:
+    """A warning for each trail account whose verifier can prove nothing: its policy exists but no role does,
+    so the archive in another account names no principal of it, and the S3 and SNS channels cannot read the
+    log file. (The single-account topology needs no such grant: the archive is in the verifier's account.)"""
+    archive_accounts = {stack.account for stack in stacks if stack.stack_name.endswith("-log-archive")}
+    lines = []
+    for stack in stacks:
+        if stack.stack_name.endswith("-log-archive") or stack.account in archive_accounts:
+            continue
+        resources = json.loads(stack.template.read_text())["Resources"].values()
+        has_policy = any(
+            r["Type"] == "AWS::IAM::ManagedPolicy"
+            and str(r["Properties"].get("ManagedPolicyName", "")).endswith(VERIFIER_NAME_SUFFIX)
+            for r in resources
+        )
+        has_role = any(
+            r["Type"] == "AWS::IAM::Role" and str(r["Properties"].get("RoleName", "")).endswith(VERIFIER_NAME_SUFFIX)
+            for r in resources
+        )
+        if has_policy and not has_role:
+            lines.append(
+                f"    WARNING: {stack.stack_name}: no verifier.assumed_by, so the archive grants this account's "
+                "verifier nothing: it cannot read the log files and can prove nothing. Set verifier.assumed_by."
+            )
+    return lines
+
+
 def lint(stack: StackSummary) -> list[str]:
     """cfn-lint findings (errors, warnings and informational) for one template, as readable lines."""
     matches: list[Any] = lint_file(stack.template, config=ManualArgs(regions=[stack.region]))
@@ -82,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources"
         )
+        for line in archive_lines(json.loads(stack.template.read_text())):
+            print(line)
+    for line in verifier_lines(stacks):
+        print(line)
     findings = [line for stack in stacks for line in lint(stack)]
     acknowledgments = sorted({ack for stack in stacks for ack in stack.acknowledgments})
     print("Compliance:")
