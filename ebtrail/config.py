@@ -285,6 +285,19 @@ class Verifier(_Strict):
     assumed_by: PrincipalArn | None = None
 
 
+class Canary(_Strict):
+    """The delivery canary in each trail stack: a scheduled Lambda function that proves delivery with the
+    verifier's code and alarms to the alert topic. On by default."""
+
+    enabled: bool = True
+    #: Minutes between runs (EventBridge Scheduler rate). Default 60; at least 15 (the function's 5-minute
+    #: timeout stays well inside the period), at most a day.
+    rate_minutes: Annotated[int, Field(ge=15, le=1440)] = 60
+    #: A probe not found in the log files this many minutes after its call counts as not delivered (CloudTrail
+    #: delivers in about 5 minutes on average). Default 30; from 15 to 1440.
+    max_delivery_minutes: Annotated[int, Field(ge=15, le=1440)] = 30
+
+
 class DeploymentConfig(_Strict):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything."""
 
@@ -299,6 +312,7 @@ class DeploymentConfig(_Strict):
     alerts: Alerts = Alerts()
     athena: Athena = Athena()
     verifier: Verifier = Verifier()
+    canary: Canary = Canary()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property
@@ -423,6 +437,14 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
     problems = _lifecycle_problems(archive.lifecycle, "archive.lifecycle")
     problems += _retention_problems(archive.lifecycle, archive.object_lock)
     problems += _topology_problems(config)
+    if config.canary.enabled and not config.alerts.enabled:
+        problems.append(
+            Problem(
+                "canary.enabled",
+                "the canary's alarms publish to the alert topic, which alerts.enabled = false removes; allowed: "
+                "alerts.enabled = true, or canary.enabled = false",
+            )
+        )
     regions = [("trail.home_region", trail.home_region)]
     regions += [(f"trail.members[{i}].home_region", m.home_region) for i, m in enumerate(trail.members)]
     if config.organization:

@@ -41,6 +41,9 @@ class LogArchiveStack(Stack):
             for writer in writers
             if config.verifier.enabled and config.verifier.assumed_by and writer.account != names.account
         ]
+        # So do the delivery canaries of trail accounts other than the archive's.
+        remote_canaries = [writer for writer in writers if config.canary.enabled and writer.account != names.account]
+        canary_roles = [writer.canary_role_arn(names.prefix) for writer in remote_canaries]
         self.log_key = LogKey(
             self,
             "LogKey",
@@ -50,7 +53,9 @@ class LogArchiveStack(Stack):
                 reader_principals=[
                     *config.archive.log_readers,
                     *(writer.verifier_role_arn(names.prefix) for writer in remote_verifiers),
+                    *canary_roles,
                 ],
+                key_describers=canary_roles,
             ),
         )
         self.access_logs = AccessLogBucket(
@@ -90,6 +95,18 @@ class LogArchiveStack(Stack):
                     writers=remote_verifiers,
                     name_prefix=names.prefix,
                     log_prefix=log_prefix(config),
+                ),
+            )
+        if remote_canaries:
+            VerifierReadAccess(
+                self,
+                "CanaryReadAccess",
+                VerifierReadAccessProps(
+                    bucket=self.log_bucket.bucket,
+                    writers=remote_canaries,
+                    name_prefix=names.prefix,
+                    log_prefix=log_prefix(config),
+                    reader="Canary",
                 ),
             )
         self.athena: AthenaArchive | None = None

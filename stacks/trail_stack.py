@@ -10,9 +10,10 @@ from constructs import Construct
 from ebtrail.config import DeploymentConfig
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
+from ebtrail.constructs.delivery_canary import DeliveryCanary, DeliveryCanaryProps
 from ebtrail.constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
 from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
-from ebtrail.core.names import TrailTarget
+from ebtrail.core.names import TrailTarget, canary_role_name
 from ebtrail.deployment import archive_names, log_prefix
 from stacks.log_archive_stack import LogArchiveStack
 
@@ -100,3 +101,30 @@ class TrailStack(Stack):
                     assumed_by=config.verifier.assumed_by,
                 ),
             )
+        self.canary: DeliveryCanary | None = None
+        if config.canary.enabled:
+            assert self.alerts is not None, "config validation requires alerts with the canary"
+            self.canary = DeliveryCanary(
+                self,
+                "DeliveryCanary",
+                DeliveryCanaryProps(
+                    trail_name=target.name,
+                    trail_arn=target.arn,
+                    organization_trail=target.organization_id is not None,
+                    partition=target.partition,
+                    account=target.account,
+                    region=target.home_region,
+                    log_bucket_name=names.log_bucket,
+                    log_prefix=log_prefix(config),
+                    log_key_account=names.account,
+                    log_key_region=names.region,
+                    log_key_alias=names.log_key_alias,
+                    alarm_topic=self.alerts.topic,
+                    alarm_topic_key=self.alerts.key,
+                    role_name=canary_role_name(names.prefix),
+                    rate_minutes=config.canary.rate_minutes,
+                    max_delivery_minutes=config.canary.max_delivery_minutes,
+                ),
+            )
+            # The canary's first run checks the trail: create it after the trail.
+            self.canary.schedule.node.add_dependency(self.audit_trail)

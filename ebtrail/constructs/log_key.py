@@ -25,6 +25,9 @@ class LogKeyProps:
     #: own account). The archive account's own IAM principals may decrypt through their IAM policies.
     #: Default: none.
     reader_principals: list[str] = field(default_factory=list)
+    #: Role ARNs, of other accounts, that may ``kms:DescribeKey`` (the delivery canaries' drift check resolves the
+    #: key's alias to compare it with the trail's key). Default: none.
+    key_describers: list[str] = field(default_factory=list)
 
 
 class LogKey(Construct):
@@ -116,5 +119,19 @@ class LogKey(Construct):
                         "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
                         "ArnEquals": {"aws:PrincipalArn": sorted(props.reader_principals)},
                     },
+                )
+            )
+        if props.key_describers:
+            describer_accounts = sorted({arn.split(":")[4] for arn in props.key_describers})
+            partition = props.key_describers[0].split(":")[1]
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowCanariesDescribeKey",
+                    principals=[
+                        iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in describer_accounts
+                    ],
+                    actions=["kms:DescribeKey"],
+                    resources=["*"],
+                    conditions={"ArnEquals": {"aws:PrincipalArn": sorted(props.key_describers)}},
                 )
             )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
-from ebtrail.core.permissions import PERMISSIONS, RESOURCE_PREFIX, render
+from ebtrail.core.permissions import PERMISSIONS, RESOURCE_PREFIX, PermissionGroup, render
 
 
 @dataclass(frozen=True)
@@ -55,23 +56,7 @@ class VerifierAccess(Construct):
             "KeyArn": f"arn:{props.partition}:kms:{props.log_key_region}:{props.log_key_account}:key/*",
             "Region": "*",
         }
-        self.statements: list[iam.PolicyStatement] = []
-        for group in PERMISSIONS:
-            conditions: dict[str, dict[str, list[str]]] = {}
-            for condition in group.conditions:
-                conditions.setdefault(condition.operator, {})[condition.key] = [
-                    render(value, values) for value in condition.values
-                ]
-            if group.sid == "DecryptLogFiles":
-                conditions.setdefault("ForAnyValue:StringEquals", {})["kms:ResourceAliases"] = [props.log_key_alias]
-            self.statements.append(
-                iam.PolicyStatement(
-                    sid=group.sid,
-                    actions=list(group.actions),
-                    resources=[render(resource, values) for resource in group.resources],
-                    conditions=conditions or None,
-                )
-            )
+        self.statements = render_statements(PERMISSIONS, values, props.log_key_alias)
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -97,6 +82,34 @@ class VerifierAccess(Construct):
                     reasons.setdefault(resource, []).append(_WILDCARD_REASONS[group.sid])
         for resource, why in reasons.items():
             acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{resource}]", " ".join(why))
+
+
+def render_statements(
+    groups: Sequence[PermissionGroup], values: Mapping[str, str], log_key_alias: str
+) -> list[iam.PolicyStatement]:
+    """One statement per permission group, its placeholders filled in from ``values``.
+
+    A statement on the log key (``${KeyArn}``, ``key/*`` in this stack because the key's ID is not known by name)
+    is pinned to the key that has the log key's alias with ``kms:ResourceAliases``.
+    """
+    statements = []
+    for group in groups:
+        conditions: dict[str, dict[str, list[str]]] = {}
+        for condition in group.conditions:
+            conditions.setdefault(condition.operator, {})[condition.key] = [
+                render(value, values) for value in condition.values
+            ]
+        if "${KeyArn}" in group.resources:
+            conditions.setdefault("ForAnyValue:StringEquals", {})["kms:ResourceAliases"] = [log_key_alias]
+        statements.append(
+            iam.PolicyStatement(
+                sid=group.sid,
+                actions=list(group.actions),
+                resources=[render(resource, values) for resource in group.resources],
+                conditions=conditions or None,
+            )
+        )
+    return statements
 
 
 def trusted_principal(principal_arn: str) -> iam.IPrincipal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -21,6 +22,13 @@ class VerifierReadAccessProps:
     name_prefix: str
     #: ``""`` or ``"<key prefix>/"``.
     log_prefix: str = ""
+    #: Which role of each trail account reads: the verifier's (default) or the delivery canary's (``"Canary"``).
+    reader: Literal["Verifier", "Canary"] = "Verifier"
+
+    def role_arn(self, writer: TrailTarget) -> str:
+        if self.reader == "Canary":
+            return writer.canary_role_arn(self.name_prefix)
+        return writer.verifier_role_arn(self.name_prefix)
 
 
 class VerifierReadAccess(Construct):
@@ -34,26 +42,28 @@ class VerifierReadAccess(Construct):
     * ``AllowVerifierList``: ``s3:ListBucket`` limited by ``s3:prefix`` to ``[prefix/]AWSLogs/``.
 
     The principal is the account root pinned with ``aws:PrincipalArn``, so the policy deploys before the
-    role exists. The log key's ``AllowNamedLogReadersDecrypt`` statement names the same roles.
+    role exists. The same statements, ``AllowCanaryRead<account>`` and ``AllowCanaryList``, serve each trail
+    account's delivery canary role (``<prefix>-delivery-canary``, ``reader="Canary"``). The log key's
+    ``AllowNamedLogReadersDecrypt`` statement names the same roles.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: VerifierReadAccessProps) -> None:
         super().__init__(scope, construct_id)
         bucket = props.bucket
-        roles = sorted(writer.verifier_role_arn(props.name_prefix) for writer in props.writers)
+        roles = sorted(props.role_arn(writer) for writer in props.writers)
         for writer in props.writers:
             bucket.add_to_resource_policy(
                 iam.PolicyStatement(
-                    sid=f"AllowVerifierRead{writer.account}",
+                    sid=f"Allow{props.reader}Read{writer.account}",
                     principals=[iam.AccountPrincipal(writer.account)],
                     actions=["s3:GetObject"],
                     resources=[bucket.arn_for_objects(f"{props.log_prefix}{writer.verifier_read_path}*")],
-                    conditions={"ArnEquals": {"aws:PrincipalArn": [writer.verifier_role_arn(props.name_prefix)]}},
+                    conditions={"ArnEquals": {"aws:PrincipalArn": [props.role_arn(writer)]}},
                 )
             )
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowVerifierList",
+                sid=f"Allow{props.reader}List",
                 principals=[iam.AccountPrincipal(account) for account in sorted({w.account for w in props.writers})],
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],

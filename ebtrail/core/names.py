@@ -58,6 +58,10 @@ class TrailTarget:
     def verifier_role_arn(self, prefix: str) -> str:
         return f"arn:{self.partition}:iam::{self.account}:role/{prefix}{VERIFIER_NAME_SUFFIX}"
 
+    def canary_role_arn(self, prefix: str) -> str:
+        """The delivery canary's role in this trail's account (:func:`canary_role_name`)."""
+        return f"arn:{self.partition}:iam::{self.account}:role/{canary_role_name(prefix)}"
+
     @property
     def alert_topic_name(self) -> str:
         return f"{self.name}-beanstalk-alerts"
@@ -115,3 +119,8 @@ class ArchiveNames:
     @property
     def log_bucket_arn(self) -> str:
         return f"arn:{self.partition}:s3:::{self.log_bucket}"
+
+
+def canary_role_name(prefix: str) -> str:
+    """Name of the delivery canary's role in each trail account: fixed, so the archive's policies can name it."""
+    return f"{prefix}-delivery-canary"

@@ -260,3 +260,31 @@ def test_readers_must_be_roles_or_users() -> None:
     data["archive"]["log_readers"] = ["arn:aws:iam::555555555555:root", "arn:aws:s3:::bucket"]
     problems = _problems(data)
     assert set(problems) == {"archive.log_readers[0]", "archive.log_readers[1]"}
+
+
+def test_canary_defaults() -> None:
+    config = parse_config(copy.deepcopy(DEFAULT), "test.toml")
+    assert (config.canary.enabled, config.canary.rate_minutes, config.canary.max_delivery_minutes) == (True, 60, 30)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("canary.rate_minutes", 10, "greater than or equal to 15"),
+        ("canary.rate_minutes", 1441, "less than or equal to 1440"),
+        ("canary.max_delivery_minutes", 5, "greater than or equal to 15"),
+        ("canary.rate_minutes", "hourly", "valid integer"),
+    ],
+)
+def test_canary_bounds(field: str, value: Any, says: str) -> None:
+    problems = _problems(_with(**{field: value}))
+    assert says in problems[field]
+
+
+def test_canary_needs_the_alert_topic_for_its_alarms() -> None:
+    problems = _problems(_with(**{"alerts.enabled": False}))
+    assert problems == {
+        "canary.enabled": "the canary's alarms publish to the alert topic, which alerts.enabled = false removes; "
+        "allowed: alerts.enabled = true, or canary.enabled = false"
+    }
+    parse_config(_with(**{"alerts.enabled": False, "canary.enabled": False}), "test.toml")  # both off is fine

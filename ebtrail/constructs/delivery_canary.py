@@ -1,0 +1,450 @@
+"""The delivery canary: an EventBridge Scheduler schedule runs the verifier's code in Lambda every period, and
+CloudWatch alarms tell the alert topic when the trail stops proving itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+import ebtrail
+from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.constructs.verifier_access import render_statements
+from ebtrail.core import canary as facts
+from ebtrail.core.permissions import RESOURCE_PREFIX
+
+#: Lambda's Python runtime (the verifier needs 3.11 or later); arm64 costs less per GB-second than x86_64.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: One run lists and reads an hour of log files of one region folder (bench/canary_bench.py: well under
+#: a minute against 2,000 earlier files); shorter than the smallest period (15 minutes), so runs cannot overlap.
+TIMEOUT = Duration.minutes(5)
+MEMORY_MB = 256
+#: CloudWatch Logs retention of the function's own log group.
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+#: How long Scheduler keeps retrying an invocation it could not hand to Lambda (throttling, a missing
+#: permission) before it goes to the dead-letter queue; shorter than the smallest period.
+SCHEDULER_MAX_EVENT_AGE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class DeliveryCanaryProps:
+    """What the canary checks and where it reports."""
+
+    #: The trail, as deployed: name, ARN, and whether it is an organization trail.
+    trail_name: str
+    trail_arn: str
+    organization_trail: bool
+    #: Partition, account and home region of the trail (the canary runs there).
+    partition: str
+    account: str
+    region: str
+    log_bucket_name: str
+    #: ``""`` or ``"<key prefix>/"``.
+    log_prefix: str
+    #: The log key: its account, region and alias (``alias/...``); the trail names it by the alias ARN.
+    log_key_account: str
+    log_key_region: str
+    log_key_alias: str
+    #: The alert topic and its key: every alarm publishes there.
+    alarm_topic: sns.ITopic
+    alarm_topic_key: kms.IKey
+    #: Name of the canary's role (fixed, so the archive's bucket and key policies can name it across accounts).
+    role_name: str
+    rate_minutes: int = 60
+    max_delivery_minutes: int = 30
+
+    @property
+    def log_key_alias_arn(self) -> str:
+        return f"arn:{self.partition}:kms:{self.log_key_region}:{self.log_key_account}:{self.log_key_alias}"
+
+    @property
+    def function_name(self) -> str:
+        return f"{self.trail_name}-canary"
+
+
+def canary_code() -> lambda_.Code:
+    """The ebtrail package itself, bundled without Docker: the directory that holds the package, with everything
+    but the package excluded, and no bytecode or constructs (the handler does not import them).
+
+    The asset hash is a hash of the included files' paths and contents, so it is the same on every machine with
+    the same source; the path comes from the package's location, whether it is a checkout or an installed wheel.
+    """
+    package_dir = Path(ebtrail.__file__).resolve().parent
+    return lambda_.Code.from_asset(
+        str(package_dir.parent), ignore_mode=IgnoreMode.GLOB, exclude=asset_excludes(package_dir.name)
+    )
+
+
+def asset_excludes(package: str) -> list[str]:
+    """Everything next to the package, dotfiles, bytecode and the constructs (glob patterns, last match wins)."""
+    return [
+        "*",
+        ".*",  # "*" does not match names starting with a dot (.git, .venv, tool caches)
+        f"!{package}",
+        f"!{package}/**",
+        "**/.*",
+        "**/__pycache__",
+        "**/*.pyc",
+        f"{package}/constructs",
+        f"{package}/constructs/**",
+    ]
+
+
+class DeliveryCanary(Construct):
+    """An EventBridge Scheduler schedule that invokes a Lambda function running
+    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and four alarms on its metrics.
+
+    * **Schedule** (``AWS::Scheduler::Schedule``, flexible window off): its execution role may only invoke this
+      function and send to the dead-letter queue, and trusts ``scheduler.amazonaws.com`` only for this account's
+      default schedule group (``aws:SourceAccount``, ``aws:SourceArn``; EventBridge Scheduler User Guide, "Set up
+      the execution role"). Scheduler retries an invocation it cannot deliver for up to 10 minutes, then puts it
+      in the dead-letter queue ("Configuring a schedule's dead-letter queue").
+    * **Function** (Python, arm64, 5-minute timeout, no reserved concurrency: Lambda keeps a minimum of unreserved
+      concurrency per account, so reserving any fails to deploy in accounts with a low quota). Scheduler invokes
+      Lambda asynchronously, so a run that *fails* (an exception) is handled by Lambda, not Scheduler: no retry
+      (a retry would make a second probe in the same period) and the event goes to the same dead-letter queue
+      (the function's ``DeadLetterConfig``).
+    * **Role**: rendered from :data:`ebtrail.core.canary.CANARY_PERMISSIONS` (the verifier's groups it uses plus
+      ``kms:DescribeKey`` on the log key and ``cloudwatch:PutMetricData`` with ``cloudwatch:namespace``), plus
+      writing to its own log group.
+    * **Log group** ``/aws/lambda/<function>``: one-year retention, encrypted with its own key, whose policy lets
+      ``logs.<region>.amazonaws.com`` use it only with the encryption context of this log group (CloudWatch Logs
+      User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS"). Key and log group are retained.
+    * **Alarms** to the alert topic (ALARM and OK): ``ProbeArrived`` < 1 for 2 periods, missing data breaching
+      (a dead canary alarms); ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; and the
+      function's own ``Errors``. The topic policy lets ``cloudwatch.amazonaws.com`` publish only for these alarms
+      (``aws:SourceArn``); the topic key lets CloudWatch use it (SNS Developer Guide, "Enable compatibility between
+      event sources from AWS services and encrypted topics").
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: DeliveryCanaryProps) -> None:
+        super().__init__(scope, construct_id)
+        period = Duration.minutes(props.rate_minutes)
+        function_name = props.function_name
+        log_group_name = f"/aws/lambda/{function_name}"
+        log_group_arn = f"arn:{props.partition}:logs:{props.region}:{props.account}:log-group:{log_group_name}"
+
+        self.log_key = kms.Key(
+            self,
+            "LogGroupKey",
+            alias=f"alias/{function_name}-logs",
+            description=f"Encrypts the log group of the {function_name} Lambda function",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.log_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsForTheCanaryLogGroup",
+                principals=[iam.ServicePrincipal(f"logs.{props.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": [log_group_arn]}},
+            )
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=log_group_name,
+            retention=LOG_RETENTION,
+            encryption_key=self.log_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "FailedRuns",
+            queue_name=f"{function_name}-failed-runs",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the canary's schedule and function.",
+        )
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=props.role_name,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs the ebtrail delivery canary of trail {props.trail_name}",
+        )
+        values = {
+            "Partition": props.partition,
+            "Account": props.account,
+            "Bucket": props.log_bucket_name,
+            "Prefix": props.log_prefix,
+            "KeyArn": f"arn:{props.partition}:kms:{props.log_key_region}:{props.log_key_account}:key/*",
+            "Region": props.region,
+        }
+        self.statements = render_statements(facts.CANARY_PERMISSIONS, values, props.log_key_alias)
+        self.statements += [
+            iam.PolicyStatement(
+                sid="WriteOwnLogGroup",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{log_group_arn}:*"],
+            ),
+            iam.PolicyStatement(
+                sid="SendFailedRuns",
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letter_queue.queue_arn],
+            ),
+        ]
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            managed_policy_name=props.role_name,
+            description=f"What the ebtrail delivery canary of trail {props.trail_name} needs",
+            statements=self.statements,
+            roles=[self.role],
+        )
+        for resource, reason in _wildcard_reasons(self.statements, log_group_arn).items():
+            acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            description=f"ebtrail delivery canary: proves every {props.rate_minutes} minutes that {props.trail_name} "
+            "records an Elastic Beanstalk call and delivers it",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=facts.HANDLER,
+            code=canary_code(),
+            timeout=TIMEOUT,
+            memory_size=MEMORY_MB,
+            # Every grant is in the managed policy above; no inline default policy next to it.
+            role=self.role.without_policy_updates(),
+            log_group=self.log_group,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=0,
+            environment={
+                facts.ENV_TRAIL_ARN: props.trail_arn,
+                facts.ENV_BUCKET: props.log_bucket_name,
+                facts.ENV_PREFIX: props.log_prefix.rstrip("/"),
+                facts.ENV_KMS_KEY: props.log_key_alias_arn,
+                facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
+                facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
+            },
+        )
+        self.function.node.add_dependency(self.policy)
+        acknowledge(
+            self.function,
+            "NIST.800.53.R5-LambdaConcurrency",
+            "No reserved concurrency on purpose: Lambda keeps a minimum of unreserved concurrency per account, so "
+            "reserving any fails to deploy in accounts with a low quota; one run per period, timeout shorter than "
+            "the period.",
+        )
+        acknowledge(
+            self.function,
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "Calls only AWS APIs (CloudTrail, Elastic Beanstalk, S3, KMS, CloudWatch) once per period; a VPC would "
+            "need a NAT gateway or five interface endpoints in every trail account for that.",
+        )
+
+        schedule_name = function_name
+        schedule_group_arn = f"arn:{props.partition}:scheduler:{props.region}:{props.account}:schedule-group/default"
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.PrincipalWithConditions(
+                iam.ServicePrincipal("scheduler.amazonaws.com"),
+                {
+                    "StringEquals": {"aws:SourceAccount": props.account},
+                    "ArnEquals": {"aws:SourceArn": schedule_group_arn},
+                },
+            ),
+            description=f"Lets EventBridge Scheduler invoke the {function_name} function",
+        )
+        self.scheduler_policy = iam.ManagedPolicy(
+            self,
+            "SchedulerPolicy",
+            description=f"What EventBridge Scheduler needs to run the {function_name} function",
+            statements=[
+                iam.PolicyStatement(
+                    sid="InvokeCanary",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.function.function_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="SendFailedInvocations",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.dead_letter_queue.queue_arn],
+                ),
+            ],
+            roles=[self.scheduler_role],
+        )
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "Schedule",
+            name=schedule_name,
+            description=f"Runs the ebtrail delivery canary of trail {props.trail_name}",
+            schedule_expression=f"rate({props.rate_minutes} minutes)",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.function.function_arn,
+                role_arn=self.scheduler_role.role_arn,
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=self.dead_letter_queue.queue_arn),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_event_age_in_seconds=SCHEDULER_MAX_EVENT_AGE_SECONDS,
+                    maximum_retry_attempts=3,
+                ),
+            ),
+        )
+        self.schedule.node.add_dependency(self.scheduler_policy)
+
+        self.alarms = self._alarms(props, period)
+        alarm_arns = f"arn:{props.partition}:cloudwatch:{props.region}:{props.account}:alarm:{function_name}-*"
+        props.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCanaryAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[props.alarm_topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": [alarm_arns]},
+                    "StringEquals": {"aws:SourceAccount": [props.account]},
+                },
+            )
+        )
+        # Without conditions, like the EventBridge statement on the same key: whether CloudWatch's KMS request
+        # carries aws:SourceArn is not documented, and a condition it lacks would drop every alarm silently. The
+        # key encrypts this topic only; the topic policy above confines publishing to the canary's alarms.
+        props.alarm_topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsUseOfTheKey",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+            )
+        )
+
+    def _alarms(self, props: DeliveryCanaryProps, period: Duration) -> dict[str, cloudwatch.Alarm]:
+        name = props.function_name
+        dims = {facts.DIMENSION: props.trail_name}
+
+        def metric(metric_name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=facts.NAMESPACE,
+                metric_name=metric_name,
+                dimensions_map=dims,
+                period=period,
+                statistic=statistic,
+            )
+
+        specs = {
+            facts.PROBE_ARRIVED: (
+                metric(facts.PROBE_ARRIVED, "Minimum"),
+                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                2,
+                cloudwatch.TreatMissingData.BREACHING,
+                f"The canary's probe call (an Elastic Beanstalk CreateApplication) did not reach the log files of "
+                f"trail {props.trail_name} within {props.max_delivery_minutes} minutes, or the canary stopped "
+                f"reporting. Check TrailLogging, DeliveryErrors and ConfigDrift, the canary's log group "
+                f"/aws/lambda/{name} and its failed-runs queue; run 'ebtrail-verify verify --trail "
+                f"{props.trail_name}' to see the path end to end.",
+            ),
+            facts.TRAIL_LOGGING: (
+                metric(facts.TRAIL_LOGGING, "Minimum"),
+                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                1,
+                cloudwatch.TreatMissingData.IGNORE,
+                f"Trail {props.trail_name} is not logging: someone called StopLogging (see who in CloudTrail event "
+                f"history) or deleted the trail. Run 'aws cloudtrail start-logging --name {props.trail_arn}' once "
+                "the change is understood, or redeploy the stack.",
+            ),
+            facts.CONFIG_DRIFT: (
+                metric(facts.CONFIG_DRIFT, "Maximum"),
+                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                1,
+                cloudwatch.TreatMissingData.IGNORE,
+                f"Trail {props.trail_name} differs from what the stack deployed (bucket, prefix, KMS key or its "
+                "state, multi-region, log file validation, organization, management write events). The drifted "
+                f"setting is in the canary's log group /aws/lambda/{name}; redeploy the stack (or run "
+                "CloudFormation drift detection) to restore it.",
+            ),
+            facts.DELIVERY_ERRORS: (
+                metric(facts.DELIVERY_ERRORS, "Maximum"),
+                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                1,
+                cloudwatch.TreatMissingData.IGNORE,
+                f"CloudTrail reports a delivery error for trail {props.trail_name} (GetTrailStatus "
+                "LatestDeliveryError, LatestNotificationError or LatestDigestDeliveryError): the bucket policy, the "
+                "KMS key policy or state, or the topic policy no longer lets CloudTrail write. 'aws cloudtrail "
+                f"get-trail-status --name {props.trail_arn}' shows the error; restore the policy by redeploying.",
+            ),
+        }
+        alarms: dict[str, cloudwatch.Alarm] = {}
+        for metric_name, (source, operator, threshold, missing, description) in specs.items():
+            evaluation_periods = 2 if metric_name == facts.PROBE_ARRIVED else 1
+            alarms[metric_name] = cloudwatch.Alarm(
+                self,
+                f"{metric_name}Alarm",
+                alarm_name=f"{name}-{_kebab(metric_name)}",
+                alarm_description=description,
+                metric=source,
+                threshold=threshold if metric_name != facts.PROBE_ARRIVED else 1,
+                comparison_operator=operator,
+                evaluation_periods=evaluation_periods,
+                datapoints_to_alarm=evaluation_periods,
+                treat_missing_data=missing,
+            )
+        alarms["Errors"] = cloudwatch.Alarm(
+            self,
+            "ErrorsAlarm",
+            alarm_name=f"{name}-errors",
+            alarm_description=(
+                f"A run of the {name} canary failed (a missing permission, an unreadable log file, a throttled API): "
+                f"its report is in the log group /aws/lambda/{name}, the failed event in the queue {name}-failed-runs."
+            ),
+            metric=self.function.metric_errors(period=period, statistic="Sum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        action = cloudwatch_actions.SnsAction(props.alarm_topic)
+        for alarm in alarms.values():
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        return alarms
+
+
+def _kebab(metric_name: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in metric_name).lstrip("-")
+
+
+def _wildcard_reasons(statements: list[iam.PolicyStatement], log_group_arn: str) -> dict[str, str]:
+    """Why each wildcard resource of the canary's policy is needed (cdk-nag AwsSolutions-IAM5)."""
+    reasons = {
+        "ReadTrail": "Read-only CloudTrail calls on the trail; the organization trail belongs to the management "
+        "account, and the resource is checked by name.",
+        "ProbeApplication": f"Each probe application gets a unique name under the {RESOURCE_PREFIX} prefix.",
+        "ListLogPrefix": "Listing is limited by the s3:prefix condition to the trail's AWSLogs/ folder.",
+        "ReadLogFiles": "Log file names are generated by CloudTrail under the trail's AWSLogs/ folder.",
+        "DecryptLogFiles": "The log key's ID is unknown here; kms:ResourceAliases pins it to the log key's alias.",
+        "DescribeLogKey": "The log key's ID is unknown here; kms:ResourceAliases pins it to the log key's alias.",
+        "PublishCanaryMetrics": "cloudwatch:PutMetricData supports no resource-level permissions; the "
+        "cloudwatch:namespace condition keeps it to the canary's namespace.",
+        "WriteOwnLogGroup": f"Log streams of the function's own log group {log_group_arn}.",
+    }
+    out: dict[str, list[str]] = {}
+    for statement in statements:
+        for resource in statement.resources:
+            if "*" in resource:
+                out.setdefault(resource, []).append(reasons[str(statement.sid)])
+    return {resource: " ".join(why) for resource, why in out.items()}

@@ -1,0 +1,331 @@
+"""DeliveryCanary in the synthesized example configs: schedule, function, roles, log group, alarms, archive grants,
+and the Lambda bundle (contents, determinism, importable from the bundle alone)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import FileSystem, IgnoreMode
+from policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
+from synth_cache import Synthesized
+
+import ebtrail
+from ebtrail.constructs.delivery_canary import asset_excludes
+from ebtrail.core import canary as facts
+
+TRAIL_NAME = "ebtrail-beanstalk-audit"
+ACCOUNT = "111111111111"
+FUNCTION_ARN = {"Fn::GetAtt": [Any, "Arn"]}
+
+
+def flat(value: Any) -> Any:
+    """Conditions with one-element lists written as scalars (IAM reads them the same)."""
+    if isinstance(value, dict):
+        return {k: flat(v) for k, v in value.items()}
+    if isinstance(value, list) and len(value) == 1:
+        return flat(value[0])
+    return value
+
+
+def trail_template(result: Synthesized, account: str = ACCOUNT) -> dict[str, Any]:
+    [name] = [n for n in result.templates if n.endswith(f"trail-{account}")]
+    return result.json(name)
+
+
+def ref_id(value: dict[str, Any]) -> str:
+    """The logical ID of a ``Ref`` or ``Fn::GetAtt``."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+def logical_id(template: dict[str, Any], resource_type: str, prefix: str = "DeliveryCanary") -> str:
+    [found] = [k for k in resources_of_type(template, resource_type) if k.startswith(prefix)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def trail(default: Synthesized) -> dict[str, Any]:
+    return trail_template(default)
+
+
+def test_schedule_runs_the_function_every_hour_with_a_dead_letter_queue(trail: dict[str, Any]) -> None:
+    props = only_resource(trail, "AWS::Scheduler::Schedule")["Properties"]
+    assert props["ScheduleExpression"] == "rate(60 minutes)"
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert props["State"] == "ENABLED"
+    target = props["Target"]
+    assert ref_id(target["Arn"]) == logical_id(trail, "AWS::Lambda::Function")
+    assert ref_id(target["DeadLetterConfig"]["Arn"]) == logical_id(trail, "AWS::SQS::Queue")
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 600, "MaximumRetryAttempts": 3}
+    assert 600 < 60 * 60  # a delivery retried for 10 minutes cannot overlap the next run
+
+
+def test_scheduler_role_trusts_only_this_accounts_default_group_and_may_only_invoke(trail: dict[str, Any]) -> None:
+    schedule = only_resource(trail, "AWS::Scheduler::Schedule")["Properties"]
+    role = trail["Resources"][ref_id(schedule["Target"]["RoleArn"])]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert flat(trust["Condition"]) == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnEquals": {"aws:SourceArn": f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/default"},
+    }
+    [policy] = [
+        p["Properties"]
+        for p in resources_of_type(trail, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Roles") == [{"Ref": ref_id(schedule["Target"]["RoleArn"])}]
+    ]
+    by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert set(by_sid) == {"InvokeCanary", "SendFailedInvocations"}
+    assert by_sid["InvokeCanary"]["Action"] == "lambda:InvokeFunction"
+    assert ref_id(by_sid["InvokeCanary"]["Resource"]) == logical_id(trail, "AWS::Lambda::Function")
+    assert by_sid["SendFailedInvocations"]["Action"] == "sqs:SendMessage"
+
+
+def test_function_python_arm64_timeout_shorter_than_period_no_reserved_concurrency(trail: dict[str, Any]) -> None:
+    fn = only_resource(trail, "AWS::Lambda::Function")["Properties"]
+    assert fn["Runtime"].startswith("python3.")
+    assert fn["Architectures"] == ["arm64"]
+    assert fn["Handler"] == facts.HANDLER == "ebtrail.verifier.canary.handler"
+    assert fn["Timeout"] < 60 * 60 and fn["Timeout"] < 15 * 60  # shorter than any allowed period
+    assert "ReservedConcurrentExecutions" not in fn
+    assert ref_id(fn["DeadLetterConfig"]["TargetArn"]) == logical_id(trail, "AWS::SQS::Queue")
+    assert fn["Environment"]["Variables"] == {
+        facts.ENV_TRAIL_ARN: f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/{TRAIL_NAME}",
+        facts.ENV_BUCKET: f"ebtrail-logs-{ACCOUNT}-us-east-1",
+        facts.ENV_PREFIX: "beanstalk",
+        facts.ENV_KMS_KEY: f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/ebtrail/cloudtrail-logs",
+        facts.ENV_ORGANIZATION: "false",
+        facts.ENV_MAX_DELIVERY_MINUTES: "30",
+    }
+    invoke_config = only_resource(trail, "AWS::Lambda::EventInvokeConfig")["Properties"]
+    assert invoke_config["MaximumRetryAttempts"] == 0  # a retry would make a second probe in the period
+    queue = only_resource(trail, "AWS::SQS::Queue")["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+
+
+def test_role_is_rendered_from_the_canary_permissions(trail: dict[str, Any]) -> None:
+    fn = only_resource(trail, "AWS::Lambda::Function")["Properties"]
+    role_id = ref_id(fn["Role"])
+    role = trail["Resources"][role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert role["RoleName"] == "ebtrail-delivery-canary"
+    [policy] = [
+        p["Properties"]
+        for p in resources_of_type(trail, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Roles") == [{"Ref": role_id}]
+    ]
+    by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert list(by_sid) == [g.sid for g in facts.CANARY_PERMISSIONS] + ["WriteOwnLogGroup", "SendFailedRuns"]
+    for group in facts.CANARY_PERMISSIONS:
+        actions = by_sid[group.sid]["Action"]
+        assert sorted([actions] if isinstance(actions, str) else actions) == sorted(group.actions)
+    assert flat(by_sid["PublishCanaryMetrics"]["Condition"]) == {
+        "StringEquals": {"cloudwatch:namespace": "ebtrail/Canary"}
+    }
+    assert by_sid["PublishCanaryMetrics"]["Resource"] == "*"
+    assert by_sid["ProbeApplication"]["Resource"] == (
+        f"arn:aws:elasticbeanstalk:*:{ACCOUNT}:application/ebtrail-verify-*"
+    )
+    assert flat(by_sid["ListLogPrefix"]["Condition"]) == {"StringLike": {"s3:prefix": "beanstalk/AWSLogs/*"}}
+    for sid in ("DecryptLogFiles", "DescribeLogKey"):
+        assert by_sid[sid]["Resource"] == f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"
+        assert flat(by_sid[sid]["Condition"]["ForAnyValue:StringEquals"]) == {
+            "kms:ResourceAliases": "alias/ebtrail/cloudtrail-logs"
+        }
+    assert by_sid["WriteOwnLogGroup"]["Resource"] == (
+        f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{TRAIL_NAME}-canary:*"
+    )
+    # no inline default policy next to the managed one: every grant is above
+    assert not [k for k in resources_of_type(trail, "AWS::IAM::Policy") if k.startswith("DeliveryCanary")]
+    # the verifier's SNS channel and event history are not the canary's
+    assert not {"NotificationQueue", "SubscribeDeliveryTopic", "EventHistory"} & set(by_sid)
+
+
+def test_log_group_encrypted_with_its_own_key_and_retention(trail: dict[str, Any]) -> None:
+    group = only_resource(trail, "AWS::Logs::LogGroup", id_prefix="DeliveryCanary")
+    props = group["Properties"]
+    assert props["LogGroupName"] == f"/aws/lambda/{TRAIL_NAME}-canary"
+    assert props["RetentionInDays"] == 365
+    assert group["DeletionPolicy"] == "Retain"
+    key_id = ref_id(props["KmsKeyId"])
+    key = trail["Resources"][key_id]
+    assert key["DeletionPolicy"] == "Retain"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    logs = statement(key["Properties"]["KeyPolicy"], "AllowCloudWatchLogsForTheCanaryLogGroup")
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert flat(logs["Condition"]) == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{TRAIL_NAME}-canary"
+            )
+        }
+    }
+    fn = only_resource(trail, "AWS::Lambda::Function")["Properties"]
+    assert fn["LoggingConfig"]["LogGroup"] == {"Ref": logical_id(trail, "AWS::Logs::LogGroup")}
+
+
+EXPECTED_ALARMS = {
+    # name suffix: (metric, statistic, operator, threshold, periods, missing data)
+    "probe-arrived": ("ProbeArrived", "Minimum", "LessThanThreshold", 1, 2, "breaching"),
+    "trail-logging": ("TrailLogging", "Minimum", "LessThanThreshold", 1, 1, "ignore"),
+    "config-drift": ("ConfigDrift", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    "delivery-errors": ("DeliveryErrors", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+}
+
+
+def test_alarms_on_the_canary_metrics_to_the_alert_topic(trail: dict[str, Any]) -> None:
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in resources_of_type(trail, "AWS::CloudWatch::Alarm").values()
+    }
+    topic_id = logical_id(trail, "AWS::SNS::Topic", "BeanstalkAlerts")
+    for suffix, (metric, stat, operator, threshold, periods, missing) in EXPECTED_ALARMS.items():
+        alarm = alarms[f"{TRAIL_NAME}-canary-{suffix}"]
+        assert alarm["Namespace"] == "ebtrail/Canary"
+        assert alarm["MetricName"] == metric
+        assert alarm["Dimensions"] == [{"Name": "TrailName", "Value": TRAIL_NAME}]
+        assert alarm["Statistic"] == stat
+        assert alarm["Period"] == 3600
+        assert alarm["ComparisonOperator"] == operator
+        assert alarm["Threshold"] == threshold
+        assert alarm["EvaluationPeriods"] == periods == alarm["DatapointsToAlarm"]
+        assert alarm["TreatMissingData"] == missing
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}] == alarm["OKActions"]
+        assert len(alarm["AlarmDescription"]) > 100  # says what to do
+    errors = alarms[f"{TRAIL_NAME}-canary-errors"]
+    assert errors["Namespace"] == "AWS/Lambda" and errors["MetricName"] == "Errors"
+    assert errors["TreatMissingData"] == "notBreaching"
+
+
+def test_alert_topic_lets_only_the_canary_alarms_publish(trail: dict[str, Any]) -> None:
+    policy = only_resource(trail, "AWS::SNS::TopicPolicy", id_prefix="BeanstalkAlerts")["Properties"]
+    publish = statement(policy["PolicyDocument"], "AllowCanaryAlarmsPublish")
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Action"] == "sns:Publish"
+    assert flat(publish["Condition"]) == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{TRAIL_NAME}-canary-*"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
+    key = only_resource(trail, "AWS::KMS::Key", id_prefix="BeanstalkAlerts")["Properties"]
+    use = statement(key["KeyPolicy"], "AllowCloudWatchAlarmsUseOfTheKey")
+    assert use["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_schedule_waits_for_the_trail(trail: dict[str, Any]) -> None:
+    [schedule_id] = resources_of_type(trail, "AWS::Scheduler::Schedule")
+    trail_id = logical_id(trail, "AWS::CloudTrail::Trail", "AuditTrail")
+    assert trail_id in trail["Resources"][schedule_id]["DependsOn"]
+
+
+def test_organization_canary_runs_in_the_management_account_and_reads_the_organization_path(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    result = synthesized("organization.toml")
+    management = result.config.organization
+    assert management is not None
+    trail = trail_template(result, management.management_account)
+    env = only_resource(trail, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    assert env[facts.ENV_ORGANIZATION] == "true"
+    archive = result.archive_json
+    role = f"arn:aws:iam::{management.management_account}:role/ebtrail-delivery-canary"
+    read = statement(log_bucket_policy(archive), f"AllowCanaryRead{management.management_account}")
+    assert flat(read["Condition"]) == {"ArnEquals": {"aws:PrincipalArn": role}}
+    assert read["Resource"]["Fn::Join"][1][-1].endswith(f"AWSLogs/{management.id}/{management.management_account}/*")
+    describe = statement(log_key_policy(archive), "AllowCanariesDescribeKey")
+    assert describe["Action"] == "kms:DescribeKey"
+    assert flat(describe["Condition"]) == {"ArnEquals": {"aws:PrincipalArn": role}}
+    decrypt = statement(log_key_policy(archive), "AllowNamedLogReadersDecrypt")
+    principals = decrypt["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert role in ([principals] if isinstance(principals, str) else principals)
+
+
+def test_single_account_archive_needs_no_canary_grants(default: Synthesized) -> None:
+    sids = [s.get("Sid", "") for s in log_bucket_policy(default.archive_json)["Statement"]]
+    assert not [sid for sid in sids if sid.startswith("AllowCanary")]
+
+
+# --- the bundle -----------------------------------------------------------------------------------------------
+
+
+def staged_asset(result: Synthesized) -> Path:
+    fn = only_resource(trail_template(result), "AWS::Lambda::Function")
+    asset_hash = fn["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    directory = Path(result.built.app.synth().directory) / f"asset.{asset_hash}"
+    assert directory.is_dir()
+    return directory
+
+
+def test_bundle_holds_the_package_without_bytecode_constructs_or_dotfiles(default: Synthesized) -> None:
+    asset = staged_asset(default)
+    files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
+    assert "ebtrail/verifier/canary.py" in files
+    assert "ebtrail/core/canary.py" in files
+    assert all(f.startswith("ebtrail/") for f in files), files
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or "/." in f or f.startswith(".")]
+    assert not [f for f in files if f.startswith("ebtrail/constructs/")]
+
+
+def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_path: Path) -> None:
+    """Python isolated from the checkout (``-I``) with the bundle first on its path, and the libraries the Lambda
+    Python runtime lacks made unimportable."""
+    asset = staged_asset(default)
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(asset)!r})\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'click', 'rich', 'cryptography', 'aws_cdk', 'constructs', 'pydantic',"
+        " 'jsii', 'cdk_nag'}:\n"
+        "            raise ImportError(name + ' is not in the Lambda runtime')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"import importlib; m = importlib.import_module({facts.HANDLER.rsplit('.', 1)[0]!r})\n"
+        f"assert m.__file__.startswith({str(asset)!r}), m.__file__\n"
+        f"assert callable(getattr(m, {facts.HANDLER.rsplit('.', 1)[1]!r}))\n"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+
+
+def test_asset_hash_is_the_same_for_a_copy_of_the_package_elsewhere(tmp_path: Path) -> None:
+    """The hash depends on the included files' paths and contents only, not on where the checkout is, its
+    bytecode or its tool caches (the snapshots mask it; this proves it is stable across machines)."""
+    package_dir = Path(ebtrail.__file__).resolve().parent
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(package_dir, copy / package_dir.name)
+    (copy / package_dir.name / "verifier" / "__pycache__").mkdir(exist_ok=True)
+    (copy / package_dir.name / "verifier" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"machine-specific")
+    (copy / ".mypy_cache").mkdir()
+    (copy / ".mypy_cache" / "junk").write_text("machine-specific")
+    (copy / "unrelated.txt").write_text("not the package")
+    excludes = asset_excludes(package_dir.name)
+    here = FileSystem.fingerprint(str(package_dir.parent), exclude=excludes, ignore_mode=IgnoreMode.GLOB)
+    there = FileSystem.fingerprint(str(copy), exclude=excludes, ignore_mode=IgnoreMode.GLOB)
+    assert here == there
+
+
+def test_canary_enabled_false_leaves_no_canary() -> None:
+    import copy
+    import tomllib
+
+    from aws_cdk.assertions import Template
+    from synth_cache import CONFIG_DIR
+
+    from ebtrail.config import parse_config
+    from stacks.app_builder import build_app
+
+    data = tomllib.loads((CONFIG_DIR / "default.toml").read_text())
+    data = copy.deepcopy(data) | {"canary": {"enabled": False}}
+    built = build_app(parse_config(data, "test.toml"), compliance=False)
+    [trail] = built.trails
+    template = Template.from_stack(trail).to_json()
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert not types & {"AWS::Scheduler::Schedule", "AWS::Lambda::Function", "AWS::CloudWatch::Alarm"}
+    assert trail.canary is None
