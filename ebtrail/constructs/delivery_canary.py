@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -240,7 +240,12 @@ class DeliveryCanary(Construct):
                 facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
             },
         )
-        self.function.node.add_dependency(self.policy)
+        # The function must not run before its policy is attached. aws-cdk-lib also makes it depend on the role,
+        # which its Role property already implies (cfn-lint W3005): name only the policy.
+        cfn_function = self.function.node.default_child
+        cfn_policy = self.policy.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction) and isinstance(cfn_policy, iam.CfnManagedPolicy)
+        cfn_function.add_override("DependsOn", [Stack.of(self).get_logical_id(cfn_policy)])
         acknowledge(
             self.function,
             "NIST.800.53.R5-LambdaConcurrency",

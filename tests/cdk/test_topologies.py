@@ -114,7 +114,9 @@ def test_accounts_key_allows_every_writing_account_and_named_readers(accounts: S
             "ArnEquals": {
                 "aws:PrincipalArn": [
                     "arn:aws:iam::333333333333:role/ebtrail-beanstalk-verifier",
+                    "arn:aws:iam::333333333333:role/ebtrail-delivery-canary",
                     "arn:aws:iam::444444444444:role/ebtrail-beanstalk-verifier",
+                    "arn:aws:iam::444444444444:role/ebtrail-delivery-canary",
                     "arn:aws:iam::555555555555:role/SecurityAudit",
                 ]
             },
@@ -210,6 +212,7 @@ def _accounts_config(member_count: int) -> dict[str, Any]:
     data = tomllib.loads((CONFIG_DIR / "multi-account.toml").read_text())
     data = copy.deepcopy(data)
     data.pop("verifier")  # the trails' own statements only; verifier roles add one statement per member
+    data["canary"] = {"enabled": False}  # and so do the delivery canaries' roles
     data["trail"]["members"] = [
         {"account": f"{300000000000 + i:012d}", "home_region": "us-east-1"} for i in range(member_count)
     ]
@@ -255,7 +258,9 @@ def test_organization_verifier_reads_the_management_accounts_own_files(organizat
     assert ORG_VERIFIER in readers["Condition"]["ArnEquals"]["aws:PrincipalArn"]
     principals = readers["Principal"]["AWS"]
     assert "arn:aws:iam::111111111111:root" in (principals if isinstance(principals, list) else [principals])
-    role = only_resource(organization.json("ebtrail-trail-111111111111"), "AWS::IAM::Role")["Properties"]
+    role = only_resource(organization.json("ebtrail-trail-111111111111"), "AWS::IAM::Role", id_prefix="Verifier")[
+        "Properties"
+    ]
     assert role["RoleName"] == "ebtrail-beanstalk-verifier"
 
 

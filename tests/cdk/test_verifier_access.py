@@ -13,7 +13,9 @@ from ebtrail.core.permissions import PERMISSIONS
 
 
 def _policy(template: dict[str, Any]) -> dict[str, Any]:
-    policy: dict[str, Any] = only_resource(template, "AWS::IAM::ManagedPolicy")["Properties"]
+    policy: dict[str, Any] = only_resource(template, "AWS::IAM::ManagedPolicy", id_prefix="VerifierAccess")[
+        "Properties"
+    ]
     return policy
 
 
@@ -82,13 +84,14 @@ def test_policy_is_scoped_to_the_trail_and_the_verifier_prefix(default: Synthesi
 
 
 def test_no_role_unless_a_principal_is_named(default: Synthesized) -> None:
-    assert resources_of_type(default.json("ebtrail-trail-111111111111"), "AWS::IAM::Role") == {}
+    roles = resources_of_type(default.json("ebtrail-trail-111111111111"), "AWS::IAM::Role")
+    assert [k for k in roles if k.startswith("VerifierAccess")] == []  # the delivery canary's roles are its own
 
 
 def test_role_for_the_named_principal(synthesized: Callable[[str], Synthesized]) -> None:
     result = synthesized("multi-account.toml")
     template = result.json("ebtrail-trail-333333333333")
-    role = only_resource(template, "AWS::IAM::Role")["Properties"]
+    role = only_resource(template, "AWS::IAM::Role", id_prefix="VerifierAccess")["Properties"]
     assert role["RoleName"] == "ebtrail-beanstalk-verifier"
     # IAM refuses a trust policy naming a role that does not exist yet ("Invalid principal in policy"): the
     # account root is trusted and the exact principal pinned by aws:PrincipalArn, so the deploy cannot fail on it.
