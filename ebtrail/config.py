@@ -245,6 +245,23 @@ class Trail(_Strict):
     notification_emails: tuple[Email, ...] = ()
 
 
+class CloudWatchLogs(_Strict):
+    """CloudTrail delivery to a CloudWatch Logs log group in each trail's account and home region, with the
+    CIS AWS Foundations monitoring metric filters and alarms (Security Hub CloudWatch.1 to .14) and one for
+    destructive Elastic Beanstalk calls, all alarming to the alert topic. Off by default."""
+
+    enabled: bool = False
+    #: Days CloudWatch Logs keeps the events (one of the values CloudWatch Logs accepts). Default 365, the
+    #: minimum Security Hub CloudWatch.16 accepts.
+    retention_days: int = 365
+
+
+#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy, ``retentionInDays``).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
 class Organization(_Strict):
     """``organization`` topology: one organization trail in the management account."""
 
@@ -297,6 +314,7 @@ class DeploymentConfig(_Strict):
     alerts: Alerts = Alerts()
     athena: Athena = Athena()
     verifier: Verifier = Verifier()
+    cloudwatch_logs: CloudWatchLogs = CloudWatchLogs()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property
@@ -421,6 +439,7 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
     problems = _lifecycle_problems(archive.lifecycle, "archive.lifecycle")
     problems += _retention_problems(archive.lifecycle, archive.object_lock)
     problems += _topology_problems(config)
+    problems += _feature_problems(config)
     regions = [("trail.home_region", trail.home_region)]
     regions += [(f"trail.members[{i}].home_region", m.home_region) for i, m in enumerate(trail.members)]
     if config.organization:
@@ -428,6 +447,27 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
     for path, region in regions:
         if region is not None and known_regions()[region] != config.partition:
             problems.append(Problem(path, f"must be in the archive's partition ({config.partition}); got {region}"))
+    return problems
+
+
+def _feature_problems(config: DeploymentConfig) -> list[Problem]:
+    """Optional features that need another part of the config."""
+    problems: list[Problem] = []
+    logs = config.cloudwatch_logs
+    if logs.retention_days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
+        problems.append(
+            Problem(
+                "cloudwatch_logs.retention_days", f"allowed: {allowed} (CloudWatch Logs); got {logs.retention_days}"
+            )
+        )
+    if logs.enabled and not config.alerts.enabled:
+        problems.append(
+            Problem(
+                "cloudwatch_logs.enabled",
+                "the CIS alarms publish to the Beanstalk alert topic; allowed only with alerts.enabled = true",
+            )
+        )
     return problems
 
 

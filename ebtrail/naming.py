@@ -58,6 +58,11 @@ class TrailTarget:
         return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-verifier"
 
     @property
+    def cloudwatch_log_group_name(self) -> str:
+        """The log group the trail delivers to when ``cloudwatch_logs.enabled``."""
+        return f"/aws/cloudtrail/{self.name}"
+
+    @property
     def alert_topic_name(self) -> str:
         return f"{self.name}-beanstalk-alerts"
 

@@ -7,11 +7,14 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
+from ebtrail.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.config import DeploymentConfig
 from ebtrail.naming import TrailTarget, archive_names, log_prefix
 from stacks.log_archive_stack import LogArchiveStack
 from trail_constructs.audit_trail import AuditTrail, AuditTrailProps
 from trail_constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
+from trail_constructs.cis_alarms import CisAlarms, CisAlarmsProps
+from trail_constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, CloudWatchLogsDeliveryProps
 from trail_constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
 from trail_constructs.verifier_access import VerifierAccess, VerifierAccessProps
 
@@ -46,6 +49,20 @@ class TrailStack(Stack):
         )
         self.add_stack_dependency(archive, "CreateTrail checks the archive's bucket and key policies")
         names = archive_names(config)
+        cloudwatch_logs: CloudWatchLogsDelivery | None = None
+        if config.cloudwatch_logs.enabled:
+            cloudwatch_logs = CloudWatchLogsDelivery(
+                self,
+                "CloudWatchLogs",
+                CloudWatchLogsDeliveryProps(
+                    log_group_name=target.cloudwatch_log_group_name,
+                    key_alias=f"alias/{names.prefix}/cloudtrail-cloudwatch-logs",
+                    trail_arn=target.arn,
+                    trail_account=target.account,
+                    retention_days=config.cloudwatch_logs.retention_days,
+                ),
+            )
+        self.cloudwatch_logs = cloudwatch_logs
         self.delivery_topic = DeliveryTopic(
             self,
             "DeliveryTopic",
@@ -66,7 +83,12 @@ class TrailStack(Stack):
                 log_prefix=log_prefix(config),
                 management_events=config.trail.management_events,
                 is_organization_trail=target.organization_id is not None,
-                depends_on=self.delivery_topic.trail_prerequisites,
+                depends_on=(
+                    *self.delivery_topic.trail_prerequisites,
+                    *(cloudwatch_logs.trail_prerequisites if cloudwatch_logs else ()),
+                ),
+                cloudwatch_logs_group_arn=cloudwatch_logs.log_group.log_group_arn if cloudwatch_logs else None,
+                cloudwatch_logs_role_arn=cloudwatch_logs.role.role_arn if cloudwatch_logs else None,
             ),
         )
         self.alerts: BeanstalkAlerts | None = None
@@ -78,6 +100,21 @@ class TrailStack(Stack):
                     topic_name=target.alert_topic_name,
                     actions=list(config.alerts.actions),
                     emails=list(config.alerts.emails),
+                ),
+            )
+        self.cis_alarms: CisAlarms | None = None
+        if self.cloudwatch_logs and self.alerts:
+            alarm_prefix = f"{target.name}-"
+            self.alerts.allow_cloudwatch_alarms(alarm_prefix)
+            self.cis_alarms = CisAlarms(
+                self,
+                "CisAlarms",
+                CisAlarmsProps(
+                    log_group=self.cloudwatch_logs.log_group,
+                    topic=self.alerts.topic,
+                    filters=(*CIS_FILTERS, beanstalk_filter(config.alerts.actions)),
+                    alarm_name_prefix=alarm_prefix,
+                    namespace=f"{names.prefix}/CloudTrailMetrics",
                 ),
             )
         self.verifier_access: VerifierAccess | None = None

@@ -27,6 +27,10 @@ class AuditTrailProps:
     is_organization_trail: bool = False
     #: Resources the trail must not be created before (bucket policy, key, topic policy).
     depends_on: tuple[IConstruct, ...] = ()
+    #: CloudWatch Logs delivery: the log group's ARN (``...:log-group:<name>:*``) and the role CloudTrail
+    #: assumes to write to it. Default: no CloudWatch Logs delivery.
+    cloudwatch_logs_group_arn: str | None = None
+    cloudwatch_logs_role_arn: str | None = None
 
 
 class AuditTrail(Construct):
@@ -57,6 +61,8 @@ class AuditTrail(Construct):
             s3_key_prefix=props.log_prefix.rstrip("/") or None,
             kms_key_id=props.kms_key_id,
             sns_topic_name=props.sns_topic_name,
+            cloud_watch_logs_log_group_arn=props.cloudwatch_logs_group_arn,
+            cloud_watch_logs_role_arn=props.cloudwatch_logs_role_arn,
             event_selectors=[
                 cloudtrail.CfnTrail.EventSelectorProperty(
                     include_management_events=True,
@@ -66,9 +72,12 @@ class AuditTrail(Construct):
         )
         for dependency in props.depends_on:
             self.trail.node.add_dependency(dependency)
+        if props.cloudwatch_logs_group_arn is not None:
+            return
         acknowledge(
             self.trail,
             "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
             "Log files go to the encrypted S3 archive with SNS delivery notifications; real-time alerting uses "
-            "EventBridge, which receives CloudTrail management events without CloudWatch Logs delivery.",
+            "EventBridge, which receives CloudTrail management events without CloudWatch Logs delivery "
+            "(set cloudwatch_logs.enabled for the CIS alarms).",
         )
