@@ -97,8 +97,6 @@ class CloudWatchLogsDelivery(Construct):
         cfn_log_group = self.log_group.node.default_child
         assert isinstance(cfn_log_group, logs.CfnLogGroup)
         cfn_log_group.retention_in_days = props.retention_days
-        # CloudWatch Logs checks the key policy when it creates the log group.
-        self.log_group.node.add_dependency(self.key)
 
         self.role = iam.Role(
             self,
@@ -128,5 +126,6 @@ class CloudWatchLogsDelivery(Construct):
 
     @property
     def trail_prerequisites(self) -> tuple[Construct, ...]:
-        """What must exist before CloudTrail is told to use the log group: group, role and its policy."""
-        return (self.log_group, self.role, self.policy)
+        """What must exist before CloudTrail is told to use the log group: the role's policy (group and role
+        are referenced by the trail's properties, which orders them already)."""
+        return (self.policy,)
