@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from filter_pattern import matches, parse
 
-from ebtrail.beanstalk import DEFAULT_ALERT_ACTIONS
-from ebtrail.cis_filters import CIS_FILTERS, MonitoringFilter, beanstalk_filter
+from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
+from ebtrail.core.cis_filters import CIS_FILTERS, MonitoringFilter, beanstalk_filter
 
 
 def record(event_name: str, event_source: str = "ec2.amazonaws.com", **fields: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import pytest
 from policy_helpers import only_resource, resources_of_type, statement
 from synth_cache import Synthesized
 
-from ebtrail.beanstalk import DEFAULT_ALERT_ACTIONS
-from ebtrail.cis_filters import CIS_FILTERS, beanstalk_filter
+from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
+from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 
 TRAIL_STACK = "ebtrail-trail-111111111111"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-org-beanstalk-audit"
