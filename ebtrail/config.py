@@ -16,6 +16,7 @@ non-zero without a traceback.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass
@@ -243,6 +244,13 @@ class Trail(_Strict):
     management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
     #: E-mail addresses subscribed to each delivery topic (each must confirm). Default: none.
     notification_emails: tuple[Email, ...] = ()
+    #: S3 data events on the Elastic Beanstalk storage buckets (``elasticbeanstalk-<region>-<account>``, which
+    #: hold application bundles and saved configurations): ``"off"`` (default), ``"WriteOnly"`` (who uploaded,
+    #: replaced or deleted a bundle) or ``"All"`` (reads too). Billed per event; see README.md.
+    beanstalk_data_events: Literal["off", "WriteOnly", "All"] = "off"
+    #: CloudTrail Insights on management events (API call rate and API error rate). Default off; billed per
+    #: event analyzed, see README.md.
+    insights: bool = False
 
 
 class CloudWatchLogs(_Strict):
@@ -262,12 +270,45 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 
 
+GuardrailTarget = Annotated[
+    str,
+    _matching(
+        r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+        "the organization root ID (r-...) or an OU ID (ou-...-...)",
+    ),
+]
+RolePattern = Annotated[
+    str,
+    _matching(
+        r"arn:aws[a-z-]*:iam::(\d{12}|\*):role/[\w+=,.@/*?-]+",
+        "an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>, where * and ? match as in IAM's ArnLike",
+    ),
+]
+BootstrapQualifier = Annotated[str, _matching(r"[a-z0-9]{1,10}", "1 to 10 lowercase letters or digits")]
+
+
+class Guardrails(_Strict):
+    """A service control policy, created in the management account and attached to ``targets``, that denies
+    stopping, changing or deleting the trail, and deleting or re-policying the log bucket and key, to every
+    principal of the member accounts but the roles matching ``exempt_roles``. Off unless configured."""
+
+    #: The organization root ID (``r-...``) or OU IDs (``ou-...``) the policy is attached to.
+    targets: tuple[GuardrailTarget, ...] = Field(min_length=1)
+    #: Roles still allowed to do all of that (``aws:PrincipalArn`` ``ArnLike`` patterns). They must include the
+    #: role that deploys the log-archive stack (see :func:`archive_deployment_role_arn`).
+    exempt_roles: tuple[RolePattern, ...] = Field(min_length=1)
+    #: The CDK bootstrap qualifier of the archive account, which names its deployment roles. Default
+    #: ``hnb659fds``, the default of ``cdk bootstrap``.
+    bootstrap_qualifier: BootstrapQualifier = "hnb659fds"
+
+
 class Organization(_Strict):
     """``organization`` topology: one organization trail in the management account."""
 
     id: OrganizationId
     management_account: AccountId
     home_region: Region
+    guardrails: Guardrails | None = None
 
 
 class Alerts(_Strict):
@@ -461,11 +502,78 @@ def _feature_problems(config: DeploymentConfig) -> list[Problem]:
                 "cloudwatch_logs.retention_days", f"allowed: {allowed} (CloudWatch Logs); got {logs.retention_days}"
             )
         )
+    problems += _guardrail_problems(config)
+    if config.trail.insights and config.trail.management_events == "ReadOnly":
+        problems.append(
+            Problem(
+                "trail.insights",
+                "the API call rate Insights type analyzes write management events; allowed only with "
+                'trail.management_events = "All" or "WriteOnly"',
+            )
+        )
     if logs.enabled and not config.alerts.enabled:
         problems.append(
             Problem(
                 "cloudwatch_logs.enabled",
                 "the CIS alarms publish to the Beanstalk alert topic; allowed only with alerts.enabled = true",
+            )
+        )
+    return problems
+
+
+def archive_deployment_role_arn(config: DeploymentConfig, qualifier: str) -> str:
+    """The role CloudFormation acts as when it deploys the log-archive stack: the CDK bootstrap's CloudFormation
+    execution role of the archive account and region (``cdk-<qualifier>-cfn-exec-role-<account>-<region>``).
+    It is the principal that calls ``PutBucketPolicy`` and ``PutKeyPolicy`` on the log bucket and key."""
+    archive = config.archive
+    name = f"cdk-{qualifier}-cfn-exec-role-{archive.account}-{archive.region}"
+    return f"arn:{config.partition}:iam::{archive.account}:role/{name}"
+
+
+def arn_like(pattern: str, arn: str) -> bool:
+    """IAM's ``ArnLike``: each of the six colon-separated parts matched on its own, ``*`` and ``?`` as wildcards
+    ("IAM JSON policy elements: Condition operators", IAM User Guide)."""
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    if len(pattern_parts) != 6 or len(arn_parts) != 6:
+        return False
+    return all(
+        fnmatch.fnmatchcase(part, wanted.replace("[", "[[]"))
+        for wanted, part in zip(pattern_parts, arn_parts, strict=True)
+    )
+
+
+def _guardrail_problems(config: DeploymentConfig) -> list[Problem]:
+    """A guardrail that would lock out the deployment role, or that could protect nothing.
+
+    *Locking out the deployment role* means: the service control policy denies ``s3:PutBucketPolicy``,
+    ``kms:PutKeyPolicy`` (and deleting bucket and key) to every principal of the archive account except the
+    exempt roles. CloudFormation changes the bucket and key policies as the archive account's CDK execution
+    role (:func:`archive_deployment_role_arn`). If no exempt pattern matches that role, every later
+    ``cdk deploy`` that touches those policies (a new member account, a new reader, a new feature) fails with
+    AccessDenied, and nothing in the archive account can repair it: only detaching the policy in the management
+    account would. So such a guardrail is refused before anything is deployed.
+    """
+    organization = config.organization
+    if organization is None or organization.guardrails is None:
+        return []
+    guardrails, path = organization.guardrails, "organization.guardrails"
+    problems: list[Problem] = []
+    if config.archive.account == organization.management_account:
+        problems.append(
+            Problem(
+                f"{path}",
+                "service control policies never restrict the management account, where this archive is; "
+                "allowed only with the archive in a member account",
+            )
+        )
+    role = archive_deployment_role_arn(config, guardrails.bootstrap_qualifier)
+    if not any(arn_like(pattern, role) for pattern in guardrails.exempt_roles):
+        problems.append(
+            Problem(
+                f"{path}.exempt_roles",
+                f"none matches {role}, the role CloudFormation uses to deploy the log-archive stack; the policy "
+                "would deny it PutBucketPolicy and PutKeyPolicy and lock every later deploy out of the archive. "
+                "Add it (or a pattern that matches it), or set bootstrap_qualifier to the archive account's",
             )
         )
     return problems

@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
+from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefixes
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, CloudWatchLogsDeliveryProps
@@ -90,6 +90,14 @@ class TrailStack(Stack):
                 ),
                 cloudwatch_logs_group_arn=cloudwatch_logs.log_group.log_group_arn if cloudwatch_logs else None,
                 cloudwatch_logs_role_arn=cloudwatch_logs.role.role_arn if cloudwatch_logs else None,
+                data_event_arn_prefixes=tuple(
+                    storage_bucket_arn_prefixes(target.partition, None if target.organization_id else target.account)
+                )
+                if config.trail.beanstalk_data_events != "off"
+                else (),
+                data_events_read_write="All" if config.trail.beanstalk_data_events == "All" else "WriteOnly",
+                log_bucket_arn=names.log_bucket_arn,
+                insights=config.trail.insights,
             ),
         )
         self.alerts: BeanstalkAlerts | None = None

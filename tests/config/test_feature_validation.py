@@ -36,6 +36,8 @@ def _problems(data: dict[str, Any]) -> dict[str, str]:
 def test_every_feature_is_off_by_default() -> None:
     config = parse_config(DEFAULT)
     assert config.cloudwatch_logs.enabled is False
+    assert config.trail.beanstalk_data_events == "off"
+    assert config.trail.insights is False
 
 
 def test_all_features_config_turns_every_feature_on() -> None:
@@ -43,6 +45,8 @@ def test_all_features_config_turns_every_feature_on() -> None:
     assert config.topology == "organization"
     assert config.cloudwatch_logs.enabled is True
     assert config.cloudwatch_logs.retention_days == 365
+    assert config.trail.beanstalk_data_events == "WriteOnly"
+    assert config.trail.insights is True
 
 
 @pytest.mark.parametrize("days", [0, 2, 364, 4000])
@@ -55,3 +59,85 @@ def test_log_retention_must_be_a_value_cloudwatch_logs_accepts(days: int) -> Non
 def test_cis_alarms_need_the_alert_topic() -> None:
     problems = _problems(_with(DEFAULT, **{"cloudwatch_logs.enabled": True, "alerts.enabled": False}))
     assert "alerts.enabled = true" in problems["cloudwatch_logs.enabled"]
+
+
+def test_insights_need_write_management_events() -> None:
+    problems = _problems(_with(DEFAULT, **{"trail.insights": True, "trail.management_events": "ReadOnly"}))
+    assert 'trail.management_events = "All" or "WriteOnly"' in problems["trail.insights"]
+
+
+def test_beanstalk_data_events_says_what_is_allowed() -> None:
+    problems = _problems(_with(DEFAULT, **{"trail.beanstalk_data_events": "writes"}))
+    assert "'off', 'WriteOnly' or 'All'" in problems["trail.beanstalk_data_events"]
+
+
+GUARDED = _with(
+    ALL_FEATURES,
+    **{
+        "organization.guardrails": {
+            "targets": ["r-a1b2"],
+            "exempt_roles": ["arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1"],
+        }
+    },
+)
+
+
+def test_guardrail_that_spares_the_archive_deployment_role_is_accepted() -> None:
+    config = parse_config(GUARDED)
+    assert config.organization is not None and config.organization.guardrails is not None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "arn:aws:iam::222222222222:role/cdk-*-cfn-exec-role-*",
+        "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
+        "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-?",
+    ],
+)
+def test_patterns_match_the_deployment_role_as_arn_like_does(pattern: str) -> None:
+    parse_config(_with(GUARDED, **{"organization.guardrails.exempt_roles": [pattern]}))
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        ["arn:aws:iam::222222222222:role/Admin"],
+        ["arn:aws:iam::333333333333:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1"],
+        ["arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-eu-west-1"],
+    ],
+)
+def test_guardrail_that_would_lock_out_the_deployment_role_is_refused(roles: list[str]) -> None:
+    problems = _problems(_with(GUARDED, **{"organization.guardrails.exempt_roles": roles}))
+    message = problems["organization.guardrails.exempt_roles"]
+    assert "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1" in message
+    assert "lock" in message
+
+
+def test_bootstrap_qualifier_names_the_deployment_role() -> None:
+    problems = _problems(_with(GUARDED, **{"organization.guardrails.bootstrap_qualifier": "custom1"}))
+    assert "cdk-custom1-cfn-exec-role-222222222222-us-east-1" in problems["organization.guardrails.exempt_roles"]
+
+
+def test_guardrail_cannot_protect_an_archive_in_the_management_account() -> None:
+    data = _with(GUARDED, **{"archive.account": "111111111111"})
+    data["organization"]["guardrails"]["exempt_roles"] = [
+        "arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1"
+    ]
+    problems = _problems(data)
+    assert "never restrict the management account" in problems["organization.guardrails"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("targets", ["o-a1b2c3d4e5"], "the organization root ID (r-...)"),
+        ("targets", [], "at least 1"),
+        ("exempt_roles", ["arn:aws:iam::222222222222:user/alice"], "an IAM role ARN"),
+        ("exempt_roles", [], "at least 1"),
+        ("bootstrap_qualifier", "Has-Upper", "1 to 10 lowercase"),
+    ],
+)
+def test_guardrail_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
+    problems = _problems(_with(GUARDED, **{f"organization.guardrails.{field}": value}))
+    assert allowed in " ".join(problems.values())
