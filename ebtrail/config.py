@@ -272,6 +272,34 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 )  # fmt: skip
 
 
+BeanstalkDetailType = Literal[
+    "Elastic Beanstalk resource status change",
+    "Other resource status change",
+    "Health status change",
+    "Managed update status change",
+]
+
+
+class BeanstalkEvents(_Strict):
+    """Elastic Beanstalk service events (not API calls) into the archive: an EventBridge rule in each trail's
+    account and home region delivers them through Amazon Data Firehose to ``beanstalk-events/`` in the log
+    bucket, and Athena gets a second table. Off by default."""
+
+    enabled: bool = False
+    #: EventBridge ``detail-type`` values to archive. Default: all four that Elastic Beanstalk sends.
+    detail_types: tuple[BeanstalkDetailType, ...] = Field(
+        default=(
+            "Elastic Beanstalk resource status change",
+            "Other resource status change",
+            "Health status change",
+            "Managed update status change",
+        ),
+        min_length=1,
+    )
+    #: Seconds Firehose buffers events before it writes a file (60 to 900). Default 300.
+    buffer_seconds: int = Field(default=300, ge=60, le=900)
+
+
 GuardrailTarget = Annotated[
     str,
     _matching(
@@ -358,6 +386,7 @@ class DeploymentConfig(_Strict):
     athena: Athena = Athena()
     verifier: Verifier = Verifier()
     cloudwatch_logs: CloudWatchLogs = CloudWatchLogs()
+    beanstalk_events: BeanstalkEvents = BeanstalkEvents()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property
@@ -505,6 +534,14 @@ def _feature_problems(config: DeploymentConfig) -> list[Problem]:
             )
         )
     problems += _guardrail_problems(config)
+    if config.beanstalk_events.enabled and len(config.trail.name) > 64 - len("-beanstalk-events"):
+        problems.append(
+            Problem(
+                "trail.name",
+                "with beanstalk_events.enabled the Firehose stream and EventBridge rule are named "
+                "<trail name>-beanstalk-events, at most 64 characters; allowed: a trail name of at most 47 characters",
+            )
+        )
     if config.trail.insights and config.trail.management_events == "ReadOnly":
         problems.append(
             Problem(

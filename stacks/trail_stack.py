@@ -10,13 +10,14 @@ from constructs import Construct
 from ebtrail.config import DeploymentConfig
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefixes
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
+from ebtrail.constructs.beanstalk_events import BeanstalkEvents, BeanstalkEventsProps
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, CloudWatchLogsDeliveryProps
 from ebtrail.constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
 from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.core.names import TrailTarget
-from ebtrail.deployment import archive_names, log_prefix
+from ebtrail.deployment import archive_names, beanstalk_events_prefixes, log_prefix
 from stacks.log_archive_stack import LogArchiveStack
 
 
@@ -109,6 +110,26 @@ class TrailStack(Stack):
                     topic_name=target.alert_topic_name,
                     actions=list(config.alerts.actions),
                     emails=list(config.alerts.emails),
+                ),
+            )
+        self.beanstalk_events: BeanstalkEvents | None = None
+        if config.beanstalk_events.enabled:
+            prefix, error_prefix = beanstalk_events_prefixes(config, target)
+            self.beanstalk_events = BeanstalkEvents(
+                self,
+                "BeanstalkEvents",
+                BeanstalkEventsProps(
+                    stream_name=target.beanstalk_events_stream_name,
+                    role_name=target.beanstalk_events_role_arn(names.prefix).rsplit("/", 1)[1],
+                    detail_types=config.beanstalk_events.detail_types,
+                    bucket_name=names.log_bucket,
+                    key_alias_arn=names.log_key_alias_arn,
+                    key_alias=names.log_key_alias,
+                    key_arns=f"arn:{names.partition}:kms:{names.region}:{names.account}:key/*",
+                    prefix=prefix,
+                    error_prefix=error_prefix,
+                    bucket_region=names.region,
+                    buffer_seconds=config.beanstalk_events.buffer_seconds,
                 ),
             )
         self.cis_alarms: CisAlarms | None = None

@@ -14,6 +14,7 @@ from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
 import ebtrail.constructs.access_log_bucket
 import ebtrail.constructs.athena_archive
 import ebtrail.constructs.audit_trail
+import ebtrail.constructs.beanstalk_events
 import ebtrail.constructs.cloudwatch_logs_delivery
 import ebtrail.constructs.log_bucket
 from ebtrail.config import load_config
@@ -24,6 +25,7 @@ ACKNOWLEDGING_MODULES = (
     ebtrail.constructs.access_log_bucket,
     ebtrail.constructs.athena_archive,
     ebtrail.constructs.audit_trail,
+    ebtrail.constructs.beanstalk_events,
     ebtrail.constructs.cloudwatch_logs_delivery,
     ebtrail.constructs.log_bucket,
 )

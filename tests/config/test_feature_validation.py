@@ -38,6 +38,7 @@ def test_every_feature_is_off_by_default() -> None:
     assert config.cloudwatch_logs.enabled is False
     assert config.trail.beanstalk_data_events == "off"
     assert config.trail.insights is False
+    assert config.beanstalk_events.enabled is False
 
 
 def test_all_features_config_turns_every_feature_on() -> None:
@@ -47,6 +48,8 @@ def test_all_features_config_turns_every_feature_on() -> None:
     assert config.cloudwatch_logs.retention_days == 365
     assert config.trail.beanstalk_data_events == "WriteOnly"
     assert config.trail.insights is True
+    assert config.beanstalk_events.enabled is True
+    assert config.organization is not None and config.organization.guardrails is not None
 
 
 @pytest.mark.parametrize("days", [0, 2, 364, 4000])
@@ -141,3 +144,22 @@ def test_guardrail_cannot_protect_an_archive_in_the_management_account() -> None
 def test_guardrail_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
     problems = _problems(_with(GUARDED, **{f"organization.guardrails.{field}": value}))
     assert allowed in " ".join(problems.values())
+
+
+def test_beanstalk_events_need_a_trail_name_that_fits_firehose_names() -> None:
+    problems = _problems(_with(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 48}))
+    assert "at most 47 characters" in problems["trail.name"]
+    parse_config(_with(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 47}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("detail_types", ["AWS API Call via CloudTrail"], "Elastic Beanstalk resource status change"),
+        ("detail_types", [], "at least 1"),
+        ("buffer_seconds", 30, "greater than or equal to 60"),
+    ],
+)
+def test_beanstalk_events_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
+    problems = _problems(_with(DEFAULT, **{f"beanstalk_events.{field}": value}))
+    assert allowed in problems[f"beanstalk_events.{field}" + ("[0]" if field == "detail_types" and value else "")]
