@@ -49,12 +49,12 @@ def main() -> None:
     parser.add_argument("--config", default="config/default.toml")
     parser.add_argument("--against", help="a config to compare with, instead of the bare Trail app")
     args = parser.parse_args()
-    baseline = (
+    reference_name, reference_args = (
         (f"baseline ({args.against})", ["-c", f"config={args.against}"])
         if args.against
         else ("baseline (bare Trail)", ["--app", f"{sys.executable} bench/baseline_app.py"])
     )
-    candidates = {baseline[0]: baseline[1], f"ebtrail ({args.config})": ["-c", f"config={args.config}"]}
+    candidates = {reference_name: reference_args, f"ebtrail ({args.config})": ["-c", f"config={args.config}"]}
     timings: dict[str, list[float]] = {name: [] for name in candidates}
     with tempfile.TemporaryDirectory() as scratch:
         for round_number in range(args.rounds):
