@@ -5,7 +5,10 @@ Stock moto's CloudFormation skips every resource type it does not know with a wa
 ``AWS::S3::Bucket``. Importing this module (``tests/e2e/moto_launcher.py`` does, before moto's server starts)
 closes those gaps, each through moto's own backend calls, the ones its API handlers make:
 
-* registers ``AWS::CloudTrail::Trail`` (``create_trail``, ``put_event_selectors``, ``start_logging``),
+* registers ``AWS::CloudTrail::Trail`` (``create_trail``, ``put_event_selectors``, ``put_insight_selectors``,
+  ``start_logging``), ``AWS::Logs::MetricFilter`` (``put_metric_filter``), ``AWS::CloudWatch::Alarm``
+  (``put_metric_alarm``), ``AWS::KinesisFirehose::DeliveryStream`` (``create_delivery_stream``),
+  ``AWS::Organizations::Policy`` (``create_policy``, ``attach_policy``; the organization must exist),
   ``AWS::S3::BucketPolicy`` (``put_bucket_policy``), ``AWS::SNS::TopicPolicy`` (``set_topic_attribute
   Policy``), ``AWS::SNS::Subscription`` (``subscribe``), ``AWS::Glue::Database``/``Table``
   (``create_database``/``create_table``), ``AWS::Athena::WorkGroup``/``NamedQuery``
@@ -37,9 +40,13 @@ from typing import Any
 from moto.athena.models import athena_backends
 from moto.cloudformation import parsing
 from moto.cloudtrail.models import cloudtrail_backends
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
+from moto.firehose.models import firehose_backends
 from moto.glue.models import glue_backends
 from moto.kms.models import Key, kms_backends
+from moto.logs.models import logs_backends
+from moto.organizations.models import organizations_backends
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import sns_backends
 from moto.utilities.utils import get_partition
@@ -216,6 +223,8 @@ class TrailModel(_Created, CloudFormationModel):
                 event_selectors=props.get("EventSelectors"),
                 advanced_event_selectors=props.get("AdvancedEventSelectors"),
             )
+        if props.get("InsightSelectors"):
+            backend.put_insight_selectors(resource_name, props["InsightSelectors"])
         if _flag(props.get("IsLogging", False)):
             backend.start_logging(resource_name)
         return cls(resource_name, {"Arn": trail.arn, "SnsTopicArn": trail.topic_arn or ""})
@@ -328,6 +337,156 @@ class AthenaNamedQueryModel(_Created, CloudFormationModel):
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         athena_backends[account_id][region_name].delete_named_query(resource_name)
+
+
+@_register
+class MetricFilterModel(_Created, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "FilterName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::MetricFilter"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        transformations = [
+            {k[0].lower() + k[1:]: v for k, v in t.items()} for t in props["MetricTransformations"]
+        ]  # moto's API handler passes the JSON request's camelCase keys
+        logs_backends[account_id][region_name].put_metric_filter(
+            resource_name,
+            props["FilterPattern"],
+            props["LogGroupName"],
+            transformations,  # type: ignore[arg-type]
+        )
+        return cls(f"{props['LogGroupName']}|{resource_name}")
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        log_group, _, name = resource_name.partition("|")
+        logs_backends[account_id][region_name].delete_metric_filter(name, log_group)
+
+
+@_register
+class AlarmModel(_Created, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=resource_name,
+            namespace=props.get("Namespace"),  # type: ignore[arg-type]
+            metric_name=props.get("MetricName"),  # type: ignore[arg-type]
+            comparison_operator=props["ComparisonOperator"],
+            evaluation_periods=int(props["EvaluationPeriods"]),
+            period=int(props["Period"]) if "Period" in props else None,  # type: ignore[arg-type]
+            threshold=float(props["Threshold"]) if "Threshold" in props else None,  # type: ignore[arg-type]
+            statistic=props.get("Statistic"),  # type: ignore[arg-type]
+            description=props.get("AlarmDescription"),  # type: ignore[arg-type]
+            dimensions=props.get("Dimensions", []),
+            alarm_actions=props.get("AlarmActions", []),
+            ok_actions=props.get("OKActions", []),
+            insufficient_data_actions=props.get("InsufficientDataActions", []),
+            datapoints_to_alarm=props.get("DatapointsToAlarm"),
+            unit=props.get("Unit"),
+            actions_enabled=_flag(props.get("ActionsEnabled", True)),
+            treat_missing_data=props.get("TreatMissingData"),
+            tags=props.get("Tags", []),
+        )
+        return cls(resource_name, {"Arn": alarm.alarm_arn})
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+@_register
+class DeliveryStreamModel(_Created, CloudFormationModel):
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "DeliveryStreamName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::KinesisFirehose::DeliveryStream"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        arn = firehose_backends[account_id][region_name].create_delivery_stream(
+            region=region_name,
+            delivery_stream_name=resource_name,
+            delivery_stream_type=props.get("DeliveryStreamType", "DirectPut"),
+            kinesis_stream_source_configuration=props.get("KinesisStreamSourceConfiguration"),  # type: ignore[arg-type]
+            delivery_stream_encryption_configuration_input=props.get("DeliveryStreamEncryptionConfigurationInput"),  # type: ignore[arg-type]
+            s3_destination_configuration=props.get("S3DestinationConfiguration"),  # type: ignore[arg-type]
+            extended_s3_destination_configuration=props.get("ExtendedS3DestinationConfiguration"),  # type: ignore[arg-type]
+            redshift_destination_configuration=props.get("RedshiftDestinationConfiguration"),  # type: ignore[arg-type]
+            elasticsearch_destination_configuration=props.get("ElasticsearchDestinationConfiguration"),  # type: ignore[arg-type]
+            splunk_destination_configuration=props.get("SplunkDestinationConfiguration"),  # type: ignore[arg-type]
+            http_endpoint_destination_configuration=props.get("HttpEndpointDestinationConfiguration"),  # type: ignore[arg-type]
+            snowflake_destination_configuration=props.get("SnowflakeDestinationConfiguration"),  # type: ignore[arg-type]
+            iceberg_destination_configuration=props.get("IcebergDestinationConfiguration"),  # type: ignore[arg-type]
+            tags=props.get("Tags", []),
+        )
+        return cls(resource_name, {"Arn": arn})
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        firehose_backends[account_id][region_name].delete_delivery_stream(resource_name)
+
+
+@_register
+class OrganizationsPolicyModel(_Created, CloudFormationModel):
+    """``AWS::Organizations::Policy`` in the management account's organization (which must exist, as on AWS)."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Organizations::Policy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        backend = organizations_backends[account_id][get_partition(region_name)]
+        policy = backend.create_policy(
+            Content=_json_text(props["Content"]),
+            Description=props.get("Description", ""),
+            Name=props["Name"],
+            Type=props["Type"],
+            Tags=props.get("Tags", []),
+        )["Policy"]["PolicySummary"]
+        for target in props.get("TargetIds", []):
+            backend.attach_policy(PolicyId=policy["Id"], TargetId=target)
+        return cls(policy["Id"], {"Id": policy["Id"], "Arn": policy["Arn"]})
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        organizations_backends[account_id][get_partition(region_name)].delete_policy(PolicyId=resource_name)
 
 
 @_register

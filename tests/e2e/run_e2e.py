@@ -360,7 +360,11 @@ def check_state(accounts: Accounts, stacks: list[Stack]) -> None:
             kind, props = resource["Type"], resource.get("Properties", {})
             where = f"{stack.name}/{logical_id}"
             if kind == "AWS::CloudTrail::Trail":
-                _check_trail(accounts, stack, where, resolved(props))
+                # The fields compared below (a log group's ARN, say, exists only after the deploy).
+                compared = ("TrailName", "S3BucketName", "S3KeyPrefix", "KMSKeyId", "SnsTopicName")
+                _check_trail(
+                    accounts, stack, where, {**props, **{k: resolved(props[k]) for k in compared if k in props}}
+                )
             elif kind == "AWS::S3::Bucket":
                 _check_bucket(accounts, stack, where, ids[logical_id], resolved(props))
             elif kind == "AWS::S3::BucketPolicy":
@@ -406,7 +410,13 @@ def _check_trail(accounts: Accounts, stack: Stack, where: str, props: dict[str, 
     }
     _same(f"{where} settings", {k: trail.get(k) for k in expected}, expected)
     _same(f"{where} logging", cloudtrail.get_trail_status(Name=name)["IsLogging"], bool(props.get("IsLogging")))
-    selectors = cloudtrail.get_event_selectors(TrailName=name).get("EventSelectors", [])
+    found = cloudtrail.get_event_selectors(TrailName=name)
+    if "AdvancedEventSelectors" in props:
+        _same(f"{where} advanced event selectors", found.get("AdvancedEventSelectors"), props["AdvancedEventSelectors"])
+    if props.get("InsightSelectors"):
+        insights = cloudtrail.get_insight_selectors(TrailName=name).get("InsightSelectors")
+        _same(f"{where} insight selectors", insights, props["InsightSelectors"])
+    selectors = found.get("EventSelectors", [])
     wanted = [
         {"ReadWriteType": s["ReadWriteType"], "IncludeManagementEvents": s["IncludeManagementEvents"]}
         for s in props.get("EventSelectors", [])
@@ -606,6 +616,31 @@ def check_nothing_left(accounts: Accounts, config: Any, stacks: list[Stack]) -> 
             )
 
 
+def with_moto_organization(accounts: Accounts, config_path: Path, config: Any, scratch: Path) -> Path:
+    """An organization config, with the organization moto creates in the management account.
+
+    On AWS the organization exists before the deploy, and its IDs are the ones in the config. moto makes up its
+    own organization and root IDs, so the run creates the organization in the management account
+    (``CreateOrganization``) and deploys a copy of the config with moto's organization ID and root ID in place of
+    the example ones (guardrail targets ``r-...``); everything else is the example config as written.
+    """
+    if config.organization is None:
+        return config_path
+    management = config.organization.management_account
+    organizations = accounts.client("organizations", management, config.organization.home_region)
+    organization = organizations.create_organization(FeatureSet="ALL")["Organization"]
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    text = config_path.read_text().replace(f'"{config.organization.id}"', f'"{organization["Id"]}"')
+    guardrails = config.organization.guardrails
+    for target in guardrails.targets if guardrails else ():
+        if not str(target).startswith("r-"):
+            raise StepFailedError(f"guardrail target {target}: only the organization root exists on moto")
+        text = text.replace(f'"{target}"', f'"{root}"')
+    copy = scratch / config_path.name
+    copy.write_text(text)
+    return copy
+
+
 def run_config(config_path: Path, logs: Path) -> ConfigResult:
     result = ConfigResult(config_path.name)
     started = time.monotonic()
@@ -618,6 +653,8 @@ def run_config(config_path: Path, logs: Path) -> ConfigResult:
             scratch = Path(scratch_dir)
             moto.start()
             accounts = Accounts(moto)
+            deployed_config = with_moto_organization(accounts, config_path, config, scratch)
+            config = load_config(deployed_config)
             targets = trail_targets(config)
             environments = {(config.archive.account, config.archive.region)}
             environments |= {(t.account, t.home_region) for t in targets}
@@ -631,7 +668,7 @@ def run_config(config_path: Path, logs: Path) -> ConfigResult:
                         "deploy",
                         "--all",
                         "-c",
-                        f"config={config_path.resolve()}",
+                        f"config={deployed_config.resolve()}",
                         "--require-approval",
                         "never",
                         "-o",
@@ -686,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, action="append", help="config file(s) (default: config/*.toml)")
     parser.add_argument("--logs", type=Path, default=None, help="keep the logs here (default: a temporary folder)")
-    parser.add_argument("--jobs", type=int, default=2, help="configs deployed at once, each on its own moto_server")
+    parser.add_argument("--jobs", type=int, default=3, help="configs deployed at once, each on its own moto_server")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     for name in [k for k in os.environ if k.startswith("AWS_")]:
