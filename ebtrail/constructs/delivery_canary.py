@@ -56,9 +56,9 @@ class DeliveryCanaryProps:
     log_key_account: str
     log_key_region: str
     log_key_alias: str
-    #: The alert topic and its key: every alarm publishes there.
+    #: The alert topic: every alarm publishes there. Its policies must let CloudWatch alarms named
+    #: ``<function_name>-*`` publish (the trail stack calls ``BeanstalkAlerts.allow_cloudwatch_alarms``).
     alarm_topic: sns.ITopic
-    alarm_topic_key: kms.IKey
     #: Name of the canary's role (fixed, so the archive's bucket and key policies can name it across accounts).
     role_name: str
     rate_minutes: int = 60
@@ -123,9 +123,10 @@ class DeliveryCanary(Construct):
       User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS"). Key and log group are retained.
     * **Alarms** to the alert topic (ALARM and OK): ``ProbeArrived`` < 1 for 2 periods, missing data breaching
       (a dead canary alarms); ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; and the
-      function's own ``Errors``. The topic policy lets ``cloudwatch.amazonaws.com`` publish only for these alarms
-      (``aws:SourceArn``); the topic key lets CloudWatch use it (SNS Developer Guide, "Enable compatibility between
-      event sources from AWS services and encrypted topics").
+      function's own ``Errors``. The alert topic's policies must let CloudWatch alarms publish
+      (``BeanstalkAlerts.allow_cloudwatch_alarms``: ``aws:SourceArn`` in the topic policy; the key statement
+      unconditioned, as the SNS Developer Guide's "Enable compatibility between event sources from AWS services
+      and encrypted topics" shows it).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DeliveryCanaryProps) -> None:
@@ -313,30 +314,6 @@ class DeliveryCanary(Construct):
         self.schedule.node.add_dependency(self.scheduler_policy)
 
         self.alarms = self._alarms(props, period)
-        alarm_arns = f"arn:{props.partition}:cloudwatch:{props.region}:{props.account}:alarm:{function_name}-*"
-        props.alarm_topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCanaryAlarmsPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[props.alarm_topic.topic_arn],
-                conditions={
-                    "ArnLike": {"aws:SourceArn": [alarm_arns]},
-                    "StringEquals": {"aws:SourceAccount": [props.account]},
-                },
-            )
-        )
-        # Without conditions, like the EventBridge statement on the same key: whether CloudWatch's KMS request
-        # carries aws:SourceArn is not documented, and a condition it lacks would drop every alarm silently. The
-        # key encrypts this topic only; the topic policy above confines publishing to the canary's alarms.
-        props.alarm_topic_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsUseOfTheKey",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-                resources=["*"],
-            )
-        )
 
     def _alarms(self, props: DeliveryCanaryProps, period: Duration) -> dict[str, cloudwatch.Alarm]:
         name = props.function_name

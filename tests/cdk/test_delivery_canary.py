@@ -206,15 +206,15 @@ def test_alarms_on_the_canary_metrics_to_the_alert_topic(trail: dict[str, Any]) 
 
 def test_alert_topic_lets_only_the_canary_alarms_publish(trail: dict[str, Any]) -> None:
     policy = only_resource(trail, "AWS::SNS::TopicPolicy", id_prefix="BeanstalkAlerts")["Properties"]
-    publish = statement(policy["PolicyDocument"], "AllowCanaryAlarmsPublish")
+    publish = statement(policy["PolicyDocument"], "AllowCloudWatchAlarmsPublish")
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert publish["Action"] == "sns:Publish"
     assert flat(publish["Condition"]) == {
-        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{TRAIL_NAME}-canary-*"},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{TRAIL_NAME}-*"},
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
     }
     key = only_resource(trail, "AWS::KMS::Key", id_prefix="BeanstalkAlerts")["Properties"]
-    use = statement(key["KeyPolicy"], "AllowCloudWatchAlarmsUseOfTheKey")
+    use = statement(key["KeyPolicy"], "AllowCloudWatchAlarmsToEncryptedTopic")
     assert use["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
