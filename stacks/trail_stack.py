@@ -8,12 +8,9 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
-from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
-from ebtrail.constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
-from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
+from ebtrail.constructs.trail import BeanstalkTrail
 from ebtrail.core.names import TrailTarget
-from ebtrail.deployment import archive_names, log_prefix
+from ebtrail.deployment import trail_props
 from stacks.log_archive_stack import LogArchiveStack
 
 
@@ -46,56 +43,9 @@ class TrailStack(Stack):
             **kwargs,
         )
         self.add_stack_dependency(archive, "CreateTrail checks the archive's bucket and key policies")
-        names = archive_names(config)
-        self.delivery_topic = DeliveryTopic(
-            self,
-            "DeliveryTopic",
-            DeliveryTopicProps(
-                topic_name=target.delivery_topic_name,
-                trail=target,
-                emails=list(config.trail.notification_emails),
-            ),
-        )
-        self.audit_trail = AuditTrail(
-            self,
-            "AuditTrail",
-            AuditTrailProps(
-                trail_name=target.name,
-                bucket_name=names.log_bucket,
-                kms_key_id=names.log_key_alias_arn,
-                sns_topic_name=target.delivery_topic_name,
-                log_prefix=log_prefix(config),
-                management_events=config.trail.management_events,
-                is_organization_trail=target.organization_id is not None,
-                depends_on=self.delivery_topic.trail_prerequisites,
-            ),
-        )
-        self.alerts: BeanstalkAlerts | None = None
-        if config.alerts.enabled:
-            self.alerts = BeanstalkAlerts(
-                self,
-                "BeanstalkAlerts",
-                BeanstalkAlertsProps(
-                    topic_name=target.alert_topic_name,
-                    actions=list(config.alerts.actions),
-                    emails=list(config.alerts.emails),
-                ),
-            )
-        self.verifier_access: VerifierAccess | None = None
-        if config.verifier.enabled:
-            self.verifier_access = VerifierAccess(
-                self,
-                "VerifierAccess",
-                VerifierAccessProps(
-                    name=names.verifier_policy,
-                    partition=target.partition,
-                    account=target.account,
-                    log_bucket_name=names.log_bucket,
-                    log_prefix=log_prefix(config),
-                    delivery_topic_arn=target.delivery_topic_arn,
-                    log_key_account=names.account,
-                    log_key_region=names.region,
-                    log_key_alias=names.log_key_alias,
-                    assumed_by=config.verifier.assumed_by,
-                ),
-            )
+        # "Default": the construct adds nothing to the logical IDs (see LogArchiveStack).
+        self.trail = BeanstalkTrail(self, "Default", trail_props(config, target))
+        self.delivery_topic = self.trail.delivery_topic
+        self.audit_trail = self.trail.audit_trail
+        self.alerts = self.trail.alerts
+        self.verifier_access = self.trail.verifier_access

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import RemovalPolicy
@@ -57,64 +58,73 @@ class LogKey(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        trail_arns = [writer.arn for writer in props.writers]
-        writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in props.writers})
-        self.key.add_to_resource_policy(
+        for statement in log_key_statements(props.writers, props.reader_principals):
+            self.key.add_to_resource_policy(statement)
+
+
+def log_key_statements(
+    writers: Sequence[TrailTarget], reader_principals: Sequence[str] = ()
+) -> list[iam.PolicyStatement]:
+    """The key-policy statements of :class:`LogKey` (see there), for a key this construct creates or, for a key
+    someone else owns, for its owner to add (:class:`~ebtrail.constructs.log_archive.LogArchive`)."""
+    statements: list[iam.PolicyStatement] = []
+    trail_arns = [writer.arn for writer in writers]
+    writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in writers})
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailEncryptLogs",
+            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+            actions=["kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "StringLike": {CLOUDTRAIL_CONTEXT_KEY: writer_contexts},
+                "StringEquals": source_arn_equals(trail_arns),
+            },
+        )
+    )
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailDescribeKey",
+            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+            actions=["kms:DescribeKey"],
+            resources=["*"],
+            conditions={"StringEquals": source_arn_equals(trail_arns)},
+        )
+    )
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailDecryptForBucketKey",
+            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+            actions=["kms:Decrypt"],
+            resources=["*"],
+            conditions={"StringEquals": source_arn_equals(trail_arns)},
+        )
+    )
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowLogReadersDecrypt",
+            principals=[iam.AccountRootPrincipal()],
+            actions=["kms:Decrypt", "kms:ReEncryptFrom"],
+            resources=["*"],
+            conditions={"Null": {CLOUDTRAIL_CONTEXT_KEY: "false"}},
+        )
+    )
+    if reader_principals:
+        # Named readers, possibly of other accounts (a security or audit account). The key policy
+        # trusts their accounts' roots and pins the exact principals with aws:PrincipalArn: KMS
+        # rejects a key policy naming a role that does not exist (yet), a root principal it accepts.
+        reader_accounts = sorted({arn.split(":")[4] for arn in reader_principals})
+        partition = reader_principals[0].split(":")[1]
+        statements.append(
             iam.PolicyStatement(
-                sid="AllowCloudTrailEncryptLogs",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:GenerateDataKey*"],
+                sid="AllowNamedLogReadersDecrypt",
+                principals=[iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts],
+                actions=["kms:Decrypt", "kms:ReEncryptFrom"],
                 resources=["*"],
                 conditions={
-                    "StringLike": {CLOUDTRAIL_CONTEXT_KEY: writer_contexts},
-                    "StringEquals": source_arn_equals(trail_arns),
+                    "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
+                    "ArnEquals": {"aws:PrincipalArn": sorted(reader_principals)},
                 },
             )
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailDescribeKey",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:DescribeKey"],
-                resources=["*"],
-                conditions={"StringEquals": source_arn_equals(trail_arns)},
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailDecryptForBucketKey",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:Decrypt"],
-                resources=["*"],
-                conditions={"StringEquals": source_arn_equals(trail_arns)},
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowLogReadersDecrypt",
-                principals=[iam.AccountRootPrincipal()],
-                actions=["kms:Decrypt", "kms:ReEncryptFrom"],
-                resources=["*"],
-                conditions={"Null": {CLOUDTRAIL_CONTEXT_KEY: "false"}},
-            )
-        )
-        if props.reader_principals:
-            # Named readers, possibly of other accounts (a security or audit account). The key policy
-            # trusts their accounts' roots and pins the exact principals with aws:PrincipalArn: KMS
-            # rejects a key policy naming a role that does not exist (yet), a root principal it accepts.
-            reader_accounts = sorted({arn.split(":")[4] for arn in props.reader_principals})
-            partition = props.reader_principals[0].split(":")[1]
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowNamedLogReadersDecrypt",
-                    principals=[
-                        iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts
-                    ],
-                    actions=["kms:Decrypt", "kms:ReEncryptFrom"],
-                    resources=["*"],
-                    conditions={
-                        "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
-                        "ArnEquals": {"aws:PrincipalArn": sorted(props.reader_principals)},
-                    },
-                )
-            )
+    return statements
