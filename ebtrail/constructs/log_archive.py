@@ -54,15 +54,14 @@ class StorageTransition:
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """The log bucket's lifecycle. Defaults as ebtrail's config: STANDARD_IA at 30 days, GLACIER at 90,
-    DEEP_ARCHIVE at 180, deleted after 2,557 days (7 years; ``None`` keeps them), noncurrent versions deleted
-    30 days after replacement, incomplete multipart uploads aborted after 7 days. Not checked here against S3's
-    minimum storage durations: ebtrail's config does that for the app."""
+    """The log bucket's lifecycle. Defaults as ebtrail's config (``ebtrail.config.Lifecycle``, which says why):
+    GLACIER_IR at 90 days, DEEP_ARCHIVE at 365 (files of 128 KB or more only), deleted after 2,557 days (7 years;
+    ``None`` keeps them), noncurrent versions deleted 30 days after replacement, incomplete multipart uploads
+    aborted after 7 days. Not checked here against S3's minimum storage durations: the config does that."""
 
     transitions: tuple[StorageTransition, ...] = (
-        StorageTransition("STANDARD_IA", 30),
-        StorageTransition("GLACIER", 90),
-        StorageTransition("DEEP_ARCHIVE", 180),
+        StorageTransition("GLACIER_IR", 90),
+        StorageTransition("DEEP_ARCHIVE", 365),
     )
     expiration_days: int | None = 2557
     noncurrent_version_expiration_days: int = 30

@@ -198,3 +198,18 @@ def test_more_than_250_data_resources_fail_synthesis() -> None:
     )
     with pytest.raises(RuntimeError, match="251 data resources; CloudTrail allows at most 250 per trail"):
         Template.from_stack(stack)
+
+
+def test_the_constructs_defaults_are_the_configs() -> None:
+    from ebtrail.config import Lifecycle
+    from ebtrail.constructs import LifecycleRules
+
+    config, plain = Lifecycle(), LifecycleRules()
+    assert [(t.storage_class, t.days) for t in config.transitions] == [
+        (t.storage_class, t.days) for t in plain.transitions
+    ]
+    assert (config.expiration_days, config.noncurrent_version_expiration_days) == (
+        plain.expiration_days,
+        plain.noncurrent_version_expiration_days,
+    )
+    assert config.abort_incomplete_multipart_upload_days == plain.abort_incomplete_multipart_upload_days
