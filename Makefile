@@ -35,10 +35,12 @@ synth: setup
 test: setup
 	$(VENV)/bin/python -m pytest
 
+## lint: ruff check, ruff format --check, mypy strict (code and tests; the example app on its own)
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy examples/own-app/app.py
 
 diff: setup
 	cdk diff --all -c config=$(CONFIG)
@@ -54,6 +56,7 @@ bench: setup
 	$(VENV)/bin/python bench/lifecycle_cost.py
 	$(VENV)/bin/python bench/synth_bench.py
 	$(VENV)/bin/python bench/scale_bench.py
+	$(VENV)/bin/python bench/cli_start_bench.py
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock:

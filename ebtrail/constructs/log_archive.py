@@ -186,8 +186,9 @@ class LogArchive(Construct):
                 ),
             )
         self.athena: AthenaArchive | None = None
+        self.query_results_key: kms.Key | None = None
         if props.athena is not None:
-            results_key = kms.Key(
+            self.query_results_key = results_key = kms.Key(
                 self,
                 "QueryResultsKey",
                 alias=f"alias/{names.prefix}/athena-results",
