@@ -3,7 +3,7 @@
 Run it in a separate process next to the verifier, with the same ``AWS_ENDPOINT_URL``::
 
     .venv/bin/python bench/verifier_play_cloudtrail.py --trail ebtrail-demo --delay 20 &
-    .venv/bin/python -m verifier verify --trail ebtrail-demo
+    .venv/bin/python -m ebtrail.verifier verify --trail ebtrail-demo
 
 It waits for a new ``ebtrail-verify-*`` application, then, ``--delay`` seconds later, writes a gzip log file in the
 documented key format (the application's ``CreateApplication`` record among unrelated ones) to the trail's bucket

@@ -110,6 +110,7 @@ class BeanstalkTrail(Construct):
                 log_prefix=props.log_prefix,
                 management_events=props.management_events,
                 is_organization_trail=target.organization_id is not None,
+                organization_id=target.organization_id,
                 depends_on=(*props.depends_on, *self.delivery_topic.trail_prerequisites),
             ),
         )

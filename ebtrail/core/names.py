@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The verifier's managed policy and role are named ``<prefix>-beanstalk-verifier`` in each trail account.
+VERIFIER_NAME_SUFFIX = "-beanstalk-verifier"
+
 
 @dataclass(frozen=True)
 class TrailTarget:
@@ -53,7 +56,7 @@ class TrailTarget:
         return f"AWSLogs/{self.account}/"
 
     def verifier_role_arn(self, prefix: str) -> str:
-        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-verifier"
+        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}{VERIFIER_NAME_SUFFIX}"
 
     @property
     def alert_topic_name(self) -> str:
@@ -107,7 +110,7 @@ class ArchiveNames:
     def verifier_policy(self) -> str:
         """Name of the verifier's managed policy and role in each trail account (see
         :meth:`TrailTarget.verifier_role_arn`)."""
-        return f"{self.prefix}-beanstalk-verifier"
+        return f"{self.prefix}{VERIFIER_NAME_SUFFIX}"
 
     @property
     def log_bucket_arn(self) -> str:

@@ -18,6 +18,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "integrity",
         "Prove CloudTrail log files unchanged, as `aws cloudtrail...",
     ),
+    "preflight": (
+        "ebtrail.verifier.preflight_cli",
+        "preflight",
+        "Evaluate the bucket policy, log key policy, delivery topic...",
+    ),
     "verify": (
         "ebtrail.verifier.verify_cli",
         "verify",
@@ -52,7 +57,8 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """Prove that CloudTrail records Elastic Beanstalk API calls and that its log files are intact."""
+    """Prove that CloudTrail records Elastic Beanstalk API calls and that its log files are intact, and check
+    before a deploy that CloudTrail's own policy checks will pass."""
 
 
 def main() -> None:
