@@ -25,7 +25,7 @@ from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucke
 from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
 from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
 from ebtrail.constructs.log_bucket import LogBucket, LogBucketProps
-from ebtrail.constructs.log_key import LogKey, LogKeyProps, log_key_statements
+from ebtrail.constructs.log_key import LogEncryptionKey, LogEncryptionKeyProps, log_key_statements
 from ebtrail.constructs.policy_size import (
     KMS_KEY_POLICY_LIMIT,
     S3_BUCKET_POLICY_LIMIT,
@@ -120,7 +120,7 @@ class LogArchiveProps:
 class LogArchive(Construct):
     """The CloudTrail log archive: KMS key, log bucket, access-log bucket, CloudTrail's bucket policy, and
     optionally cross-account verifier reads and Athena. Every part is documented on its own construct
-    (:class:`LogKey`, :class:`LogBucket`, :class:`AccessLogBucket`, :class:`CloudTrailBucketPolicy`,
+    (:class:`LogEncryptionKey`, :class:`LogBucket`, :class:`AccessLogBucket`, :class:`CloudTrailBucketPolicy`,
     :class:`VerifierReadAccess`, :class:`AthenaArchive`).
 
     Trails in other stacks and accounts refer to it by :attr:`names` (bucket name, key alias ARN), never by a
@@ -139,10 +139,10 @@ class LogArchive(Construct):
         names = props.names
         self.names = names
         self.log_prefix = props.log_prefix
-        self.log_key = LogKey(
+        self.log_key = LogEncryptionKey(
             self,
             "LogKey",
-            LogKeyProps(
+            LogEncryptionKeyProps(
                 alias=names.log_key_alias,
                 writers=list(props.writers),
                 reader_principals=[

@@ -1,4 +1,7 @@
-"""The KMS key that encrypts CloudTrail log and digest files in the archive bucket."""
+"""The KMS key that encrypts CloudTrail log and digest files in the archive bucket.
+
+:class:`LogEncryptionKey`, not ``LogKey``: in the verifier a ``LogKey`` is the S3 object key of a log file.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from ebtrail.core.names import TrailTarget
 
 
 @dataclass(frozen=True)
-class LogKeyProps:
+class LogEncryptionKeyProps:
     """What the log key needs to know."""
 
     #: Alias, for example ``alias/ebtrail/cloudtrail-logs``; trails in other stacks name the key by it.
@@ -28,7 +31,7 @@ class LogKeyProps:
     reader_principals: list[str] = field(default_factory=list)
 
 
-class LogKey(Construct):
+class LogEncryptionKey(Construct):
     """Customer managed KMS key for SSE-KMS log files, with the key policy CloudTrail documents.
 
     Meets "Configure AWS KMS key policies for CloudTrail" (CloudTrail User Guide):
@@ -48,7 +51,7 @@ class LogKey(Construct):
     would make every log file unreadable.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: LogKeyProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: LogEncryptionKeyProps) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
@@ -65,8 +68,8 @@ class LogKey(Construct):
 def log_key_statements(
     writers: Sequence[TrailTarget], reader_principals: Sequence[str] = ()
 ) -> list[iam.PolicyStatement]:
-    """The key-policy statements of :class:`LogKey` (see there), for a key this construct creates or, for a key
-    someone else owns, for its owner to add (:class:`~ebtrail.constructs.log_archive.LogArchive`)."""
+    """The key-policy statements of :class:`LogEncryptionKey` (see there), for a key this construct creates or,
+    for a key someone else owns, for its owner to add (:class:`~ebtrail.constructs.log_archive.LogArchive`)."""
     statements: list[iam.PolicyStatement] = []
     trail_arns = [writer.arn for writer in writers]
     writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in writers})

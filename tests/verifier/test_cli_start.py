@@ -53,3 +53,17 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["verfy"], prog_name="ebtrail-verify")
     assert result.exit_code == 2
     assert "No such command 'verfy'" in result.output
+
+
+def test_one_exit_code_set_for_every_command() -> None:
+    """The same number means the same thing after verify, integrity and preflight."""
+    from ebtrail.verifier.exit_codes import ExitCode
+    from ebtrail.verifier.integrity.model import ExitCode as IntegrityExitCode
+    from ebtrail.verifier.preflight.run import PreflightExit
+    from ebtrail.verifier.report import ExitCode as VerifyExitCode
+
+    assert IntegrityExitCode is ExitCode and VerifyExitCode is ExitCode and PreflightExit is ExitCode
+    assert ExitCode.ARRIVED is ExitCode.VALID is ExitCode.PASS is ExitCode.PROVEN
+    assert ExitCode.TIMEOUT is ExitCode.TAMPERED is ExitCode.FAIL is ExitCode.DISPROVEN
+    assert ExitCode.MISCONFIGURED is ExitCode.UNVERIFIABLE is ExitCode.CANNOT_EVALUATE is ExitCode.UNDECIDED
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 130]
