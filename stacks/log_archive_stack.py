@@ -8,8 +8,14 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
+from ebtrail.constructs.beanstalk_events_access import (
+    BeanstalkEventsArchiveAccess,
+    BeanstalkEventsArchiveAccessProps,
+    BeanstalkEventsWriter,
+)
+from ebtrail.constructs.beanstalk_events_table import BeanstalkEventsTable, BeanstalkEventsTableProps
 from ebtrail.constructs.log_archive import LogArchive
-from ebtrail.deployment import archive_props
+from ebtrail.deployment import archive_names, archive_props, beanstalk_events_prefixes, log_prefix, trail_targets
 
 
 class LogArchiveStack(Stack):
@@ -20,6 +26,7 @@ class LogArchiveStack(Stack):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any) -> None:
+        names = archive_names(config)
         super().__init__(
             scope,
             construct_id,
@@ -27,6 +34,7 @@ class LogArchiveStack(Stack):
             description="ebtrail log archive: CloudTrail log bucket, access-log bucket and KMS key",
             **kwargs,
         )
+        writers = trail_targets(config)
         # The id "Default" leaves the construct out of every logical ID (CDK's rule for a child named
         # Default), so the archive's resources keep the logical IDs they had when the stack built them itself:
         # a deployed archive is updated in place, never replaced.
@@ -36,3 +44,42 @@ class LogArchiveStack(Stack):
         self.log_bucket = self.archive.log_bucket
         self.bucket_policy = self.archive.bucket_policy
         self.athena = self.archive.athena
+        self.beanstalk_events_access: BeanstalkEventsArchiveAccess | None = None
+        self.beanstalk_events_table: BeanstalkEventsTable | None = None
+        if config.beanstalk_events.enabled:
+            # Under the archive construct ("Default", left out of logical IDs): the template's DependsOn lists
+            # follow construct paths, and these must keep their order among the archive's resources.
+            self.beanstalk_events_access = BeanstalkEventsArchiveAccess(
+                self.archive,
+                "BeanstalkEventsAccess",
+                BeanstalkEventsArchiveAccessProps(
+                    bucket=self.log_bucket.bucket,
+                    bucket_arn=names.log_bucket_arn,
+                    key=self.log_key.key,
+                    writers=tuple(
+                        BeanstalkEventsWriter(
+                            account=writer.account,
+                            role_arn=writer.beanstalk_events_role_arn(names.prefix),
+                            prefix=beanstalk_events_prefixes(config, writer)[0],
+                            error_prefix=beanstalk_events_prefixes(config, writer)[1],
+                        )
+                        for writer in writers
+                    ),
+                ),
+            )
+            if self.athena is not None:
+                self.beanstalk_events_table = BeanstalkEventsTable(
+                    self.archive,
+                    "BeanstalkEventsTable",
+                    BeanstalkEventsTableProps(
+                        database=self.athena.database,
+                        workgroup=self.athena.workgroup,
+                        table_name="beanstalk_events",
+                        cloudtrail_table=self.athena.table,
+                        cloudtrail_table_name="cloudtrail_logs",
+                        location=f"s3://{names.log_bucket}/{log_prefix(config)}beanstalk-events/",
+                        accounts=sorted({writer.account for writer in writers}),
+                        regions=sorted({writer.home_region for writer in writers}),
+                        projection_start=f"{config.athena.projection_start:%Y/%m/%d}",
+                    ),
+                )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
+from ebtrail.constructs.beanstalk_events import BeanstalkEvents, BeanstalkEventsProps
+from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
+from ebtrail.constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, CloudWatchLogsDeliveryProps
 from ebtrail.constructs.trail import BeanstalkTrail
+from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.core.names import TrailTarget
-from ebtrail.deployment import trail_props
+from ebtrail.deployment import archive_names, beanstalk_events_prefixes, trail_props
 from stacks.log_archive_stack import LogArchiveStack
 
 
@@ -43,9 +48,68 @@ class TrailStack(Stack):
             **kwargs,
         )
         self.add_stack_dependency(archive, "CreateTrail checks the archive's bucket and key policies")
+        names = archive_names(config)
+        cloudwatch_logs: CloudWatchLogsDelivery | None = None
+        if config.cloudwatch_logs.enabled:
+            cloudwatch_logs = CloudWatchLogsDelivery(
+                self,
+                "CloudWatchLogs",
+                CloudWatchLogsDeliveryProps(
+                    log_group_name=target.cloudwatch_log_group_name,
+                    key_alias=f"alias/{names.prefix}/cloudtrail-cloudwatch-logs",
+                    trail_arn=target.arn,
+                    trail_account=target.account,
+                    retention_days=config.cloudwatch_logs.retention_days,
+                ),
+            )
+        self.cloudwatch_logs = cloudwatch_logs
+        props = trail_props(config, target)
+        if cloudwatch_logs is not None:
+            props = replace(
+                props.with_depends_on(cloudwatch_logs.trail_prerequisites),
+                cloudwatch_logs_group_arn=cloudwatch_logs.log_group.log_group_arn,
+                cloudwatch_logs_role_arn=cloudwatch_logs.role.role_arn,
+            )
         # "Default": the construct adds nothing to the logical IDs (see LogArchiveStack).
-        self.trail = BeanstalkTrail(self, "Default", trail_props(config, target))
+        self.trail = BeanstalkTrail(self, "Default", props)
         self.delivery_topic = self.trail.delivery_topic
         self.audit_trail = self.trail.audit_trail
         self.alerts = self.trail.alerts
         self.verifier_access = self.trail.verifier_access
+        self.beanstalk_events: BeanstalkEvents | None = None
+        if config.beanstalk_events.enabled:
+            prefix, error_prefix = beanstalk_events_prefixes(config, target)
+            # Under the trail construct ("Default", left out of logical IDs), so construct paths, and with them
+            # the order of DependsOn lists, stay as they were.
+            self.beanstalk_events = BeanstalkEvents(
+                self.trail,
+                "BeanstalkEvents",
+                BeanstalkEventsProps(
+                    stream_name=target.beanstalk_events_stream_name,
+                    role_name=target.beanstalk_events_role_arn(names.prefix).rsplit("/", 1)[1],
+                    detail_types=config.beanstalk_events.detail_types,
+                    bucket_name=names.log_bucket,
+                    key_alias_arn=names.log_key_alias_arn,
+                    key_alias=names.log_key_alias,
+                    key_arns=f"arn:{names.partition}:kms:{names.region}:{names.account}:key/*",
+                    prefix=prefix,
+                    error_prefix=error_prefix,
+                    bucket_region=names.region,
+                    buffer_seconds=config.beanstalk_events.buffer_seconds,
+                ),
+            )
+        self.cis_alarms: CisAlarms | None = None
+        if self.cloudwatch_logs and self.alerts:
+            alarm_prefix = f"{target.name}-"
+            self.alerts.allow_cloudwatch_alarms(alarm_prefix)
+            self.cis_alarms = CisAlarms(
+                self.trail,
+                "CisAlarms",
+                CisAlarmsProps(
+                    log_group=self.cloudwatch_logs.log_group,
+                    topic=self.alerts.topic,
+                    filters=(*CIS_FILTERS, beanstalk_filter(config.alerts.actions)),
+                    alarm_name_prefix=alarm_prefix,
+                    namespace=f"{names.prefix}/CloudTrailMetrics",
+                ),
+            )

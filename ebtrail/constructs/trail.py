@@ -66,6 +66,15 @@ class BeanstalkTrailProps:
     #: What the trail must not be created before besides its own topic: the archive's bucket policy and key
     #: when they are in the same stack (``LogArchive.trail_prerequisites``).
     depends_on: Sequence[IConstruct] = ()
+    #: CloudWatch Logs delivery: the log group's ARN and the role CloudTrail assumes to write to it. Default: none.
+    cloudwatch_logs_group_arn: str | None = None
+    cloudwatch_logs_role_arn: str | None = None
+    #: S3 data events on the objects under these ``resources.ARN`` prefixes (advanced event selectors, which
+    #: then replace the basic ones). Default: none.
+    data_event_arn_prefixes: Sequence[str] = ()
+    data_events_read_write: Literal["WriteOnly", "All"] = "WriteOnly"
+    #: CloudTrail Insights on management events. Default off.
+    insights: bool = False
 
     def with_depends_on(self, constructs: Sequence[IConstruct]) -> BeanstalkTrailProps:
         """The same props, the trail also waiting for ``constructs`` (an archive's ``trail_prerequisites``)."""
@@ -111,7 +120,13 @@ class BeanstalkTrail(Construct):
                 management_events=props.management_events,
                 is_organization_trail=target.organization_id is not None,
                 organization_id=target.organization_id,
-                depends_on=(*props.depends_on, *self.delivery_topic.trail_prerequisites),
+                depends_on=(*self.delivery_topic.trail_prerequisites, *props.depends_on),
+                cloudwatch_logs_group_arn=props.cloudwatch_logs_group_arn,
+                cloudwatch_logs_role_arn=props.cloudwatch_logs_role_arn,
+                data_event_arn_prefixes=tuple(props.data_event_arn_prefixes),
+                data_events_read_write=props.data_events_read_write,
+                log_bucket_arn=f"arn:{target.partition}:s3:::{props.bucket_name}",
+                insights=props.insights,
             ),
         )
         self.alerts: BeanstalkAlerts | None = None

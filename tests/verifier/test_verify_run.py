@@ -12,7 +12,8 @@ import pytest
 from botocore.stub import Stubber
 
 from ebtrail.verifier.aws import Clients
-from ebtrail.verifier.report import ExitCode, Outcome, VerificationResult
+from ebtrail.verifier.exit_codes import ExitCode
+from ebtrail.verifier.report import Outcome, VerificationResult
 from ebtrail.verifier.verify import Settings, run
 from tests.verifier.verify_double import (
     ACCOUNT,
