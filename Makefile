@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 CONFIG ?= config/default.toml
+# `make deploy APPROVAL=never` deploys without a terminal (CI); the default asks before broadening permissions.
+APPROVAL ?= broadening
 # Pinned Node 22 and the CDK CLI first on PATH, then the venv (cdk runs `python3 app.py` from cdk.json).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := true
@@ -13,7 +15,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup synth test lint diff deploy verify bench lock clean
+.PHONY: setup synth test e2e lint diff deploy verify bench lock clean
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -35,6 +37,10 @@ synth: setup
 test: setup
 	$(VENV)/bin/python -m pytest
 
+## e2e: the pinned CLI bootstraps and deploys every config/*.toml to moto_server; preflight and verifier prove it
+e2e: setup
+	$(VENV)/bin/python tests/e2e/run_e2e.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -44,7 +50,7 @@ diff: setup
 	cdk diff --all -c config=$(CONFIG)
 
 deploy: setup
-	cdk deploy --all -c config=$(CONFIG) --require-approval broadening
+	cdk deploy --all -c config=$(CONFIG) --require-approval $(APPROVAL)
 
 verify: setup
 	@test -n "$(TRAIL)" || { echo "usage: make verify TRAIL=<trail name or ARN> [ARGS=...]" >&2; exit 2; }
