@@ -96,8 +96,11 @@ class TrailStack(Stack):
                     error_prefix=error_prefix,
                     bucket_region=names.region,
                     buffer_seconds=config.beanstalk_events.buffer_seconds,
+                    alarm_topic=self.alerts.topic if self.alerts else None,
                 ),
             )
+            if self.alerts:
+                self.alerts.allow_cloudwatch_alarms(f"{target.name}-")  # the stream's delivery alarm
         self.cis_alarms: CisAlarms | None = None
         if self.cloudwatch_logs and self.alerts:
             alarm_prefix = f"{target.name}-"

@@ -223,6 +223,24 @@ def test_timeline_names_only_columns_of_each_table_and_orders_one_list() -> None
         assert placeholder in ENVIRONMENT_TIMELINE.sql
 
 
+def test_stale_deliveries_alarm_to_the_alert_topic(trail: dict[str, Any]) -> None:
+    """A bucket or key policy that refuses Firehose fails no deploy: the alarm is how anyone hears of it."""
+    alarm = trail["Resources"][_id(trail, "AWS::CloudWatch::Alarm", "BeanstalkEventsDeliveryAlarm")]["Properties"]
+    assert alarm["AlarmName"] == f"{STREAM}-delivery"
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Firehose", "DeliveryToS3.DataFreshness")
+    assert alarm["Dimensions"] == [{"Name": "DeliveryStreamName", "Value": STREAM}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 300, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 900)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": _id(trail, "AWS::SNS::Topic", "BeanstalkAlerts")}]
+    # The alert topic lets alarms named <trail>-* publish, once (the CIS alarms share the statement).
+    policy = only_resource(trail, "AWS::SNS::TopicPolicy", id_prefix="BeanstalkAlerts")["Properties"]["PolicyDocument"]
+    [publish] = [s for s in policy["Statement"] if s.get("Sid") == "AllowCloudWatchAlarmsPublish"]
+    assert publish["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        "arn:aws:cloudwatch:us-east-1:111111111111:alarm:ebtrail-org-beanstalk-audit-*"
+    ]
+
+
 def test_other_configs_have_no_beanstalk_event_delivery(default: Synthesized) -> None:
     assert not resources_of_type(default.json(TRAIL_STACK), "AWS::KinesisFirehose::DeliveryStream")
     assert "BeanstalkEventsWrite111111111111" not in str(log_bucket_policy(default.archive_json))

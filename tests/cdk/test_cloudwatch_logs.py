@@ -114,7 +114,11 @@ def test_one_metric_filter_and_alarm_per_cis_control_and_for_beanstalk(trail: di
             }
         ]
     topic_id = _logical_id(trail, "AWS::SNS::Topic", "BeanstalkAlerts")
-    alarms = [a["Properties"] for a in resources_of_type(trail, "AWS::CloudWatch::Alarm").values()]
+    alarms = [
+        a["Properties"]
+        for logical_id, a in resources_of_type(trail, "AWS::CloudWatch::Alarm").items()
+        if logical_id.startswith("CisAlarms")
+    ]
     assert sorted(a["MetricName"] for a in alarms) == sorted(expected)
     for alarm in alarms:
         assert alarm["AlarmName"] == f"ebtrail-org-beanstalk-audit-{alarm['MetricName']}"
