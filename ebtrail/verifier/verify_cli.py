@@ -12,9 +12,10 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
+from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.integrity import IntegrityReport, verify_integrity
 from ebtrail.verifier.integrity_cli import print_report
-from ebtrail.verifier.report import ChannelReport, ExitCode, VerificationResult, channel_table, summary
+from ebtrail.verifier.report import ChannelReport, VerificationResult, channel_table, summary
 from ebtrail.verifier.verify import DEFAULT_TIMEOUT, Progress, Settings, run
 
 

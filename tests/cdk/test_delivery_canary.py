@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from aws_cdk import FileSystem, IgnoreMode
-from policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
-from synth_cache import Synthesized
 
 import ebtrail
 from ebtrail.constructs.delivery_canary import asset_excludes
 from ebtrail.core import canary as facts
+from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
+from tests.cdk.synth_cache import Synthesized
 
 TRAIL_NAME = "ebtrail-beanstalk-audit"
 ACCOUNT = "111111111111"
@@ -35,7 +35,8 @@ def flat(value: Any) -> Any:
 
 def trail_template(result: Synthesized, account: str = ACCOUNT) -> dict[str, Any]:
     [name] = [n for n in result.templates if n.endswith(f"trail-{account}")]
-    return result.json(name)
+    template: dict[str, Any] = result.json(name)
+    return template
 
 
 def ref_id(value: dict[str, Any]) -> str:
@@ -47,7 +48,7 @@ def ref_id(value: dict[str, Any]) -> str:
 
 def logical_id(template: dict[str, Any], resource_type: str, prefix: str = "DeliveryCanary") -> str:
     [found] = [k for k in resources_of_type(template, resource_type) if k.startswith(prefix)]
-    return found
+    return str(found)
 
 
 @pytest.fixture(scope="module")
@@ -316,10 +317,10 @@ def test_canary_enabled_false_leaves_no_canary() -> None:
     import tomllib
 
     from aws_cdk.assertions import Template
-    from synth_cache import CONFIG_DIR
 
     from ebtrail.config import parse_config
     from stacks.app_builder import build_app
+    from tests.cdk.synth_cache import CONFIG_DIR
 
     data = tomllib.loads((CONFIG_DIR / "default.toml").read_text())
     data = copy.deepcopy(data) | {"canary": {"enabled": False}}
