@@ -38,6 +38,7 @@ import json
 from typing import Any
 
 from moto.athena.models import athena_backends
+from moto.awslambda.models import lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.cloudwatch.models import cloudwatch_backends
@@ -48,7 +49,9 @@ from moto.kms.models import Key, kms_backends
 from moto.logs.models import logs_backends
 from moto.organizations.models import organizations_backends
 from moto.s3.models import FakeBucket, s3_backends
+from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
 
 from ebtrail.verifier.preflight.policy import PolicyError, Principal, Request, Verdict, evaluate
@@ -686,6 +689,97 @@ def _bucket_permission(self: FakeBucket, action: str, resource: str) -> Any:
     if decision.verdict is Verdict.EXPLICIT_DENY:
         return PermissionResult.DENIED
     return PermissionResult.PERMITTED if decision.allowed else PermissionResult.NEUTRAL
+
+
+@_register
+class QueuePolicyModel(_Created, CloudFormationModel):
+    """``AWS::SQS::QueuePolicy``: the policy document becomes each queue's ``Policy`` attribute."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        backend = sqs_backends[account_id][region_name]
+        for queue_url in props["Queues"]:
+            backend.set_queue_attributes(queue_url.rsplit("/", 1)[-1], {"Policy": _json_text(props["PolicyDocument"])})
+        return cls(resource_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        return None  # the queue goes with its own resource
+
+
+@_register
+class ScheduleModel(_Created, CloudFormationModel):
+    """``AWS::Scheduler::Schedule`` through moto's EventBridge Scheduler backend (it runs nothing)."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Scheduler::Schedule"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        name = props.get("Name") or resource_name
+        schedule = scheduler_backends[account_id][region_name].create_schedule(
+            description=props.get("Description", ""),
+            end_date=props.get("EndDate", ""),
+            flexible_time_window=props["FlexibleTimeWindow"],
+            group_name=props.get("GroupName", "default"),
+            kms_key_arn=props.get("KmsKeyArn", ""),
+            name=name,
+            schedule_expression=props["ScheduleExpression"],
+            schedule_expression_timezone=props.get("ScheduleExpressionTimezone", ""),
+            start_date=props.get("StartDate", ""),
+            state=props.get("State", "ENABLED"),
+            target=props["Target"],
+            action_after_completion=props.get("ActionAfterCompletion"),
+        )
+        return cls(name, {"Arn": schedule.arn})
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        group = cloudformation_json["Properties"].get("GroupName", "default")
+        scheduler_backends[account_id][region_name].delete_schedule(group, resource_name)
+
+
+@_register
+class EventInvokeConfigModel(_Created, CloudFormationModel):
+    """``AWS::Lambda::EventInvokeConfig`` through moto's ``PutFunctionEventInvokeConfig``."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::EventInvokeConfig"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        props = cloudformation_json["Properties"]
+        config = {
+            key: props[key]
+            for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in props
+        }
+        lambda_backends[account_id][region_name].put_function_event_invoke_config(props["FunctionName"], config)
+        return cls(f"{props['FunctionName']}:{props.get('Qualifier', '$LATEST')}")
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        return None  # goes with the function
 
 
 def install() -> None:
