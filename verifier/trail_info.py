@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ebtrail.beanstalk import EVENT_SOURCE
-from verifier.aws import Arn, Clients, describe_error, error_code, is_access_denied
+from verifier.aws import Arn, Clients, describe_error, error_code, is_access_denied, is_transient
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class TrailInfo:
 class TrailReadResult:
     trail: TrailInfo | None
     problems: list[str] = field(default_factory=list)
+    #: Calls that failed because AWS could not be reached (connection, throttling, 5xx): no verdict.
+    unreachable: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -68,6 +70,8 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
         if error_code(exc) == "TrailNotFoundException":
             hint = "" if arn else f" (looked in {lookup_region}; pass the trail ARN if its home region differs)"
             out.problems.append(f"trail {trail!r} not found{hint}")
+        elif is_transient(exc):
+            out.unreachable.append(describe_error("cloudtrail", "GetTrail", exc, trail))
         else:
             out.problems.append(describe_error("cloudtrail", "GetTrail", exc, trail))
         return out
@@ -81,7 +85,8 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     try:
         status = dict(clients.cloudtrail(home).get_trail_status(Name=trail_arn))
     except (ClientError, BotoCoreError) as exc:
-        out.problems.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
+        failed = out.unreachable if is_transient(exc) else out.problems
+        failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
     info = TrailInfo(
         name=str(t.get("Name", trail)),
         arn=trail_arn,

@@ -10,7 +10,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from verifier.aws import describe_denied, describe_error, error_message, is_access_denied, is_not_implemented
+from verifier.aws import (
+    describe_denied,
+    describe_error,
+    error_message,
+    is_access_denied,
+    is_not_implemented,
+    is_transient,
+)
 from verifier.findings import Findings
 from verifier.probe import ProbeCall
 
@@ -67,6 +74,8 @@ class Channel(ABC):
         self.polls = 0
         self.arrival: Arrival | None = None
         self._failures = 0
+        #: The channel was taken out because AWS could not be reached (connection, throttling, 5xx).
+        self.unreachable = False
         #: (service, operation) of the call in progress, for errors that do not carry it.
         self.current: tuple[str, str] = (self.name, "?")
 
@@ -100,6 +109,7 @@ class Channel(ABC):
                 self._failures += 1
                 self.detail = f"retrying after: {describe_error(service, op, exc)}"
                 if self._failures >= MAX_CONSECUTIVE_FAILURES:
+                    self.unreachable = is_transient(exc)
                     self.mark_unavailable(
                         f"gave up after {self._failures} failures: {describe_error(service, op, exc)}"
                     )
@@ -121,9 +131,12 @@ class Channel(ABC):
         else:
             self.findings.warn(text)
 
-    def stop(self) -> None:
+    def stop(self, reason: str | None = None) -> None:
+        """End the channel's wait (the record arrived elsewhere, the timeout, or an interruption)."""
         if self.state == State.WAITING:
             self.state = State.STOPPED
+            if reason:
+                self.detail = f"{reason} after {self.polls} poll(s)"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the channel created (always called)."""

@@ -34,6 +34,9 @@ class ExitCode(IntEnum):
     """At least one file is modified or missing (this includes a broken digest chain)."""
     UNVERIFIABLE = 2
     """Nothing modified or missing, but something could not be verified, or a usage/configuration error."""
+    UNREACHABLE = 3
+    """Nothing modified or missing, and AWS could not be reached (connection errors, throttling after retries,
+    5xx): no verdict; retry later."""
 
 
 class FileKind(StrEnum):
@@ -82,6 +85,8 @@ class IntegrityReport:
     """Information that is not a failure (first digest of a chain, waited for a digest, ...)."""
     errors: list[str] = field(default_factory=list)
     """Misconfiguration or AWS errors that stopped the check (exit code 2)."""
+    unreachable: bool = False
+    """The error that stopped the check was an outage, not a misconfiguration (exit code 3)."""
 
     def record(self, result: FileResult) -> FileResult:
         """Add ``result``, or merge it into an earlier result for the same object (the worse status wins)."""
@@ -104,6 +109,8 @@ class IntegrityReport:
     def exit_code(self) -> ExitCode:
         if any(f.status in (Status.MODIFIED, Status.MISSING) for f in self.files):
             return ExitCode.TAMPERED
+        if self.unreachable:
+            return ExitCode.UNREACHABLE
         if self.errors or not self.files or any(f.status is Status.UNVERIFIABLE for f in self.files):
             return ExitCode.UNVERIFIABLE
         return ExitCode.VALID

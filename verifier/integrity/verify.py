@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from verifier.aws import is_transient
 from verifier.integrity.aws import AwsClients, PublicKeys, TrailConfigError, TrailInfo, resolve_trail
 from verifier.integrity.crypto import LogFormatError, sha256_of_gzip
 from verifier.integrity.digests import CheckedDigest, DigestChecker, Link, previous_link
@@ -73,6 +74,7 @@ def verify_integrity(
         info = trail if isinstance(trail, TrailInfo) else resolve_trail(clients, trail)
     except TrailConfigError as exc:
         report.errors.append(str(exc))
+        report.unreachable = exc.__cause__ is not None and is_transient(exc.__cause__)
         return report
     report.trail = info.arn
     if info.log_file_validation_enabled is False:
@@ -92,6 +94,7 @@ def verify_integrity(
                 run.check_since(location, aware, deadline)
     except (ClientError, BotoCoreError) as exc:
         report.errors.append(f"AWS error: {exc}")
+        report.unreachable = is_transient(exc)
     return report
 
 
@@ -271,10 +274,16 @@ class _Run:
 
     def finish_log(self, log: LogKey, cover: _Cover) -> None:
         if cover.digest is None:
-            missing = self.fetch_missing(log.bucket, log.key)
-            status = Status.MISSING if missing else Status.UNVERIFIABLE
-            reason = f"not found in S3; {cover.reason}" if missing else cover.reason
-            self.report.record(FileResult(FileKind.LOG, log.bucket, log.key, status, reason))
+            # Only a signed digest that lists a file makes its absence evidence (MISSING). A key no digest lists
+            # is not there yet, or mistyped: the advice is to retry or check the key, so the verdict must be
+            # "unverifiable" (exit 2), not "integrity failure" (exit 1).
+            absent = self.fetch_missing(log.bucket, log.key)
+            reason = (
+                f"not found in S3 and no digest lists it: not delivered yet, or a wrong key; {cover.reason}"
+                if absent
+                else cover.reason
+            )
+            self.report.record(FileResult(FileKind.LOG, log.bucket, log.key, Status.UNVERIFIABLE, reason))
             return
         self.report.record(cover.digest.result())
         self.check_log_file(log.bucket, log.key, cover.digest)
