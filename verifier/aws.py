@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
 
 from verifier import permissions
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 USER_AGENT_EXTRA = "ebtrail-verifier/0.1"
+
+#: Everything a botocore call raises for AWS's side of things: an error answer, no answer, or an answer that is
+#: not AWS's (a proxy's or load balancer's text or HTML page, which botocore cannot parse).
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 #: Error codes that mean "the caller is not allowed to do this".
 ACCESS_DENIED_CODES = frozenset(
@@ -168,7 +173,7 @@ def is_transient(exc: BaseException) -> bool:
     """True when AWS could not be reached or did not answer usefully, after botocore's retries: a connection
     error or timeout, throttling, or a 5xx. Such a failure says nothing about the configuration (exit 3, not 2).
     An emulator's HTML page for an operation it lacks is not transient (see :func:`is_not_implemented`)."""
-    if isinstance(exc, BotoConnectionError | HTTPClientError):
+    if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseParserError):
         return True
     if not isinstance(exc, ClientError) or is_not_implemented(exc):
         return False
@@ -248,6 +253,8 @@ def describe_error(service: str, operation: str, exc: BaseException, resource: s
         return describe_denied(service, operation, exc, resource)
     if isinstance(exc, ClientError | BotoCoreError):
         return f"{service} {operation} failed: {error_code(exc)}: {error_message(exc)}"
+    if isinstance(exc, ResponseParserError):
+        return f"{service} {operation} failed: an answer that is not AWS's ({error_message(exc, 120)})"
     return f"{service} {operation} failed: {type(exc).__name__}: {exc}"
 
 

@@ -13,9 +13,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from verifier.aws import describe_error, error_code, is_transient
+from verifier.aws import AWS_ERRORS, describe_error, error_code, is_transient
 from verifier.clock import Clock
 from verifier.permissions import RESOURCE_PREFIX
 from verifier.records import ProbeSignature
@@ -109,7 +107,7 @@ class Probe:
             resp = self._eb.create_application(
                 ApplicationName=self.application_name, Description=f"{DESCRIPTION_PREFIX}{self.nonce}"
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             self.in_doubt = False
             raise ProbeError(
                 describe_error("elasticbeanstalk", "CreateApplication", exc, self.application_name),
@@ -158,7 +156,7 @@ class Probe:
                 self._clock.sleep(IN_DOUBT_PAUSE)
             try:
                 apps = self._eb.describe_applications(ApplicationNames=[name]).get("Applications", [])
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 problem = describe_error("elasticbeanstalk", "DescribeApplications", exc, name)
                 return f"{problem}; delete {name} by hand"
             mine = [a for a in apps if a.get("ApplicationName") == name]
@@ -172,7 +170,7 @@ class Probe:
             return f"refusing to delete {name}: its description does not carry this run's nonce"
         try:
             self._eb.delete_application(ApplicationName=name, TerminateEnvByForce=False)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) == "InvalidParameterValue" and "does not exist" in str(exc):
                 self.deleted = True
                 return None

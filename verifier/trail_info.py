@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ebtrail.beanstalk import EVENT_SOURCE
-from verifier.aws import Arn, Clients, describe_error, error_code, is_access_denied, is_transient
+from verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_access_denied, is_transient
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     ct = clients.cloudtrail(lookup_region)
     try:
         t = ct.get_trail(Name=trail)["Trail"]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if error_code(exc) == "TrailNotFoundException":
             hint = "" if arn else f" (looked in {lookup_region}; pass the trail ARN if its home region differs)"
             out.problems.append(f"trail {trail!r} not found{hint}")
@@ -84,7 +82,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     status: dict[str, Any] = {}
     try:
         status = dict(clients.cloudtrail(home).get_trail_status(Name=trail_arn))
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         failed = out.unreachable if is_transient(exc) else out.problems
         failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
     info = TrailInfo(
@@ -135,7 +133,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
 def _check_event_selectors(clients: Clients, info: TrailInfo, home: str, out: TrailReadResult) -> None:
     try:
         sel = clients.cloudtrail(home).get_event_selectors(TrailName=info.arn)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if is_access_denied(exc):
             out.warnings.append(
                 describe_error("cloudtrail", "GetEventSelectors", exc, info.arn)

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from verifier.aws import Clients, MissingRegionError, describe_error, is_transient, trail_argument_problem
+from verifier.aws import AWS_ERRORS, Clients, MissingRegionError, describe_error, is_transient, trail_argument_problem
 from verifier.channels.base import Arrival, Channel, State
 from verifier.channels.event_history import EventHistoryChannel
 from verifier.channels.logfiles import LogFileScanner
@@ -178,7 +177,7 @@ def run(  # noqa: PLR0911 - every early way out returns the result, cleanup runs
         show()
         try:
             account = clients.account_id()
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             described = describe_error("sts", "GetCallerIdentity", exc)
             if is_transient(exc):
                 findings.outage(described)

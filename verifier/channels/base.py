@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from verifier.aws import (
+    AWS_ERRORS,
     describe_denied,
     describe_error,
     error_message,
@@ -56,6 +55,9 @@ class ChannelUnavailableError(Exception):
         self.problem = problem
 
 
+#: What a poll may raise that takes the channel out or is retried (an emulator raises NotImplementedError).
+_POLL_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, NotImplementedError)
+
 #: Consecutive unexpected failures after which a channel gives up.
 MAX_CONSECUTIVE_FAILURES = 5
 
@@ -99,7 +101,7 @@ class Channel(ABC):
         except ChannelUnavailableError as exc:
             self.mark_unavailable(exc.reason, problem=exc.problem)
             return None
-        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+        except _POLL_ERRORS as exc:
             service, op = self._service_and_operation(exc)
             if is_access_denied(exc):
                 self.mark_unavailable(describe_denied(service, op, exc, self._resource_for(op)), problem=True)

@@ -13,9 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from verifier.aws import Arn, describe_error, is_access_denied, is_transient
+from verifier.aws import AWS_ERRORS, Arn, describe_error, is_access_denied, is_transient
 from verifier.channels.base import Arrival, Channel, LogFileRef
 from verifier.channels.logfiles import LogFileScanner
 from verifier.clock import Clock
@@ -145,7 +143,7 @@ class SnsChannel(Channel):
             self.subscription_arn = self._subscribe(topic, self.queue_arn)
             self.subscription_in_doubt = False
             self.detail = f"subscribed {self.queue_arn}"
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             # AWS answered (or could not be reached): nothing was created by the failed call.
             self.queue_in_doubt = self.subscription_in_doubt = False
             svc, op = self.current
@@ -248,7 +246,7 @@ class SnsChannel(Channel):
         """Unsubscribe and delete the queue; failures are reported as problems naming what is left behind."""
         try:
             self._recover_interrupted_creation()
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             self.findings.problem(
                 describe_error("sqs", "CreateQueue", exc, self.queue_name)
                 + f"; look for queue {self.queue_name} and its subscription to {self._trail.topic_arn} by hand"
@@ -258,7 +256,7 @@ class SnsChannel(Channel):
                 try:
                     self._sns.unsubscribe(SubscriptionArn=self.subscription_arn)
                     self.unsubscribed = True
-                except (ClientError, BotoCoreError) as exc:
+                except AWS_ERRORS as exc:
                     self.findings.problem(
                         describe_error("sns", "Unsubscribe", exc, self._trail.topic_arn)
                         + f"; remove subscription {self.subscription_arn} by hand"
@@ -269,7 +267,7 @@ class SnsChannel(Channel):
             try:
                 self._sqs.delete_queue(QueueUrl=self.queue_url)
                 self.queue_deleted = True
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 self.findings.problem(
                     describe_error("sqs", "DeleteQueue", exc, self.queue_arn) + f"; delete {self.queue_url} by hand"
                 )

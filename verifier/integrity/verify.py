@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from verifier.aws import is_transient
+from verifier.aws import AWS_ERRORS, is_transient
 from verifier.integrity.aws import AwsClients, PublicKeys, TrailConfigError, TrailInfo, resolve_trail
 from verifier.integrity.crypto import LogFormatError, sha256_of_gzip
 from verifier.integrity.digests import CheckedDigest, DigestChecker, Link, previous_link
@@ -92,7 +92,7 @@ def verify_integrity(
             if location is not None:
                 aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
                 run.check_since(location, aware, deadline)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         report.errors.append(f"AWS error: {exc}")
         report.unreachable = is_transient(exc)
     return report
@@ -207,7 +207,7 @@ class _Run:
         if self.trail.is_organization_trail and not org:
             try:
                 org = self.clients.organization_id()
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 self.report.errors.append(
                     f"organization trail: pass --org-id, or allow organizations:DescribeOrganization ({exc})"
                 )
