@@ -28,8 +28,14 @@ class DeliveryTopic(Construct):
 
     * The topic key is customer managed because the AWS managed ``alias/aws/sns`` key's policy cannot
       grant CloudTrail anything; its policy lets ``cloudtrail.amazonaws.com`` call
-      ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (needed to publish to an encrypted topic) only for
-      our trail (``aws:SourceArn``).
+      ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (needed to publish to an encrypted topic) exactly as
+      CloudTrail's guide documents it, without conditions ("Amazon SNS topic policy for CloudTrail",
+      https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-permissions-for-sns-notifications.html).
+      Neither CloudTrail's nor SNS's guide documents ``aws:SourceArn`` on that KMS request (the SNS guide says it
+      is not supported there for EventBridge) or the ``kms:EncryptionContext:aws:sns:topicArn`` key as a
+      condition for CloudTrail; a condition the request does not carry would make every notification fail
+      silently (``LatestNotificationError``). The key encrypts this one topic only, so the statement reaches
+      nothing else, and the topic policy below is what limits publishing to our trail.
     * ``AWSCloudTrailSNSPolicy``: ``sns:Publish`` for CloudTrail only with ``aws:SourceArn`` = the trail
       ("Amazon SNS topic policy for CloudTrail"); otherwise ``CreateTrail`` fails with
       ``InsufficientSnsTopicPolicyException``.
@@ -50,7 +56,7 @@ class DeliveryTopic(Construct):
             publisher=ServicePublisher(
                 service=CLOUDTRAIL_SERVICE,
                 key_sid="AllowCloudTrailPublishToEncryptedTopic",
-                key_conditions={"StringEquals": source_arn_equals(trail_arns)},
+                key_conditions=None,  # as documented by CloudTrail; see the class docstring
                 publish_sid="AWSCloudTrailSNSPolicy",
                 publish_conditions={"StringEquals": source_arn_equals(trail_arns)},
             ),

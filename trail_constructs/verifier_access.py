@@ -85,14 +85,34 @@ class VerifierAccess(Construct):
                 self,
                 "Role",
                 role_name=props.name,
-                assumed_by=iam.ArnPrincipal(props.assumed_by),
+                assumed_by=trusted_principal(props.assumed_by),
                 managed_policies=[self.policy],
                 description="Assumed to run the ebtrail verifier",
             )
+        # One acknowledgment per wildcard resource, with the reason of every statement that uses it.
+        reasons: dict[str, list[str]] = {}
         for group, statement in zip(PERMISSIONS, self.statements, strict=True):
             for resource in statement.resources:
                 if "*" in resource:
-                    acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{resource}]", _WILDCARD_REASONS[group.sid])
+                    reasons.setdefault(resource, []).append(_WILDCARD_REASONS[group.sid])
+        for resource, why in reasons.items():
+            acknowledge(self.policy, f"AwsSolutions-IAM5[Resource::{resource}]", " ".join(why))
+
+
+def trusted_principal(principal_arn: str) -> iam.IPrincipal:
+    """Trust ``principal_arn``'s account root, pinned to exactly that principal with ``aws:PrincipalArn``.
+
+    IAM refuses a trust policy whose ``Principal`` names a role or user that does not exist ("Invalid principal
+    in policy", IAM User Guide, "AWS JSON policy elements: Principal"), and the stack would roll back when the
+    principal is created later or misspelt. An account root is always accepted; the condition admits only the
+    named principal, and it keeps matching if that principal is deleted and created again (a principal ARN in
+    ``Principal`` would be stored as the old unique ID and silently stop matching).
+    """
+    parts = principal_arn.split(":")
+    return iam.PrincipalWithConditions(
+        iam.ArnPrincipal(f"arn:{parts[1]}:iam::{parts[4]}:root"),
+        {"ArnEquals": {"aws:PrincipalArn": [principal_arn]}},
+    )
 
 
 #: Why each permission group's resource needs a wildcard (cdk-nag AwsSolutions-IAM5).
@@ -105,4 +125,5 @@ _WILDCARD_REASONS = {
     "NotificationQueue": f"Each temporary queue gets a unique name under the verifier's {RESOURCE_PREFIX} prefix.",
     "SubscribeDeliveryTopic": "Subscriptions are limited to the trail's delivery topic.",
     "EventHistory": "cloudtrail:LookupEvents supports no resource-level permissions.",
+    "DigestPublicKeys": "cloudtrail:ListPublicKeys supports no resource-level permissions.",
 }

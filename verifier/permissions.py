@@ -51,6 +51,8 @@ class PermissionGroup:
     optional: bool = False
     #: Only needed for some trails (for example only when the log files are encrypted with SSE-KMS).
     when: str = "always"
+    #: What happens to a run without an optional group.
+    if_missing: str = "its channel is reported unavailable"
 
 
 PERMISSIONS: tuple[PermissionGroup, ...] = (
@@ -107,7 +109,7 @@ PERMISSIONS: tuple[PermissionGroup, ...] = (
         purpose="S3 and SNS channels: read the new log files (only the trail's AWSLogs/ prefix).",
         actions=("s3:GetObject",),
         resources=("arn:${Partition}:s3:::${Bucket}/${Prefix}AWSLogs/*",),
-        api_calls=(("s3", "GetObject", "s3:GetObject"),),
+        api_calls=(("s3", "GetObject", "s3:GetObject"), ("s3", "HeadObject", "s3:GetObject")),
         optional=True,
     ),
     PermissionGroup(
@@ -173,6 +175,20 @@ PERMISSIONS: tuple[PermissionGroup, ...] = (
         api_calls=(("cloudtrail", "LookupEvents", "cloudtrail:LookupEvents"),),
         optional=True,
     ),
+    PermissionGroup(
+        sid="DigestPublicKeys",
+        purpose=(
+            "--integrity: CloudTrail's public keys (ListPublicKeys, in each digest's region) to check the signature "
+            "of the digest that covers the log file. Supports no resource-level permissions, hence *. The digest "
+            "and log files are read under ReadLogFiles and ListLogPrefix (they are under the same AWSLogs/ prefix)."
+        ),
+        actions=("cloudtrail:ListPublicKeys",),
+        resources=("*",),
+        api_calls=(("cloudtrail", "ListPublicKeys", "cloudtrail:ListPublicKeys"),),
+        optional=True,
+        when="the run checks integrity (--integrity)",
+        if_missing="the integrity check ends unverifiable, exit 2",
+    ),
 )
 
 #: API calls that need no IAM permission.
@@ -217,7 +233,7 @@ def markdown_table() -> str:
     ]
     for g in PERMISSIONS:
         conds = "<br>".join(f"`{c.operator}` `{c.key}` = `{', '.join(c.values)}`" for c in g.conditions) or "-"
-        needed = "optional (its channel is reported unavailable)" if g.optional else "required"
+        needed = f"optional ({g.if_missing})" if g.optional else "required"
         if g.when != "always":
             needed += f"; only when {g.when}"
         lines.append(

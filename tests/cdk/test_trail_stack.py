@@ -59,7 +59,11 @@ def test_topic_is_encrypted_with_its_own_customer_managed_key(default: Synthesiz
     assert key["DeletionPolicy"] == "Retain"
 
 
-def test_topic_key_lets_only_our_trail_publish_encrypted(default: Synthesized) -> None:
+def test_topic_key_statement_is_the_one_cloudtrail_documents_without_conditions(default: Synthesized) -> None:
+    """CloudTrail's "Amazon SNS topic policy for CloudTrail" grants the topic key to cloudtrail.amazonaws.com with
+    no condition; an aws:SourceArn there is undocumented and, if CloudTrail's requests through SNS do not carry
+    it, every notification would fail silently. The key encrypts this one topic only, and the topic policy pins
+    publishing to our trail with aws:SourceArn."""
     policy = only_resource(_trail_json(default), "AWS::KMS::Key", id_prefix="DeliveryTopic")["Properties"]["KeyPolicy"]
     assert statements_for_principal(policy, CLOUDTRAIL) == [
         {
@@ -68,7 +72,6 @@ def test_topic_key_lets_only_our_trail_publish_encrypted(default: Synthesized) -
             "Principal": CLOUDTRAIL,
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceArn": [TRAIL_ARN]}},
         }
     ]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from policy_helpers import only_resource, resources_of_type
-from synth_cache import Synthesized
+from synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 from verifier.permissions import PERMISSIONS
 
@@ -14,6 +15,22 @@ from verifier.permissions import PERMISSIONS
 def _policy(template: dict[str, Any]) -> dict[str, Any]:
     policy: dict[str, Any] = only_resource(template, "AWS::IAM::ManagedPolicy")["Properties"]
     return policy
+
+
+def _aws_principals(node: Any) -> list[Any]:
+    """Every ``Principal.AWS`` value anywhere in a template (policies, trust policies, key policies)."""
+    found: list[Any] = []
+    if isinstance(node, dict):
+        principal = node.get("Principal")
+        if isinstance(principal, dict) and "AWS" in principal:
+            values = principal["AWS"]
+            found.extend(values if isinstance(values, list) else [values])
+        for value in node.values():
+            found.extend(_aws_principals(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_aws_principals(value))
+    return found
 
 
 def _statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -73,11 +90,25 @@ def test_role_for_the_named_principal(synthesized: Callable[[str], Synthesized])
     template = result.json("ebtrail-trail-333333333333")
     role = only_resource(template, "AWS::IAM::Role")["Properties"]
     assert role["RoleName"] == "ebtrail-beanstalk-verifier"
+    # IAM refuses a trust policy naming a role that does not exist yet ("Invalid principal in policy"): the
+    # account root is trusted and the exact principal pinned by aws:PrincipalArn, so the deploy cannot fail on it.
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
             "Action": "sts:AssumeRole",
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::555555555555:role/PlatformCI"},
+            "Principal": {"AWS": "arn:aws:iam::555555555555:root"},
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::555555555555:role/PlatformCI"]}},
         }
     ]
     assert len(role["ManagedPolicyArns"]) == 1
+
+
+def test_no_policy_names_an_iam_principal_arn_directly(synthesized: Callable[[str], Synthesized]) -> None:
+    """Audit of every policy of every example config: an IAM role or user ARN may appear only in an
+    aws:PrincipalArn condition, never as a Principal (which IAM, KMS and S3 refuse while it does not exist)."""
+    for config_file in EXAMPLE_CONFIGS:
+        result = synthesized(config_file)
+        for stack_name in result.templates:
+            for principal in _aws_principals(result.json(stack_name)):
+                text = json.dumps(principal)
+                assert ":role/" not in text and ":user/" not in text, (config_file, stack_name, principal)

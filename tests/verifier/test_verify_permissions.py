@@ -3,14 +3,23 @@ makes must be listed there, with the resource patterns the policy builder expect
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from tests.verifier.verify_double import REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
+from tests.verifier.integrity_fixtures import SigningKey, TrailWriter
+from tests.verifier.verify_double import BUCKET, REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
 from verifier import permissions
 from verifier.aws import Clients
+from verifier.integrity import AwsClients, Status
 from verifier.verify import Settings, run
+from verifier.verify_cli import check_integrity
 
 
 def test_every_api_call_of_a_full_run_is_listed(
@@ -34,6 +43,77 @@ def test_every_api_call_of_a_full_run_is_listed(
     assert {("cloudtrail", "LookupEvents"), ("sqs", "CreateQueue"), ("elasticbeanstalk", "DeleteApplication")} <= made
     unlisted = sorted(f"{s}:{o}" for s, o in made if not permissions.is_listed(s, o))
     # the test's own calls (moto set-up through the same session) are made before ApiCalls is installed
+    assert unlisted == []
+
+
+def test_every_api_call_of_an_integrity_run_is_listed(
+    monkeypatch: pytest.MonkeyPatch, session: boto3.Session, clock: FakeClock, fast: Settings
+) -> None:
+    """``verify --integrity``: the run, then the integrity check of the log file that confirmed it, through the
+    same session; every call of both (ListPublicKeys, HeadObject, the digest reads) must be granted."""
+    admin = boto3.Session(region_name=REGION)  # set-up and the doubles' writes, not counted
+    dep = deploy(admin, prefix="archive")
+    double = CloudTrailDouble(dep, clock, delay=60).install(watch=session)
+    api = ApiCalls(session)
+    history = session.client("cloudtrail", region_name=REGION)
+    history_stub = Stubber(history)
+    for _ in range(10):
+        history_stub.add_response("lookup_events", {"Events": []})
+    history_stub.activate()
+    monkeypatch.setattr(Clients, "event_history", lambda self: history)
+    result = run(session, TRAIL, REGION, settings=fast, clock=clock)
+    assert result.confirmed and result.trail is not None
+
+    # CloudTrail's hourly digest that lists the delivered log file, signed with a key ListPublicKeys returns.
+    s3 = admin.client("s3", region_name=REGION)
+    log_key = double.delivered[0]
+    content = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=log_key)["Body"].read())
+    signing = SigningKey.generate()
+    writer = TrailWriter(s3=s3, key=signing, bucket=BUCKET, prefix="archive", trail=TRAIL)
+    hour = clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    previous = writer.put_digest(hour - timedelta(hours=1), [])
+    writer.put_digest(hour, [(log_key, hashlib.sha256(content).hexdigest())], previous=previous)
+    writer.put_digest(hour + timedelta(hours=1), [], previous=writer.digests[-1])
+
+    real_cloudtrail = AwsClients.cloudtrail
+    stubs: dict[str, Stubber] = {}
+
+    def stubbed_cloudtrail(self: AwsClients, region: str) -> Any:
+        """moto has no ListPublicKeys: the integrity check's CloudTrail client answers from a Stubber."""
+        client = real_cloudtrail(self, region)
+        if region not in stubs:
+            stubs[region] = Stubber(client)
+            stubs[region].add_response(
+                "get_trail",
+                {
+                    "Trail": {
+                        "Name": TRAIL,
+                        "S3BucketName": BUCKET,
+                        "S3KeyPrefix": "archive",
+                        "HomeRegion": REGION,
+                        "TrailARN": dep.trail_arn,
+                    }
+                },
+            )
+            key = {
+                "Value": signing.der,
+                "Fingerprint": signing.fingerprint,
+                "ValidityStartTime": hour - timedelta(days=1),
+                "ValidityEndTime": hour + timedelta(days=1),
+            }
+            for _ in range(3):
+                stubs[region].add_response("list_public_keys", {"PublicKeyList": [key]})
+            stubs[region].activate()
+        return client
+
+    monkeypatch.setattr(AwsClients, "cloudtrail", stubbed_cloudtrail)
+    report = check_integrity(session, result, wait=0)
+
+    assert report is not None and not report.errors, report and report.errors
+    assert {f.status for f in report.files} == {Status.VALID}
+    made = {(s, o) for s, o, _ in api.calls}
+    assert {("cloudtrail", "ListPublicKeys"), ("cloudtrail", "GetTrail")} <= made
+    unlisted = sorted(f"{s}:{o}" for s, o in made if not permissions.is_listed(s, o))
     assert unlisted == []
 
 
@@ -70,6 +150,9 @@ def test_render_and_table() -> None:
     table = permissions.markdown_table()
     for g in permissions.PERMISSIONS:
         assert f"| {g.sid} |" in table
+    root = Path(__file__).resolve().parents[2]
+    for doc in ("README.md", "docs/verifier.md"):
+        assert table in (root / doc).read_text(), f"{doc}: regenerate the table from verifier.permissions"
 
 
 def test_action_names_for_diagnoses() -> None:
