@@ -44,7 +44,7 @@ def failing_endpoints() -> Iterator[dict[str, str]]:
             def log_message(self, *_args: object) -> None:
                 return
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.send_response(self.answer[0])
                 self.send_header("Content-Length", str(len(self.answer[1])))
@@ -132,7 +132,9 @@ VERIFY_CASES = [
     Case("endpoint-down", ("verify", "--trail", "t1x", "--json"), 3, "could not reach AWS: sts GetCallerIdentity"),
     Case("throttled", ("verify", "--trail", "t1x", "--json"), 3, "could not reach AWS: sts GetCallerIdentity"),
     Case("http-503", ("verify", "--trail", "t1x", "--json"), 3, "could not reach AWS: sts GetCallerIdentity"),
-    Case("integrity-wait-inf", ("integrity", "--trail", "t1x", "--since", "2026-01-01", "--wait", "inf"), 2, WAIT_RANGE),
+    Case(
+        "integrity-wait-inf", ("integrity", "--trail", "t1x", "--since", "2026-01-01", "--wait", "inf"), 2, WAIT_RANGE
+    ),
     Case(
         "integrity-both-modes",
         ("integrity", "--trail", "t1x", "--since", "2026-01-01", "--log-key", "k"),

@@ -30,6 +30,7 @@ ARN = "arn:aws:cloudtrail:ap-south-1:123456789012:trail/ebtrail-audit"
 def test_region_precedence(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    *,
     explicit: str | None,
     trail: str,
     aws_region: str | None,
