@@ -29,7 +29,7 @@ $(NODE_STAMP): package.json package-lock.json
 synth: setup
 	rm -rf cdk.out
 	cdk synth --quiet -c config=$(CONFIG)
-	$(VENV)/bin/python -m ebtrail.summary cdk.out
+	$(VENV)/bin/python -m stacks.summary cdk.out
 
 ## test: the whole suite (snapshots, assertions, config validation, verifier, real cdk synth)
 test: setup
@@ -48,7 +48,7 @@ deploy: setup
 
 verify: setup
 	@test -n "$(TRAIL)" || { echo "usage: make verify TRAIL=<trail name or ARN> [ARGS=...]" >&2; exit 2; }
-	$(VENV)/bin/python -m verifier verify --trail "$(TRAIL)" $(ARGS)
+	$(VENV)/bin/python -m ebtrail.verifier verify --trail "$(TRAIL)" $(ARGS)
 
 bench: setup
 	$(VENV)/bin/python bench/synth_bench.py

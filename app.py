@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CDK entry point: ``cdk synth -c config=config/<file>.toml`` (default config/default.toml).
 
-Reads and validates the deployment config, then builds every stack (see ebtrail.app_builder). A config
+Reads and validates the deployment config, then builds every stack (see stacks.app_builder). A config
 with problems is reported field by field, and the process exits with status 2 before anything is built.
 """
 
@@ -11,8 +11,8 @@ import sys
 
 from aws_cdk import App
 
-from ebtrail.app_builder import build_app
 from ebtrail.config import ConfigError, load_config
+from stacks.app_builder import build_app
 
 
 def main() -> None:

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aws_cdk import App
 
 from bench.synth_bench import CDK, REPO_ROOT, synth_env
-from ebtrail.app_builder import archive_policy_sizes, build_app, feature_flags
 from ebtrail.config import parse_config
-from ebtrail.policy_size import S3_BUCKET_POLICY_LIMIT
+from stacks.app_builder import archive_policy_sizes, build_app, feature_flags
+from stacks.policy_size import S3_BUCKET_POLICY_LIMIT
 
 
 def accounts_config(members: int) -> dict[str, Any]:

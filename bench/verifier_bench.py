@@ -39,6 +39,8 @@ if str(ROOT) not in sys.path:
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from ebtrail.verifier.records import ProbeSignature, find_match, inflate, parse_records, scan_bytes  # noqa: E402
+from ebtrail.verifier.verify import Progress, Settings, run  # noqa: E402
 from tests.verifier.verify_double import (  # noqa: E402
     ACCOUNT,
     BUCKET,
@@ -53,8 +55,6 @@ from tests.verifier.verify_double import (  # noqa: E402
     random_suffix,
     unrelated_record,
 )
-from verifier.records import ProbeSignature, find_match, inflate, parse_records, scan_bytes  # noqa: E402
-from verifier.verify import Progress, Settings, run  # noqa: E402
 
 CALL_AT = datetime(2026, 3, 14, 23, 30, 5, tzinfo=UTC)
 

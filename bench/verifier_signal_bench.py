@@ -64,7 +64,7 @@ def one_run(session: boto3.Session, endpoint: str) -> float:
 def startup(endpoint: str) -> float:
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "verifier", "verify", "--help"],
+        [sys.executable, "-m", "ebtrail.verifier", "verify", "--help"],
         cwd=REPO_ROOT,
         env=fake_aws_env(endpoint),
         capture_output=True,

@@ -27,7 +27,7 @@ from typing import Annotated, Literal
 import boto3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ebtrail.beanstalk import DEFAULT_ALERT_ACTIONS
+from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 
 # ---------------------------------------------------------------------------------------------------------
 # Field formats

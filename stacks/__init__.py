@@ -1,1 +1,1 @@
-"""Deployable stacks, one per deployment role, composed from :mod:`trail_constructs`."""
+"""Deployable stacks, one per deployment role, composed from :mod:`ebtrail.constructs`."""

@@ -9,13 +9,13 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.naming import archive_names, log_prefix, logging_accounts, trail_targets
-from trail_constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
-from trail_constructs.athena_archive import AthenaArchive, AthenaArchiveProps
-from trail_constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
-from trail_constructs.log_bucket import LogBucket, LogBucketProps
-from trail_constructs.log_key import LogKey, LogKeyProps
-from trail_constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
+from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
+from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
+from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
+from ebtrail.constructs.log_bucket import LogBucket, LogBucketProps
+from ebtrail.constructs.log_key import LogKey, LogKeyProps
+from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
+from ebtrail.deployment import archive_names, log_prefix, logging_accounts, trail_targets
 
 
 class LogArchiveStack(Stack):

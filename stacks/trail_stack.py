@@ -8,12 +8,13 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.naming import TrailTarget, archive_names, log_prefix
+from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
+from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
+from ebtrail.constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
+from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
+from ebtrail.core.names import TrailTarget
+from ebtrail.deployment import archive_names, log_prefix
 from stacks.log_archive_stack import LogArchiveStack
-from trail_constructs.audit_trail import AuditTrail, AuditTrailProps
-from trail_constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
-from trail_constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
-from trail_constructs.verifier_access import VerifierAccess, VerifierAccessProps
 
 
 class TrailStack(Stack):

@@ -12,11 +12,11 @@ import pytest
 from botocore.config import Config
 from click.testing import CliRunner
 
-import verifier.aws
-import verifier.integrity.aws
+import ebtrail.verifier.aws
+import ebtrail.verifier.integrity.aws
+from ebtrail.verifier.cli import cli
 from tests.bad_inputs.corpus import Case, assert_refused
 from tests.verifier.moto_server import free_port
-from verifier.cli import cli
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/ebtrail-audit"
 TIMEOUT_RANGE = "allowed: a finite number of seconds from 1 to 3600"
@@ -168,10 +168,10 @@ ENDPOINTS = {"endpoint-down": "down", "throttled": "throttling", "http-503": "un
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """One attempt instead of botocore's four: the classification is the same, without the back-off sleeps."""
-    original = verifier.aws.client_config
-    monkeypatch.setattr(verifier.aws, "client_config", lambda max_attempts=1: original(max_attempts=1))
+    original = ebtrail.verifier.aws.client_config
+    monkeypatch.setattr(ebtrail.verifier.aws, "client_config", lambda max_attempts=1: original(max_attempts=1))
     monkeypatch.setattr(
-        verifier.integrity.aws, "CLIENT_CONFIG", Config(retries={"mode": "standard", "max_attempts": 1})
+        ebtrail.verifier.integrity.aws, "CLIENT_CONFIG", Config(retries={"mode": "standard", "max_attempts": 1})
     )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from ebtrail.app_builder import REPO_ROOT, EbtrailApp, build_app
 from ebtrail.config import DeploymentConfig
+from stacks.app_builder import REPO_ROOT, EbtrailApp, build_app
 
 CONFIG_DIR = REPO_ROOT / "config"
 EXAMPLE_CONFIGS = sorted(path.name for path in CONFIG_DIR.glob("*.toml"))

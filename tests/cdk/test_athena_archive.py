@@ -15,9 +15,8 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from policy_helpers import only_resource
 from sqlglot import exp
 
-from ebtrail.app_builder import feature_flags
-from trail_constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
-from trail_constructs.athena_archive import (
+from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
+from ebtrail.constructs.athena_archive import (
     CLOUDTRAIL_COLUMNS,
     PARTITION_KEYS,
     TABLE_COLUMN_NAMES,
@@ -25,13 +24,14 @@ from trail_constructs.athena_archive import (
     AthenaArchiveProps,
     cloudtrail_regions,
 )
-from trail_constructs.athena_queries import (
+from ebtrail.constructs.athena_queries import (
     ALL_QUERIES,
     CALLS_FROM_UNEXPECTED_SOURCE_IPS,
     WHO_TERMINATED_OR_DELETED,
     SavedQuery,
     render,
 )
+from stacks.app_builder import feature_flags
 
 ENV = Environment(account="111111111111", region="us-east-1")
 TABLE = "cloudtrail_logs"

@@ -13,13 +13,13 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from policy_helpers import only_resource, statement, statements_for_principal
 
-from ebtrail.app_builder import feature_flags
-from trail_constructs.beanstalk_alerts import (
+from ebtrail.constructs.beanstalk_alerts import (
     DEFAULT_ALERT_ACTIONS,
     MESSAGE_FIELDS,
     BeanstalkAlerts,
     BeanstalkAlertsProps,
 )
+from stacks.app_builder import feature_flags
 
 EVENTS = {"Service": "events.amazonaws.com"}
 RULE_ARN = "arn:aws:events:us-east-1:111111111111:rule/eb-alerts-rule"

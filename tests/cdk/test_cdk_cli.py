@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from synth_cache import CONFIG_DIR
 
-from ebtrail.app_builder import REPO_ROOT
+from stacks.app_builder import REPO_ROOT
 
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 

@@ -11,19 +11,19 @@ from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
 
-import trail_constructs.access_log_bucket
-import trail_constructs.athena_archive
-import trail_constructs.audit_trail
-import trail_constructs.log_bucket
-from ebtrail.app_builder import build_app
+import ebtrail.constructs.access_log_bucket
+import ebtrail.constructs.athena_archive
+import ebtrail.constructs.audit_trail
+import ebtrail.constructs.log_bucket
 from ebtrail.config import load_config
+from stacks.app_builder import build_app
 
 #: Every module that acknowledges a cdk-nag finding imports ``acknowledge`` by name.
 ACKNOWLEDGING_MODULES = (
-    trail_constructs.access_log_bucket,
-    trail_constructs.athena_archive,
-    trail_constructs.audit_trail,
-    trail_constructs.log_bucket,
+    ebtrail.constructs.access_log_bucket,
+    ebtrail.constructs.athena_archive,
+    ebtrail.constructs.audit_trail,
+    ebtrail.constructs.log_bucket,
 )
 
 

@@ -11,8 +11,8 @@ import pytest
 from policy_helpers import log_bucket_policy, log_key_policy, only_resource, statement, statements_for_principal
 from synth_cache import CONFIG_DIR, Synthesized
 
-from ebtrail.app_builder import build_app
 from ebtrail.config import ConfigError, parse_config
+from stacks.app_builder import build_app
 
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
 LOG_BUCKET_ARN = {"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}

@@ -1,4 +1,4 @@
-"""The verifier's least-privilege policy, rendered from verifier.permissions (its single source of truth)."""
+"""The verifier's least-privilege policy, rendered from ebtrail.core.permissions (its single source of truth)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from policy_helpers import only_resource, resources_of_type
 from synth_cache import EXAMPLE_CONFIGS, Synthesized
 
-from verifier.permissions import PERMISSIONS
+from ebtrail.core.permissions import PERMISSIONS
 
 
 def _policy(template: dict[str, Any]) -> dict[str, Any]:

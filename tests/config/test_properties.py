@@ -9,8 +9,8 @@ from aws_cdk.assertions import Template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ebtrail.app_builder import build_app
 from ebtrail.config import MIN_STORAGE_DAYS, STORAGE_CLASS_ORDER, ConfigError, known_regions, parse_config
+from stacks.app_builder import build_app
 
 AWS_REGIONS = sorted(region for region, partition in known_regions().items() if partition == "aws")
 accounts = st.from_regex(r"\A[0-9]{12}\Z")

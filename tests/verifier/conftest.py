@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ebtrail.verifier.verify import Settings
 from tests.verifier.verify_double import REGION, FakeClock
-from verifier.verify import Settings
 
 #: A fixed start for the fake clock: in the past, so that moto's real ``Date`` header is never earlier.
 START = datetime(2026, 3, 14, 12, 0, 5, tzinfo=UTC)

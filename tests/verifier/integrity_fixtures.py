@@ -1,5 +1,5 @@
 """Test doubles for the integrity check: a CloudTrail-like writer of signed log and digest files into (moto) S3,
-and a ListPublicKeys stub. Formats are written out here independently of verifier.integrity's own key builders.
+and a ListPublicKeys stub. Formats are written out here independently of ebtrail.verifier.integrity's own key builders.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from verifier.integrity import AwsClients
+from ebtrail.verifier.integrity import AwsClients
 
 ACCOUNT = "123456789012"
 MEMBER_ACCOUNT = "210987654321"
@@ -127,7 +127,7 @@ class TrailWriter:
             ],
         }
         inflated = json.dumps(body).encode()
-        # The documented string to sign, written out independently of verifier.integrity.crypto.
+        # The documented string to sign, written out independently of ebtrail.verifier.integrity.crypto.
         previous_signature = previous.signature if previous else "null"
         to_sign = f"{iso(end)}\n{self.bucket}/{key}\n{hashlib.sha256(inflated).hexdigest()}\n{previous_signature}"
         signature = signer.sign_hex(to_sign.encode())

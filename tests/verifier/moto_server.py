@@ -216,7 +216,7 @@ NOTHING_LEFT: dict[str, list[str]] = {"applications": [], "queues": [], "subscri
 
 def start_verifier(endpoint: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "verifier", "verify", "--trail", TRAIL, *args],
+        [sys.executable, "-m", "ebtrail.verifier", "verify", "--trail", TRAIL, *args],
         cwd=REPO_ROOT,
         env=fake_aws_env(endpoint),
         stdout=subprocess.PIPE,

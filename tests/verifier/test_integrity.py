@@ -1,4 +1,4 @@
-"""verifier.integrity against signed digest chains written into moto S3 (ListPublicKeys stubbed)."""
+"""ebtrail.verifier.integrity against signed digest chains written into moto S3 (ListPublicKeys stubbed)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
+from ebtrail.verifier.integrity import ExitCode, FileKind, IntegrityReport, Status, TrailInfo, verify_integrity
+from ebtrail.verifier.integrity.crypto import load_public_key, string_to_sign, verify_signature
+from ebtrail.verifier.integrity.keys import digest_key_time, parse_log_key
 from tests.verifier.integrity_fixtures import (
     ACCOUNT,
     BASE,
@@ -24,9 +27,6 @@ from tests.verifier.integrity_fixtures import (
     StubbedClients,
     TrailWriter,
 )
-from verifier.integrity import ExitCode, FileKind, IntegrityReport, Status, TrailInfo, verify_integrity
-from verifier.integrity.crypto import load_public_key, string_to_sign, verify_signature
-from verifier.integrity.keys import digest_key_time, parse_log_key
 
 TRAIL_INFO = TrailInfo(name=TRAIL, home_region=REGION, account_id=ACCOUNT, bucket=BUCKET, prefix=PREFIX)
 LATER = BASE + timedelta(days=1)

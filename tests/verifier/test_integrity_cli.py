@@ -1,4 +1,4 @@
-"""``python -m verifier integrity`` through click's CliRunner: output, --json and exit codes."""
+"""``ebtrail-verify integrity`` through click's CliRunner: output, --json and exit codes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from ebtrail.verifier.cli import cli
 from tests.verifier.integrity_fixtures import BUCKET, REGION, TRAIL, SigningKey, StubbedClients, TrailWriter
-from verifier.cli import cli
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def env(moto: None, monkeypatch: pytest.MonkeyPatch, signing_key: SigningKey) ->
     session = boto3.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET)
     clients = StubbedClients(session)
-    monkeypatch.setattr("verifier.integrity_cli.AwsClients", lambda _session, _region: clients)
+    monkeypatch.setattr("ebtrail.verifier.integrity_cli.AwsClients", lambda _session, _region: clients)
     return TrailWriter(s3=session.client("s3"), key=signing_key), clients
 
 

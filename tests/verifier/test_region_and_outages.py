@@ -10,9 +10,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from botocore.parsers import ResponseParserError
 from rich.console import Console
 
-from verifier.aws import is_transient, resolve_region
-from verifier.findings import Findings
-from verifier.report import Outcome, VerificationResult, summary
+from ebtrail.verifier.aws import is_transient, resolve_region
+from ebtrail.verifier.findings import Findings
+from ebtrail.verifier.report import Outcome, VerificationResult, summary
 
 ARN = "arn:aws:cloudtrail:ap-south-1:123456789012:trail/ebtrail-audit"
 

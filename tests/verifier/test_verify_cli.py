@@ -1,4 +1,4 @@
-"""``python -m verifier verify``: options, exit codes, --json and the readable summary (moto, real clock)."""
+"""``ebtrail-verify verify``: options, exit codes, --json and the readable summary (moto, real clock)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from ebtrail.verifier.cli import cli
+from ebtrail.verifier.integrity import FileKind, FileResult, IntegrityReport, Status
 from tests.verifier.verify_double import BUCKET, REGION, TRAIL, CloudTrailDouble, FakeClock, deploy
-from verifier.cli import cli
-from verifier.integrity import FileKind, FileResult, IntegrityReport, Status
 
 
 @pytest.fixture
 def cli_session(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
     """The command builds its own ``boto3.Session()``; hand it the test's, where the CloudTrail double listens."""
-    monkeypatch.setattr("verifier.verify_cli.boto3.Session", lambda **kwargs: session)
+    monkeypatch.setattr("ebtrail.verifier.verify_cli.boto3.Session", lambda **kwargs: session)
     return session
 
 
@@ -88,7 +88,7 @@ def test_timeout_exits_1_within_the_timeout(session: boto3.Session) -> None:
 
 def test_help_documents_exit_codes() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "verifier", "verify", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "ebtrail.verifier", "verify", "--help"], capture_output=True, text=True, check=True
     )
     for text in ("--trail", "--region", "--profile", "--timeout", "--json", "0 ", "1 ", "2 ", "misconfiguration"):
         assert text in result.stdout
@@ -116,7 +116,7 @@ def test_integrity_runs_on_the_confirmed_log_file_and_decides_the_exit_code(
     dep = deploy(cli_session)
     double = CloudTrailDouble(dep, FakeClock(datetime.now(UTC)), delay=0).install()
     recorder = _IntegrityRecorder(status)
-    monkeypatch.setattr("verifier.verify_cli.verify_integrity", recorder)
+    monkeypatch.setattr("ebtrail.verifier.verify_cli.verify_integrity", recorder)
 
     result = CliRunner().invoke(
         cli,
@@ -148,10 +148,10 @@ def test_integrity_runs_on_the_confirmed_log_file_and_decides_the_exit_code(
 def test_integrity_is_not_attempted_when_nothing_arrived(
     session: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("verifier.verify_cli.boto3.Session", lambda **kwargs: session)
+    monkeypatch.setattr("ebtrail.verifier.verify_cli.boto3.Session", lambda **kwargs: session)
     deploy(session)
     recorder = _IntegrityRecorder(Status.VALID)
-    monkeypatch.setattr("verifier.verify_cli.verify_integrity", recorder)
+    monkeypatch.setattr("ebtrail.verifier.verify_cli.verify_integrity", recorder)
 
     result = CliRunner().invoke(
         cli, ["verify", "--trail", TRAIL, "--region", REGION, "--timeout", "1", "--json", "--integrity"]

@@ -1,4 +1,4 @@
-"""verifier.permissions is the single source of truth of the verifier's IAM policy: every API call the verifier
+"""ebtrail.core.permissions is the single source of truth of the verifier's IAM policy: every API call the verifier
 makes must be listed there, with the resource patterns the policy builder expects."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from ebtrail.core import permissions
+from ebtrail.verifier.aws import Clients
+from ebtrail.verifier.integrity import AwsClients, Status
+from ebtrail.verifier.verify import Settings, run
+from ebtrail.verifier.verify_cli import check_integrity
 from tests.verifier.integrity_fixtures import SigningKey, TrailWriter
 from tests.verifier.verify_double import BUCKET, REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
-from verifier import permissions
-from verifier.aws import Clients
-from verifier.integrity import AwsClients, Status
-from verifier.verify import Settings, run
-from verifier.verify_cli import check_integrity
 
 
 def test_every_api_call_of_a_full_run_is_listed(

@@ -1,4 +1,4 @@
-"""Log key format, gzip/JSON reading and matching (verifier.records)."""
+"""Log key format, gzip/JSON reading and matching (ebtrail.verifier.records)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.verifier.verify_double import key_for
-from verifier.records import (
+from ebtrail.verifier.records import (
     LogKey,
     NotALogFileError,
     ProbeSignature,
@@ -26,6 +25,7 @@ from verifier.records import (
     scan_bytes,
     start_after,
 )
+from tests.verifier.verify_double import key_for
 
 SIG = ProbeSignature("req-123", "CreateApplication", "ebtrail-verify-20260314T120005Z-abcdef012345")
 

@@ -11,6 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from ebtrail.verifier.aws import Clients
+from ebtrail.verifier.report import ExitCode, Outcome, VerificationResult
+from ebtrail.verifier.verify import Settings, run
 from tests.verifier.verify_double import (
     ACCOUNT,
     BUCKET,
@@ -30,9 +33,6 @@ from tests.verifier.verify_double import (
     key_for,
     unrelated_record,
 )
-from verifier.aws import Clients
-from verifier.report import ExitCode, Outcome, VerificationResult
-from verifier.verify import Settings, run
 
 NOTHING_LEFT = {"applications": [], "queues": [], "subscriptions": []}
 

@@ -1,4 +1,4 @@
-"""Which event selectors record an Elastic Beanstalk write call (verifier.trail_info)."""
+"""Which event selectors record an Elastic Beanstalk write call (ebtrail.verifier.trail_info)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from verifier.trail_info import management_write_problem
+from ebtrail.verifier.trail_info import management_write_problem
 
 
 def adv(*fields: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Test doubles for ``verifier verify``: a fake clock, a deployment in moto, and a double that plays
 CloudTrail (writes gzip log files in the documented key format and publishes the SNS notification).
 
-Key formats are written out here independently of :mod:`verifier.records`, so that a wrong key builder in the
+Key formats are written out here independently of :mod:`ebtrail.verifier.records`, so that a wrong key builder in the
 verifier makes the tests fail instead of agreeing with itself.
 """
 

@@ -1,0 +1,172 @@
+"""EventBridge alerts on destructive or risky Elastic Beanstalk API calls, delivered to an encrypted SNS topic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jsii
+from aws_cdk import Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces.aws_events import IRuleRef
+from constructs import Construct
+
+from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
+from ebtrail.constructs.policy_conditions import source_arn_equals
+from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS, EVENT_SOURCE
+
+EVENTS_SERVICE = "events.amazonaws.com"
+
+
+#: Where the alert message takes each value from (EventBridge JSON paths into the CloudTrail event).
+MESSAGE_FIELDS: dict[str, str] = {
+    "action": "$.detail.eventName",
+    "who": "$.detail.userIdentity.arn",
+    "environment_name": "$.detail.requestParameters.environmentName",
+    "environment_id": "$.detail.requestParameters.environmentId",
+    "application": "$.detail.requestParameters.applicationName",
+    "swap_source": "$.detail.requestParameters.sourceEnvironmentName",
+    "swap_destination": "$.detail.requestParameters.destinationEnvironmentName",
+    "source_ip": "$.detail.sourceIPAddress",
+    "error_code": "$.detail.errorCode",
+    "time": "$.time",
+    "region": "$.region",
+    "account": "$.account",
+}
+
+
+@dataclass(frozen=True)
+class BeanstalkAlertsProps:
+    """What the Beanstalk alerts need to know."""
+
+    #: Name of the alert topic; also names its key alias (``alias/<topic_name>``).
+    topic_name: str
+    #: Elastic Beanstalk API actions (CloudTrail ``eventName``) that raise an alert.
+    actions: list[str] = field(default_factory=lambda: list(DEFAULT_ALERT_ACTIONS))
+    #: E-mail addresses to subscribe (each must confirm). Default: none.
+    emails: list[str] = field(default_factory=list)
+    #: Name of the EventBridge rule. Default: ``<topic_name>-rule``. The topic policy names the rule by its
+    #: ARN, built from this name.
+    rule_name: str | None = None
+
+
+class BeanstalkAlerts(Construct):
+    """An EventBridge rule on Elastic Beanstalk API calls recorded by CloudTrail, to an encrypted alert topic.
+
+    * The rule (default event bus) matches ``source: aws.elasticbeanstalk``,
+      ``detail-type: AWS API Call via CloudTrail``, ``detail.eventSource: elasticbeanstalk.amazonaws.com``
+      and ``detail.eventName`` in ``actions``. EventBridge delivers these events only while a trail logs
+      management events, and only in the region where the call was made: deploy one per region in use.
+    * ``AllowEventBridgePublishToEncryptedTopic`` (key policy): the topic key is customer managed because
+      the AWS managed ``alias/aws/sns`` key's policy cannot grant EventBridge anything; publishing to an
+      encrypted topic needs ``kms:GenerateDataKey*`` and ``kms:Decrypt`` for ``events.amazonaws.com``
+      ("Enable compatibility between event sources from AWS services and encrypted topics", SNS Developer
+      Guide). Deliberately without ``aws:SourceArn``: that guide says ``aws:SourceAccount``,
+      ``aws:SourceArn`` and ``aws:SourceOrgID`` in a KMS key policy are not supported for
+      EventBridge-to-encrypted topics (the KMS request does not carry them, so every alert would be
+      dropped without an error). The statement is on this key only, which encrypts only this topic; the
+      topic policy is what confines publishing to our rule.
+    * ``AllowEventBridgePublish`` (topic policy): ``sns:Publish`` for ``events.amazonaws.com`` only with
+      ``aws:SourceArn`` = our rule (confused-deputy protection). Written here instead of
+      ``aws_events_targets.SnsTopic``, whose ``grant_publish`` adds the same statement without a condition
+      (and a second key grant).
+    * A ``Deny`` of publishing without TLS (``enforce_ssl``).
+    * Key rotation on; the key is retained when the stack is deleted, like the delivery topic's key (SNS
+      may still be retrying deliveries of messages encrypted under it).
+
+    The rule ARN is built from the rule name (``Stack.format_arn``): referring to the rule's ``Arn``
+    attribute from the topic policy would make a dependency cycle (rule -> topic -> policy -> rule).
+
+    Each alert is plain text, built by an input transformer from the CloudTrail record: action, who
+    (``userIdentity.arn``), environment name/ID, application and the swapped environments of
+    ``SwapEnvironmentCNAMEs`` (``requestParameters``), source IP, error code, time, region, account. A path
+    missing from the event (for example ``environmentId`` when the caller named the environment) creates no
+    value, so its line stays empty ("Common issues with transforming input", EventBridge User Guide).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: BeanstalkAlertsProps) -> None:
+        super().__init__(scope, construct_id)
+        if not props.actions:
+            raise ValueError("BeanstalkAlertsProps.actions must name at least one Elastic Beanstalk action")
+        self.rule_name = props.rule_name or f"{props.topic_name}-rule"
+        self.rule_arn = Stack.of(self).format_arn(service="events", resource="rule", resource_name=self.rule_name)
+        rule_arns = [self.rule_arn]
+
+        parts = add_encrypted_topic(
+            self,
+            topic_name=props.topic_name,
+            display_name="Elastic Beanstalk change alert",
+            key_description=f"Encrypts the {props.topic_name} SNS topic (Elastic Beanstalk change alerts)",
+            publisher=ServicePublisher(
+                service=EVENTS_SERVICE,
+                key_sid="AllowEventBridgePublishToEncryptedTopic",
+                key_conditions=None,  # not supported for EventBridge-to-encrypted-topic delivery (see above)
+                publish_sid="AllowEventBridgePublish",
+                publish_conditions={"StringEquals": source_arn_equals(rule_arns)},
+            ),
+            emails=props.emails,
+        )
+        self.key, self.topic, self.publish = parts.key, parts.topic, parts.publish
+        self._parts = parts
+
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            rule_name=self.rule_name,
+            description="Elastic Beanstalk changes recorded by CloudTrail, to the alert topic",
+            event_pattern=events.EventPattern(
+                source=["aws.elasticbeanstalk"],
+                detail_type=["AWS API Call via CloudTrail"],
+                detail={
+                    "eventSource": [EVENT_SOURCE],
+                    "eventName": list(props.actions),
+                },
+            ),
+        )
+        self.rule.add_target(_TopicWithoutGrant(self.topic, alert_message()))
+        # The topic policy must exist before EventBridge first publishes.
+        self.rule.node.add_dependency(self.policy)
+
+    @property
+    def policy(self) -> sns.TopicPolicy:
+        """The topic policy resource."""
+        return self._parts.policy
+
+
+def alert_message() -> events.RuleTargetInput:
+    """The alert text: labelled lines with the values of :data:`MESSAGE_FIELDS`.
+
+    The literal text avoids ``<`` and ``>``: EventBridge reads them as placeholders and cannot escape them.
+    """
+
+    def f(name: str) -> str:
+        return events.EventField.from_path(MESSAGE_FIELDS[name])
+
+    lines = [
+        f"Elastic Beanstalk {f('action')} in account {f('account')}, region {f('region')}",
+        f"Who: {f('who')}",
+        f"Environment name: {f('environment_name')}",
+        f"Environment ID: {f('environment_id')}",
+        f"Application: {f('application')}",
+        f"CNAMEs swapped between (SwapEnvironmentCNAMEs only): {f('swap_source')} and {f('swap_destination')}",
+        f"From: {f('source_ip')}",
+        f"When: {f('time')}",
+        f"Error code (empty if the call succeeded): {f('error_code')}",
+    ]
+    return events.RuleTargetInput.from_text("\n".join(lines))
+
+
+@jsii.implements(events.IRuleTarget)
+class _TopicWithoutGrant:
+    """An SNS rule target that, unlike ``aws_events_targets.SnsTopic``, adds nothing to the topic or key policy.
+
+    The topic policy's ``AllowEventBridgePublish`` statement (with ``aws:SourceArn``) is the only grant.
+    """
+
+    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
+        self._topic = topic
+        self._message = message
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        del rule, id
+        return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)

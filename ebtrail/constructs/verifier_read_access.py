@@ -1,0 +1,65 @@
+"""Archive-side grants that let each trail account's verifier role read its own log files across accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ebtrail.core.names import TrailTarget
+
+
+@dataclass(frozen=True)
+class VerifierReadAccessProps:
+    """Which verifier roles may read which paths of the log bucket."""
+
+    bucket: s3.IBucket
+    writers: list[TrailTarget]
+    #: The deployment's name prefix; each trail account's verifier role is ``<prefix>-beanstalk-verifier``.
+    name_prefix: str
+    #: ``""`` or ``"<key prefix>/"``.
+    log_prefix: str = ""
+
+
+class VerifierReadAccess(Construct):
+    """Bucket-policy statements for verifier roles in other accounts than the archive.
+
+    S3 and KMS refuse another account's principal unless the resource policy names it, whatever its IAM
+    policy says. Each trail account's verifier role (``<prefix>-beanstalk-verifier``) gets:
+
+    * ``AllowVerifierRead<account>``: ``s3:GetObject`` on that account's own log path only
+      (``[prefix/]AWSLogs/<account>/*``, or ``AWSLogs/<o-orgid>/<account>/*`` for an organization trail).
+    * ``AllowVerifierList``: ``s3:ListBucket`` limited by ``s3:prefix`` to ``[prefix/]AWSLogs/``.
+
+    The principal is the account root pinned with ``aws:PrincipalArn``, so the policy deploys before the
+    role exists. The log key's ``AllowNamedLogReadersDecrypt`` statement names the same roles.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: VerifierReadAccessProps) -> None:
+        super().__init__(scope, construct_id)
+        bucket = props.bucket
+        roles = sorted(writer.verifier_role_arn(props.name_prefix) for writer in props.writers)
+        for writer in props.writers:
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"AllowVerifierRead{writer.account}",
+                    principals=[iam.AccountPrincipal(writer.account)],
+                    actions=["s3:GetObject"],
+                    resources=[bucket.arn_for_objects(f"{props.log_prefix}{writer.verifier_read_path}*")],
+                    conditions={"ArnEquals": {"aws:PrincipalArn": [writer.verifier_role_arn(props.name_prefix)]}},
+                )
+            )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowVerifierList",
+                principals=[iam.AccountPrincipal(account) for account in sorted({w.account for w in props.writers})],
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={
+                    "ArnEquals": {"aws:PrincipalArn": roles},
+                    "StringLike": {"s3:prefix": [f"{props.log_prefix}AWSLogs/*"]},
+                },
+            )
+        )

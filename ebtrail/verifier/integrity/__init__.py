@@ -1,0 +1,19 @@
+"""Log file integrity: prove CloudTrail log files unchanged with the trail's signed, chained digest files.
+
+Public API: :func:`verify_integrity` returns an :class:`IntegrityReport` (``exit_code``, ``to_json()``).
+"""
+
+from ebtrail.verifier.integrity.aws import AwsClients, TrailInfo
+from ebtrail.verifier.integrity.model import ExitCode, FileKind, FileResult, IntegrityReport, Status
+from ebtrail.verifier.integrity.verify import verify_integrity
+
+__all__ = [
+    "AwsClients",
+    "ExitCode",
+    "FileKind",
+    "FileResult",
+    "IntegrityReport",
+    "Status",
+    "TrailInfo",
+    "verify_integrity",
+]

@@ -1,0 +1,134 @@
+"""Result model of the integrity check: one :class:`FileResult` per log or digest file, in a JSON-ready report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """What the check found out about one file."""
+
+    VALID = "valid"
+    """Digest: signed by CloudTrail's key and at its original location. Log file: SHA-256 matches its digest."""
+    MODIFIED = "modified"
+    """The file exists but its content, signature, metadata or chain link does not match what CloudTrail signed."""
+    MISSING = "missing"
+    """A signed digest (or the chain) says the file exists, but S3 answers NoSuchKey."""
+    UNVERIFIABLE = "unverifiable"
+    """Cannot be decided: no digest covers it (yet), its public key is unknown, access denied, ..."""
+
+
+# Worst first: when one file is reached twice (e.g. as a chain link), the worse status wins.
+_SEVERITY = {Status.VALID: 0, Status.UNVERIFIABLE: 1, Status.MISSING: 2, Status.MODIFIED: 3}
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``ebtrail-verify integrity``."""
+
+    VALID = 0
+    """Every file checked is valid."""
+    TAMPERED = 1
+    """At least one file is modified or missing (this includes a broken digest chain)."""
+    UNVERIFIABLE = 2
+    """Nothing modified or missing, but something could not be verified, or a usage/configuration error."""
+    UNREACHABLE = 3
+    """Nothing modified or missing, and AWS could not be reached (connection errors, throttling after retries,
+    5xx): no verdict; retry later."""
+
+
+class FileKind(StrEnum):
+    LOG = "log"
+    DIGEST = "digest"
+
+
+@dataclass
+class FileResult:
+    """The verdict on one S3 object."""
+
+    kind: FileKind
+    bucket: str
+    key: str
+    status: Status
+    reason: str
+    digest: str | None = None
+    """Log file: ``s3://`` URI of the digest whose ``hashValue`` it was checked against."""
+    backfill: bool = False
+    """Digest: a ``_backfill`` digest."""
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "uri": self.uri,
+            "bucket": self.bucket,
+            "key": self.key,
+            "status": self.status.value,
+            "reason": self.reason,
+            "digest": self.digest,
+            "backfill": self.backfill,
+        }
+
+
+@dataclass
+class IntegrityReport:
+    """Everything one run found; ``to_json()`` is what ``--json`` prints."""
+
+    trail: str
+    files: list[FileResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Information that is not a failure (first digest of a chain, waited for a digest, ...)."""
+    errors: list[str] = field(default_factory=list)
+    """Misconfiguration or AWS errors that stopped the check (exit code 2)."""
+    unreachable: bool = False
+    """The error that stopped the check was an outage, not a misconfiguration (exit code 3)."""
+
+    def record(self, result: FileResult) -> FileResult:
+        """Add ``result``, or merge it into an earlier result for the same object (the worse status wins)."""
+        for existing in self.files:
+            if (existing.kind, existing.bucket, existing.key) == (result.kind, result.bucket, result.key):
+                if _SEVERITY[result.status] > _SEVERITY[existing.status]:
+                    existing.status, existing.reason = result.status, result.reason
+                existing.digest = existing.digest or result.digest
+                return existing
+        self.files.append(result)
+        return result
+
+    def get(self, kind: FileKind, bucket: str, key: str) -> FileResult | None:
+        return next((f for f in self.files if (f.kind, f.bucket, f.key) == (kind, bucket, key)), None)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.files if f.status is status)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if any(f.status in (Status.MODIFIED, Status.MISSING) for f in self.files):
+            return ExitCode.TAMPERED
+        if self.unreachable:
+            return ExitCode.UNREACHABLE
+        if self.errors or not self.files or any(f.status is Status.UNVERIFIABLE for f in self.files):
+            return ExitCode.UNVERIFIABLE
+        return ExitCode.VALID
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code is ExitCode.VALID
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trail": self.trail,
+            "ok": self.ok,
+            "exit_code": int(self.exit_code),
+            "summary": {s.value: self.count(s) for s in Status},
+            "files": [f.to_dict() for f in self.files],
+            "notes": list(self.notes),
+            "errors": list(self.errors),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)

@@ -1,0 +1,174 @@
+"""``ebtrail-verify integrity``: prove CloudTrail log files unchanged with the trail's digest files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from typing import NoReturn
+
+import boto3
+import click
+from botocore.exceptions import BotoCoreError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ebtrail.verifier.aws import MissingRegionError, resolve_region, trail_argument_problem
+from ebtrail.verifier.integrity import AwsClients, ExitCode, FileKind, IntegrityReport, Status, verify_integrity
+from ebtrail.verifier.integrity.keys import parse_time
+from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, Seconds
+from ebtrail.verifier.signals import SignalGuard, exit_code_for, signal_name, signum_of
+
+STYLES = {
+    Status.VALID: "green",
+    Status.MODIFIED: "bold red",
+    Status.MISSING: "bold red",
+    Status.UNVERIFIABLE: "yellow",
+}
+
+
+def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO 8601 time: {value!r}") from exc
+
+
+@click.command(
+    "integrity",
+    epilog=(
+        "\b\nExit codes:\n"
+        "  0  every file checked is valid\n"
+        "  1  a log or digest file is modified or missing (this includes a broken digest chain)\n"
+        "  2  nothing modified or missing, but something is unverifiable (no digest yet, unknown key,\n"
+        "     access denied), or a usage or configuration error (trail not found, bad option)\n"
+        "  3  could not reach AWS (connection errors, throttling after retries, 5xx): no verdict; retry\n"
+        "  130, 143, 129  interrupted by SIGINT, SIGTERM, SIGHUP (the check creates nothing)\n"
+        "\b\nRegion: --region, the trail ARN's, AWS_REGION, AWS_DEFAULT_REGION, the profile's, in that order."
+    ),
+)
+@click.option("--trail", required=True, help="Trail name or ARN (read with cloudtrail:GetTrail).")
+@click.option(
+    "--log-key",
+    "log_keys",
+    multiple=True,
+    metavar="KEY",
+    help="Log file key in the trail's bucket, or s3://bucket/key. Repeatable.",
+)
+@click.option(
+    "--since",
+    callback=_parse_since,
+    metavar="ISO_TIME",
+    help="Instead of --log-key: every digest delivered since then and every log file it lists.",
+)
+@click.option("--chain", default=0, show_default=True, type=click.IntRange(min=0), help="Digests to follow back.")
+@click.option(
+    "--wait",
+    default=0.0,
+    show_default=True,
+    type=Seconds(minimum=0, maximum=MAX_INTEGRITY_WAIT),
+    help="Wait up to this long for the hourly digest that covers a log file newer than the latest digest.",
+)
+@click.option("--region", help="Region of the log files (default: the profile's region, or the trail's home region).")
+@click.option("--profile", help="AWS profile.")
+@click.option("--account-id", help="Organization trail, with --since: the member account to check.")
+@click.option("--org-id", help="Organization trail, with --since: the o-... ID (default: DescribeOrganization).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def integrity(
+    *,
+    trail: str,
+    log_keys: tuple[str, ...],
+    since: datetime | None,
+    chain: int,
+    wait: float,
+    region: str | None,
+    profile: str | None,
+    account_id: str | None,
+    org_id: str | None,
+    as_json: bool,
+) -> None:
+    """Prove CloudTrail log files unchanged, as `aws cloudtrail validate-logs` does.
+
+    Finds the digest file(s) covering the log file(s), checks each digest's signature (SHA256withRSA, public key
+    from ListPublicKeys), each log file's SHA-256 against its digest, and the digest chain back --chain steps.
+    Every file is reported valid, modified, missing or unverifiable, with the reason.
+    """
+    if bool(log_keys) == (since is not None):
+        raise click.UsageError("give either --log-key (one or more) or --since")
+    try:
+        session = boto3.Session(profile_name=profile)
+    except BotoCoreError as exc:
+        raise click.UsageError(str(exc)) from exc
+    problem = trail_argument_problem(trail)
+    try:
+        resolved = resolve_region(session, region, trail)
+    except MissingRegionError as exc:
+        problem = problem or str(exc)
+    if problem:
+        report = IntegrityReport(trail=trail, errors=[problem])
+    else:
+        try:
+            with SignalGuard(_abort):
+                report = verify_integrity(
+                    session,
+                    trail,
+                    log_keys,
+                    since=since,
+                    chain=chain,
+                    wait=wait,
+                    region=resolved,
+                    account_id=account_id,
+                    organization_id=org_id,
+                    clients=AwsClients(session, resolved),
+                )
+        except KeyboardInterrupt as exc:
+            signum = signum_of(exc)
+            click.echo(
+                f"interrupted by {signal_name(signum)}: integrity check not finished (it creates nothing)", err=True
+            )
+            sys.exit(exit_code_for(signum))
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        print_report(report, Console(file=sys.stdout, soft_wrap=False))
+    sys.exit(int(report.exit_code))
+
+
+def _abort(signum: int) -> NoReturn:
+    """A second signal: the check creates nothing, so there is nothing to report but the signal."""
+    sys.stderr.write(f"aborted by a second signal ({signal_name(signum)})\n")
+    sys.stderr.flush()
+    os._exit(exit_code_for(signum))
+
+
+def print_report(report: IntegrityReport, console: Console) -> None:
+    """A table of the files (log files first, then digests newest first), the notes, errors and a verdict."""
+    buckets = sorted({item.bucket for item in report.files})
+    table = Table(title=f"Integrity of {report.trail}", caption=", ".join(f"s3://{b}" for b in buckets))
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("File", overflow="fold")
+    table.add_column("Reason", overflow="fold")
+    logs = sorted((f for f in report.files if f.kind is FileKind.LOG), key=lambda f: f.key)
+    digests = sorted((f for f in report.files if f.kind is FileKind.DIGEST), key=lambda f: f.key, reverse=True)
+    for item in logs + digests:
+        kind = f"{item.kind.value} (backfill)" if item.backfill else item.kind.value
+        name = item.key.rsplit("/", 1)[-1] if len(buckets) == 1 else item.uri
+        table.add_row(Text(item.status.value, style=STYLES[item.status]), kind, name, item.reason)
+    if report.files:
+        console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}", style="dim", markup=False)
+    for error in report.errors:
+        console.print(f"error: {error}", style="bold red", markup=False)
+    counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
+    verdict = {
+        ExitCode.VALID: ("all files valid", "bold green"),
+        ExitCode.TAMPERED: ("INTEGRITY FAILURE: modified or missing files", "bold red"),
+        ExitCode.UNVERIFIABLE: ("could not verify everything", "bold yellow"),
+        ExitCode.UNREACHABLE: ("could not reach AWS; no verdict (retry later)", "bold yellow"),
+    }[report.exit_code]
+    console.print(f"{verdict[0]} ({counts or 'no files'})", style=verdict[1], markup=False)

@@ -1,0 +1,178 @@
+"""Read the trail (``GetTrail``, ``GetTrailStatus``, ``GetEventSelectors``) and diagnose what would stop an
+Elastic Beanstalk call in the verifier's region from being delivered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ebtrail.core.beanstalk import EVENT_SOURCE
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_access_denied, is_transient
+
+
+@dataclass(frozen=True)
+class TrailInfo:
+    name: str
+    arn: str
+    home_region: str
+    account: str
+    partition: str
+    bucket: str
+    prefix: str | None
+    topic_arn: str | None
+    kms_key_id: str | None
+    organization: bool
+    multi_region: bool
+    logging: bool
+    latest_delivery_error: str | None
+    latest_notification_error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "arn": self.arn,
+            "home_region": self.home_region,
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "topic_arn": self.topic_arn,
+            "kms_key_id": self.kms_key_id,
+            "organization_trail": self.organization,
+            "multi_region": self.multi_region,
+            "logging": self.logging,
+        }
+
+
+@dataclass
+class TrailReadResult:
+    trail: TrailInfo | None
+    problems: list[str] = field(default_factory=list)
+    #: Calls that failed because AWS could not be reached (connection, throttling, 5xx): no verdict.
+    unreachable: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class TrailError(Exception):
+    """The trail could not be read."""
+
+
+def read_trail(clients: Clients, trail: str, caller_account: str | None) -> TrailReadResult:
+    """Read the trail ``trail`` (name or ARN) and diagnose it for a call made in ``clients.region`` by
+    ``caller_account``. ``problems`` are misconfigurations (exit 2); ``trail`` is None when unreadable."""
+    arn = Arn.parse(trail)
+    lookup_region = arn.region if arn and arn.region else clients.region
+    out = TrailReadResult(trail=None)
+    ct = clients.cloudtrail(lookup_region)
+    try:
+        t = ct.get_trail(Name=trail)["Trail"]
+    except AWS_ERRORS as exc:
+        if error_code(exc) == "TrailNotFoundException":
+            hint = "" if arn else f" (looked in {lookup_region}; pass the trail ARN if its home region differs)"
+            out.problems.append(f"trail {trail!r} not found{hint}")
+        elif is_transient(exc):
+            out.unreachable.append(describe_error("cloudtrail", "GetTrail", exc, trail))
+        else:
+            out.problems.append(describe_error("cloudtrail", "GetTrail", exc, trail))
+        return out
+    trail_arn = str(t.get("TrailARN", trail))
+    parsed = Arn.parse(trail_arn)
+    home = str(t.get("HomeRegion") or (parsed.region if parsed else lookup_region))
+    trail_account = parsed.account if parsed else (caller_account or "")
+    partition = parsed.partition if parsed else "aws"
+    topic = t.get("SnsTopicARN")
+    status: dict[str, Any] = {}
+    try:
+        status = dict(clients.cloudtrail(home).get_trail_status(Name=trail_arn))
+    except AWS_ERRORS as exc:
+        failed = out.unreachable if is_transient(exc) else out.problems
+        failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
+    info = TrailInfo(
+        name=str(t.get("Name", trail)),
+        arn=trail_arn,
+        home_region=home,
+        account=trail_account,
+        partition=partition,
+        bucket=str(t.get("S3BucketName", "")),
+        prefix=t.get("S3KeyPrefix") or None,
+        topic_arn=str(topic) if topic else None,
+        kms_key_id=t.get("KmsKeyId") or None,
+        organization=bool(t.get("IsOrganizationTrail", False)),
+        multi_region=bool(t.get("IsMultiRegionTrail", False)),
+        logging=bool(status.get("IsLogging", False)),
+        latest_delivery_error=status.get("LatestDeliveryError") or None,
+        latest_notification_error=status.get("LatestNotificationError") or None,
+    )
+    out.trail = info
+    if not info.bucket:
+        out.problems.append(f"trail {info.name} has no S3 bucket")
+    if status and not info.logging:
+        out.problems.append(f"trail {info.name} is not logging (StartLogging was never called or it was stopped)")
+    if info.latest_delivery_error:
+        out.problems.append(
+            f"trail {info.name} reports LatestDeliveryError {info.latest_delivery_error!r}: CloudTrail cannot write "
+            f"to s3://{info.bucket} (bucket policy, KMS key policy or the bucket itself)"
+        )
+    if info.latest_notification_error:
+        out.problems.append(
+            f"trail {info.name} reports LatestNotificationError {info.latest_notification_error!r}: CloudTrail "
+            f"cannot publish to {info.topic_arn} (topic policy or topic key policy)"
+        )
+    if not info.multi_region and home != clients.region:
+        out.problems.append(
+            f"trail {info.name} is a single-region trail in {home}: calls made in {clients.region} are not "
+            f"recorded by it (run with --region {home}, or make the trail multi-region)"
+        )
+    if caller_account and trail_account and not info.organization and caller_account != trail_account:
+        out.problems.append(
+            f"trail {info.name} belongs to account {trail_account} and is not an organization trail: calls made "
+            f"by account {caller_account} are not recorded by it"
+        )
+    _check_event_selectors(clients, info, home, out)
+    return out
+
+
+def _check_event_selectors(clients: Clients, info: TrailInfo, home: str, out: TrailReadResult) -> None:
+    try:
+        sel = clients.cloudtrail(home).get_event_selectors(TrailName=info.arn)
+    except AWS_ERRORS as exc:
+        if is_access_denied(exc):
+            out.warnings.append(
+                describe_error("cloudtrail", "GetEventSelectors", exc, info.arn)
+                + "; cannot check that the trail records management write events"
+            )
+        else:
+            out.warnings.append(describe_error("cloudtrail", "GetEventSelectors", exc, info.arn))
+        return
+    problem = management_write_problem(
+        [dict(s) for s in sel.get("EventSelectors", [])], [dict(s) for s in sel.get("AdvancedEventSelectors", [])]
+    )
+    if problem:
+        out.problems.append(f"trail {info.name}: {problem}")
+
+
+def management_write_problem(basic: list[dict[str, Any]], advanced: list[dict[str, Any]]) -> str | None:
+    """Why the selectors would not record an Elastic Beanstalk write call, or None.
+
+    No selectors at all means the default: all management events."""
+    if advanced:
+        for sel in advanced:
+            fields = {str(f.get("Field")): f for f in sel.get("FieldSelectors", [])}
+            cat = fields.get("eventCategory")
+            if not cat or "Management" not in cat.get("Equals", []):
+                continue
+            ro = fields.get("readOnly")
+            if ro and ro.get("Equals") == ["true"]:
+                continue
+            src = fields.get("eventSource")
+            if src and (
+                EVENT_SOURCE in src.get("NotEquals", [])
+                or (src.get("Equals") and EVENT_SOURCE not in src.get("Equals", []))
+            ):
+                continue
+            return None
+        return "its advanced event selectors record no Elastic Beanstalk management write events"
+    if basic:
+        for sel in basic:
+            if sel.get("IncludeManagementEvents", True) and sel.get("ReadWriteType", "All") in ("All", "WriteOnly"):
+                return None
+        return "its event selectors record no management write events"
+    return None

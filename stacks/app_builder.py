@@ -1,0 +1,106 @@
+"""Builds the CDK app from a config: the one place stacks are wired together, used by app.py and tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Stack, Tags, Validations
+from aws_cdk.aws_kms import CfnKey
+from aws_cdk.aws_s3 import CfnBucket
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+
+from ebtrail.config import ConfigError, DeploymentConfig
+from ebtrail.deployment import archive_names, trail_targets
+from stacks.log_archive_stack import LogArchiveStack
+from stacks.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT, policy_bytes, size_problems
+from stacks.trail_stack import TrailStack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def feature_flags() -> dict[str, Any]:
+    """The feature flags of cdk.json, so an ``App()`` built in a test synthesizes what ``cdk synth`` does."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return {key: value for key, value in context.items() if key.startswith("@aws-cdk")}
+
+
+@dataclass
+class EbtrailApp:
+    """The app and its stacks, by role."""
+
+    app: App
+    log_archive: LogArchiveStack
+    trails: list[TrailStack]
+
+    @property
+    def stacks(self) -> list[Stack]:
+        return [self.log_archive, *self.trails]
+
+
+def build_app(
+    config: DeploymentConfig,
+    *,
+    app: App | None = None,
+    compliance: bool = True,
+    enforce_policy_limits: bool = True,
+) -> EbtrailApp:
+    """Create every stack of ``config`` in ``app`` (a new one with cdk.json's flags by default).
+
+    ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
+    unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
+    ``enforce_policy_limits`` refuses (:class:`ConfigError`) a bucket or key policy over AWS's size
+    limit; only the scale benchmark turns it off, to measure the sizes.
+    """
+    if app is None:
+        app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
+    prefix = config.name_prefix
+    log_archive = LogArchiveStack(app, "LogArchive", stack_name=f"{prefix}-log-archive", config=config)
+    trails = [
+        TrailStack(
+            app,
+            f"Trail-{target.account}",
+            stack_name=f"{prefix}-trail-{target.account}",
+            config=config,
+            target=target,
+            archive=log_archive,
+        )
+        for target in trail_targets(config)
+    ]
+    if enforce_policy_limits:
+        check_policy_sizes(config, log_archive)
+    for key, value in sorted(config.tags.items()):
+        Tags.of(app).add(key, value)
+    if compliance:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    return EbtrailApp(app=app, log_archive=log_archive, trails=trails)
+
+
+def archive_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> dict[str, int]:
+    """Bytes of the log bucket policy and the log key policy, as S3 and KMS will count them."""
+    bucket = log_archive.log_bucket.bucket
+    cfn_bucket = bucket.node.default_child
+    cfn_key = log_archive.log_key.key.node.default_child
+    assert isinstance(cfn_bucket, CfnBucket) and isinstance(cfn_key, CfnKey) and bucket.policy is not None
+    arns = {log_archive.get_logical_id(cfn_bucket): archive_names(config).log_bucket_arn}
+    return {
+        "bucket_policy": policy_bytes(log_archive, bucket.policy.document, arns),
+        "key_policy": policy_bytes(log_archive, cfn_key.key_policy, arns),
+    }
+
+
+def check_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> None:
+    """Raise :class:`ConfigError` when the archive's bucket or key policy would exceed AWS's size limit."""
+    sizes = archive_policy_sizes(config, log_archive)
+    way_out = (
+        "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
+        "account of the organization) or split the members across several archives"
+    )
+    problems = size_problems("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT, way_out)
+    problems += size_problems("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT, way_out)
+    if problems:
+        raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)

@@ -1,0 +1,54 @@
+"""The base install is the verifier alone: every ebtrail.verifier module imports, and ``ebtrail-verify`` answers,
+with aws-cdk-lib, constructs, cdk-nag, jsii and pydantic made unimportable (as in a CI image without them)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Runs in a child interpreter: a finder in front of sys.meta_path refuses the ``cdk`` extra's packages.
+_WITHOUT_CDK = """
+import importlib, pkgutil, sys
+
+BLOCKED = {"aws_cdk", "constructs", "cdk_nag", "jsii", "pydantic", "pydantic_core"}
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is not part of the base install")
+        return None
+
+sys.meta_path.insert(0, Refuse())
+import ebtrail, ebtrail.core, ebtrail.verifier
+for package in (ebtrail.core, ebtrail.verifier):
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+from ebtrail.verifier.cli import cli
+cli(["--help"], prog_name="ebtrail-verify")
+"""
+
+
+def test_the_verifier_needs_nothing_from_the_cdk_extra() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_CDK], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: ebtrail-verify" in result.stdout
+    assert "verify" in result.stdout and "integrity" in result.stdout
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ebtrail.verifier", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "integrity" in result.stdout and "verify" in result.stdout

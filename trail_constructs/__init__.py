@@ -1,5 +1,0 @@
-"""Reusable constructs, one per logical unit of the audit trail.
-
-Named ``trail_constructs`` rather than ``constructs`` (the design card's name): a top-level package called
-``constructs`` would shadow the ``constructs`` library that aws-cdk-lib itself imports.
-"""
