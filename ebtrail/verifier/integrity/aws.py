@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
-from verifier.aws import AWS_ERRORS
+
+from ebtrail.verifier.aws import AWS_ERRORS
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
