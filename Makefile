@@ -51,6 +51,7 @@ verify: setup
 	$(VENV)/bin/python -m ebtrail.verifier verify --trail "$(TRAIL)" $(ARGS)
 
 bench: setup
+	$(VENV)/bin/python bench/lifecycle_cost.py
 	$(VENV)/bin/python bench/synth_bench.py
 	$(VENV)/bin/python bench/scale_bench.py
 

@@ -174,15 +174,17 @@ class Transition(_Strict):
 class Lifecycle(_Strict):
     """Archive and delete rules for the log bucket.
 
-    Defaults: STANDARD_IA at 30 days, GLACIER at 90, DEEP_ARCHIVE at 180, deletion after 2,557 days
-    (7 years), noncurrent versions deleted 30 days after they are replaced, incomplete multipart
-    uploads aborted after 7 days.
+    Defaults: GLACIER_IR at 90 days, DEEP_ARCHIVE at 365, deletion after 2,557 days (7 years), noncurrent
+    versions deleted 30 days after they are replaced, incomplete multipart uploads aborted after 7 days.
+    Transitions apply to files of 128 KB or more only (S3's ``all_storage_classes_128K``, set explicitly on
+    the bucket): most CloudTrail files are a few KB and stay in S3 Standard, which for them is cheaper than any
+    archive class (``bench/lifecycle_cost.py``). GLACIER_IR stays readable by Athena, so the saved queries'
+    90-day look-back sees every file; DEEP_ARCHIVE (invisible to Athena) starts after a year.
     """
 
     transitions: tuple[Transition, ...] = (
-        Transition(storage_class="STANDARD_IA", days=30),
-        Transition(storage_class="GLACIER", days=90),
-        Transition(storage_class="DEEP_ARCHIVE", days=180),
+        Transition(storage_class="GLACIER_IR", days=90),
+        Transition(storage_class="DEEP_ARCHIVE", days=365),
     )
     #: Delete log files this many days after delivery; ``None`` keeps them forever.
     expiration_days: Days | None = 2557

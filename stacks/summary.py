@@ -1,8 +1,9 @@
 """``python -m stacks.summary cdk.out``: what ``make synth`` prints after ``cdk synth``.
 
-The stacks with their accounts and regions, the compliance result (cdk-nag has already passed, or synth
-would have failed; its acknowledgments are listed) and cfn-lint over every template, linted for the
-region the stack deploys to. Exits 1 on any cfn-lint error or warning.
+The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
+far back Athena can see, and a warning when Object Lock is on; the compliance result (cdk-nag has already
+passed, or synth would have failed; its acknowledgments are listed) and cfn-lint over every template, linted
+for the region the stack deploys to. Exits 1 on any cfn-lint error or warning.
 """
 
 from __future__ import annotations
@@ -14,6 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.api import ManualArgs, lint_file
+
+from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
+from ebtrail.core.lifecycle import LifecyclePlan
+
+#: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
+LOG_BUCKET_RULE_ID = "ArchiveAndExpireLogFiles"
+
+OBJECT_LOCK_WARNING = (
+    "WARNING: archive.object_lock is set. S3 requires Content-MD5 or another checksum on every upload into a "
+    "bucket with default retention, and AWS does not document that CloudTrail sends one. Run "
+    "`make verify TRAIL=<trail>` right after the first deploy: it proves that log files arrive."
+)
 
 
 @dataclass
@@ -62,6 +75,29 @@ def read_stacks(cloud_assembly: Path) -> list[StackSummary]:
     return stacks
 
 
+def archive_lines(template: dict[str, Any]) -> list[str]:
+    """What the log archive does to log files: lifecycle, Athena's window, Object Lock (none for other stacks)."""
+    lines: list[str] = []
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {}) if resource.get("Type") == "AWS::S3::Bucket" else {}
+        lifecycle = properties.get("LifecycleConfiguration", {})
+        if not any(rule.get("Id") == LOG_BUCKET_RULE_ID for rule in lifecycle.get("Rules", [])):
+            continue
+        plan = LifecyclePlan.from_template(lifecycle)
+        lines.append(f"    lifecycle: {plan.describe()}")
+        if any(r.get("Type") == "AWS::Glue::Table" for r in template["Resources"].values()):
+            lines.append(f"    {plan.describe_athena()}")
+            window = plan.athena_window_all_files
+            if window is not None and window <= LONGEST_LOOKBACK_DAYS:
+                lines.append(
+                    f"    WARNING: the saved queries look back {LONGEST_LOOKBACK_DAYS} days, but files of 128 KB or "
+                    f"more leave Athena's reach after {window}: their answers will be incomplete without an error"
+                )
+        if properties.get("ObjectLockConfiguration", {}).get("Rule"):
+            lines.append(f"    {OBJECT_LOCK_WARNING}")
+    return lines
+
+
 def lint(stack: StackSummary) -> list[str]:
     """cfn-lint findings (errors, warnings and informational) for one template, as readable lines."""
     matches: list[Any] = lint_file(stack.template, config=ManualArgs(regions=[stack.region]))
@@ -77,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources"
         )
+        for line in archive_lines(json.loads(stack.template.read_text())):
+            print(line)
     findings = [line for stack in stacks for line in lint(stack)]
     acknowledgments = sorted({ack for stack in stacks for ack in stack.acknowledgments})
     print("Compliance:")

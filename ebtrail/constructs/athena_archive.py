@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import boto3
-from aws_cdk import Stack
+from aws_cdk import Stack, Token
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
@@ -19,7 +19,9 @@ from ebtrail.constructs.athena_queries import ALL_QUERIES, render
 from ebtrail.constructs.hardened_bucket import expiring_objects_rule, hardened_bucket
 
 #: Columns of a CloudTrail record, as in AWS's "Create the table for CloudTrail logs in Athena using
-#: partition projection" (Athena User Guide). Hive type strings; names lower case (Glue lower-cases them).
+#: partition projection" (Athena User Guide,
+#: https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table-partition-projection.html). Hive type
+#: strings; names lower case (Glue lower-cases them).
 CLOUDTRAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("eventversion", "string"),
     (
@@ -68,7 +70,10 @@ PARTITION_KEYS: tuple[tuple[str, str], ...] = (("account", "string"), ("region",
 #: Every column a query can name: record fields, then partitions.
 TABLE_COLUMN_NAMES: frozenset[str] = frozenset(name for name, _ in CLOUDTRAIL_COLUMNS + PARTITION_KEYS)
 
-SERDE = "com.amazon.emr.hive.serde.CloudTrailSerde"
+#: The SerDe, input and output formats of AWS's current CloudTrail table definition (same page as the columns):
+#: the Hive JSON SerDe over CloudTrail's input format, which reads the ``Records`` array of each gzip file. It
+#: replaces the CloudTrail SerDe (``com.amazon.emr.hive.serde.CloudTrailSerde``) of earlier versions of the page.
+SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
 INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
 OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 ENGINE_VERSION = "Athena engine version 3"
@@ -80,6 +85,11 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 def cloudtrail_regions(partition: str = "aws") -> list[str]:
     """Regions where CloudTrail runs in ``partition``, from botocore's endpoint data (no AWS call)."""
     return sorted(boto3.session.Session().get_available_regions("cloudtrail", partition_name=partition))
+
+
+def partition_of(region: str) -> str:
+    """``aws``, ``aws-cn`` or ``aws-us-gov`` for a region, from botocore's endpoint data (no AWS call)."""
+    return str(boto3.session.Session().get_partition_for_region(region))
 
 
 @dataclass(frozen=True)
@@ -104,8 +114,9 @@ class AthenaArchiveProps:
     encryption_key: kms.IKey
     #: First day of the ``day`` projection (the first day the trail delivered).
     projection_start: date
-    #: Regions of the ``region`` partition. Default: every CloudTrail region of the ``aws`` partition
-    #: (:func:`cloudtrail_regions`).
+    #: Regions of the ``region`` partition. Default: every CloudTrail region of the stack region's partition
+    #: (:func:`cloudtrail_regions`): a trail delivers only from regions of its own partition, and projecting
+    #: another partition's regions would make every query of the table come back empty.
     regions: list[str] | None = None
     #: Destination of the results bucket's S3 server access logs. Default: none, which acknowledges
     #: AwsSolutions-S1 and NIST S3BucketLoggingEnabled; pass the archive's access-log bucket to avoid that.
@@ -117,7 +128,8 @@ class AthenaArchiveProps:
 class AthenaArchive(Construct):
     """Glue database and CloudTrail table, an Athena workgroup with its own results bucket, saved queries.
 
-    * The table reads the log files in place with the CloudTrail SerDe and input format; partition
+    * The table reads the log files in place with the Hive JSON SerDe and CloudTrail's input format, as AWS's
+      current CloudTrail table definition does; partition
       projection (account enum, region enum, ``yyyy/MM/dd`` day from ``projection_start`` to ``NOW``)
       computes each partition's folder from ``storage.location.template``, so nothing has to add
       partitions as days pass. The day is the delivery day of the file (CloudTrail's folder), not the
@@ -139,7 +151,7 @@ class AthenaArchive(Construct):
         super().__init__(scope, construct_id)
         _validate(props)
         stack = Stack.of(self)
-        regions = sorted(props.regions) if props.regions is not None else cloudtrail_regions()
+        regions = sorted(props.regions) if props.regions is not None else _stack_partition_regions(stack)
         self.location = logs_root(props.log_bucket_name, props.log_prefix, props.organization_id)
         self.location_template = f"{self.location}${{account}}/CloudTrail/${{region}}/${{day}}"
 
@@ -252,6 +264,15 @@ class AthenaArchive(Construct):
             )
             named.node.add_dependency(self.table)
             self.queries[query.name] = named
+
+
+def _stack_partition_regions(stack: Stack) -> list[str]:
+    if Token.is_unresolved(stack.region):
+        raise ValueError(
+            "AthenaArchiveProps.regions is required in an environment-agnostic stack: the partition, and so the "
+            "regions to project, follow from the stack's region"
+        )
+    return cloudtrail_regions(partition_of(stack.region))
 
 
 def logs_root(bucket_name: str, log_prefix: str, organization_id: str | None) -> str:

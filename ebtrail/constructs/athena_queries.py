@@ -22,6 +22,10 @@ class SavedQuery:
     sql: str
     #: Literals in ``sql`` the user replaces before running it.
     placeholders: tuple[str, ...] = field(default_factory=tuple)
+    #: How many days of delivery folders the query reads (its ``day`` filter). Files moved to GLACIER or
+    #: DEEP_ARCHIVE are skipped by Athena without an error, so the archive's queryable window must be at least
+    #: this long for the answer to be complete.
+    lookback_days: int = 1
 
 
 def render(query: SavedQuery, table: str) -> str:
@@ -50,14 +54,19 @@ WHERE eventsource = 'elasticbeanstalk.amazonaws.com'
 GROUP BY useridentity.arn, eventname
 ORDER BY calls DESC, principal, eventname
 """,
+    lookback_days=1,
 )
 
 #: (b) Who terminated or deleted a given environment or application (replace ``'my-environment'`` with
 #: the environment name or ID, or the application name), in the last 90 days (widen the date filter to
-#: look further back; the table covers the projection range).
+#: look further back, within the archive's queryable window: Athena skips files in GLACIER and DEEP_ARCHIVE).
 WHO_TERMINATED_OR_DELETED = SavedQuery(
     name="beanstalk-who-terminated-or-deleted",
-    description="Who terminated or deleted a given Elastic Beanstalk environment or application (edit the name)",
+    description=(
+        "Who terminated or deleted a given Elastic Beanstalk environment or application in the last 90 days (edit "
+        "the name). Athena skips log files in GLACIER or DEEP_ARCHIVE: look further back only within the queryable "
+        "window that make synth prints"
+    ),
     sql="""\
 SELECT
   eventtime,
@@ -90,6 +99,7 @@ WHERE eventsource = 'elasticbeanstalk.amazonaws.com'
 ORDER BY eventtime DESC
 """,
     placeholders=("'my-environment'",),
+    lookback_days=90,
 )
 
 #: (c) Failed Elastic Beanstalk calls of the last 7 days (``errorcode`` is set only when the call failed:
@@ -114,6 +124,7 @@ WHERE eventsource = 'elasticbeanstalk.amazonaws.com'
   AND errorcode IS NOT NULL
 ORDER BY eventtime DESC
 """,
+    lookback_days=7,
 )
 
 #: (d) Elastic Beanstalk calls of the last 7 days from an IP address outside the expected networks
@@ -145,6 +156,7 @@ WHERE eventsource = 'elasticbeanstalk.amazonaws.com'
 ORDER BY eventtime DESC
 """,
     placeholders=("'203.0.113.0/24'", "'198.51.100.0/24'"),
+    lookback_days=7,
 )
 
 #: Every saved query, in the order the workgroup lists them.
@@ -154,3 +166,6 @@ ALL_QUERIES: tuple[SavedQuery, ...] = (
     FAILED_CALLS,
     CALLS_FROM_UNEXPECTED_SOURCE_IPS,
 )
+
+#: The longest look-back of the saved queries: the archive's Athena window must be at least this long.
+LONGEST_LOOKBACK_DAYS = max(query.lookback_days for query in ALL_QUERIES)

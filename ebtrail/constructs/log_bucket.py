@@ -79,8 +79,9 @@ class LogBucket(Construct):
     * A ``Deny`` of every ``s3:*`` request without TLS (``aws:SecureTransport = false``).
     * Versioning, so an overwritten or deleted log file can be recovered; optional Object Lock (WORM).
     * ``DeletionPolicy``/``UpdateReplacePolicy: Retain``: deleting the stack never deletes logs.
-    * Lifecycle: the configured archive transitions and expiration, noncurrent-version expiration and
-      the abort of incomplete multipart uploads.
+    * Lifecycle: the configured archive transitions (for files of 128 KB or more:
+      ``TransitionDefaultMinimumObjectSize = all_storage_classes_128K``) and expiration, noncurrent-version
+      expiration and the abort of incomplete multipart uploads.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: LogBucketProps) -> None:
@@ -98,6 +99,10 @@ class LogBucket(Construct):
             server_access_logs_prefix=f"s3-access/{props.bucket_name}/",
             object_lock_enabled=True if lock else None,
             object_lock_default_retention=_retention(lock),
+            # S3's default, stated: files under 128 KB (most CloudTrail log and digest files) transition
+            # nowhere. For them every archive class costs more than S3 Standard (transition requests, 40 KB of
+            # Glacier overhead, 128 KB minimum billable size); see ebtrail.core.lifecycle and bench/lifecycle_cost.py.
+            transition_default_minimum_object_size=s3.TransitionDefaultMinimumObjectSize.ALL_STORAGE_CLASSES_128_K,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ArchiveAndExpireLogFiles",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import botocore.session
 import pytest
 import sqlglot
 from aws_cdk import App, Environment, Stack, Validations
@@ -15,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from policy_helpers import only_resource
 from sqlglot import exp
 
+from ebtrail.config import parse_config
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from ebtrail.constructs.athena_archive import (
     CLOUDTRAIL_COLUMNS,
@@ -31,7 +33,7 @@ from ebtrail.constructs.athena_queries import (
     SavedQuery,
     render,
 )
-from stacks.app_builder import feature_flags
+from stacks.app_builder import build_app, feature_flags
 
 ENV = Environment(account="111111111111", region="us-east-1")
 TABLE = "cloudtrail_logs"
@@ -166,9 +168,11 @@ def test_database_and_table_live_in_the_stack_account_catalog(built: Built) -> N
     assert table["TableInput"]["TableType"] == "EXTERNAL_TABLE"
 
 
-def test_table_reads_log_files_with_the_cloudtrail_serde(built: Built) -> None:
+def test_table_reads_log_files_as_aws_current_cloudtrail_table_does(built: Built) -> None:
+    """Athena User Guide, "Create the table for CloudTrail logs in Athena using partition projection": the Hive
+    JSON SerDe over CloudTrail's input format (the CloudTrail SerDe of older versions of the page is superseded)."""
     storage = _table_input(built.single)["StorageDescriptor"]
-    assert storage["SerdeInfo"] == {"SerializationLibrary": "com.amazon.emr.hive.serde.CloudTrailSerde"}
+    assert storage["SerdeInfo"] == {"SerializationLibrary": "org.apache.hive.hcatalog.data.JsonSerDe"}
     assert storage["InputFormat"] == "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
     assert storage["OutputFormat"] == "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
     assert storage["Location"] == "s3://ebtrail-logs-111111111111-us-east-1/beanstalk/AWSLogs/"
@@ -220,6 +224,40 @@ def test_default_regions_are_every_cloudtrail_region() -> None:
     assert {"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"} <= set(regions)
     assert regions == sorted(regions)
     assert not [r for r in regions if r.startswith(("cn-", "us-gov-"))]
+
+
+def _regions_in_botocore_endpoint_data(partition_name: str) -> list[str]:
+    """CloudTrail's regional endpoints of one partition, read straight from botocore's endpoints.json."""
+    data = botocore.session.get_session().get_data("endpoints")
+    partition = next(p for p in data["partitions"] if p["partition"] == partition_name)
+    endpoints = partition["services"]["cloudtrail"]["endpoints"]
+    return sorted(region for region in endpoints if region in partition["regions"])
+
+
+@pytest.mark.parametrize(
+    ("archive_region", "partition_name", "expected_member", "foreign"),
+    [
+        ("us-east-1", "aws", "eu-west-1", "cn-north-1"),
+        ("cn-north-1", "aws-cn", "cn-northwest-1", "us-east-1"),
+        ("us-gov-west-1", "aws-us-gov", "us-gov-east-1", "us-east-1"),
+    ],
+)
+def test_projected_regions_are_those_of_the_archive_partition(
+    archive_region: str, partition_name: str, expected_member: str, foreign: str
+) -> None:
+    """A trail delivers only from its own partition's regions; projecting the aws partition's regions for an
+    aws-cn archive made every query come back empty, without an error."""
+    stack = Stack(_app(), "AthenaPartition", env=Environment(account="111111111111", region=archive_region))
+    AthenaArchive(stack, "Athena", _props(_results_key(stack)))
+    values = _table_input(_json(stack))["Parameters"]["projection.region.values"].split(",")
+    assert values == _regions_in_botocore_endpoint_data(partition_name)
+    assert archive_region in values and expected_member in values and foreign not in values
+
+
+def test_an_environment_agnostic_stack_must_name_its_regions() -> None:
+    stack = Stack(_app(), "AthenaAgnostic")
+    with pytest.raises(ValueError, match="regions is required"):
+        AthenaArchive(stack, "Athena", _props(_results_key(stack)))
 
 
 def test_partition_projection_for_an_organization_trail(built: Built) -> None:
@@ -474,3 +512,16 @@ def struct_fields(sql: str) -> set[tuple[str, str]]:
         if len(parts) >= 2:
             fields.add((parts[0], parts[1]))
     return fields
+
+
+def test_an_aws_cn_config_projects_the_china_regions() -> None:
+    """The whole app, from a config in aws-cn (which validation accepts): its archive's table projects cn-* regions."""
+    config = parse_config(
+        {
+            "archive": {"account": "111111111111", "region": "cn-north-1"},
+            "trail": {"account": "111111111111", "home_region": "cn-northwest-1"},
+        }
+    )
+    archive = _json(build_app(config).log_archive)
+    values = _table_input(archive)["Parameters"]["projection.region.values"]
+    assert values == "cn-north-1,cn-northwest-1"

@@ -66,23 +66,25 @@ def test_log_bucket_is_private_versioned_owner_enforced_and_access_logged(defaul
     )
 
 
-def test_log_bucket_lifecycle_archives_then_deletes(default: Synthesized) -> None:
+def test_log_bucket_lifecycle_archives_large_files_then_deletes(default: Synthesized) -> None:
+    """The minimum object size is stated, not left to S3's default: files under 128 KB (most CloudTrail files)
+    stay in STANDARD, where they cost less than in any archive class (bench/lifecycle_cost.py)."""
     bucket = only_resource(default.archive_json, "AWS::S3::Bucket", id_prefix="LogBucket")
     assert bucket["Properties"]["LifecycleConfiguration"] == {
+        "TransitionDefaultMinimumObjectSize": "all_storage_classes_128K",
         "Rules": [
             {
                 "Id": "ArchiveAndExpireLogFiles",
                 "Status": "Enabled",
                 "Transitions": [
-                    {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
-                    {"StorageClass": "GLACIER", "TransitionInDays": 90},
-                    {"StorageClass": "DEEP_ARCHIVE", "TransitionInDays": 180},
+                    {"StorageClass": "GLACIER_IR", "TransitionInDays": 90},
+                    {"StorageClass": "DEEP_ARCHIVE", "TransitionInDays": 365},
                 ],
                 "ExpirationInDays": 2557,
                 "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
             }
-        ]
+        ],
     }
 
 

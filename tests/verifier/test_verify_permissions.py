@@ -152,7 +152,7 @@ def test_render_and_table() -> None:
         assert f"| {g.sid} |" in table
     root = Path(__file__).resolve().parents[2]
     for doc in ("README.md", "docs/verifier.md"):
-        assert table in (root / doc).read_text(), f"{doc}: regenerate the table from verifier.permissions"
+        assert table in (root / doc).read_text(), f"{doc}: regenerate the table from ebtrail.core.permissions"
 
 
 def test_action_names_for_diagnoses() -> None:
