@@ -58,13 +58,13 @@ def build_app(
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
-    prefix = config.name_prefix
-    log_archive = LogArchiveStack(app, "LogArchive", stack_name=f"{prefix}-log-archive", config=config)
+    names = archive_names(config)
+    log_archive = LogArchiveStack(app, "LogArchive", stack_name=names.archive_stack_name, config=config)
     trails = [
         TrailStack(
             app,
             f"Trail-{target.account}",
-            stack_name=f"{prefix}-trail-{target.account}",
+            stack_name=target.stack_name(names.prefix),
             config=config,
             target=target,
             archive=log_archive,

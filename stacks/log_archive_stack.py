@@ -97,7 +97,7 @@ class LogArchiveStack(Stack):
             results_key = kms.Key(
                 self,
                 "QueryResultsKey",
-                alias=f"alias/{names.prefix}/athena-results",
+                alias=names.athena_results_key_alias,
                 description="Encrypts Athena query results over the ebtrail archive",
                 enable_key_rotation=True,
                 removal_policy=RemovalPolicy.RETAIN,

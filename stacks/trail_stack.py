@@ -77,6 +77,7 @@ class TrailStack(Stack):
                 "BeanstalkAlerts",
                 BeanstalkAlertsProps(
                     topic_name=target.alert_topic_name,
+                    rule_name=target.alert_rule_name,
                     actions=list(config.alerts.actions),
                     emails=list(config.alerts.emails),
                 ),
