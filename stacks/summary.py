@@ -18,6 +18,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import LifecyclePlan
+from ebtrail.core.names import VERIFIER_NAME_SUFFIX
 
 #: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
 LOG_BUCKET_RULE_ID = "ArchiveAndExpireLogFiles"
@@ -98,6 +99,33 @@ def archive_lines(template: dict[str, Any]) -> list[str]:
     return lines
 
 
+def verifier_lines(stacks: list[StackSummary]) -> list[str]:
+    """A warning for each trail account whose verifier can prove nothing: its policy exists but no role does,
+    so the archive in another account names no principal of it, and the S3 and SNS channels cannot read the
+    log file. (The single-account topology needs no such grant: the archive is in the verifier's account.)"""
+    archive_accounts = {stack.account for stack in stacks if stack.stack_name.endswith("-log-archive")}
+    lines = []
+    for stack in stacks:
+        if stack.stack_name.endswith("-log-archive") or stack.account in archive_accounts:
+            continue
+        resources = json.loads(stack.template.read_text())["Resources"].values()
+        has_policy = any(
+            r["Type"] == "AWS::IAM::ManagedPolicy"
+            and str(r["Properties"].get("ManagedPolicyName", "")).endswith(VERIFIER_NAME_SUFFIX)
+            for r in resources
+        )
+        has_role = any(
+            r["Type"] == "AWS::IAM::Role" and str(r["Properties"].get("RoleName", "")).endswith(VERIFIER_NAME_SUFFIX)
+            for r in resources
+        )
+        if has_policy and not has_role:
+            lines.append(
+                f"    WARNING: {stack.stack_name}: no verifier.assumed_by, so the archive grants this account's "
+                "verifier nothing: it cannot read the log files and can prove nothing. Set verifier.assumed_by."
+            )
+    return lines
+
+
 def lint(stack: StackSummary) -> list[str]:
     """cfn-lint findings (errors, warnings and informational) for one template, as readable lines."""
     matches: list[Any] = lint_file(stack.template, config=ManualArgs(regions=[stack.region]))
@@ -115,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for line in archive_lines(json.loads(stack.template.read_text())):
             print(line)
+    for line in verifier_lines(stacks):
+        print(line)
     findings = [line for stack in stacks for line in lint(stack)]
     acknowledgments = sorted({ack for stack in stacks for ack in stack.acknowledgments})
     print("Compliance:")

@@ -34,6 +34,10 @@ def topic_base(trail_name: str) -> str:
     return trail_name.replace(".", "-")
 
 
+#: The verifier's managed policy and role are named ``<prefix>-beanstalk-verifier`` in each trail account.
+VERIFIER_NAME_SUFFIX = "-beanstalk-verifier"
+
+
 @dataclass(frozen=True)
 class TrailTarget:
     """One trail that writes to the archive: its account, home region and name.
@@ -77,7 +81,7 @@ class TrailTarget:
         return f"AWSLogs/{self.account}/"
 
     def verifier_role_arn(self, prefix: str) -> str:
-        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-verifier"
+        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}{VERIFIER_NAME_SUFFIX}"
 
     @property
     def alert_topic_name(self) -> str:
@@ -152,7 +156,7 @@ class ArchiveNames:
     def verifier_policy(self) -> str:
         """Name of the verifier's managed policy and role in each trail account (see
         :meth:`TrailTarget.verifier_role_arn`)."""
-        return f"{self.prefix}-beanstalk-verifier"
+        return f"{self.prefix}{VERIFIER_NAME_SUFFIX}"
 
     @property
     def log_bucket_arn(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from synth_cache import CONFIG_DIR, Synthesized
 
 from ebtrail.config import ConfigError, parse_config
 from stacks.app_builder import build_app
+from stacks.summary import read_stacks, verifier_lines
 
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
 LOG_BUCKET_ARN = {"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}
@@ -226,3 +228,48 @@ def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() 
 def test_forty_members_still_fit() -> None:
     built = build_app(parse_config(_accounts_config(40)), compliance=False)
     assert len(built.trails) == 40
+
+
+# --- what the verifier can read in each topology ---------------------------------------------------------------
+
+ORG_VERIFIER = "arn:aws:iam::111111111111:role/ebtrail-beanstalk-verifier"
+
+
+def test_organization_verifier_reads_the_management_accounts_own_files(organization: Synthesized) -> None:
+    """The example organization config works end to end: the management account's verifier role may list the
+    prefix, read its own account's files under the organization path and decrypt them; nothing else."""
+    policy = _bucket_policy(organization)
+    assert statement(policy, "AllowVerifierRead111111111111") == {
+        "Sid": "AllowVerifierRead111111111111",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+        "Action": "s3:GetObject",
+        "Resource": {"Fn::Join": ["", [LOG_BUCKET_ARN, "/org/AWSLogs/o-a1b2c3d4e5/111111111111/*"]]},
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": [ORG_VERIFIER]}},
+    }
+    assert statement(policy, "AllowVerifierList")["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": [ORG_VERIFIER]},
+        "StringLike": {"s3:prefix": ["org/AWSLogs/*"]},
+    }
+    readers = statement(_key_policy(organization), "AllowNamedLogReadersDecrypt")
+    assert ORG_VERIFIER in readers["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    principals = readers["Principal"]["AWS"]
+    assert "arn:aws:iam::111111111111:root" in (principals if isinstance(principals, list) else [principals])
+    role = only_resource(organization.json("ebtrail-trail-111111111111"), "AWS::IAM::Role")["Properties"]
+    assert role["RoleName"] == "ebtrail-beanstalk-verifier"
+
+
+@pytest.mark.parametrize("config_file", ["multi-account.toml", "organization.toml"])
+def test_without_assumed_by_the_summary_says_the_verifier_can_prove_nothing(config_file: str, tmp_path: Path) -> None:
+    data = tomllib.loads((CONFIG_DIR / config_file).read_text())
+    data.pop("verifier")
+    built = build_app(parse_config(data))
+    assembly = built.app.synth()
+    stacks = read_stacks(Path(assembly.directory))
+    warnings = verifier_lines(stacks)
+    trail_stacks = [s.stack_name for s in stacks if not s.stack_name.endswith("-log-archive")]
+    assert len(warnings) == len(trail_stacks) and all("can prove nothing" in w for w in warnings)
+    with_role = read_stacks(
+        Path(build_app(parse_config(tomllib.loads((CONFIG_DIR / config_file).read_text()))).app.synth().directory)
+    )
+    assert verifier_lines(with_role) == []
