@@ -62,7 +62,9 @@ def test_failing_synth_with_a_spaced_config_keeps_the_last_cdk_out(tmp_path: Pat
     before = sorted(p.name for p in cdk_out.iterdir())
     try:
         result = make("synth", f"CONFIG={config}")
-        assert result.returncode == 2  # make's status when the cdk CLI (status 1) fails
+        assert result.returncode == 2  # make's status for a failed recipe ...
+        assert "synth] Error 1" in result.stderr  # ... here the cdk CLI's status 1 for the app's status 2
+        assert "Subprocess exited with error 2" in result.stderr
         assert f"{config}: 1 problem(s)" in result.stderr  # the path arrived whole, space and all
         assert "archive.account" in result.stderr
         assert "Traceback" not in result.stderr

@@ -249,7 +249,16 @@ def check_integrity(session: boto3.Session, result: VerificationResult, wait: fl
 
 def _fail(message: str, as_json: bool) -> int:
     if as_json:
-        click.echo(json.dumps({"confirmed": False, "outcome": "misconfigured", "problems": [message]}))
+        click.echo(
+            json.dumps(
+                {
+                    "confirmed": False,
+                    "outcome": "misconfigured",
+                    "exit_code": int(ExitCode.MISCONFIGURED),
+                    "problems": [message],
+                }
+            )
+        )
     else:
         click.echo(f"error: {message}", err=True)
     return int(ExitCode.MISCONFIGURED)

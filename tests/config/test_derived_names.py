@@ -121,7 +121,7 @@ def derived_names(data: Any) -> list[tuple[str, str, rules.RuleCheck]]:
     return derived
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(accepted_configs())
 @example(ISSUE_CASES[0])
 @example(ISSUE_CASES[1])
