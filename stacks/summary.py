@@ -2,8 +2,10 @@
 
 The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
 far back Athena can see, and a warning when Object Lock is on; the compliance result (cdk-nag has already
-passed, or synth would have failed; its acknowledgments are listed) and cfn-lint over every template, linted
-for the region the stack deploys to. Exits 1 on any cfn-lint error or warning.
+passed, or synth would have failed; its acknowledgments are listed), cfn-lint over every template, linted
+for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
+CloudTrail's own bucket, key and topic policy checks, evaluated offline). Exits 1 on any cfn-lint error or
+warning and when the preflight does not pass.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from cfnlint.api import ManualArgs, lint_file
 from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import LifecyclePlan
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX
+from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
+from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
 
 #: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
 LOG_BUCKET_RULE_ID = "ArchiveAndExpireLogFiles"
@@ -155,7 +159,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  cfn-lint: {len(findings)} finding(s)")
     for line in findings:
         print(f"    {line}")
-    return 1 if findings else 0
+    preflight = print_preflight(cloud_assembly)
+    return 1 if findings or preflight is not PreflightExit.PASS else 0
+
+
+def print_preflight(cloud_assembly: Path) -> PreflightExit:
+    """The preflight over the assembly: one verdict line, then each failing or unevaluable request."""
+    try:
+        reports = [preflight_trail(trail) for trail in trails_from_assembly(cloud_assembly)]
+    except AssemblyError as exc:
+        print(f"  preflight: cannot evaluate: {exc}")
+        return PreflightExit.CANNOT_EVALUATE
+    code = overall_exit(reports)
+    requests = sum(len(report.results) for report in reports)
+    print(
+        f"  preflight (CloudTrail's bucket, key and topic policy checks): {verdict_word(code)}, "
+        f"{len(reports)} trail(s), {requests} requests"
+    )
+    for report in reports:
+        for line in [r.explain() for r in report.failures + report.unknown] + report.problems:
+            print(f"    {report.trail.name}: {line}")
+    return code
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ class TrailStack(Stack):
                 log_prefix=log_prefix(config),
                 management_events=config.trail.management_events,
                 is_organization_trail=target.organization_id is not None,
+                organization_id=target.organization_id,
                 depends_on=self.delivery_topic.trail_prerequisites,
             ),
         )

@@ -25,6 +25,9 @@ class AuditTrailProps:
     management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
     #: An organization trail (created in the management account) logs every member account.
     is_organization_trail: bool = False
+    #: The organization's ID (``o-...``), written to the trail's template metadata: CloudTrail has no property
+    #: for it, and the offline preflight needs it to check the ``AWSLogs/<o-id>/`` paths.
+    organization_id: str | None = None
     #: Resources the trail must not be created before (bucket policy, key, topic policy).
     depends_on: tuple[IConstruct, ...] = ()
 
@@ -64,6 +67,8 @@ class AuditTrail(Construct):
                 )
             ],
         )
+        if props.organization_id:
+            self.trail.add_metadata("ebtrail:OrganizationId", props.organization_id)
         for dependency in props.depends_on:
             self.trail.node.add_dependency(dependency)
         acknowledge(
