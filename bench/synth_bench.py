@@ -4,7 +4,10 @@
 Same pinned CLI, same Node and venv, runs alternated (baseline, ebtrail, baseline, ...) so drift in
 machine load hits both alike. Prints each pair and the median ratio ebtrail / baseline. Aim: <= 1.5.
 
-    .venv/bin/python bench/synth_bench.py [--rounds N]
+    .venv/bin/python bench/synth_bench.py [--rounds N] [--config FILE] [--against FILE]
+
+With ``--against config/default.toml --config config/all-features.toml`` the baseline is another config
+instead of the bare ``Trail``: what the optional features cost at synth time.
 """
 
 from __future__ import annotations
@@ -44,11 +47,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--config", default="config/default.toml")
+    parser.add_argument("--against", help="a config to compare with, instead of the bare Trail app")
     args = parser.parse_args()
-    candidates = {
-        "baseline (bare Trail)": ["--app", f"{sys.executable} bench/baseline_app.py"],
-        f"ebtrail ({args.config})": ["-c", f"config={args.config}"],
-    }
+    reference_name, reference_args = (
+        (f"baseline ({args.against})", ["-c", f"config={args.against}"])
+        if args.against
+        else ("baseline (bare Trail)", ["--app", f"{sys.executable} bench/baseline_app.py"])
+    )
+    candidates = {reference_name: reference_args, f"ebtrail ({args.config})": ["-c", f"config={args.config}"]}
     timings: dict[str, list[float]] = {name: [] for name in candidates}
     with tempfile.TemporaryDirectory() as scratch:
         for round_number in range(args.rounds):

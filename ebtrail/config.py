@@ -16,6 +16,7 @@ non-zero without a traceback.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import sys
 import tomllib
@@ -266,6 +267,90 @@ class Trail(_Strict):
     acknowledge_no_beanstalk_writes: bool = False
     #: E-mail addresses subscribed to each delivery topic (each must confirm). Default: none.
     notification_emails: tuple[Email, ...] = ()
+    #: S3 data events on the Elastic Beanstalk storage buckets (``elasticbeanstalk-<region>-<account>``, which
+    #: hold application bundles and saved configurations): ``"off"`` (default), ``"WriteOnly"`` (who uploaded,
+    #: replaced or deleted a bundle) or ``"All"`` (reads too). Billed per event; see README.md.
+    beanstalk_data_events: Literal["off", "WriteOnly", "All"] = "off"
+    #: CloudTrail Insights on management events (API call rate and API error rate). Default off; billed per
+    #: event analyzed, see README.md.
+    insights: bool = False
+
+
+class CloudWatchLogs(_Strict):
+    """CloudTrail delivery to a CloudWatch Logs log group in each trail's account and home region, with the
+    CIS AWS Foundations monitoring metric filters and alarms (Security Hub CloudWatch.1 to .14) and one for
+    destructive Elastic Beanstalk calls, all alarming to the alert topic. Off by default."""
+
+    enabled: bool = False
+    #: Days CloudWatch Logs keeps the events (one of the values CloudWatch Logs accepts). Default 365, the
+    #: minimum Security Hub CloudWatch.16 accepts.
+    retention_days: int = 365
+
+
+#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy, ``retentionInDays``).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+BeanstalkDetailType = Literal[
+    "Elastic Beanstalk resource status change",
+    "Other resource status change",
+    "Health status change",
+    "Managed update status change",
+]
+
+
+class BeanstalkEvents(_Strict):
+    """Elastic Beanstalk service events (not API calls) into the archive: an EventBridge rule in each trail's
+    account and home region delivers them through Amazon Data Firehose to ``beanstalk-events/`` in the log
+    bucket, and Athena gets a second table. Off by default."""
+
+    enabled: bool = False
+    #: EventBridge ``detail-type`` values to archive. Default: all four that Elastic Beanstalk sends.
+    detail_types: tuple[BeanstalkDetailType, ...] = Field(
+        default=(
+            "Elastic Beanstalk resource status change",
+            "Other resource status change",
+            "Health status change",
+            "Managed update status change",
+        ),
+        min_length=1,
+    )
+    #: Seconds Firehose buffers events before it writes a file (60 to 900). Default 300.
+    buffer_seconds: int = Field(default=300, ge=60, le=900)
+
+
+GuardrailTarget = Annotated[
+    str,
+    _matching(
+        r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+        "the organization root ID (r-...) or an OU ID (ou-...-...)",
+    ),
+]
+RolePattern = Annotated[
+    str,
+    _matching(
+        r"arn:aws[a-z-]*:iam::(\d{12}|\*):role/[\w+=,.@/*?-]+",
+        "an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>, where * and ? match as in IAM's ArnLike",
+    ),
+]
+BootstrapQualifier = Annotated[str, _matching(r"[a-z0-9]{1,10}", "1 to 10 lowercase letters or digits")]
+
+
+class Guardrails(_Strict):
+    """A service control policy, created in the management account and attached to ``targets``, that denies
+    stopping, changing or deleting the trail, and deleting or re-policying the log bucket and key, to every
+    principal of the member accounts but the roles matching ``exempt_roles``. Off unless configured."""
+
+    #: The organization root ID (``r-...``) or OU IDs (``ou-...``) the policy is attached to.
+    targets: tuple[GuardrailTarget, ...] = Field(min_length=1)
+    #: Roles still allowed to do all of that (``aws:PrincipalArn`` ``ArnLike`` patterns). They must include the
+    #: role that deploys the log-archive stack (see :func:`archive_deployment_role_arn`).
+    exempt_roles: tuple[RolePattern, ...] = Field(min_length=1)
+    #: The CDK bootstrap qualifier of the archive account, which names its deployment roles. Default
+    #: ``hnb659fds``, the default of ``cdk bootstrap``.
+    bootstrap_qualifier: BootstrapQualifier = "hnb659fds"
 
 
 class Organization(_Strict):
@@ -274,6 +359,7 @@ class Organization(_Strict):
     id: OrganizationId
     management_account: AccountId
     home_region: Region
+    guardrails: Guardrails | None = None
 
 
 class Alerts(_Strict):
@@ -323,6 +409,8 @@ class DeploymentConfig(_Strict):
     alerts: Alerts = Alerts()
     athena: Athena = Athena()
     verifier: Verifier = Verifier()
+    cloudwatch_logs: CloudWatchLogs = CloudWatchLogs()
+    beanstalk_events: BeanstalkEvents = BeanstalkEvents()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
 
     @property
@@ -462,6 +550,7 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
     problems += _retention_problems(archive.lifecycle, archive.object_lock)
     problems += _topology_problems(config)
     problems += _management_event_problems(trail)
+    problems += _feature_problems(config)
     regions = [("trail.home_region", trail.home_region)]
     regions += [(f"trail.members[{i}].home_region", m.home_region) for i, m in enumerate(trail.members)]
     if config.organization:
@@ -493,6 +582,102 @@ def _management_event_problems(trail: Trail) -> list[Problem]:
             )
         ]
     return []
+
+
+def _feature_problems(config: DeploymentConfig) -> list[Problem]:
+    """Optional features that need another part of the config."""
+    problems: list[Problem] = []
+    logs = config.cloudwatch_logs
+    if logs.retention_days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
+        problems.append(
+            Problem(
+                "cloudwatch_logs.retention_days", f"allowed: {allowed} (CloudWatch Logs); got {logs.retention_days}"
+            )
+        )
+    problems += _guardrail_problems(config)
+    if config.beanstalk_events.enabled and len(config.trail.name) > 64 - len("-beanstalk-events"):
+        problems.append(
+            Problem(
+                "trail.name",
+                "with beanstalk_events.enabled the Firehose stream and EventBridge rule are named "
+                "<trail name>-beanstalk-events, at most 64 characters; allowed: a trail name of at most 47 characters",
+            )
+        )
+    if config.trail.insights and config.trail.management_events == "ReadOnly":
+        problems.append(
+            Problem(
+                "trail.insights",
+                "the API call rate Insights type analyzes write management events; allowed only with "
+                'trail.management_events = "All" or "WriteOnly"',
+            )
+        )
+    if logs.enabled and not config.alerts.enabled:
+        problems.append(
+            Problem(
+                "cloudwatch_logs.enabled",
+                "the CIS alarms publish to the Beanstalk alert topic; allowed only with alerts.enabled = true",
+            )
+        )
+    return problems
+
+
+def archive_deployment_role_arn(config: DeploymentConfig, qualifier: str) -> str:
+    """The role CloudFormation acts as when it deploys the log-archive stack: the CDK bootstrap's CloudFormation
+    execution role of the archive account and region (``cdk-<qualifier>-cfn-exec-role-<account>-<region>``).
+    It is the principal that calls ``PutBucketPolicy`` and ``PutKeyPolicy`` on the log bucket and key."""
+    archive = config.archive
+    name = f"cdk-{qualifier}-cfn-exec-role-{archive.account}-{archive.region}"
+    return f"arn:{config.partition}:iam::{archive.account}:role/{name}"
+
+
+def arn_like(pattern: str, arn: str) -> bool:
+    """IAM's ``ArnLike``: each of the six colon-separated parts matched on its own, ``*`` and ``?`` as wildcards
+    ("IAM JSON policy elements: Condition operators", IAM User Guide)."""
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    if len(pattern_parts) != 6 or len(arn_parts) != 6:
+        return False
+    return all(
+        fnmatch.fnmatchcase(part, wanted.replace("[", "[[]"))
+        for wanted, part in zip(pattern_parts, arn_parts, strict=True)
+    )
+
+
+def _guardrail_problems(config: DeploymentConfig) -> list[Problem]:
+    """A guardrail that would lock out the deployment role, or that could protect nothing.
+
+    *Locking out the deployment role* means: the service control policy denies ``s3:PutBucketPolicy``,
+    ``kms:PutKeyPolicy`` (and deleting bucket and key) to every principal of the archive account except the
+    exempt roles. CloudFormation changes the bucket and key policies as the archive account's CDK execution
+    role (:func:`archive_deployment_role_arn`). If no exempt pattern matches that role, every later
+    ``cdk deploy`` that touches those policies (a new member account, a new reader, a new feature) fails with
+    AccessDenied, and nothing in the archive account can repair it: only detaching the policy in the management
+    account would. So such a guardrail is refused before anything is deployed.
+    """
+    organization = config.organization
+    if organization is None or organization.guardrails is None:
+        return []
+    guardrails, path = organization.guardrails, "organization.guardrails"
+    problems: list[Problem] = []
+    if config.archive.account == organization.management_account:
+        problems.append(
+            Problem(
+                f"{path}",
+                "service control policies never restrict the management account, where this archive is; "
+                "allowed only with the archive in a member account",
+            )
+        )
+    role = archive_deployment_role_arn(config, guardrails.bootstrap_qualifier)
+    if not any(arn_like(pattern, role) for pattern in guardrails.exempt_roles):
+        problems.append(
+            Problem(
+                f"{path}.exempt_roles",
+                f"none matches {role}, the role CloudFormation uses to deploy the log-archive stack; the policy "
+                "would deny it PutBucketPolicy and PutKeyPolicy and lock every later deploy out of the archive. "
+                "Add it (or a pattern that matches it), or set bootstrap_qualifier to the archive account's",
+            )
+        )
+    return problems
 
 
 def _topology_problems(config: DeploymentConfig) -> list[Problem]:

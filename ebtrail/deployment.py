@@ -59,3 +59,10 @@ def logging_accounts(config: DeploymentConfig) -> list[str]:
     else:
         accounts = [target.account for target in trail_targets(config)]
     return sorted(set(accounts))
+
+
+def beanstalk_events_prefixes(config: DeploymentConfig, target: TrailTarget) -> tuple[str, str]:
+    """Where ``target``'s Firehose writes Beanstalk service events, and the records it could not process:
+    ``[prefix/]beanstalk-events/<account>/<region>/`` and ``[prefix/]beanstalk-events-errors/<account>/<region>/``."""
+    tail = f"{target.account}/{target.home_region}/"
+    return f"{log_prefix(config)}beanstalk-events/{tail}", f"{log_prefix(config)}beanstalk-events-errors/{tail}"

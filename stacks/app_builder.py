@@ -15,6 +15,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from ebtrail.config import ConfigError, DeploymentConfig
 from ebtrail.deployment import archive_names, trail_targets
+from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
 from stacks.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT, policy_bytes, size_problems
 from stacks.trail_stack import TrailStack
@@ -36,10 +37,12 @@ class EbtrailApp:
     app: App
     log_archive: LogArchiveStack
     trails: list[TrailStack]
+    #: The organization's service control policy (``organization.guardrails``), if configured.
+    guardrails: GuardrailsStack | None = None
 
     @property
     def stacks(self) -> list[Stack]:
-        return [self.log_archive, *self.trails]
+        return [self.log_archive, *self.trails, *([self.guardrails] if self.guardrails else [])]
 
 
 def build_app(
@@ -71,13 +74,18 @@ def build_app(
         )
         for target in trail_targets(config)
     ]
+    guardrails = None
+    if config.organization is not None and config.organization.guardrails is not None:
+        guardrails = GuardrailsStack(
+            app, "Guardrails", stack_name=f"{names.prefix}-guardrails", config=config, after=[log_archive, *trails]
+        )
     if enforce_policy_limits:
         check_policy_sizes(config, log_archive)
     for key, value in sorted(config.tags.items()):
         Tags.of(app).add(key, value)
     if compliance:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
-    return EbtrailApp(app=app, log_archive=log_archive, trails=trails)
+    return EbtrailApp(app=app, log_archive=log_archive, trails=trails, guardrails=guardrails)
 
 
 def archive_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> dict[str, int]:

@@ -11,11 +11,17 @@ from constructs import Construct
 from ebtrail.config import DeploymentConfig
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
+from ebtrail.constructs.beanstalk_events_access import (
+    BeanstalkEventsArchiveAccess,
+    BeanstalkEventsArchiveAccessProps,
+    BeanstalkEventsWriter,
+)
+from ebtrail.constructs.beanstalk_events_table import BeanstalkEventsTable, BeanstalkEventsTableProps
 from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
 from ebtrail.constructs.log_bucket import LogBucket, LogBucketProps
 from ebtrail.constructs.log_key import LogKey, LogKeyProps
 from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
-from ebtrail.deployment import archive_names, log_prefix, logging_accounts, trail_targets
+from ebtrail.deployment import archive_names, beanstalk_events_prefixes, log_prefix, logging_accounts, trail_targets
 
 
 class LogArchiveStack(Stack):
@@ -120,3 +126,40 @@ class LogArchiveStack(Stack):
                     results_expiration_days=config.athena.results_expiration_days,
                 ),
             )
+        self.beanstalk_events_access: BeanstalkEventsArchiveAccess | None = None
+        self.beanstalk_events_table: BeanstalkEventsTable | None = None
+        if config.beanstalk_events.enabled:
+            self.beanstalk_events_access = BeanstalkEventsArchiveAccess(
+                self,
+                "BeanstalkEventsAccess",
+                BeanstalkEventsArchiveAccessProps(
+                    bucket=self.log_bucket.bucket,
+                    bucket_arn=names.log_bucket_arn,
+                    key=self.log_key.key,
+                    writers=tuple(
+                        BeanstalkEventsWriter(
+                            account=writer.account,
+                            role_arn=writer.beanstalk_events_role_arn(names.prefix),
+                            prefix=beanstalk_events_prefixes(config, writer)[0],
+                            error_prefix=beanstalk_events_prefixes(config, writer)[1],
+                        )
+                        for writer in writers
+                    ),
+                ),
+            )
+            if self.athena is not None:
+                self.beanstalk_events_table = BeanstalkEventsTable(
+                    self,
+                    "BeanstalkEventsTable",
+                    BeanstalkEventsTableProps(
+                        database=self.athena.database,
+                        workgroup=self.athena.workgroup,
+                        table_name="beanstalk_events",
+                        cloudtrail_table=self.athena.table,
+                        cloudtrail_table_name="cloudtrail_logs",
+                        location=f"s3://{names.log_bucket}/{log_prefix(config)}beanstalk-events/",
+                        accounts=sorted({writer.account for writer in writers}),
+                        regions=sorted({writer.home_region for writer in writers}),
+                        projection_start=f"{config.athena.projection_start:%Y/%m/%d}",
+                    ),
+                )

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import boto3
 from aws_cdk import aws_cloudtrail as cloudtrail
 from constructs import Construct, IConstruct
 
 from ebtrail.constructs.acknowledge import acknowledge
+
+#: The two Insights types on management events (AWS::CloudTrail::Trail InsightSelector, CloudFormation).
+INSIGHT_TYPES: tuple[str, ...] = ("ApiCallRateInsight", "ApiErrorRateInsight")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,19 @@ class AuditTrailProps:
     organization_id: str | None = None
     #: Resources the trail must not be created before (bucket policy, key, topic policy).
     depends_on: tuple[IConstruct, ...] = ()
+    #: CloudWatch Logs delivery: the log group's ARN (``...:log-group:<name>:*``) and the role CloudTrail
+    #: assumes to write to it. Default: no CloudWatch Logs delivery.
+    cloudwatch_logs_group_arn: str | None = None
+    cloudwatch_logs_role_arn: str | None = None
+    #: ``resources.ARN`` prefixes of the S3 objects whose data events the trail records. Default: none, and the
+    #: trail uses a basic event selector for management events only.
+    data_event_arn_prefixes: tuple[str, ...] = ()
+    #: Which S3 data events: ``WriteOnly`` (PutObject, DeleteObject, ...) or ``All`` (reads too).
+    data_events_read_write: Literal["WriteOnly", "All"] = "WriteOnly"
+    #: The log bucket's ARN: a data-event prefix that covers its objects is refused (see :func:`data_event_selectors`).
+    log_bucket_arn: str | None = None
+    #: CloudTrail Insights (API call rate and API error rate) on management events. Default off.
+    insights: bool = False
 
 
 class AuditTrail(Construct):
@@ -60,20 +77,95 @@ class AuditTrail(Construct):
             s3_key_prefix=props.log_prefix.rstrip("/") or None,
             kms_key_id=props.kms_key_id,
             sns_topic_name=props.sns_topic_name,
-            event_selectors=[
+            cloud_watch_logs_log_group_arn=props.cloudwatch_logs_group_arn,
+            cloud_watch_logs_role_arn=props.cloudwatch_logs_role_arn,
+            event_selectors=None
+            if props.data_event_arn_prefixes
+            else [
                 cloudtrail.CfnTrail.EventSelectorProperty(
                     include_management_events=True,
                     read_write_type=props.management_events,
                 )
             ],
+            advanced_event_selectors=advanced_event_selectors(props) if props.data_event_arn_prefixes else None,
+            insight_selectors=[
+                cloudtrail.CfnTrail.InsightSelectorProperty(insight_type=insight) for insight in INSIGHT_TYPES
+            ]
+            if props.insights
+            else None,
         )
         if props.organization_id:
             self.trail.add_metadata("ebtrail:OrganizationId", props.organization_id)
         for dependency in props.depends_on:
             self.trail.node.add_dependency(dependency)
+        if props.cloudwatch_logs_group_arn is not None:
+            return
         acknowledge(
             self.trail,
             "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
             "Log files go to the encrypted S3 archive with SNS delivery notifications; real-time alerting uses "
-            "EventBridge, which receives CloudTrail management events without CloudWatch Logs delivery.",
+            "EventBridge, which receives CloudTrail management events without CloudWatch Logs delivery "
+            "(set cloudwatch_logs.enabled for the CIS alarms).",
         )
+
+
+def beanstalk_regions(partition: str = "aws") -> list[str]:
+    """Regions where Elastic Beanstalk runs in ``partition``, from botocore's endpoint data (no AWS call)."""
+    return sorted(boto3.session.Session().get_available_regions("elasticbeanstalk", partition_name=partition))
+
+
+def storage_bucket_arn_prefixes(partition: str, account: str | None) -> list[str]:
+    """``resources.ARN`` prefixes of the objects in the Elastic Beanstalk storage buckets, one per region.
+
+    Elastic Beanstalk keeps application versions (source bundles) and saved configurations in a bucket named
+    ``elasticbeanstalk-<region>-<account>`` in each region where the account uses it ("Using Elastic Beanstalk
+    with Amazon S3", Elastic Beanstalk Developer Guide). With ``account`` the prefixes name that account's
+    buckets exactly (``.../elasticbeanstalk-<region>-<account>/``); without it (an organization trail, which
+    records every member account) they cover every account's bucket of the region
+    (``.../elasticbeanstalk-<region>-``).
+    """
+    tail = f"{account}/" if account else ""
+    return [f"arn:{partition}:s3:::elasticbeanstalk-{region}-{tail}" for region in beanstalk_regions(partition)]
+
+
+def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
+    """All management events (as ``management_events`` says), plus S3 data events on the given objects.
+
+    "Logging data events" and AWS::CloudTrail::Trail AdvancedFieldSelector (CloudTrail User Guide and
+    CloudFormation reference): ``eventCategory``, ``readOnly`` and ``resources.type`` take only ``Equals``;
+    S3 object data events use ``resources.type = AWS::S3::Object`` and ``resources.ARN`` ``StartsWith`` the
+    bucket ARN followed by ``/``. A trail may have at most 500 values over all its advanced selectors.
+
+    The log bucket is never among the data-event buckets: a trail recording S3 data events on the bucket it
+    delivers to records its own deliveries, each delivery making another event ("Logging data events", the
+    warning about logging a bucket the trail delivers to). A prefix covering the log bucket's objects raises.
+    """
+    prefixes = list(props.data_event_arn_prefixes)
+    if props.log_bucket_arn is not None:
+        log_objects = f"{props.log_bucket_arn}/"
+        looping = [p for p in prefixes if log_objects.startswith(p) or p.startswith(log_objects)]
+        if looping:
+            raise ValueError(f"data-event prefixes {looping} cover the log bucket {props.log_bucket_arn}")
+    values = 1 + len(prefixes) + 2 + (props.management_events != "All") + (props.data_events_read_write != "All")
+    if values > 500:
+        raise ValueError(f"{values} advanced event selector values; CloudTrail allows at most 500 per trail")
+
+    def equals(field: str, value: str) -> cloudtrail.CfnTrail.AdvancedFieldSelectorProperty:
+        return cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field=field, equal_to=[value])
+
+    management = [equals("eventCategory", "Management")]
+    if props.management_events != "All":
+        management.append(equals("readOnly", "true" if props.management_events == "ReadOnly" else "false"))
+    data = [
+        equals("eventCategory", "Data"),
+        equals("resources.type", "AWS::S3::Object"),
+        cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="resources.ARN", starts_with=prefixes),
+    ]
+    if props.data_events_read_write == "WriteOnly":
+        data.append(equals("readOnly", "false"))
+    return [
+        cloudtrail.CfnTrail.AdvancedEventSelectorProperty(name="All management events", field_selectors=management),
+        cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
+            name="Elastic Beanstalk storage bucket objects", field_selectors=data
+        ),
+    ]

@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
-from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
+from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic, add_publisher
 from ebtrail.constructs.policy_conditions import source_arn_equals
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS, EVENT_SOURCE
 
 EVENTS_SERVICE = "events.amazonaws.com"
+CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
 
 
 #: Where the alert message takes each value from (EventBridge JSON paths into the CloudTrail event).
@@ -126,6 +128,41 @@ class BeanstalkAlerts(Construct):
         self.rule.add_target(_TopicWithoutGrant(self.topic, alert_message()))
         # The topic policy must exist before EventBridge first publishes.
         self.rule.node.add_dependency(self.policy)
+
+    def allow_cloudwatch_alarms(self, alarm_name_prefix: str) -> iam.PolicyStatement:
+        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic.
+
+        * ``AllowCloudWatchAlarmsToEncryptedTopic`` (key policy): ``kms:GenerateDataKey*`` and ``kms:Decrypt``
+          for ``cloudwatch.amazonaws.com`` ("Enable compatibility between event sources from AWS services and
+          encrypted topics", SNS Developer Guide,
+          https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+          Unconditioned, like the EventBridge statement: the guide does not say that CloudWatch's KMS request
+          carries ``aws:SourceArn``, and a condition it did not carry would drop every alarm notification
+          silently. The key encrypts only this topic.
+        * ``AllowCloudWatchAlarmsPublish`` (topic policy): ``sns:Publish`` only with ``aws:SourceArn`` like
+          ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_name_prefix>*`` and
+          ``aws:SourceAccount`` = this account.
+        """
+        stack = Stack.of(self)
+        alarm_arns = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name=f"{alarm_name_prefix}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return add_publisher(
+            self._parts,
+            ServicePublisher(
+                service=CLOUDWATCH_SERVICE,
+                key_sid="AllowCloudWatchAlarmsToEncryptedTopic",
+                key_conditions=None,
+                publish_sid="AllowCloudWatchAlarmsPublish",
+                publish_conditions={
+                    "ArnLike": {"aws:SourceArn": [alarm_arns]},
+                    "StringEquals": {"aws:SourceAccount": [stack.account]},
+                },
+            ),
+        )
 
     @property
     def policy(self) -> sns.TopicPolicy:

@@ -75,15 +75,7 @@ def add_encrypted_topic(
         enable_key_rotation=True,
         removal_policy=RemovalPolicy.RETAIN,
     )
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=publisher.key_sid,
-            principals=[iam.ServicePrincipal(publisher.service)],
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-            resources=["*"],
-            conditions=publisher.key_conditions,
-        )
-    )
+    key.add_to_resource_policy(_key_statement(publisher))
     topic = sns.Topic(
         scope,
         "Topic",
@@ -92,14 +84,36 @@ def add_encrypted_topic(
         master_key=key,
         enforce_ssl=True,
     )
-    publish = iam.PolicyStatement(
+    publish = _publish_statement(topic, publisher)
+    topic.add_to_resource_policy(publish)
+    for email in emails:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return EncryptedTopic(key=key, topic=topic, publish=publish)
+
+
+def add_publisher(parts: EncryptedTopic, publisher: ServicePublisher) -> iam.PolicyStatement:
+    """Let a second AWS service publish to the topic: its key-policy and topic-policy statements."""
+    parts.key.add_to_resource_policy(_key_statement(publisher))
+    publish = _publish_statement(parts.topic, publisher)
+    parts.topic.add_to_resource_policy(publish)
+    return publish
+
+
+def _key_statement(publisher: ServicePublisher) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid=publisher.key_sid,
+        principals=[iam.ServicePrincipal(publisher.service)],
+        actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+        resources=["*"],
+        conditions=publisher.key_conditions,
+    )
+
+
+def _publish_statement(topic: sns.Topic, publisher: ServicePublisher) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
         sid=publisher.publish_sid,
         principals=[iam.ServicePrincipal(publisher.service)],
         actions=["sns:Publish"],
         resources=[topic.topic_arn],
         conditions=publisher.publish_conditions,
     )
-    topic.add_to_resource_policy(publish)
-    for email in emails:
-        topic.add_subscription(subscriptions.EmailSubscription(email))
-    return EncryptedTopic(key=key, topic=topic, publish=publish)

@@ -16,3 +16,6 @@ DEFAULT_ALERT_ACTIONS: tuple[str, ...] = (
     "SwapEnvironmentCNAMEs",
     "UpdateEnvironment",
 )
+
+#: EventBridge ``source`` of every Elastic Beanstalk event (service events and API calls via CloudTrail).
+EVENTS_SOURCE = "aws.elasticbeanstalk"

@@ -84,6 +84,21 @@ class TrailTarget:
         return f"arn:{self.partition}:iam::{self.account}:role/{prefix}{VERIFIER_NAME_SUFFIX}"
 
     @property
+    def cloudwatch_log_group_name(self) -> str:
+        """The log group the trail delivers to when ``cloudwatch_logs.enabled``."""
+        return f"/aws/cloudtrail/{self.name}"
+
+    @property
+    def beanstalk_events_stream_name(self) -> str:
+        """The Firehose stream (and EventBridge rule) of ``beanstalk_events`` in this trail's account."""
+        return f"{self.name}-beanstalk-events"
+
+    def beanstalk_events_role_arn(self, prefix: str) -> str:
+        """The role Firehose writes Beanstalk service events to the archive with: the archive's bucket and key
+        policies name it, so its name is fixed."""
+        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-events-delivery"
+
+    @property
     def alert_topic_name(self) -> str:
         return f"{topic_base(self.name)}-beanstalk-alerts"
 

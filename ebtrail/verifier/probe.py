@@ -88,10 +88,19 @@ def is_own_application(name: str, nonce: str) -> bool:
 class Probe:
     """Makes the call once; :meth:`cleanup` is safe to call any number of times, also when the call failed."""
 
-    def __init__(self, eb: ElasticBeanstalkClient, clock: Clock, nonce: str | None = None) -> None:
+    def __init__(
+        self,
+        eb: ElasticBeanstalkClient,
+        clock: Clock,
+        nonce: str | None = None,
+        *,
+        description_prefix: str = DESCRIPTION_PREFIX,
+    ) -> None:
         self._eb = eb
         self._clock = clock
         self.nonce = nonce or secrets.token_hex(6)
+        #: Who made the probe (the verifier or the canary): each finds and deletes only its own probes.
+        self.description_prefix = description_prefix
         self.application_name: str | None = None
         self.call: ProbeCall | None = None
         self.deleted = False
@@ -105,7 +114,7 @@ class Probe:
         self.in_doubt = True
         try:
             resp = self._eb.create_application(
-                ApplicationName=self.application_name, Description=f"{DESCRIPTION_PREFIX}{self.nonce}"
+                ApplicationName=self.application_name, Description=f"{self.description_prefix}{self.nonce}"
             )
         except AWS_ERRORS as exc:
             self.in_doubt = False

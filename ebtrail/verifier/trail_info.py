@@ -26,6 +26,9 @@ class TrailInfo:
     logging: bool
     latest_delivery_error: str | None
     latest_notification_error: str | None
+    #: ``LogFileValidationEnabled`` and ``LatestDigestDeliveryError`` (read by the canary's drift check).
+    log_file_validation: bool = False
+    latest_digest_delivery_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,11 @@ class TrailReadResult:
     #: Calls that failed because AWS could not be reached (connection, throttling, 5xx): no verdict.
     unreachable: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Why the event selectors would not record an Elastic Beanstalk write call (None: they would, or unread).
+    selector_problem: str | None = None
+    #: Whether ``GetEventSelectors`` and ``GetTrailStatus`` answered.
+    selectors_read: bool = False
+    status_read: bool = False
 
 
 class TrailError(Exception):
@@ -82,6 +90,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     status: dict[str, Any] = {}
     try:
         status = dict(clients.cloudtrail(home).get_trail_status(Name=trail_arn))
+        out.status_read = True
     except AWS_ERRORS as exc:
         failed = out.unreachable if is_transient(exc) else out.problems
         failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
@@ -100,6 +109,8 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
         logging=bool(status.get("IsLogging", False)),
         latest_delivery_error=status.get("LatestDeliveryError") or None,
         latest_notification_error=status.get("LatestNotificationError") or None,
+        log_file_validation=bool(t.get("LogFileValidationEnabled", False)),
+        latest_digest_delivery_error=status.get("LatestDigestDeliveryError") or None,
     )
     out.trail = info
     if not info.bucket:
@@ -145,6 +156,8 @@ def _check_event_selectors(clients: Clients, info: TrailInfo, home: str, out: Tr
     problem = management_write_problem(
         [dict(s) for s in sel.get("EventSelectors", [])], [dict(s) for s in sel.get("AdvancedEventSelectors", [])]
     )
+    out.selectors_read = True
+    out.selector_problem = problem
     if problem:
         out.problems.append(f"trail {info.name}: {problem}")
 

@@ -1,0 +1,131 @@
+"""CloudTrail delivery to a CloudWatch Logs log group: the log group, its own key, and CloudTrail's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE
+
+#: Encryption-context key CloudWatch Logs sets on every KMS request for a log group's data.
+LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
+
+
+@dataclass(frozen=True)
+class CloudWatchLogsDeliveryProps:
+    """What the delivery needs to know."""
+
+    #: Log group name, for example ``/aws/cloudtrail/<trail name>``.
+    log_group_name: str
+    #: Alias of the log group's own key, for example ``alias/<prefix>/cloudtrail-cloudwatch-logs``.
+    key_alias: str
+    #: ARN of the trail that delivers (the role trusts CloudTrail only on behalf of this trail).
+    trail_arn: str
+    #: Account that owns the trail (the management account for an organization trail).
+    trail_account: str
+    #: Days CloudWatch Logs keeps the events.
+    retention_days: int = 365
+
+
+class CloudWatchLogsDelivery(Construct):
+    """A KMS-encrypted log group and the least-privilege role CloudTrail assumes to write to it.
+
+    * Key policy ``AllowCloudWatchLogsUseOfTheKey``: the statement of "Encrypt log data in CloudWatch Logs
+      using AWS Key Management Service" (CloudWatch Logs User Guide,
+      https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html) for the regional
+      service principal ``logs.<region>.amazonaws.com`` (``kms:Encrypt*``, ``kms:Decrypt*``,
+      ``kms:ReEncrypt*``, ``kms:GenerateDataKey*``, ``kms:Describe*``), narrowed with ``ArnEquals`` on the
+      ``kms:EncryptionContext:aws:logs:arn`` context to this one log group, as that guide shows for a key
+      used by a single log group. A wrong statement fails loudly: CloudWatch Logs refuses to create a log
+      group whose key it cannot use.
+    * The key is this log group's alone (rotation on, retained: deleting it would make the retained events
+      unreadable). The log group is retained too.
+    * The delivery role's policy is the one of "Role policy document for CloudTrail to use CloudWatch Logs
+      for monitoring" (CloudTrail User Guide,
+      https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html):
+      ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on this log group's streams only
+      (``log-stream:*``, which also covers the ``<o-id>_*`` streams an organization trail writes).
+    * The role's trust lets ``cloudtrail.amazonaws.com`` assume it only with ``aws:SourceArn`` = our trail
+      and ``aws:SourceAccount`` = the trail's account (confused-deputy protection). The CloudTrail guide's
+      own example trust has no condition; CloudTrail checks the role when the trail is created or updated
+      (``InvalidCloudWatchLogsRoleArnException``), so a condition CloudTrail did not satisfy would fail the
+      deploy loudly rather than drop events silently.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: CloudWatchLogsDeliveryProps) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.log_group_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=props.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=props.key_alias,
+            description=f"Encrypts the CloudTrail events in CloudWatch Logs log group {props.log_group_name}",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsUseOfTheKey",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={"ArnEquals": {LOGS_CONTEXT_KEY: self.log_group_arn}},
+            )
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=props.log_group_name,
+            encryption_key=self.key,
+            retention=logs.RetentionDays.INFINITE,  # replaced by the configured days just below
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # RetentionDays is an enum of names; the configured number (validated against CloudWatch Logs'
+        # allowed values) goes straight into the CloudFormation property.
+        cfn_log_group = self.log_group.node.default_child
+        assert isinstance(cfn_log_group, logs.CfnLogGroup)
+        cfn_log_group.retention_in_days = props.retention_days
+
+        self.role = iam.Role(
+            self,
+            "DeliveryRole",
+            description=f"CloudTrail delivers the events of its trail to the {props.log_group_name} log group",
+            assumed_by=iam.ServicePrincipal(CLOUDTRAIL_SERVICE).with_conditions(
+                {
+                    "StringEquals": {
+                        "aws:SourceArn": props.trail_arn,
+                        "aws:SourceAccount": props.trail_account,
+                    }
+                }
+            ),
+        )
+        self.delivery = iam.PolicyStatement(
+            sid="AWSCloudTrailCreateLogStreamAndPutLogEvents",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[f"{self.log_group_arn}:log-stream:*"],
+        )
+        self.policy = iam.ManagedPolicy(self, "DeliveryPolicy", statements=[self.delivery], roles=[self.role])
+        acknowledge(
+            self.policy,
+            f"AwsSolutions-IAM5[Resource::{self.log_group_arn}:log-stream:*]",
+            "CloudTrail names its log streams itself (<account>_CloudTrail_<region>, and <o-id>_* for an "
+            "organization trail); the wildcard is on the streams of this one log group only.",
+        )
+
+    @property
+    def trail_prerequisites(self) -> tuple[Construct, ...]:
+        """What must exist before CloudTrail is told to use the log group: the role's policy (group and role
+        are referenced by the trail's properties, which orders them already)."""
+        return (self.policy,)

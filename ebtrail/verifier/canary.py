@@ -1,0 +1,533 @@
+"""The deployed canary: every scheduled run proves, with the verifier's own code, that the trail still delivers.
+
+Each run (an AWS Lambda invocation from an EventBridge Scheduler schedule, in the trail's account and home region):
+
+1. **checks the previous probes**: every ``ebtrail-verify-...`` application whose description carries the
+   canary's marker and whose name ends with that nonce (the verifier's ownership rule; no state store) is looked
+   for in the trail's log files with the verifier's S3 channel (one ``ListObjectsV2`` from a ``StartAfter`` per
+   day folder, only the new files read). Found: ``ProbeArrived`` 1 and ``DeliverySeconds``; older than
+   ``max_delivery`` and not found: ``ProbeArrived`` 0. A decided probe is deleted; a younger one waits for the
+   next run. A probe a crashed run left behind is simply checked by the next run.
+2. **checks the trail's health and drift** (the verifier's trail reader): ``TrailLogging`` (``IsLogging``),
+   ``DeliveryErrors`` (``LatestDeliveryError``, ``LatestNotificationError``, ``LatestDigestDeliveryError``) and
+   ``ConfigDrift`` (bucket, prefix, KMS key and its state, multi-region, log file validation, organization trail,
+   management write events, against what the stack deployed), with the reasons in the run's log.
+3. **makes a new probe** (``CreateApplication``, free, as the verifier does).
+
+Metrics go to CloudWatch in :data:`ebtrail.core.canary.NAMESPACE` with the dimension ``TrailName``. The import
+path needs only boto3/botocore (in the Lambda Python runtime), the verifier's own modules and the shared facts of
+:mod:`ebtrail.core`: no click, rich or cryptography.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ebtrail.core.canary import (
+    CONFIG_DRIFT,
+    DELIVERY_ERRORS,
+    DELIVERY_SECONDS,
+    DIMENSION,
+    ENV_BUCKET,
+    ENV_KMS_KEY,
+    ENV_MAX_DELIVERY_MINUTES,
+    ENV_ORGANIZATION,
+    ENV_PREFIX,
+    ENV_TRAIL_ARN,
+    NAMESPACE,
+    PROBE_ARRIVED,
+    TRAIL_LOGGING,
+)
+from ebtrail.core.permissions import RESOURCE_PREFIX
+from ebtrail.verifier.aws import Arn, Clients, describe_error, error_code
+from ebtrail.verifier.channels.base import State
+from ebtrail.verifier.channels.logfiles import LogFileScanner
+from ebtrail.verifier.channels.s3 import S3Channel
+from ebtrail.verifier.clock import Clock, SystemClock
+from ebtrail.verifier.findings import Findings
+from ebtrail.verifier.probe import Probe, ProbeCall, ProbeError, is_own_application
+from ebtrail.verifier.records import LogKey
+from ebtrail.verifier.trail_info import TrailInfo, read_trail
+
+if TYPE_CHECKING:
+    from mypy_boto3_elasticbeanstalk import ElasticBeanstalkClient
+    from mypy_boto3_s3 import S3Client
+
+#: Marks the canary's probes apart from an engineer's ``verifier verify`` run, which the canary never touches.
+DESCRIPTION_PREFIX = "Temporary application created by the ebtrail canary; nonce="
+
+#: Every canary nonce starts with this (the verifier's are plain hex), so the name alone tells a canary probe
+#: apart even where the service does not return the description.
+NONCE_PREFIX = "canary"
+_NAME = re.compile(rf"^{re.escape(RESOURCE_PREFIX)}(?P<ts>\d{{8}}T\d{{6}}Z)-(?P<nonce>{NONCE_PREFIX}[0-9a-f]{{12}})$")
+
+
+@dataclass(frozen=True)
+class ExpectedTrail:
+    """What the stack deployed: the canary reports any difference as drift."""
+
+    trail_arn: str
+    bucket: str
+    #: S3 key prefix without the trailing ``/`` (None: none).
+    prefix: str | None
+    #: The log key as the stack names it (alias ARN or key ARN); None when the trail uses SSE-S3.
+    kms_key: str | None
+    organization: bool
+    multi_region: bool = True
+    log_file_validation: bool = True
+
+    @property
+    def arn(self) -> Arn:
+        parsed = Arn.parse(self.trail_arn)
+        if parsed is None or not parsed.region or not parsed.account:
+            raise CanaryConfigError(f"{ENV_TRAIL_ARN}: not a trail ARN: {self.trail_arn!r}")
+        return parsed
+
+    @property
+    def name(self) -> str:
+        return self.arn.resource.split("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class CanarySettings:
+    expected: ExpectedTrail
+    #: A probe not found in the log files this long after its call counts as not delivered.
+    max_delivery: timedelta = timedelta(minutes=30)
+    #: The S3 channel's search window starts this long before the call (clock-skew guard, as the verifier).
+    margin: timedelta = timedelta(minutes=2)
+    namespace: str = NAMESPACE
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str]) -> CanarySettings:
+        missing = [name for name in (ENV_TRAIL_ARN, ENV_BUCKET) if not env.get(name)]
+        if missing:
+            raise CanaryConfigError(f"missing environment variable(s): {', '.join(missing)}")
+        try:
+            minutes = int(env.get(ENV_MAX_DELIVERY_MINUTES, "30"))
+        except ValueError as exc:
+            raise CanaryConfigError(f"{ENV_MAX_DELIVERY_MINUTES}: not a whole number of minutes") from exc
+        expected = ExpectedTrail(
+            trail_arn=env[ENV_TRAIL_ARN],
+            bucket=env[ENV_BUCKET],
+            prefix=env.get(ENV_PREFIX, "").strip("/") or None,
+            kms_key=env.get(ENV_KMS_KEY) or None,
+            organization=env.get(ENV_ORGANIZATION, "false").lower() == "true",
+        )
+        expected.arn  # noqa: B018 - validates the ARN now, not halfway through a run
+        return cls(expected=expected, max_delivery=timedelta(minutes=minutes))
+
+
+@dataclass(frozen=True)
+class ReusingClients(Clients):
+    """One client per service and region, reused for the whole run and, in a warm Lambda container, for the
+    next runs (creating a botocore client costs tens of milliseconds, more than most of the canary's calls)."""
+
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        if key not in self._cache:
+            self._cache[key] = self.session.client(service, region_name=key[1], config=self.config)  # type: ignore[call-overload]
+        return self._cache[key]
+
+    def cloudtrail(self, region: str | None = None) -> Any:
+        return self.client("cloudtrail", region)
+
+    def elasticbeanstalk(self) -> Any:
+        return self.client("elasticbeanstalk")
+
+    def s3(self) -> Any:
+        return self.client("s3")
+
+
+def _client(clients: Clients, service: str, region: str | None = None) -> Any:
+    if isinstance(clients, ReusingClients):
+        return clients.client(service, region)
+    return clients.session.client(service, region_name=region or clients.region, config=clients.config)  # type: ignore[call-overload]
+
+
+class CanaryConfigError(Exception):
+    """The function's environment is incomplete (a deployment error, not a trail problem)."""
+
+
+class CanaryRunError(Exception):
+    """The run could not do all of its work; the metrics it could measure were still published."""
+
+
+@dataclass
+class ProbeOutcome:
+    application_name: str
+    called_at: datetime
+    #: ``arrived``, ``not delivered`` (older than max_delivery, not found) or ``pending`` (checked again later).
+    state: str
+    delivery_seconds: float | None = None
+    log_file: str | None = None
+    deleted: bool = False
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "application_name": self.application_name,
+            "called_at": self.called_at.isoformat(),
+            "state": self.state,
+            "delivery_seconds": self.delivery_seconds,
+            "log_file": self.log_file,
+            "deleted": self.deleted,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class CanaryReport:
+    """What one run found; :meth:`metric_data` is what it publishes."""
+
+    trail_name: str
+    at: datetime
+    probes: list[ProbeOutcome] = field(default_factory=list)
+    #: None: unknown (the trail or its status could not be read).
+    trail_logging: bool | None = None
+    delivery_errors: list[str] | None = None
+    drift: list[str] | None = None
+    new_probe: str | None = None
+    findings: Findings = field(default_factory=Findings)
+
+    @property
+    def failed(self) -> bool:
+        """Whether part of the run could not be done (the invocation then fails, for the on-failure queue)."""
+        return bool(self.findings.problems)
+
+    def metric_data(self) -> list[dict[str, Any]]:
+        dims = [{"Name": DIMENSION, "Value": self.trail_name}]
+        data: list[dict[str, Any]] = []
+
+        def add(name: str, value: float, unit: str = "Count") -> None:
+            data.append({"MetricName": name, "Dimensions": dims, "Timestamp": self.at, "Value": value, "Unit": unit})
+
+        for probe in self.probes:
+            if probe.state == "arrived":
+                add(PROBE_ARRIVED, 1.0)
+                if probe.delivery_seconds is not None:
+                    add(DELIVERY_SECONDS, probe.delivery_seconds, "Seconds")
+            elif probe.state == "not delivered":
+                add(PROBE_ARRIVED, 0.0)
+        if self.trail_logging is not None:
+            add(TRAIL_LOGGING, 1.0 if self.trail_logging else 0.0)
+        if self.delivery_errors is not None:
+            add(DELIVERY_ERRORS, 1.0 if self.delivery_errors else 0.0)
+        if self.drift is not None:
+            add(CONFIG_DRIFT, 1.0 if self.drift else 0.0)
+        return data
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trail": self.trail_name,
+            "at": self.at.isoformat(),
+            "probes": [p.as_dict() for p in self.probes],
+            "trail_logging": self.trail_logging,
+            "delivery_errors": self.delivery_errors,
+            "drift": self.drift,
+            "new_probe": self.new_probe,
+            "problems": self.findings.problems,
+            "warnings": self.findings.warnings,
+            "metrics": {d["MetricName"]: d["Value"] for d in self.metric_data()},
+        }
+
+
+def new_nonce() -> str:
+    return f"{NONCE_PREFIX}{secrets.token_hex(6)}"
+
+
+def probe_called_at(name: str) -> datetime | None:
+    """The call time written into a probe's name (``ebtrail-verify-<YYYYmmddTHHMMSSZ>-<nonce>``)."""
+    m = _NAME.match(name)
+    if not m:
+        return None
+    return datetime.strptime(m["ts"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class OwnProbe:
+    name: str
+    nonce: str
+    called_at: datetime
+    arn: str | None
+
+
+def own_probes(eb: ElasticBeanstalkClient) -> list[OwnProbe]:
+    """The canary's earlier probes. ``DescribeApplications`` returns only the applications the caller may
+    access, so with the canary's policy (``application/ebtrail-verify-*``) the list stays short."""
+    out: list[OwnProbe] = []
+    for app in eb.describe_applications().get("Applications", []):
+        name = str(app.get("ApplicationName", ""))
+        m = _NAME.match(name)
+        called_at = probe_called_at(name)
+        if m is None or called_at is None:
+            continue  # not the canary's (an engineer's verify run, or someone else's application)
+        nonce = m["nonce"]
+        description = app.get("Description")
+        if description is not None and description != f"{DESCRIPTION_PREFIX}{nonce}":
+            continue  # named like ours but not made by the canary: never touched
+        if not is_own_application(name, nonce):  # pragma: no cover - implied by the name pattern
+            continue
+        out.append(OwnProbe(name, nonce, called_at, app.get("ApplicationArn")))
+    return sorted(out, key=lambda p: p.called_at)
+
+
+def run_canary(
+    clients: Clients,
+    settings: CanarySettings,
+    clock: Clock,
+    *,
+    nonce: str | None = None,
+) -> CanaryReport:
+    """One canary run (see the module docstring). Never raises for an AWS error: each is a problem in the report."""
+    expected = settings.expected
+    report = CanaryReport(trail_name=expected.name, at=clock.now())
+    eb = clients.elasticbeanstalk()
+    check_previous_probes(clients, eb, settings, clock, report)
+    check_trail(clients, settings, report)
+    probe = Probe(eb, clock, nonce or new_nonce(), description_prefix=DESCRIPTION_PREFIX)
+    try:
+        report.new_probe = probe.create().application_name
+    except ProbeError as exc:
+        report.findings.problem(f"could not make a new probe: {exc}")
+        problem = probe.cleanup()  # nothing is left behind when the call half-succeeded
+        if problem:
+            report.findings.problem(problem)
+    return report
+
+
+def check_previous_probes(
+    clients: Clients, eb: ElasticBeanstalkClient, settings: CanarySettings, clock: Clock, report: CanaryReport
+) -> None:
+    expected = settings.expected
+    try:
+        probes = own_probes(eb)
+    except (ClientError, BotoCoreError) as exc:
+        report.findings.problem(describe_error("elasticbeanstalk", "DescribeApplications", exc))
+        return
+    arn = expected.arn
+    trail = TrailInfo(
+        name=expected.name,
+        arn=expected.trail_arn,
+        home_region=arn.region,
+        account=arn.account,
+        partition=arn.partition,
+        bucket=expected.bucket,
+        prefix=expected.prefix,
+        topic_arn=None,
+        kms_key_id=expected.kms_key,
+        organization=expected.organization,
+        multi_region=expected.multi_region,
+        logging=True,
+        latest_delivery_error=None,
+        latest_notification_error=None,
+    )
+    s3 = clients.s3()
+    for own in probes:
+        report.probes.append(
+            check_probe(
+                own,
+                eb=eb,
+                s3=s3,
+                trail=trail,
+                region=clients.region,
+                settings=settings,
+                clock=clock,
+                run_findings=report.findings,
+            )
+        )
+
+
+def check_probe(
+    own: OwnProbe,
+    *,
+    eb: ElasticBeanstalkClient,
+    s3: S3Client,
+    trail: TrailInfo,
+    region: str,
+    settings: CanarySettings,
+    clock: Clock,
+    run_findings: Findings,
+) -> ProbeOutcome:
+    """Look once for one earlier probe's record with the verifier's S3 channel; delete the probe once decided."""
+    call = ProbeCall(own.name, own.nonce, "", own.called_at, None, own.arn)
+    findings = Findings()
+    channel = S3Channel(
+        s3=s3,
+        trail=trail,
+        account=trail.account,
+        region=region,
+        scanner=LogFileScanner(s3, findings, trail.kms_key_id, trail.partition),
+        findings=findings,
+        clock=clock,
+        margin=settings.margin,
+    )
+    now = clock.now()
+
+    def since_call() -> float:
+        return (clock.now() - own.called_at).total_seconds()
+
+    arrival = channel.poll(call, since_call, 0.0)
+    outcome = ProbeOutcome(own.name, own.called_at, "pending", detail=channel.detail)
+    for warning in findings.warnings:
+        run_findings.warn(f"{own.name}: {warning}")
+    if arrival is not None and arrival.log_file is not None:
+        outcome.state = "arrived"
+        outcome.log_file = f"s3://{arrival.log_file.bucket}/{arrival.log_file.key}"
+        # The file name carries CloudTrail's delivery time, to the minute.
+        parsed = LogKey.parse(arrival.log_file.key)
+        delivered = parsed.delivered if parsed else now
+        outcome.delivery_seconds = max(0.0, (delivered - own.called_at).total_seconds())
+        outcome.detail = f"matched by {arrival.matched_by}"
+    elif now - own.called_at >= settings.max_delivery:
+        outcome.state = "not delivered"
+        minutes = settings.max_delivery.total_seconds() / 60
+        outcome.detail = f"not in the log files {minutes:.0f} minutes after the call"
+        if channel.state == State.UNAVAILABLE:
+            outcome.detail += f" (the log files could not be read: {channel.detail})"
+    if channel.state == State.UNAVAILABLE:
+        for reason in findings.problems or [channel.detail]:
+            run_findings.problem(f"{own.name}: {reason}")
+    if outcome.state != "pending":
+        cleanup = Probe(eb, clock, own.nonce, description_prefix=DESCRIPTION_PREFIX)
+        cleanup.application_name = own.name
+        problem = cleanup.cleanup()
+        outcome.deleted = cleanup.deleted
+        if problem:
+            run_findings.problem(problem)
+    return outcome
+
+
+def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport) -> None:
+    expected = settings.expected
+    read = read_trail(clients, expected.trail_arn, expected.arn.account)
+    info = read.trail
+    if info is None:
+        not_found = any("not found" in p for p in read.problems)
+        for problem in read.problems:
+            (report.findings.warn if not_found else report.findings.problem)(problem)
+        if not_found:  # the trail is gone: it records nothing, and what was deployed has drifted
+            report.trail_logging = False
+            report.drift = [f"trail {expected.trail_arn} no longer exists"]
+        return
+    if read.status_read:
+        report.trail_logging = info.logging
+        report.delivery_errors = [
+            f"{label}: {error}"
+            for label, error in (
+                ("LatestDeliveryError", info.latest_delivery_error),
+                ("LatestNotificationError", info.latest_notification_error),
+                ("LatestDigestDeliveryError", info.latest_digest_delivery_error),
+            )
+            if error
+        ]
+    else:
+        for problem in read.problems:
+            if "GetTrailStatus" in problem:
+                report.findings.problem(problem)
+    drift = drift_findings(info, expected)
+    key_drift, key_problem = log_key_drift(clients, info, expected)
+    drift += key_drift
+    if key_problem:
+        report.findings.problem(key_problem)
+    if read.selectors_read:
+        if read.selector_problem:
+            drift.append(f"event selectors: {read.selector_problem}")
+    else:
+        report.findings.problem("; ".join(read.warnings) or "GetEventSelectors was not answered")
+    report.drift = drift
+
+
+def drift_findings(info: TrailInfo, expected: ExpectedTrail) -> list[str]:
+    """Every setting that differs from what the stack deployed (the KMS key is :func:`log_key_drift`'s)."""
+    out: list[str] = []
+    if info.bucket != expected.bucket:
+        out.append(f"S3 bucket is {info.bucket!r}, deployed {expected.bucket!r}")
+    if (info.prefix or None) != expected.prefix:
+        out.append(f"S3 key prefix is {info.prefix!r}, deployed {expected.prefix!r}")
+    if info.multi_region != expected.multi_region:
+        out.append(f"multi-region is {info.multi_region}, deployed {expected.multi_region}")
+    if info.log_file_validation != expected.log_file_validation:
+        out.append(f"log file validation is {info.log_file_validation}, deployed {expected.log_file_validation}")
+    if info.organization != expected.organization:
+        out.append(f"organization trail is {info.organization}, deployed {expected.organization}")
+    return out
+
+
+def log_key_drift(clients: Clients, info: TrailInfo, expected: ExpectedTrail) -> tuple[list[str], str | None]:
+    """Drift of the trail's KMS key, and a problem when the deployed key cannot be resolved.
+
+    ``GetTrail`` names the key by its key ARN; the stack names it by its alias ARN, which ``DescribeKey``
+    resolves (also across accounts). A key that is not ``Enabled`` is drift too: CloudTrail cannot encrypt
+    with it. When the key cannot be read, the run reports a problem (the invocation fails) rather than guess.
+    """
+    if expected.kms_key is None:
+        if info.kms_key_id:
+            return [f"KMS key is {info.kms_key_id}, deployed none (SSE-S3)"], None
+        return [], None
+    if not info.kms_key_id:
+        return [f"KMS key is none (SSE-S3), deployed {expected.kms_key}"], None
+    key_region = (Arn.parse(expected.kms_key) or Arn.parse(info.kms_key_id) or expected.arn).region or clients.region
+    kms = _client(clients, "kms", key_region)
+    try:
+        meta = kms.describe_key(KeyId=expected.kms_key)["KeyMetadata"]
+    except (ClientError, BotoCoreError) as exc:
+        if error_code(exc) == "NotFoundException":
+            return [f"deployed KMS key {expected.kms_key} no longer exists"], None
+        return [], describe_error("kms", "DescribeKey", exc, expected.kms_key) + "; cannot check the trail's key"
+    out: list[str] = []
+    if info.kms_key_id not in {meta.get("Arn"), expected.kms_key}:
+        out.append(f"KMS key is {info.kms_key_id}, deployed {expected.kms_key} ({meta.get('Arn')})")
+    state = meta.get("KeyState", "Enabled")
+    if state != "Enabled":
+        out.append(f"KMS key {meta.get('Arn')} is {state}: CloudTrail cannot encrypt log files with it")
+    return out, None
+
+
+def publish(clients: Clients, report: CanaryReport, namespace: str = NAMESPACE) -> None:
+    """``PutMetricData`` of the report's metrics (at most 1,000 values per call; a run has a handful)."""
+    data = report.metric_data()
+    if not data:
+        return
+    cloudwatch = _client(clients, "cloudwatch")
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
+
+
+def run_and_publish(clients: Clients, settings: CanarySettings, clock: Clock, nonce: str | None = None) -> CanaryReport:
+    """One run, its metrics published, its report printed as one JSON line (into the function's log group)."""
+    report = run_canary(clients, settings, clock, nonce=nonce)
+    try:
+        publish(clients, report, settings.namespace)
+    except (ClientError, BotoCoreError) as exc:
+        report.findings.problem(describe_error("cloudwatch", "PutMetricData", exc, settings.namespace))
+    print(json.dumps(report.as_dict(), default=str))  # Lambda sends stdout to the function's log group
+    return report
+
+
+_LAMBDA_CLIENTS: dict[str, ReusingClients] = {}
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point (:data:`ebtrail.core.canary.HANDLER`). Fails the invocation (for the on-failure queue)
+    when part of the run could not be done, after publishing what it could measure."""
+    del event, context
+    settings = CanarySettings.from_environment(os.environ)
+    region = settings.expected.arn.region
+    if region not in _LAMBDA_CLIENTS:  # kept by a warm container for its next invocations
+        _LAMBDA_CLIENTS[region] = ReusingClients.create(boto3.Session(), region)  # type: ignore[assignment]
+    clients = _LAMBDA_CLIENTS[region]
+    report = run_and_publish(clients, settings, SystemClock())
+    if report.failed:
+        raise CanaryRunError("; ".join(report.findings.problems))
+    return report.as_dict()

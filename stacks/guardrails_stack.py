@@ -1,0 +1,57 @@
+"""The guardrails stack: the organization's service control policy, in the management account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Environment, Stack
+from constructs import Construct
+
+from ebtrail.config import DeploymentConfig
+from ebtrail.constructs.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
+from ebtrail.deployment import archive_names, trail_targets
+
+#: Region of the AWS Organizations endpoint per partition: "specify the us-east-1 Region for all AWS API and
+#: CLI calls made from the commercial AWS Regions outside of China", cn-northwest-1 in China
+#: (AWS Organizations API Reference, "Endpoint to call"); us-gov-west-1 in AWS GovCloud (US).
+ORGANIZATIONS_REGION: dict[str, str] = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
+
+
+class GuardrailsStack(Stack):
+    """The service control policy of ``organization.guardrails``, deployed last (after archive and trail).
+
+    In the management account and in the Organizations endpoint's region, where AWS::Organizations resources
+    are created; a stack of its own, so the trail may live in any home region.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, after: list[Stack], **kwargs: Any
+    ) -> None:
+        organization = config.organization
+        assert organization is not None and organization.guardrails is not None
+        guardrails = organization.guardrails
+        super().__init__(
+            scope,
+            construct_id,
+            env=Environment(account=organization.management_account, region=ORGANIZATIONS_REGION[config.partition]),
+            description="ebtrail guardrails: a service control policy that protects the audit trail and its archive",
+            **kwargs,
+        )
+        for stack in after:
+            self.add_stack_dependency(stack, "the policy protects resources those stacks create")
+        names = archive_names(config)
+        [trail] = trail_targets(config)
+        self.guardrails = OrganizationGuardrails(
+            self,
+            "Guardrails",
+            OrganizationGuardrailsProps(
+                policy_name=f"{names.prefix}-protect-audit-trail",
+                trail_arn=trail.arn,
+                log_bucket_arn=names.log_bucket_arn,
+                log_key_arns=f"arn:{names.partition}:kms:{names.region}:{names.account}:key/*",
+                log_key_alias=names.log_key_alias,
+                log_key_alias_arn=names.log_key_alias_arn,
+                exempt_principal_arns=guardrails.exempt_roles,
+                target_ids=guardrails.targets,
+            ),
+        )

@@ -1,0 +1,165 @@
+"""Validation of the optional features (cloudwatch_logs, ...): each refusal names its field and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ebtrail.config import ConfigError, parse_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = tomllib.loads((REPO_ROOT / "config" / "default.toml").read_text())
+ALL_FEATURES = tomllib.loads((REPO_ROOT / "config" / "all-features.toml").read_text())
+
+
+def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return data
+
+
+def _problems(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ConfigError) as error:
+        parse_config(data, "test.toml")
+    return {problem.path: problem.message for problem in error.value.problems}
+
+
+def test_every_feature_is_off_by_default() -> None:
+    config = parse_config(DEFAULT)
+    assert config.cloudwatch_logs.enabled is False
+    assert config.trail.beanstalk_data_events == "off"
+    assert config.trail.insights is False
+    assert config.beanstalk_events.enabled is False
+
+
+def test_all_features_config_turns_every_feature_on() -> None:
+    config = parse_config(ALL_FEATURES)
+    assert config.topology == "organization"
+    assert config.cloudwatch_logs.enabled is True
+    assert config.cloudwatch_logs.retention_days == 365
+    assert config.trail.beanstalk_data_events == "WriteOnly"
+    assert config.trail.insights is True
+    assert config.beanstalk_events.enabled is True
+    assert config.organization is not None and config.organization.guardrails is not None
+
+
+@pytest.mark.parametrize("days", [0, 2, 364, 4000])
+def test_log_retention_must_be_a_value_cloudwatch_logs_accepts(days: int) -> None:
+    problems = _problems(_with(DEFAULT, **{"cloudwatch_logs.enabled": True, "cloudwatch_logs.retention_days": days}))
+    assert problems["cloudwatch_logs.retention_days"].startswith("allowed: 1, 3, 5, 7, 14, 30")
+    assert f"got {days}" in problems["cloudwatch_logs.retention_days"]
+
+
+def test_cis_alarms_need_the_alert_topic() -> None:
+    problems = _problems(_with(DEFAULT, **{"cloudwatch_logs.enabled": True, "alerts.enabled": False}))
+    assert "alerts.enabled = true" in problems["cloudwatch_logs.enabled"]
+
+
+def test_insights_need_write_management_events() -> None:
+    problems = _problems(_with(DEFAULT, **{"trail.insights": True, "trail.management_events": "ReadOnly"}))
+    assert 'trail.management_events = "All" or "WriteOnly"' in problems["trail.insights"]
+
+
+def test_beanstalk_data_events_says_what_is_allowed() -> None:
+    problems = _problems(_with(DEFAULT, **{"trail.beanstalk_data_events": "writes"}))
+    assert "'off', 'WriteOnly' or 'All'" in problems["trail.beanstalk_data_events"]
+
+
+GUARDED = _with(
+    ALL_FEATURES,
+    **{
+        "organization.guardrails": {
+            "targets": ["r-a1b2"],
+            "exempt_roles": ["arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1"],
+        }
+    },
+)
+
+
+def test_guardrail_that_spares_the_archive_deployment_role_is_accepted() -> None:
+    config = parse_config(GUARDED)
+    assert config.organization is not None and config.organization.guardrails is not None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "arn:aws:iam::222222222222:role/cdk-*-cfn-exec-role-*",
+        "arn:aws:iam::*:role/cdk-hnb659fds-cfn-exec-role-*",
+        "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-?",
+    ],
+)
+def test_patterns_match_the_deployment_role_as_arn_like_does(pattern: str) -> None:
+    parse_config(_with(GUARDED, **{"organization.guardrails.exempt_roles": [pattern]}))
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        ["arn:aws:iam::222222222222:role/Admin"],
+        ["arn:aws:iam::333333333333:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1"],
+        ["arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-eu-west-1"],
+    ],
+)
+def test_guardrail_that_would_lock_out_the_deployment_role_is_refused(roles: list[str]) -> None:
+    problems = _problems(_with(GUARDED, **{"organization.guardrails.exempt_roles": roles}))
+    message = problems["organization.guardrails.exempt_roles"]
+    assert "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1" in message
+    assert "lock" in message
+
+
+def test_bootstrap_qualifier_names_the_deployment_role() -> None:
+    problems = _problems(_with(GUARDED, **{"organization.guardrails.bootstrap_qualifier": "custom1"}))
+    assert "cdk-custom1-cfn-exec-role-222222222222-us-east-1" in problems["organization.guardrails.exempt_roles"]
+
+
+def test_guardrail_cannot_protect_an_archive_in_the_management_account() -> None:
+    data = _with(GUARDED, **{"archive.account": "111111111111"})
+    data["organization"]["guardrails"]["exempt_roles"] = [
+        "arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1"
+    ]
+    problems = _problems(data)
+    assert "never restrict the management account" in problems["organization.guardrails"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("targets", ["o-a1b2c3d4e5"], "the organization root ID (r-...)"),
+        ("targets", [], "at least 1"),
+        ("exempt_roles", ["arn:aws:iam::222222222222:user/alice"], "an IAM role ARN"),
+        ("exempt_roles", [], "at least 1"),
+        ("bootstrap_qualifier", "Has-Upper", "1 to 10 lowercase"),
+    ],
+)
+def test_guardrail_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
+    problems = _problems(_with(GUARDED, **{f"organization.guardrails.{field}": value}))
+    assert allowed in " ".join(problems.values())
+
+
+def test_beanstalk_events_need_a_trail_name_that_fits_firehose_names() -> None:
+    problems = _problems(_with(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 48}))
+    assert "at most 47 characters" in problems["trail.name"]
+    parse_config(_with(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 47}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        ("detail_types", ["AWS API Call via CloudTrail"], "Elastic Beanstalk resource status change"),
+        ("detail_types", [], "at least 1"),
+        ("buffer_seconds", 30, "greater than or equal to 60"),
+    ],
+)
+def test_beanstalk_events_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
+    problems = _problems(_with(DEFAULT, **{f"beanstalk_events.{field}": value}))
+    assert allowed in problems[f"beanstalk_events.{field}" + ("[0]" if field == "detail_types" and value else "")]
