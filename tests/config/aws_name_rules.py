@@ -82,4 +82,16 @@ def cloudformation_stack(name: str) -> list[str]:
     return [] if re.fullmatch(r"[A-Za-z][-A-Za-z0-9]{0,127}", name) else ["a letter, then letters, digits, '-'; 128"]
 
 
+def firehose_stream(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html: 1 to 64 of
+    [a-zA-Z0-9_.-]."""
+    return [] if re.fullmatch(r"[a-zA-Z0-9_.-]{1,64}", name) else ["1 to 64 letters, digits, '_', '.' or '-'"]
+
+
+def log_group(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html: 1 to 512 of
+    [.-_/#A-Za-z0-9]."""
+    return [] if re.fullmatch(r"[.\-_/#A-Za-z0-9]{1,512}", name) else ["1 to 512 of letters, digits and ._-/#"]
+
+
 RuleCheck = Callable[[str], list[str]]

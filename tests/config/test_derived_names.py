@@ -61,7 +61,10 @@ def accepted_configs(draw: st.DrawFn) -> Any:
     regions = [draw(st.sampled_from(REGIONS_BY_PARTITION[partition])) for _ in range(2)]
     members = draw(st.lists(accounts, min_size=3, max_size=4, unique=True))
     topology = draw(st.sampled_from(["single-account", "accounts", "organization"]))
-    return _config(draw(prefixes), draw(trail_names), partition, regions=regions, members=members, topology=topology)
+    data = _config(draw(prefixes), draw(trail_names), partition, regions=regions, members=members, topology=topology)
+    data["beanstalk_events"] = {"enabled": draw(st.booleans())}
+    data["cloudwatch_logs"] = {"enabled": draw(st.booleans())}
+    return data
 
 
 ONE_ACCOUNT = ["111111111111"] * 3
@@ -118,6 +121,13 @@ def derived_names(data: Any) -> list[tuple[str, str, rules.RuleCheck]]:
             ("alert rule", target.alert_rule_name, rules.eventbridge_rule),
             ("trail stack", target.stack_name(names.prefix), rules.cloudformation_stack),
         ]
+        if config.beanstalk_events.enabled:
+            derived += [
+                ("Beanstalk events stream", target.beanstalk_events_stream_name, rules.firehose_stream),
+                ("Beanstalk events rule", target.beanstalk_events_stream_name, rules.eventbridge_rule),
+            ]
+        if config.cloudwatch_logs.enabled:
+            derived.append(("CloudTrail log group", target.cloudwatch_log_group_name, rules.log_group))
     return derived
 
 
@@ -130,9 +140,14 @@ def test_every_accepted_config_derives_names_aws_accepts(data: Any) -> None:
     try:
         derived = derived_names(data)
     except ConfigError as error:
-        # The only refusals in this space: prefixes S3 reserves (with the field path).
-        assert {p.path for p in error.problems} == {"name_prefix"}, error
-        assert data["name_prefix"].startswith(("xn--", "sthree-", "amzn-s3-demo-"))
+        # The only refusals in this space, each with its field path: prefixes S3 reserves, and trail names too
+        # long for the Beanstalk events stream (64 characters).
+        paths = {p.path for p in error.problems}
+        assert paths <= {"name_prefix", "trail.name"}, error
+        if "name_prefix" in paths:
+            assert data["name_prefix"].startswith(("xn--", "sthree-", "amzn-s3-demo-"))
+        if "trail.name" in paths:
+            assert data["beanstalk_events"]["enabled"] and len(data["trail"]["name"]) > 47
         return
     broken = {f"{what} {name!r}": check(name) for what, name, check in derived if check(name)}
     assert not broken, broken
