@@ -6,7 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 CONFIG ?= config/default.toml
-export CONFIG TRAIL PYTHON
+# `make deploy APPROVAL=never` deploys without a terminal (CI); the default asks before broadening permissions.
+APPROVAL ?= broadening
+export CONFIG TRAIL PYTHON APPROVAL
 .DEFAULT_GOAL := help
 # Pinned Node 22 and the CDK CLI first on PATH, then the venv (cdk runs `python3 app.py` from cdk.json).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -17,7 +19,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup synth test lint diff deploy verify bench lock clean
+.PHONY: help setup synth test e2e lint diff deploy verify bench lock clean
 
 ## help: list the targets (also what a bare `make` does)
 help:
@@ -50,6 +52,10 @@ synth: setup
 test: setup
 	"$(VENV)/bin/python" -m pytest
 
+## e2e: the pinned CLI bootstraps and deploys every config/*.toml to moto_server; preflight and verifier prove it
+e2e: setup
+	"$(VENV)/bin/python" tests/e2e/run_e2e.py
+
 ## lint: ruff (check and format) and mypy (strict)
 lint: setup
 	"$(VENV)/bin/ruff" check .
@@ -60,9 +66,9 @@ lint: setup
 diff: setup
 	cdk diff --all -c "config=$$CONFIG"
 
-## deploy: cdk deploy every stack of CONFIG (needs credentials; asks before broadening permissions)
+## deploy: cdk deploy every stack of CONFIG (needs credentials; APPROVAL=never for CI, default asks before broadening)
 deploy: setup
-	cdk deploy --all -c "config=$$CONFIG" --require-approval broadening
+	cdk deploy --all -c "config=$$CONFIG" --require-approval "$$APPROVAL"
 
 ## verify: prove a deployed trail records Beanstalk calls: make verify TRAIL=<name or ARN> [ARGS="--json"]
 verify: setup

@@ -3,12 +3,15 @@
 Run it in a separate process next to the verifier, with the same ``AWS_ENDPOINT_URL``::
 
     .venv/bin/python bench/verifier_play_cloudtrail.py --trail ebtrail-demo --delay 20 &
-    .venv/bin/python -m verifier verify --trail ebtrail-demo
+    .venv/bin/python -m ebtrail.verifier verify --trail ebtrail-demo
 
 It waits for a new ``ebtrail-verify-*`` application, then, ``--delay`` seconds later, writes a gzip log file in the
 documented key format (the application's ``CreateApplication`` record among unrelated ones) to the trail's bucket
 and publishes the SNS notification. A separate process cannot know the request ID the verifier received, so the
 record carries another one and the verifier matches it by application name (its documented fallback).
+
+An organization trail delivers every account's files under ``AWSLogs/<o-id>/<account>/``; CloudTrail's
+``GetTrail`` does not name the organization, so pass ``--organization-id`` for one (``make e2e`` does).
 """
 
 from __future__ import annotations
@@ -52,11 +55,18 @@ def main() -> int:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--delay", type=float, default=20.0, help="seconds between the call and the delivery")
     parser.add_argument("--wait", type=float, default=120.0, help="give up after this many seconds")
+    parser.add_argument(
+        "--organization-id", default=None, help="o-... of an organization trail: write AWSLogs/<o-id>/<account>/"
+    )
     args = parser.parse_args()
     session = boto3.Session(region_name=args.region)
     eb, s3, sns = session.client("elasticbeanstalk"), session.client("s3"), session.client("sns")
     trail = session.client("cloudtrail").get_trail(Name=args.trail)["Trail"]
     account = trail["TrailARN"].split(":")[4]
+    if trail.get("IsOrganizationTrail") and not args.organization_id:
+        print("an organization trail needs --organization-id (AWSLogs/<o-id>/<account>/)", file=sys.stderr)
+        return 2
+    folder = f"{args.organization_id}/{account}" if trail.get("IsOrganizationTrail") else account
     known = {a["ApplicationName"] for a in eb.describe_applications()["Applications"]}
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
@@ -91,7 +101,7 @@ def main() -> int:
     prefix = f"{trail['S3KeyPrefix']}/" if trail.get("S3KeyPrefix") else ""
     suffix = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(16))
     key = (
-        f"{prefix}AWSLogs/{account}/CloudTrail/{args.region}/{now:%Y/%m/%d}/"
+        f"{prefix}AWSLogs/{folder}/CloudTrail/{args.region}/{now:%Y/%m/%d}/"
         f"{account}_CloudTrail_{args.region}_{now:%Y%m%dT%H%M}Z_{suffix}.json.gz"
     )
     s3.put_object(Bucket=trail["S3BucketName"], Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))

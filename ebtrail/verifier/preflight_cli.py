@@ -61,6 +61,14 @@ def _organization_id(_ctx: click.Context, _param: click.Parameter, value: str | 
     callback=_organization_id,
     help="Organization ID of an organization trail (default: the template's metadata, or DescribeOrganization).",
 )
+@click.option(
+    "--archive-role-arn",
+    default=None,
+    help=(
+        "With --trail: a role in the log archive's account to read the bucket and log key policies through "
+        "(S3 GetBucketPolicy and KMS GetKeyPolicy do not work across accounts)."
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def preflight(
     *,
@@ -69,6 +77,7 @@ def preflight(
     region: str | None,
     profile: str | None,
     organization_id: str | None,
+    archive_role_arn: str | None,
     as_json: bool,
 ) -> None:
     if (assembly is None) == (trail is None):
@@ -87,7 +96,7 @@ def preflight(
         assert trail is not None
         try:
             session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-            subjects = [trail_from_account(session, trail, region, organization_id)]
+            subjects = [trail_from_account(session, trail, region, organization_id, archive_role_arn)]
         except BotoCoreError as exc:
             subjects, errors = [], [f"cannot start a boto3 session: {exc}"]
     reports = [preflight_trail(subject) for subject in subjects]

@@ -168,3 +168,31 @@ def test_an_unreadable_assembly_cannot_be_evaluated(tmp_path: Path) -> None:
     code, output = preflight("--assembly", str(tmp_path))
     assert code == 2
     assert "cannot read" in output and "manifest.json" in output
+
+
+def test_an_archive_in_another_account_is_read_through_the_archive_role(session: boto3.Session) -> None:
+    """Bucket and log key in the archive account, trail and topic in the trail account (moto's default)."""
+    archive_account = "222233334444"
+    role = f"arn:aws:iam::{archive_account}:role/ArchiveReader"
+    found = session.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    archive = boto3.Session(
+        aws_access_key_id=found["AccessKeyId"],
+        aws_secret_access_key=found["SecretAccessKey"],
+        aws_session_token=found["SessionToken"],
+        region_name=REGION,
+    )
+    s3, kms = archive.client("s3"), archive.client("kms")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(bucket_policy()))
+    key_arn = kms.create_key(Policy=json.dumps(key_policy()))["KeyMetadata"]["Arn"]
+    assert key_arn.split(":")[4] == archive_account
+    session.client("cloudtrail").create_trail(
+        Name=TRAIL, S3BucketName=BUCKET, KmsKeyId=key_arn, IsMultiRegionTrail=True
+    )
+
+    code, output = preflight("--trail", TRAIL, "--archive-role-arn", role, "--json")
+
+    assert code == 0, output
+    (trail,) = json.loads(output)["trails"]
+    assert trail["kms_key"] == key_arn
+    assert {c["policy"] for c in trail["checks"]} == {"bucket policy", "log key policy"}

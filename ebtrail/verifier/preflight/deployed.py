@@ -5,6 +5,11 @@ Calls, each through the ordinary boto3 chain (``AWS_PROFILE``, ``AWS_ENDPOINT_UR
 alias to its key) and ``GetKeyPolicy``; SNS ``GetTopicAttributes`` (policy and ``KmsMasterKeyId``);
 Organizations ``DescribeOrganization`` for an organization trail's ID unless ``--organization-id`` names it.
 Any failure to read is reported with the call and the error, and makes the run exit 2 (cannot evaluate).
+
+A central archive lives in another account than the trail, and neither S3 ``GetBucketPolicy`` (bucket owner's
+account only) nor KMS ``GetKeyPolicy`` (no cross-account use) works from the trail's account: with
+``--archive-role-arn`` the bucket and log key policies are read through that role (``sts:AssumeRole``), the
+topic and its key with the caller's own credentials.
 """
 
 from __future__ import annotations
@@ -26,8 +31,24 @@ def _region_of(arn: str, default: str) -> str:
     return parsed.region if parsed and parsed.region else default
 
 
+def archive_session(session: boto3.Session, role_arn: str) -> boto3.Session:
+    """Credentials of the archive account, through a role the caller may assume."""
+    sts: Any = session.client("sts", config=client_config())
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="ebtrail-preflight")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=session.region_name,
+    )
+
+
 def trail_from_account(
-    session: boto3.Session, trail: str, region: str | None = None, organization_id: str | None = None
+    session: boto3.Session,
+    trail: str,
+    region: str | None = None,
+    organization_id: str | None = None,
+    archive_role_arn: str | None = None,
 ) -> TrailSubject:
     config = client_config()
     default_region = _region_of(trail, region or session.region_name or "us-east-1")
@@ -51,7 +72,14 @@ def trail_from_account(
     prefix = f"{described['S3KeyPrefix']}/" if described.get("S3KeyPrefix") else ""
     is_org = bool(described.get("IsOrganizationTrail"))
 
-    s3: Any = session.client("s3", region_name=home, config=config)
+    archive = session
+    if archive_role_arn:
+        try:
+            archive = archive_session(session, archive_role_arn)
+        except (ClientError, BotoCoreError) as exc:
+            problems.append(f"archive role: {describe_error('sts', 'AssumeRole', exc, archive_role_arn)}")
+    hint = "" if archive_role_arn else " (a bucket or key of another account: pass --archive-role-arn)"
+    s3: Any = archive.client("s3", region_name=home, config=config)
     bucket_policy: dict[str, Any] | None = None
     try:
         bucket_policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
@@ -59,15 +87,15 @@ def trail_from_account(
         if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
             bucket_policy = EMPTY_POLICY
         else:
-            problems.append(f"bucket policy: {describe_error('s3', 'GetBucketPolicy', exc, bucket)}")
+            problems.append(f"bucket policy: {describe_error('s3', 'GetBucketPolicy', exc, bucket)}{hint}")
     except (BotoCoreError, ValueError) as exc:
         problems.append(f"bucket policy: s3 GetBucketPolicy of {bucket} failed: {exc}")
 
     kms_arn = key_policy = None
     if described.get("KmsKeyId"):
-        kms_arn, key_policy, problem = _key(session, str(described["KmsKeyId"]), home)
+        kms_arn, key_policy, problem = _key(archive, str(described["KmsKeyId"]), home)
         if problem:
-            problems.append(f"log key policy: {problem}")
+            problems.append(f"log key policy: {problem}{hint}")
 
     topic_arn = described.get("SnsTopicARN")
     topic_policy = topic_key_arn = topic_key_policy = None

@@ -1,0 +1,758 @@
+"""``make e2e``: the real CDK CLI deploys every example config to ``moto_server``, and the verifier proves it.
+
+Per config in ``config/*.toml``, each on a fresh ``moto_server`` (with ``moto_cloudformation`` loaded, see
+``moto_launcher.py``) on a free port, reached through ``AWS_ENDPOINT_URL=http://localhost:PORT``:
+
+1. ``cdk bootstrap`` every account and region of the config (with that account's credentials, trusting the
+   deploying account), then ``cdk deploy --all --require-approval never -c config=...`` with the pinned CLI
+   from the deploying account (moto's default account ``123456789012``). moto_server maps credentials to
+   accounts by access key: ``sts:AssumeRole`` of any role ARN returns credentials of the role's account, which
+   is how the CLI's bootstrap roles reach each account, exactly as on AWS (moto checks no trust policy).
+2. Every stack is ``CREATE_COMPLETE`` and holds every resource of its template; moto's log shows no skipped
+   type ("No Moto CloudFormation support") and no traceback.
+3. What moto holds matches the templates: each trail's settings, status and event selectors; each bucket's
+   encryption, versioning, public access block, ownership, lifecycle and Object Lock; the bucket, key and
+   topic policies (the template's, intrinsics resolved) and the topics' keys.
+4. ``preflight`` over each deployed trail passes.
+5. The verifier alone ends with exit 1 after a short timeout (moto delivers no logs); with
+   ``bench/verifier_play_cloudtrail.py`` playing CloudTrail it ends with exit 0, for every trail.
+6. Nothing is left behind: no ``ebtrail-verify-*`` application or queue, no extra subscription.
+
+One line per config, then ``e2e: N/N configs deployed and verified in N s``. Exit 0 only when every config
+passes. moto and every child process are stopped on every way out (failure, Ctrl-C, SIGTERM).
+
+    .venv/bin/python tests/e2e/run_e2e.py [--config config/default.toml ...] [--logs DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+import boto3  # noqa: E402
+
+from ebtrail.config import load_config  # noqa: E402
+from ebtrail.deployment import trail_targets  # noqa: E402
+from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
+
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+PYTHON = sys.executable
+LAUNCHER = Path(__file__).resolve().parent / "moto_launcher.py"
+PLAYER = REPO / "bench" / "verifier_play_cloudtrail.py"
+DEPLOYER = "123456789012"  # moto's default account: the credentials `testing` belong to it
+#: What moto logs when it skips a resource type.
+SKIPPED = ("No Moto CloudFormation support", "not supported by moto's CloudFormation")
+#: The one traceback that is expected: moto lacks CloudTrail LookupEvents, which the verifier's event-history
+#: channel asks for (it reports that channel unavailable, see the README's moto_server run).
+EXPECTED_ERROR = "NotImplementedError: The lookup_events action has not been implemented"
+#: The role the run assumes in each account (moto does not require it to exist, AWS would).
+E2E_ROLE = "ebtrail-e2e-admin"
+ALONE_TIMEOUT = 6
+PLAYED_TIMEOUT = 45
+
+
+#: Every child process started (moto servers, the CLI, verifiers, players): stopped on every way out.
+CHILDREN: list[subprocess.Popen[Any]] = []
+_CHILDREN_LOCK = threading.Lock()
+
+
+def spawn(command: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """Start a child in its own process group (so that stopping it stops what it started) and remember it."""
+    process: subprocess.Popen[Any] = subprocess.Popen(command, start_new_session=True, **kwargs)
+    with _CHILDREN_LOCK:
+        CHILDREN.append(process)
+    return process
+
+
+def finish(process: subprocess.Popen[Any], timeout: float) -> int:
+    """Wait for a child; past the timeout stop it (and its group) and raise."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        raise
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def stop_all() -> None:
+    with _CHILDREN_LOCK:
+        children = list(CHILDREN)
+    for process in children:
+        stop(process)
+
+
+class StepFailedError(Exception):
+    """A step disagreed; the message says which and how."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Moto:
+    """One moto_server process (its own process group, so that stopping it stops everything it started)."""
+
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("wb") as out:
+            self.process = spawn([PYTHON, str(LAUNCHER), "-p", str(self.port)], stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise StepFailedError(
+                    f"moto_server exited with {self.process.returncode}: {self.log.read_text()[-2000:]}"
+                )
+            with contextlib.suppress(OSError), socket.create_connection(("localhost", self.port), timeout=1):
+                return
+            time.sleep(0.2)
+        raise StepFailedError("moto_server did not start within 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    def problems(self) -> list[str]:
+        """Skipped resource types, and the last line of every traceback but the expected one."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        found = [line.strip() for line in lines if any(p in line for p in SKIPPED)]
+        in_traceback = False
+        for line in lines:
+            if line.startswith("Traceback"):
+                in_traceback = True
+            elif in_traceback and line and not line[0].isspace():
+                in_traceback = False
+                if line.strip() != EXPECTED_ERROR:
+                    found.append(line.strip())
+        return found
+
+
+class Accounts:
+    """Credentials of every account on one moto_server: the deployer's, and each account's through AssumeRole."""
+
+    def __init__(self, moto: Moto) -> None:
+        self.moto = moto
+        self._credentials: dict[str, dict[str, str]] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+
+    def base_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            PATH=f"{REPO / 'node_modules' / '.bin'}{os.pathsep}{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}",
+            AWS_ENDPOINT_URL=self.moto.endpoint,
+            AWS_CONFIG_FILE=os.devnull,
+            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            AWS_EC2_METADATA_DISABLED="true",
+            CDK_DISABLE_VERSION_CHECK="true",
+            CDK_DISABLE_CLI_TELEMETRY="true",
+            JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+            PYTHONPATH=str(REPO),
+        )
+        return env
+
+    def credentials(self, account: str) -> dict[str, str]:
+        if account == DEPLOYER:
+            return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        if account not in self._credentials:
+            sts = boto3.client(
+                "sts",
+                region_name="us-east-1",
+                endpoint_url=self.moto.endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            role = f"arn:aws:iam::{account}:role/{E2E_ROLE}"
+            found = sts.assume_role(RoleArn=role, RoleSessionName="ebtrail-e2e")["Credentials"]
+            self._credentials[account] = {
+                "AWS_ACCESS_KEY_ID": found["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": found["SessionToken"],
+            }
+        return self._credentials[account]
+
+    def env(self, account: str, region: str) -> dict[str, str]:
+        return {**self.base_env(), **self.credentials(account), "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+
+    def session(self, account: str, region: str) -> boto3.Session:
+        c = self.credentials(account)
+        return boto3.Session(
+            aws_access_key_id=c["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=c["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=c.get("AWS_SESSION_TOKEN"),
+            region_name=region,
+        )
+
+    def client(self, service: str, account: str, region: str) -> Any:
+        key = (service, account, region)
+        if key not in self._clients:
+            self._clients[key] = self.session(account, region).client(service, endpoint_url=self.moto.endpoint)
+        return self._clients[key]
+
+
+def run(command: list[str], env: dict[str, str], log: Path, *, cwd: Path, timeout: float = 180) -> None:
+    with log.open("ab") as out:
+        out.write(f"\n$ {' '.join(command)}\n".encode())
+        out.flush()
+        code = finish(spawn(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT), timeout)
+    if code != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise StepFailedError(f"{' '.join(command[:3])} ... exited with {code}:\n{tail}")
+
+
+@dataclass
+class ConfigResult:
+    name: str
+    seconds: float = 0.0
+    stacks: int = 0
+    resources: int = 0
+    trails: int = 0
+    preflight_requests: int = 0
+    preflight_seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+@contextlib.contextmanager
+def step(result: ConfigResult, name: str) -> Iterator[None]:
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        result.steps[name] = time.monotonic() - start
+
+
+def bootstrap(accounts: Accounts, environments: set[tuple[str, str]], scratch: Path, log: Path) -> None:
+    """One ``cdk bootstrap`` per account (all its regions), concurrently, each with its own credentials."""
+    by_account: dict[str, list[str]] = {}
+    for account, region in sorted(environments):
+        by_account.setdefault(account, []).append(region)
+    processes = []
+    for account, regions in by_account.items():
+        command = [
+            str(CDK),
+            "bootstrap",
+            *[f"aws://{account}/{region}" for region in regions],
+            "--trust",
+            DEPLOYER,
+            "--cloudformation-execution-policies",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+        ]
+        account_log = log.with_name(f"bootstrap-{account}.log")
+        out = account_log.open("wb")
+        process = spawn(
+            command, env=accounts.env(account, regions[0]), cwd=scratch, stdout=out, stderr=subprocess.STDOUT
+        )
+        processes.append((command, account_log, out, process))
+    failures = []
+    for command, account_log, out, process in processes:
+        try:
+            code = finish(process, 180)
+        finally:
+            out.close()
+        if code != 0:
+            tail = "\n".join(account_log.read_text(errors="replace").splitlines()[-10:])
+            failures.append(f"{' '.join(command[:3])} exited with {code}:\n{tail}")
+    if failures:
+        raise StepFailedError("\n".join(failures))
+
+
+def check_stacks(accounts: Accounts, stacks: list[Stack]) -> int:
+    """Every stack complete, every template resource created (nothing skipped). Returns the resource count."""
+    total = 0
+    for stack in stacks:
+        cfn = accounts.client("cloudformation", stack.account, stack.region)
+        status = cfn.describe_stacks(StackName=stack.name)["Stacks"][0]["StackStatus"]
+        if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            raise StepFailedError(f"stack {stack.name}: {status}")
+        deployed = {
+            r["LogicalResourceId"]: r
+            for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack.name)
+            for r in page["StackResourceSummaries"]
+        }
+        missing = sorted(set(stack.resources) - set(deployed))
+        if missing:
+            types = sorted({stack.resources[m]["Type"] for m in missing})
+            raise StepFailedError(f"stack {stack.name}: resources not created: {missing} ({types})")
+        incomplete = [k for k, r in deployed.items() if not r.get("PhysicalResourceId")]
+        if incomplete:
+            raise StepFailedError(f"stack {stack.name}: resources without a physical ID: {incomplete}")
+        total += len(stack.resources)
+    return total
+
+
+def _physical_ids(accounts: Accounts, stack: Stack) -> dict[str, str]:
+    cfn = accounts.client("cloudformation", stack.account, stack.region)
+    return {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack.name)
+        for r in page["StackResourceSummaries"]
+    }
+
+
+def _same(what: str, deployed: Any, expected: Any) -> None:
+    if deployed != expected:
+        raise StepFailedError(f"{what}: moto holds {deployed!r}, the template says {expected!r}")
+
+
+def _policy(text: str | bytes) -> Any:
+    return json.loads(text)
+
+
+def check_state(accounts: Accounts, stacks: list[Stack]) -> None:
+    """What moto holds, compared with the templates (intrinsics resolved by the preflight's resolver)."""
+    key_arns: dict[str, str] = {}
+    for stack in stacks:
+        ids = _physical_ids(accounts, stack)
+        kms = accounts.client("kms", stack.account, stack.region)
+        for logical_id, resource in stack.resources.items():
+            if resource["Type"] == "AWS::KMS::Key":
+                metadata = kms.describe_key(KeyId=ids[logical_id])["KeyMetadata"]
+                key_arns[Resolver(stack).key_arn(logical_id)] = metadata["Arn"]
+    for stack in stacks:
+        resolver, ids = Resolver(stack), _physical_ids(accounts, stack)
+
+        def resolved(value: Any, resolver: Resolver = resolver) -> Any:
+            text = json.dumps(resolver.resolve(value))
+            for stand_in, arn in key_arns.items():
+                text = text.replace(stand_in, arn)
+            return json.loads(text)
+
+        for logical_id, resource in stack.resources.items():
+            kind, props = resource["Type"], resource.get("Properties", {})
+            where = f"{stack.name}/{logical_id}"
+            if kind == "AWS::CloudTrail::Trail":
+                # The fields compared below (a log group's ARN, say, exists only after the deploy).
+                compared = ("TrailName", "S3BucketName", "S3KeyPrefix", "KMSKeyId", "SnsTopicName")
+                _check_trail(
+                    accounts, stack, where, {**props, **{k: resolved(props[k]) for k in compared if k in props}}
+                )
+            elif kind == "AWS::S3::Bucket":
+                _check_bucket(accounts, stack, where, ids[logical_id], resolved(props))
+            elif kind == "AWS::S3::BucketPolicy":
+                s3 = accounts.client("s3", stack.account, stack.region)
+                bucket = resolved(props["Bucket"])
+                _same(
+                    f"{where} policy",
+                    _policy(s3.get_bucket_policy(Bucket=bucket)["Policy"]),
+                    resolved(props["PolicyDocument"]),
+                )
+            elif kind == "AWS::KMS::Key":
+                kms = accounts.client("kms", stack.account, stack.region)
+                policy = kms.get_key_policy(KeyId=ids[logical_id], PolicyName="default")["Policy"]
+                _same(f"{where} key policy", _policy(policy), resolved(props["KeyPolicy"]))
+                rotation = kms.get_key_rotation_status(KeyId=ids[logical_id])["KeyRotationEnabled"]
+                _same(f"{where} rotation", rotation, bool(props.get("EnableKeyRotation", False)))
+            elif kind == "AWS::SNS::TopicPolicy":
+                sns = accounts.client("sns", stack.account, stack.region)
+                for topic in resolved(props["Topics"]):
+                    attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+                    _same(
+                        f"{where} policy of {topic}", _policy(attributes["Policy"]), resolved(props["PolicyDocument"])
+                    )
+            elif kind == "AWS::SNS::Topic" and "KmsMasterKeyId" in props:
+                sns = accounts.client("sns", stack.account, stack.region)
+                attributes = sns.get_topic_attributes(TopicArn=ids[logical_id])["Attributes"]
+                _same(f"{where} key", attributes.get("KmsMasterKeyId"), resolved(props["KmsMasterKeyId"]))
+
+
+def _check_trail(accounts: Accounts, stack: Stack, where: str, props: dict[str, Any]) -> None:
+    cloudtrail = accounts.client("cloudtrail", stack.account, stack.region)
+    name = props["TrailName"]
+    trail = cloudtrail.get_trail(Name=name)["Trail"]
+    expected = {
+        "S3BucketName": props["S3BucketName"],
+        "S3KeyPrefix": props.get("S3KeyPrefix"),
+        "KmsKeyId": props.get("KMSKeyId"),
+        "SnsTopicName": props.get("SnsTopicName"),
+        "IsMultiRegionTrail": bool(props.get("IsMultiRegionTrail", False)),
+        "IsOrganizationTrail": bool(props.get("IsOrganizationTrail", False)),
+        "LogFileValidationEnabled": bool(props.get("EnableLogFileValidation", False)),
+        "IncludeGlobalServiceEvents": bool(props.get("IncludeGlobalServiceEvents", True)),
+    }
+    _same(f"{where} settings", {k: trail.get(k) for k in expected}, expected)
+    _same(f"{where} logging", cloudtrail.get_trail_status(Name=name)["IsLogging"], bool(props.get("IsLogging")))
+    found = cloudtrail.get_event_selectors(TrailName=name)
+    if "AdvancedEventSelectors" in props:
+        _same(f"{where} advanced event selectors", found.get("AdvancedEventSelectors"), props["AdvancedEventSelectors"])
+    if props.get("InsightSelectors"):
+        insights = cloudtrail.get_insight_selectors(TrailName=name).get("InsightSelectors")
+        _same(f"{where} insight selectors", insights, props["InsightSelectors"])
+    selectors = found.get("EventSelectors", [])
+    wanted = [
+        {"ReadWriteType": s["ReadWriteType"], "IncludeManagementEvents": s["IncludeManagementEvents"]}
+        for s in props.get("EventSelectors", [])
+    ]
+    _same(
+        f"{where} event selectors",
+        [{k: s.get(k) for k in ("ReadWriteType", "IncludeManagementEvents")} for s in selectors],
+        wanted,
+    )
+
+
+def _check_bucket(accounts: Accounts, stack: Stack, where: str, name: str, props: dict[str, Any]) -> None:
+    s3 = accounts.client("s3", stack.account, stack.region)
+    if "BucketEncryption" in props:
+        (rule,) = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+        (wanted,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        _same(
+            f"{where} encryption", default.get("SSEAlgorithm"), wanted["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+        )
+        _same(
+            f"{where} KMS key",
+            default.get("KMSMasterKeyID"),
+            wanted["ServerSideEncryptionByDefault"].get("KMSMasterKeyID"),
+        )
+        _same(f"{where} bucket key", rule.get("BucketKeyEnabled", False), bool(wanted.get("BucketKeyEnabled", False)))
+    if "VersioningConfiguration" in props:
+        _same(
+            f"{where} versioning",
+            s3.get_bucket_versioning(Bucket=name).get("Status"),
+            props["VersioningConfiguration"]["Status"],
+        )
+    if "PublicAccessBlockConfiguration" in props:
+        block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        _same(
+            f"{where} public access block",
+            block,
+            {k: bool(v) for k, v in props["PublicAccessBlockConfiguration"].items()},
+        )
+    if "OwnershipControls" in props:
+        rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+        _same(f"{where} ownership", rules, props["OwnershipControls"]["Rules"])
+    if "LifecycleConfiguration" in props:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        got = [
+            (
+                r.get("ID"),
+                r["Status"],
+                r.get("Expiration", {}).get("Days"),
+                [(t["Days"], t["StorageClass"]) for t in r.get("Transitions", [])],
+            )
+            for r in rules
+        ]
+        want = [
+            (
+                r.get("Id"),
+                r["Status"],
+                r.get("ExpirationInDays"),
+                [(t["TransitionInDays"], t["StorageClass"]) for t in r.get("Transitions", [])],
+            )
+            for r in props["LifecycleConfiguration"]["Rules"]
+        ]
+        _same(f"{where} lifecycle", got, want)
+    if props.get("ObjectLockEnabled"):
+        lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+        got = lock.get("Rule", {}).get("DefaultRetention", {})
+        want = props["ObjectLockConfiguration"].get("Rule", {}).get("DefaultRetention", {})
+        # moto answers an absent period as 0.
+        _same(
+            f"{where} object lock",
+            [got.get(k) or 0 for k in ("Mode", "Days", "Years")],
+            [want.get(k) or 0 for k in ("Mode", "Days", "Years")],
+        )
+
+
+def check_preflight(accounts: Accounts, config: Any, result: ConfigResult, log: Path) -> None:
+    """``ebtrail-verify preflight --trail`` over each deployed trail, as an engineer would run it."""
+    organization_id = config.organization.id if config.organization else None
+    for target in trail_targets(config):
+        command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json"]
+        if config.archive.account != target.account:
+            # The archive's bucket and key policies are readable only from its own account.
+            command += ["--archive-role-arn", f"arn:aws:iam::{config.archive.account}:role/{E2E_ROLE}"]
+        if organization_id:
+            # moto has no organization; the ID is the config's (on AWS: DescribeOrganization).
+            command += ["--organization-id", organization_id]
+        env = accounts.env(target.account, target.home_region)
+        process = spawn(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            stdout, stderr = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            stop(process)
+            raise
+        with log.open("a") as out:
+            out.write(f"\n$ {' '.join(command)}\n{stdout}{stderr}")
+        try:
+            report = json.loads(stdout)
+        except ValueError as exc:
+            raise StepFailedError(
+                f"preflight --trail {target.arn}: exit {process.returncode}: {stderr[-500:]}"
+            ) from exc
+        result.preflight_requests += int(report["requests"])
+        result.preflight_seconds += float(report["seconds"])
+        if process.returncode != 0:
+            (trail,) = report["trails"]
+            lines = (trail["failures"] + trail["cannot_evaluate"])[:5] + trail["problems"]
+            raise StepFailedError(
+                f"preflight --trail {target.arn}: {report['verdict']} (exit {process.returncode}): {lines}"
+            )
+
+
+def verify(accounts: Accounts, target: Any, timeout: float, log: Path) -> int:
+    env = accounts.env(target.account, target.home_region)
+    command = [PYTHON, "-m", "ebtrail.verifier", "verify", "--trail", target.arn, "--timeout", str(timeout), "--json"]
+    with log.open("ab") as out:
+        out.write(f"\n$ {' '.join(command)}\n".encode())
+        out.flush()
+        return finish(spawn(command, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT), timeout + 120)
+
+
+def check_verifier(accounts: Accounts, config: Any, log: Path) -> None:
+    targets = trail_targets(config)
+    alone = verify(accounts, targets[0], ALONE_TIMEOUT, log)
+    if alone != 1:
+        raise StepFailedError(f"verifier alone on {targets[0].arn}: exit {alone}, expected 1 (no log file can arrive)")
+    organization_id = config.organization.id if config.organization else None
+    for target in targets:
+        command = [
+            PYTHON,
+            str(PLAYER),
+            "--trail",
+            target.arn,
+            "--region",
+            target.home_region,
+            "--delay",
+            "1",
+            "--wait",
+            str(PLAYED_TIMEOUT),
+        ]
+        if organization_id:
+            command += ["--organization-id", organization_id]
+        player_log = log.with_name(f"player-{target.account}.log")
+        with player_log.open("wb") as out:
+            player = spawn(
+                command,
+                env=accounts.env(target.account, target.home_region),
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                code = verify(accounts, target, PLAYED_TIMEOUT, log)
+                played = finish(player, PLAYED_TIMEOUT)
+            finally:
+                stop(player)
+        if code != 0 or played != 0:
+            raise StepFailedError(
+                f"verifier with the CloudTrail player on {target.arn}: exit {code} (player {played}), expected 0; "
+                f"player: {player_log.read_text(errors='replace').strip()[-300:]}"
+            )
+
+
+def _declared_subscriptions(stacks: list[Stack], target: Any) -> int:
+    """Subscriptions the templates put on the trail's delivery topic."""
+    count = 0
+    for stack in stacks:
+        if (stack.account, stack.region) != (target.account, target.home_region):
+            continue
+        topics = {
+            logical_id
+            for logical_id, r in stack.resources.items()
+            if r["Type"] == "AWS::SNS::Topic" and r["Properties"].get("TopicName") == target.delivery_topic_name
+        }
+        count += sum(
+            1
+            for r in stack.resources.values()
+            if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] in [{"Ref": t} for t in topics]
+        )
+    return count
+
+
+def check_nothing_left(accounts: Accounts, config: Any, stacks: list[Stack]) -> None:
+    for target in trail_targets(config):
+        eb = accounts.client("elasticbeanstalk", target.account, target.home_region)
+        apps = [a["ApplicationName"] for a in eb.describe_applications()["Applications"]]
+        left = [a for a in apps if a.startswith("ebtrail-verify-")]
+        sqs = accounts.client("sqs", target.account, target.home_region)
+        left += sqs.list_queues(QueueNamePrefix="ebtrail-verify-").get("QueueUrls", [])
+        sns = accounts.client("sns", target.account, target.home_region)
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=target.delivery_topic_arn)["Subscriptions"]
+        declared = _declared_subscriptions(stacks, target)
+        left += [s["SubscriptionArn"] for s in subscriptions if s["Protocol"] != "email"]
+        if left or len(subscriptions) != declared:
+            raise StepFailedError(
+                f"left behind in {target.account}/{target.home_region}: {left} "
+                f"({len(subscriptions)} subscriptions, {declared} declared)"
+            )
+
+
+def with_moto_organization(accounts: Accounts, config_path: Path, config: Any, scratch: Path) -> Path:
+    """An organization config, with the organization moto creates in the management account.
+
+    On AWS the organization exists before the deploy, and its IDs are the ones in the config. moto makes up its
+    own organization and root IDs, so the run creates the organization in the management account
+    (``CreateOrganization``) and deploys a copy of the config with moto's organization ID and root ID in place of
+    the example ones (guardrail targets ``r-...``); everything else is the example config as written.
+    """
+    if config.organization is None:
+        return config_path
+    management = config.organization.management_account
+    organizations = accounts.client("organizations", management, config.organization.home_region)
+    organization = organizations.create_organization(FeatureSet="ALL")["Organization"]
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    text = config_path.read_text().replace(f'"{config.organization.id}"', f'"{organization["Id"]}"')
+    guardrails = config.organization.guardrails
+    for target in guardrails.targets if guardrails else ():
+        if not str(target).startswith("r-"):
+            raise StepFailedError(f"guardrail target {target}: only the organization root exists on moto")
+        text = text.replace(f'"{target}"', f'"{root}"')
+    copy = scratch / config_path.name
+    copy.write_text(text)
+    return copy
+
+
+def run_config(config_path: Path, logs: Path) -> ConfigResult:
+    result = ConfigResult(config_path.name)
+    started = time.monotonic()
+    log_dir = logs / config_path.stem
+    log_dir.mkdir(parents=True, exist_ok=True)
+    moto = Moto(log=log_dir / "moto.log")
+    try:
+        config = load_config(config_path)
+        with tempfile.TemporaryDirectory(prefix="ebtrail-e2e-") as scratch_dir:
+            scratch = Path(scratch_dir)
+            moto.start()
+            accounts = Accounts(moto)
+            deployed_config = with_moto_organization(accounts, config_path, config, scratch)
+            config = load_config(deployed_config)
+            targets = trail_targets(config)
+            environments = {(config.archive.account, config.archive.region)}
+            environments |= {(t.account, t.home_region) for t in targets}
+            with step(result, "bootstrap"):
+                bootstrap(accounts, environments, scratch, log_dir / "bootstrap.log")
+            assembly = scratch / "cdk.out"
+            with step(result, "deploy"):
+                run(
+                    [
+                        str(CDK),
+                        "deploy",
+                        "--all",
+                        "-c",
+                        f"config={deployed_config.resolve()}",
+                        "--require-approval",
+                        "never",
+                        "-o",
+                        str(assembly),
+                        "--progress",
+                        "events",
+                    ],
+                    accounts.env(DEPLOYER, config.archive.region),
+                    log_dir / "deploy.log",
+                    cwd=REPO,
+                    timeout=240,
+                )
+            stacks = read_stacks(assembly)
+            result.stacks, result.trails = len(stacks), len(targets)
+            with step(result, "compare"):
+                result.resources = check_stacks(accounts, stacks)
+                check_state(accounts, stacks)
+            with step(result, "preflight"):
+                check_preflight(accounts, config, result, log_dir / "preflight.log")
+            with step(result, "verifier"):
+                check_verifier(accounts, config, log_dir / "verify.log")
+            check_nothing_left(accounts, config, stacks)
+            problems = moto.problems()
+            if problems:
+                raise StepFailedError(f"moto logged {len(problems)} problem(s): {problems[:5]}")
+    except (StepFailedError, subprocess.TimeoutExpired) as exc:
+        result.error = str(exc)
+    except Exception as exc:  # a boto3 or parsing error is a failed step too, with its type
+        result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        moto.stop()
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def describe(result: ConfigResult) -> str:
+    if result.error:
+        return f"e2e: {result.name}: FAILED after {result.seconds:.0f} s: {result.error}"
+    steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.steps.items())
+    return (
+        f"e2e: {result.name}: ok in {result.seconds:.0f} s ({steps}): {result.stacks} stacks, {result.resources} "
+        f"resources as templated; {result.trails} trail(s); preflight pass ({result.preflight_requests} requests, "
+        f"{result.preflight_seconds:.2f} s); verifier alone exit 1, with the player exit 0; nothing left behind"
+    )
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, action="append", help="config file(s) (default: config/*.toml)")
+    parser.add_argument("--logs", type=Path, default=None, help="keep the logs here (default: a temporary folder)")
+    parser.add_argument("--jobs", type=int, default=3, help="configs deployed at once, each on its own moto_server")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        del os.environ[name]  # never a real profile, credentials or endpoint
+    os.environ.update(
+        AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true"
+    )
+    configs = args.config or sorted((REPO / "config").glob("*.toml"))
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="ebtrail-e2e-logs-"))
+    started = time.monotonic()
+    results = []
+    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    try:
+        futures = [pool.submit(run_config, config_path, logs) for config_path in configs]
+        for future in as_completed(futures):
+            result = future.result()
+            print(describe(result), flush=True)
+            results.append(result)
+    finally:
+        stop_all()  # also on Ctrl-C and SIGTERM: no moto_server, CLI or verifier outlives the run
+        pool.shutdown(wait=True, cancel_futures=True)
+    passed = sum(1 for r in results if r.error is None)
+    print(f"e2e: {passed}/{len(configs)} configs deployed and verified in {time.monotonic() - started:.0f} s")
+    if passed == len(configs) and args.logs is None:
+        shutil.rmtree(logs, ignore_errors=True)
+    elif passed != len(configs):
+        print(f"e2e: logs in {logs}", file=sys.stderr)
+    return 0 if passed == len(configs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
