@@ -56,11 +56,12 @@ test: setup
 e2e: setup
 	"$(VENV)/bin/python" tests/e2e/run_e2e.py
 
-## lint: ruff (check and format) and mypy (strict)
+## lint: ruff check, ruff format --check, mypy strict (code and tests; the example app on its own)
 lint: setup
 	"$(VENV)/bin/ruff" check .
 	"$(VENV)/bin/ruff" format --check .
 	"$(VENV)/bin/mypy"
+	"$(VENV)/bin/mypy" examples/own-app/app.py
 
 ## diff: cdk diff of every stack of CONFIG against the deployed ones (needs credentials)
 diff: setup
@@ -80,6 +81,7 @@ bench: setup
 	"$(VENV)/bin/python" bench/lifecycle_cost.py
 	"$(VENV)/bin/python" bench/synth_bench.py
 	"$(VENV)/bin/python" bench/scale_bench.py
+	"$(VENV)/bin/python" bench/cli_start_bench.py
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock:

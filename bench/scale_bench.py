@@ -31,8 +31,8 @@ from aws_cdk import App
 
 from bench.synth_bench import CDK, REPO_ROOT, synth_env
 from ebtrail.config import parse_config
+from ebtrail.constructs.policy_size import S3_BUCKET_POLICY_LIMIT
 from stacks.app_builder import archive_policy_sizes, build_app, feature_flags
-from stacks.policy_size import S3_BUCKET_POLICY_LIMIT
 
 
 def accounts_config(members: int) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def main() -> None:
             built = build_app(config, app=app, enforce_policy_limits=False)
             app.synth()
             in_process = time.perf_counter() - start
-            sizes = archive_policy_sizes(config, built.log_archive)
+            sizes = archive_policy_sizes(built.log_archive)
             config_file = Path(scratch) / f"members-{count}.toml"
             config_file.write_text(to_toml(data))
             start = time.perf_counter()

@@ -7,6 +7,9 @@ the constructs take; the stacks call these functions and hand plain values to th
 from __future__ import annotations
 
 from ebtrail.config import DeploymentConfig
+from ebtrail.constructs.audit_trail import storage_bucket_arn_prefixes
+from ebtrail.constructs.log_archive import AthenaOptions, LifecycleRules, LogArchiveProps, Retention, StorageTransition
+from ebtrail.constructs.trail import AlertOptions, BeanstalkTrailProps, VerifierOptions
 from ebtrail.core.names import ArchiveNames, TrailTarget
 
 
@@ -59,6 +62,69 @@ def logging_accounts(config: DeploymentConfig) -> list[str]:
     else:
         accounts = [target.account for target in trail_targets(config)]
     return sorted(set(accounts))
+
+
+def archive_props(config: DeploymentConfig) -> LogArchiveProps:
+    """The log archive of ``config``, in plain values."""
+    names = archive_names(config)
+    archive = config.archive
+    lifecycle = archive.lifecycle
+    return LogArchiveProps(
+        names=names,
+        writers=trail_targets(config),
+        log_prefix=log_prefix(config),
+        lifecycle=LifecycleRules(
+            transitions=tuple(StorageTransition(t.storage_class, t.days) for t in lifecycle.transitions),
+            expiration_days=lifecycle.expiration_days,
+            noncurrent_version_expiration_days=lifecycle.noncurrent_version_expiration_days,
+            abort_incomplete_multipart_upload_days=lifecycle.abort_incomplete_multipart_upload_days,
+        ),
+        object_lock=Retention(archive.object_lock.mode, archive.object_lock.days) if archive.object_lock else None,
+        access_log_retention_days=archive.access_logs.retention_days,
+        reader_principals=tuple(archive.log_readers),
+        # Verifier roles in other accounts need the archive's bucket and key policies to name them.
+        remote_verifiers=tuple(
+            writer
+            for writer in trail_targets(config)
+            if config.verifier.enabled and config.verifier.assumed_by and writer.account != names.account
+        ),
+        athena=AthenaOptions(
+            accounts=tuple(logging_accounts(config)),
+            projection_start=config.athena.projection_start,
+            organization_id=config.organization.id if config.organization else None,
+            results_expiration_days=config.athena.results_expiration_days,
+        )
+        if config.athena.enabled
+        else None,
+        # The app reports oversized policies itself, as config errors naming the way out (stacks/app_builder.py).
+        check_policy_sizes=False,
+    )
+
+
+def trail_props(config: DeploymentConfig, target: TrailTarget) -> BeanstalkTrailProps:
+    """The trail of ``config`` for ``target``, in plain values."""
+    names = archive_names(config)
+    return BeanstalkTrailProps(
+        target=target,
+        bucket_name=names.log_bucket,
+        kms_key_id=names.log_key_alias_arn,
+        log_prefix=log_prefix(config),
+        management_events=config.trail.management_events,
+        notification_emails=tuple(config.trail.notification_emails),
+        alerts=AlertOptions(actions=tuple(config.alerts.actions), emails=tuple(config.alerts.emails))
+        if config.alerts.enabled
+        else None,
+        verifier=VerifierOptions.for_archive(names, assumed_by=config.verifier.assumed_by)
+        if config.verifier.enabled
+        else None,
+        data_event_arn_prefixes=tuple(
+            storage_bucket_arn_prefixes(target.partition, None if target.organization_id else target.account)
+        )
+        if config.trail.beanstalk_data_events != "off"
+        else (),
+        data_events_read_write="All" if config.trail.beanstalk_data_events == "All" else "WriteOnly",
+        insights=config.trail.insights,
+    )
 
 
 def beanstalk_events_prefixes(config: DeploymentConfig, target: TrailTarget) -> tuple[str, str]:

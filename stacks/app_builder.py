@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Stack, Tags, Validations
-from aws_cdk.aws_kms import CfnKey
-from aws_cdk.aws_s3 import CfnBucket
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
-from ebtrail.config import ConfigError, DeploymentConfig
+from ebtrail.config import ConfigError, DeploymentConfig, Problem
+from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
 from ebtrail.deployment import archive_names, trail_targets
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
-from stacks.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT, policy_bytes, size_problems
 from stacks.trail_stack import TrailStack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,27 +86,25 @@ def build_app(
     return EbtrailApp(app=app, log_archive=log_archive, trails=trails, guardrails=guardrails)
 
 
-def archive_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> dict[str, int]:
+def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
     """Bytes of the log bucket policy and the log key policy, as S3 and KMS will count them."""
-    bucket = log_archive.log_bucket.bucket
-    cfn_bucket = bucket.node.default_child
-    cfn_key = log_archive.log_key.key.node.default_child
-    assert isinstance(cfn_bucket, CfnBucket) and isinstance(cfn_key, CfnKey) and bucket.policy is not None
-    arns = {log_archive.get_logical_id(cfn_bucket): archive_names(config).log_bucket_arn}
-    return {
-        "bucket_policy": policy_bytes(log_archive, bucket.policy.document, arns),
-        "key_policy": policy_bytes(log_archive, cfn_key.key_policy, arns),
-    }
+    return log_archive.archive.policy_sizes()
 
 
 def check_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> None:
     """Raise :class:`ConfigError` when the archive's bucket or key policy would exceed AWS's size limit."""
-    sizes = archive_policy_sizes(config, log_archive)
+    sizes = archive_policy_sizes(log_archive)
     way_out = (
         "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
         "account of the organization) or split the members across several archives"
     )
-    problems = size_problems("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT, way_out)
-    problems += size_problems("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT, way_out)
+    problems = [
+        Problem(path, f"{size:,} bytes, over the {limit:,}-byte limit; {way_out}")
+        for path, size, limit in (
+            ("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT),
+            ("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT),
+        )
+        if size > limit
+    ]
     if problems:
         raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)

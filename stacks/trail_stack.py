@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefixes
-from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from ebtrail.constructs.beanstalk_events import BeanstalkEvents, BeanstalkEventsProps
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, CloudWatchLogsDeliveryProps
-from ebtrail.constructs.delivery_topic import DeliveryTopic, DeliveryTopicProps
-from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
+from ebtrail.constructs.trail import BeanstalkTrail
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.core.names import TrailTarget
-from ebtrail.deployment import archive_names, beanstalk_events_prefixes, log_prefix
+from ebtrail.deployment import archive_names, beanstalk_events_prefixes, trail_props
 from stacks.log_archive_stack import LogArchiveStack
 
 
@@ -65,60 +63,26 @@ class TrailStack(Stack):
                 ),
             )
         self.cloudwatch_logs = cloudwatch_logs
-        self.delivery_topic = DeliveryTopic(
-            self,
-            "DeliveryTopic",
-            DeliveryTopicProps(
-                topic_name=target.delivery_topic_name,
-                trail=target,
-                emails=list(config.trail.notification_emails),
-            ),
-        )
-        self.audit_trail = AuditTrail(
-            self,
-            "AuditTrail",
-            AuditTrailProps(
-                trail_name=target.name,
-                bucket_name=names.log_bucket,
-                kms_key_id=names.log_key_alias_arn,
-                sns_topic_name=target.delivery_topic_name,
-                log_prefix=log_prefix(config),
-                management_events=config.trail.management_events,
-                is_organization_trail=target.organization_id is not None,
-                organization_id=target.organization_id,
-                depends_on=(
-                    *self.delivery_topic.trail_prerequisites,
-                    *(cloudwatch_logs.trail_prerequisites if cloudwatch_logs else ()),
-                ),
-                cloudwatch_logs_group_arn=cloudwatch_logs.log_group.log_group_arn if cloudwatch_logs else None,
-                cloudwatch_logs_role_arn=cloudwatch_logs.role.role_arn if cloudwatch_logs else None,
-                data_event_arn_prefixes=tuple(
-                    storage_bucket_arn_prefixes(target.partition, None if target.organization_id else target.account)
-                )
-                if config.trail.beanstalk_data_events != "off"
-                else (),
-                data_events_read_write="All" if config.trail.beanstalk_data_events == "All" else "WriteOnly",
-                log_bucket_arn=names.log_bucket_arn,
-                insights=config.trail.insights,
-            ),
-        )
-        self.alerts: BeanstalkAlerts | None = None
-        if config.alerts.enabled:
-            self.alerts = BeanstalkAlerts(
-                self,
-                "BeanstalkAlerts",
-                BeanstalkAlertsProps(
-                    topic_name=target.alert_topic_name,
-                    rule_name=target.alert_rule_name,
-                    actions=list(config.alerts.actions),
-                    emails=list(config.alerts.emails),
-                ),
+        props = trail_props(config, target)
+        if cloudwatch_logs is not None:
+            props = replace(
+                props.with_depends_on(cloudwatch_logs.trail_prerequisites),
+                cloudwatch_logs_group_arn=cloudwatch_logs.log_group.log_group_arn,
+                cloudwatch_logs_role_arn=cloudwatch_logs.role.role_arn,
             )
+        # "Default": the construct adds nothing to the logical IDs (see LogArchiveStack).
+        self.trail = BeanstalkTrail(self, "Default", props)
+        self.delivery_topic = self.trail.delivery_topic
+        self.audit_trail = self.trail.audit_trail
+        self.alerts = self.trail.alerts
+        self.verifier_access = self.trail.verifier_access
         self.beanstalk_events: BeanstalkEvents | None = None
         if config.beanstalk_events.enabled:
             prefix, error_prefix = beanstalk_events_prefixes(config, target)
+            # Under the trail construct ("Default", left out of logical IDs), so construct paths, and with them
+            # the order of DependsOn lists, stay as they were.
             self.beanstalk_events = BeanstalkEvents(
-                self,
+                self.trail,
                 "BeanstalkEvents",
                 BeanstalkEventsProps(
                     stream_name=target.beanstalk_events_stream_name,
@@ -132,14 +96,17 @@ class TrailStack(Stack):
                     error_prefix=error_prefix,
                     bucket_region=names.region,
                     buffer_seconds=config.beanstalk_events.buffer_seconds,
+                    alarm_topic=self.alerts.topic if self.alerts else None,
                 ),
             )
+            if self.alerts:
+                self.alerts.allow_cloudwatch_alarms(f"{target.name}-")  # the stream's delivery alarm
         self.cis_alarms: CisAlarms | None = None
         if self.cloudwatch_logs and self.alerts:
             alarm_prefix = f"{target.name}-"
             self.alerts.allow_cloudwatch_alarms(alarm_prefix)
             self.cis_alarms = CisAlarms(
-                self,
+                self.trail,
                 "CisAlarms",
                 CisAlarmsProps(
                     log_group=self.cloudwatch_logs.log_group,
@@ -147,23 +114,5 @@ class TrailStack(Stack):
                     filters=(*CIS_FILTERS, beanstalk_filter(config.alerts.actions)),
                     alarm_name_prefix=alarm_prefix,
                     namespace=f"{names.prefix}/CloudTrailMetrics",
-                ),
-            )
-        self.verifier_access: VerifierAccess | None = None
-        if config.verifier.enabled:
-            self.verifier_access = VerifierAccess(
-                self,
-                "VerifierAccess",
-                VerifierAccessProps(
-                    name=names.verifier_policy,
-                    partition=target.partition,
-                    account=target.account,
-                    log_bucket_name=names.log_bucket,
-                    log_prefix=log_prefix(config),
-                    delivery_topic_arn=target.delivery_topic_arn,
-                    log_key_account=names.account,
-                    log_key_region=names.region,
-                    log_key_alias=names.log_key_alias,
-                    assumed_by=config.verifier.assumed_by,
                 ),
             )

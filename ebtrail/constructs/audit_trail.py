@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import boto3
+import jsii
 from aws_cdk import aws_cloudtrail as cloudtrail
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, IValidation
 
 from ebtrail.constructs.acknowledge import acknowledge
 
@@ -79,14 +81,6 @@ class AuditTrail(Construct):
             sns_topic_name=props.sns_topic_name,
             cloud_watch_logs_log_group_arn=props.cloudwatch_logs_group_arn,
             cloud_watch_logs_role_arn=props.cloudwatch_logs_role_arn,
-            event_selectors=None
-            if props.data_event_arn_prefixes
-            else [
-                cloudtrail.CfnTrail.EventSelectorProperty(
-                    include_management_events=True,
-                    read_write_type=props.management_events,
-                )
-            ],
             advanced_event_selectors=advanced_event_selectors(props) if props.data_event_arn_prefixes else None,
             insight_selectors=[
                 cloudtrail.CfnTrail.InsightSelectorProperty(insight_type=insight) for insight in INSIGHT_TYPES
@@ -94,12 +88,62 @@ class AuditTrail(Construct):
             if props.insights
             else None,
         )
+        #: Advanced event selectors (S3 data events) replace basic ones: CloudTrail takes one kind per trail.
+        self.uses_advanced_selectors = bool(props.data_event_arn_prefixes)
+        self._event_selectors: list[cloudtrail.CfnTrail.EventSelectorProperty] = []
+        self._data_resource_counts: list[int] = []
+        if not self.uses_advanced_selectors:
+            self.add_event_selector(include_management_events=True, read_write_type=props.management_events)
+        self.node.add_validation(_EventSelectorLimits(self._event_selectors, self._data_resource_counts))
         if props.organization_id:
             self.trail.add_metadata("ebtrail:OrganizationId", props.organization_id)
         for dependency in props.depends_on:
             self.trail.node.add_dependency(dependency)
-        if props.cloudwatch_logs_group_arn is not None:
-            return
+        if props.cloudwatch_logs_group_arn is None:
+            self._acknowledge_cloudwatch_logs()
+
+    @property
+    def trail_arn(self) -> str:
+        """The trail's ARN (``Fn::GetAtt``), for references in the same stack."""
+        return self.trail.attr_arn
+
+    def add_event_selector(
+        self,
+        *,
+        read_write_type: Literal["All", "ReadOnly", "WriteOnly"] = "All",
+        include_management_events: bool = False,
+        data_resources: Mapping[str, Sequence[str]] | None = None,
+        exclude_management_event_sources: Sequence[str] = (),
+    ) -> None:
+        """Add a basic event selector, as CloudTrail's ``PutEventSelectors`` takes it.
+
+        ``data_resources`` maps a data resource type (``AWS::S3::Object``, ``AWS::Lambda::Function``,
+        ``AWS::DynamoDB::Table``) to the ARNs or ARN prefixes to record. CloudTrail allows up to 5 event
+        selectors and 250 data resources per trail (CloudTrail API Reference, InvalidEventSelectorsException);
+        more fails synthesis rather than the deploy. A trail with advanced event selectors (S3 data events,
+        ``AuditTrailProps.data_event_arn_prefixes``) takes no basic ones: CloudTrail accepts one kind per trail.
+        """
+        if self.uses_advanced_selectors:
+            raise ValueError(
+                "this trail uses advanced event selectors (data_event_arn_prefixes); CloudTrail takes either basic "
+                "or advanced event selectors on a trail, not both"
+            )
+        self._data_resource_counts.append(sum(len(values) for values in (data_resources or {}).values()))
+        self._event_selectors.append(
+            cloudtrail.CfnTrail.EventSelectorProperty(
+                include_management_events=include_management_events,
+                read_write_type=read_write_type,
+                data_resources=[
+                    cloudtrail.CfnTrail.DataResourceProperty(type=kind, values=list(values))
+                    for kind, values in (data_resources or {}).items()
+                ]
+                or None,
+                exclude_management_event_sources=list(exclude_management_event_sources) or None,
+            )
+        )
+        self.trail.event_selectors = list(self._event_selectors)
+
+    def _acknowledge_cloudwatch_logs(self) -> None:
         acknowledge(
             self.trail,
             "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
@@ -107,6 +151,30 @@ class AuditTrail(Construct):
             "EventBridge, which receives CloudTrail management events without CloudWatch Logs delivery "
             "(set cloudwatch_logs.enabled for the CIS alarms).",
         )
+
+
+#: CloudTrail's limits on basic event selectors (CloudTrail API Reference, InvalidEventSelectorsException).
+MAX_EVENT_SELECTORS = 5
+MAX_DATA_RESOURCES = 250
+
+
+@jsii.implements(IValidation)
+class _EventSelectorLimits:
+    """Fails synthesis when the trail has more event selectors or data resources than CloudTrail accepts."""
+
+    def __init__(self, selectors: list[cloudtrail.CfnTrail.EventSelectorProperty], data_resources: list[int]) -> None:
+        #: Both lists are the trail's own, so selectors added after construction are counted.
+        self._selectors = selectors
+        self._data_resources = data_resources
+
+    def validate(self) -> list[str]:
+        errors = []
+        if len(self._selectors) > MAX_EVENT_SELECTORS:
+            errors.append(f"{len(self._selectors)} event selectors; CloudTrail allows at most {MAX_EVENT_SELECTORS}")
+        resources = sum(self._data_resources)
+        if resources > MAX_DATA_RESOURCES:
+            errors.append(f"{resources} data resources; CloudTrail allows at most {MAX_DATA_RESOURCES} per trail")
+        return errors
 
 
 def beanstalk_regions(partition: str = "aws") -> list[str]:

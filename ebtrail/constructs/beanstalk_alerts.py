@@ -110,6 +110,7 @@ class BeanstalkAlerts(Construct):
         )
         self.key, self.topic, self.publish = parts.key, parts.topic, parts.publish
         self._parts = parts
+        self._cloudwatch_publish: iam.PolicyStatement | None = None
 
         self.rule = events.Rule(
             self,
@@ -130,7 +131,8 @@ class BeanstalkAlerts(Construct):
         self.rule.node.add_dependency(self.policy)
 
     def allow_cloudwatch_alarms(self, alarm_name_prefix: str) -> iam.PolicyStatement:
-        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic.
+        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic
+        (once: later calls return the first statement, whose prefix must cover theirs).
 
         * ``AllowCloudWatchAlarmsToEncryptedTopic`` (key policy): ``kms:GenerateDataKey*`` and ``kms:Decrypt``
           for ``cloudwatch.amazonaws.com`` ("Enable compatibility between event sources from AWS services and
@@ -143,6 +145,8 @@ class BeanstalkAlerts(Construct):
           ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_name_prefix>*`` and
           ``aws:SourceAccount`` = this account.
         """
+        if self._cloudwatch_publish is not None:
+            return self._cloudwatch_publish
         stack = Stack.of(self)
         alarm_arns = stack.format_arn(
             service="cloudwatch",
@@ -150,7 +154,7 @@ class BeanstalkAlerts(Construct):
             resource_name=f"{alarm_name_prefix}*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        return add_publisher(
+        self._cloudwatch_publish = add_publisher(
             self._parts,
             ServicePublisher(
                 service=CLOUDWATCH_SERVICE,
@@ -163,6 +167,7 @@ class BeanstalkAlerts(Construct):
                 },
             ),
         )
+        return self._cloudwatch_publish
 
     @property
     def policy(self) -> sns.TopicPolicy:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
@@ -51,6 +54,9 @@ class BeanstalkEventsProps:
     #: Region of the log bucket (for ``kms:ViaService``).
     bucket_region: str
     buffer_seconds: int = 300
+    #: Topic for the delivery alarm (the alert topic, which must let alarms named ``<stream_name>-*`` publish).
+    #: Default: no alarm.
+    alarm_topic: sns.ITopic | None = None
 
 
 class BeanstalkEvents(Construct):
@@ -194,6 +200,31 @@ class BeanstalkEvents(Construct):
             ],
         )
         self.rule.node.add_dependency(self.events_policy)
+
+        self.delivery_alarm: cloudwatch.Alarm | None = None
+        if props.alarm_topic is not None:
+            # "Implement best practices with CloudWatch Alarms" (Firehose Developer Guide): alarm when
+            # DeliveryToS3.DataFreshness exceeds the buffering limit (at most 15 minutes). A bucket or key policy
+            # that refuses the role fails no deploy and no API call; Firehose keeps retrying, records age, and
+            # this alarm is how anyone hears of it.
+            self.delivery_alarm = cloudwatch.Alarm(
+                self,
+                "DeliveryAlarm",
+                alarm_name=f"{props.stream_name}-delivery",
+                alarm_description=f"Firehose {props.stream_name} has held Elastic Beanstalk events for over 15 minutes",
+                metric=cloudwatch.Metric(
+                    namespace="AWS/Firehose",
+                    metric_name="DeliveryToS3.DataFreshness",
+                    dimensions_map={"DeliveryStreamName": props.stream_name},
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
+                ),
+                threshold=900,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            self.delivery_alarm.add_alarm_action(cloudwatch_actions.SnsAction(props.alarm_topic))
 
 
 def kms_via_s3_conditions(

@@ -60,7 +60,7 @@ class LogBucketProps:
     """What the log bucket needs to know."""
 
     bucket_name: str
-    #: Customer managed key for SSE-KMS (see :class:`ebtrail.constructs.log_key.LogKey`).
+    #: Customer managed key for SSE-KMS (see :class:`ebtrail.constructs.log_key.LogEncryptionKey`).
     encryption_key: kms.IKey
     #: Destination of S3 server access logs (see :class:`ebtrail.constructs.access_log_bucket.AccessLogBucket`).
     access_log_bucket: s3.IBucket

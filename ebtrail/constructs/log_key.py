@@ -1,7 +1,11 @@
-"""The KMS key that encrypts CloudTrail log and digest files in the archive bucket."""
+"""The KMS key that encrypts CloudTrail log and digest files in the archive bucket.
+
+:class:`LogEncryptionKey`, not ``LogKey``: in the verifier a ``LogKey`` is the S3 object key of a log file.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import RemovalPolicy
@@ -14,7 +18,7 @@ from ebtrail.core.names import TrailTarget
 
 
 @dataclass(frozen=True)
-class LogKeyProps:
+class LogEncryptionKeyProps:
     """What the log key needs to know."""
 
     #: Alias, for example ``alias/ebtrail/cloudtrail-logs``; trails in other stacks name the key by it.
@@ -27,7 +31,7 @@ class LogKeyProps:
     reader_principals: list[str] = field(default_factory=list)
 
 
-class LogKey(Construct):
+class LogEncryptionKey(Construct):
     """Customer managed KMS key for SSE-KMS log files, with the key policy CloudTrail documents.
 
     Meets "Configure AWS KMS key policies for CloudTrail" (CloudTrail User Guide):
@@ -47,7 +51,7 @@ class LogKey(Construct):
     would make every log file unreadable.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: LogKeyProps) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: LogEncryptionKeyProps) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
@@ -57,64 +61,73 @@ class LogKey(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        trail_arns = [writer.arn for writer in props.writers]
-        writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in props.writers})
-        self.key.add_to_resource_policy(
+        for statement in log_key_statements(props.writers, props.reader_principals):
+            self.key.add_to_resource_policy(statement)
+
+
+def log_key_statements(
+    writers: Sequence[TrailTarget], reader_principals: Sequence[str] = ()
+) -> list[iam.PolicyStatement]:
+    """The key-policy statements of :class:`LogEncryptionKey` (see there), for a key this construct creates or,
+    for a key someone else owns, for its owner to add (:class:`~ebtrail.constructs.log_archive.LogArchive`)."""
+    statements: list[iam.PolicyStatement] = []
+    trail_arns = [writer.arn for writer in writers]
+    writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in writers})
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailEncryptLogs",
+            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+            actions=["kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "StringLike": {CLOUDTRAIL_CONTEXT_KEY: writer_contexts},
+                "StringEquals": source_arn_equals(trail_arns),
+            },
+        )
+    )
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailDescribeKey",
+            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+            actions=["kms:DescribeKey"],
+            resources=["*"],
+            conditions={"StringEquals": source_arn_equals(trail_arns)},
+        )
+    )
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailDecryptForBucketKey",
+            principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
+            actions=["kms:Decrypt"],
+            resources=["*"],
+            conditions={"StringEquals": source_arn_equals(trail_arns)},
+        )
+    )
+    statements.append(
+        iam.PolicyStatement(
+            sid="AllowLogReadersDecrypt",
+            principals=[iam.AccountRootPrincipal()],
+            actions=["kms:Decrypt", "kms:ReEncryptFrom"],
+            resources=["*"],
+            conditions={"Null": {CLOUDTRAIL_CONTEXT_KEY: "false"}},
+        )
+    )
+    if reader_principals:
+        # Named readers, possibly of other accounts (a security or audit account). The key policy
+        # trusts their accounts' roots and pins the exact principals with aws:PrincipalArn: KMS
+        # rejects a key policy naming a role that does not exist (yet), a root principal it accepts.
+        reader_accounts = sorted({arn.split(":")[4] for arn in reader_principals})
+        partition = reader_principals[0].split(":")[1]
+        statements.append(
             iam.PolicyStatement(
-                sid="AllowCloudTrailEncryptLogs",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:GenerateDataKey*"],
+                sid="AllowNamedLogReadersDecrypt",
+                principals=[iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts],
+                actions=["kms:Decrypt", "kms:ReEncryptFrom"],
                 resources=["*"],
                 conditions={
-                    "StringLike": {CLOUDTRAIL_CONTEXT_KEY: writer_contexts},
-                    "StringEquals": source_arn_equals(trail_arns),
+                    "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
+                    "ArnEquals": {"aws:PrincipalArn": sorted(reader_principals)},
                 },
             )
         )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailDescribeKey",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:DescribeKey"],
-                resources=["*"],
-                conditions={"StringEquals": source_arn_equals(trail_arns)},
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudTrailDecryptForBucketKey",
-                principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
-                actions=["kms:Decrypt"],
-                resources=["*"],
-                conditions={"StringEquals": source_arn_equals(trail_arns)},
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowLogReadersDecrypt",
-                principals=[iam.AccountRootPrincipal()],
-                actions=["kms:Decrypt", "kms:ReEncryptFrom"],
-                resources=["*"],
-                conditions={"Null": {CLOUDTRAIL_CONTEXT_KEY: "false"}},
-            )
-        )
-        if props.reader_principals:
-            # Named readers, possibly of other accounts (a security or audit account). The key policy
-            # trusts their accounts' roots and pins the exact principals with aws:PrincipalArn: KMS
-            # rejects a key policy naming a role that does not exist (yet), a root principal it accepts.
-            reader_accounts = sorted({arn.split(":")[4] for arn in props.reader_principals})
-            partition = props.reader_principals[0].split(":")[1]
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowNamedLogReadersDecrypt",
-                    principals=[
-                        iam.ArnPrincipal(f"arn:{partition}:iam::{account}:root") for account in reader_accounts
-                    ],
-                    actions=["kms:Decrypt", "kms:ReEncryptFrom"],
-                    resources=["*"],
-                    conditions={
-                        "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
-                        "ArnEquals": {"aws:PrincipalArn": sorted(props.reader_principals)},
-                    },
-                )
-            )
+    return statements

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ebtrail.core.beanstalk import EVENT_SOURCE
 from ebtrail.verifier.channels.base import Arrival, State
+from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.findings import Findings
 from ebtrail.verifier.probe import ProbeCall
 from ebtrail.verifier.signals import exit_code_for, signal_name
@@ -21,16 +22,6 @@ from ebtrail.verifier.trail_info import TrailInfo
 
 CHANNEL_NAMES = ("s3", "sns", "event_history")
 CHANNEL_LABELS = {"s3": "S3 log folder", "sns": "SNS notification", "event_history": "Event history"}
-
-
-class ExitCode(IntEnum):
-    ARRIVED = 0
-    TIMEOUT = 1
-    MISCONFIGURED = 2
-    #: AWS could not be reached (connection errors, throttling after retries, 5xx): no verdict; retry.
-    UNREACHABLE = 3
-    #: Ctrl-C; SIGTERM ends with 143 and SIGHUP with 129 (128 + the signal's number).
-    INTERRUPTED = 130
 
 
 class Outcome(StrEnum):

@@ -15,10 +15,11 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
+from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.integrity import IntegrityReport, verify_integrity
 from ebtrail.verifier.integrity_cli import print_report
 from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, MAX_TIMEOUT, Seconds
-from ebtrail.verifier.report import ChannelReport, ExitCode, Outcome, VerificationResult, channel_table, summary
+from ebtrail.verifier.report import ChannelReport, Outcome, VerificationResult, channel_table, summary
 from ebtrail.verifier.signals import Interrupted, SignalGuard, exit_code_for, signal_name, signum_of
 from ebtrail.verifier.verify import DEFAULT_TIMEOUT, Progress, Settings, run
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from synth_cache import CONFIG_DIR, Synthesized, synthesize
 
 from ebtrail.config import load_config
+from tests.cdk.synth_cache import CONFIG_DIR, Synthesized, synthesize
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def log_key_policy(archive_template: dict[str, Any]) -> dict[str, Any]:
 
 
 def statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
-    found = [s for s in policy["Statement"] if s.get("Sid") == sid]
+    found: list[dict[str, Any]] = [s for s in policy["Statement"] if s.get("Sid") == sid]
     assert len(found) == 1, (
         f"expected one statement {sid!r}, found {len(found)}: {[s.get('Sid') for s in policy['Statement']]}"
     )

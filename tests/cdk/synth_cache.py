@@ -29,7 +29,7 @@ class Synthesized:
     templates: dict[str, Template]
 
     def json(self, stack_name: str) -> dict[str, Any]:
-        template: dict[str, Any] = self.templates[stack_name].to_json()
+        template: dict[str, Any] = dict(self.templates[stack_name].to_json())
         return template
 
     @property

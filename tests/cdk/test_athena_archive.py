@@ -13,7 +13,6 @@ from aws_cdk import App, Environment, Stack, Validations
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
-from policy_helpers import only_resource
 from sqlglot import exp
 
 from ebtrail.config import parse_config
@@ -34,6 +33,7 @@ from ebtrail.constructs.athena_queries import (
     render,
 )
 from stacks.app_builder import build_app, feature_flags
+from tests.cdk.policy_helpers import only_resource
 
 ENV = Environment(account="111111111111", region="us-east-1")
 TABLE = "cloudtrail_logs"

@@ -11,15 +11,15 @@ import pytest
 from aws_cdk import App, Environment, Stack, Validations
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
-from policy_helpers import only_resource, statement, statements_for_principal
 
 from ebtrail.constructs.beanstalk_alerts import (
-    DEFAULT_ALERT_ACTIONS,
     MESSAGE_FIELDS,
     BeanstalkAlerts,
     BeanstalkAlertsProps,
 )
+from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from stacks.app_builder import feature_flags
+from tests.cdk.policy_helpers import only_resource, statement, statements_for_principal
 
 EVENTS = {"Service": "events.amazonaws.com"}
 RULE_ARN = "arn:aws:events:us-east-1:111111111111:rule/eb-alerts-rule"

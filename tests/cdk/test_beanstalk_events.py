@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 import sqlglot
-from policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
 from sqlglot import exp
-from synth_cache import Synthesized
 
 from ebtrail.constructs.athena_archive import TABLE_COLUMN_NAMES
 from ebtrail.constructs.beanstalk_events_table import (
@@ -19,6 +17,8 @@ from ebtrail.constructs.beanstalk_events_table import (
     EVENT_PARTITION_KEYS,
     render_timeline,
 )
+from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
+from tests.cdk.synth_cache import Synthesized
 
 TRAIL_STACK = "ebtrail-trail-111111111111"
 STREAM = "ebtrail-org-beanstalk-audit-beanstalk-events"
@@ -194,7 +194,7 @@ def test_timeline_query_is_saved_in_the_workgroup(result: Synthesized) -> None:
     assert timeline["QueryString"] == render_timeline("cloudtrail_logs", "beanstalk_events")
 
 
-def _branch_columns(select: exp.Expression) -> set[str]:
+def _branch_columns(select: exp.Expression | exp.Query) -> set[str]:
     aliases = {a.alias.lower() for a in select.find_all(exp.Alias)}
     names = set()
     for column in select.find_all(exp.Column):
@@ -221,6 +221,24 @@ def test_timeline_names_only_columns_of_each_table_and_orders_one_list() -> None
     assert order is not None and order.parent is tree, "the whole union is ordered, not one branch"
     for placeholder in ENVIRONMENT_TIMELINE.placeholders:
         assert placeholder in ENVIRONMENT_TIMELINE.sql
+
+
+def test_stale_deliveries_alarm_to_the_alert_topic(trail: dict[str, Any]) -> None:
+    """A bucket or key policy that refuses Firehose fails no deploy: the alarm is how anyone hears of it."""
+    alarm = trail["Resources"][_id(trail, "AWS::CloudWatch::Alarm", "BeanstalkEventsDeliveryAlarm")]["Properties"]
+    assert alarm["AlarmName"] == f"{STREAM}-delivery"
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Firehose", "DeliveryToS3.DataFreshness")
+    assert alarm["Dimensions"] == [{"Name": "DeliveryStreamName", "Value": STREAM}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Maximum", 300, 1)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 900)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": _id(trail, "AWS::SNS::Topic", "BeanstalkAlerts")}]
+    # The alert topic lets alarms named <trail>-* publish, once (the CIS alarms share the statement).
+    policy = only_resource(trail, "AWS::SNS::TopicPolicy", id_prefix="BeanstalkAlerts")["Properties"]["PolicyDocument"]
+    [publish] = [s for s in policy["Statement"] if s.get("Sid") == "AllowCloudWatchAlarmsPublish"]
+    assert publish["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        "arn:aws:cloudwatch:us-east-1:111111111111:alarm:ebtrail-org-beanstalk-audit-*"
+    ]
 
 
 def test_other_configs_have_no_beanstalk_event_delivery(default: Synthesized) -> None:

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from synth_cache import CONFIG_DIR
 
 from stacks.app_builder import REPO_ROOT
+from tests.cdk.synth_cache import CONFIG_DIR
 
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from filter_pattern import matches, parse
 
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.cis_filters import CIS_FILTERS, MonitoringFilter, beanstalk_filter
+from tests.cdk.filter_pattern import matches, parse
 
 
 def record(event_name: str, event_source: str = "ec2.amazonaws.com", **fields: Any) -> dict[str, Any]:

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from policy_helpers import only_resource, resources_of_type, statement
-from synth_cache import Synthesized
 
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
+from tests.cdk.policy_helpers import only_resource, resources_of_type, statement
+from tests.cdk.synth_cache import Synthesized
 
 TRAIL_STACK = "ebtrail-trail-111111111111"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-org-beanstalk-audit"
@@ -114,7 +114,11 @@ def test_one_metric_filter_and_alarm_per_cis_control_and_for_beanstalk(trail: di
             }
         ]
     topic_id = _logical_id(trail, "AWS::SNS::Topic", "BeanstalkAlerts")
-    alarms = [a["Properties"] for a in resources_of_type(trail, "AWS::CloudWatch::Alarm").values()]
+    alarms = [
+        a["Properties"]
+        for logical_id, a in resources_of_type(trail, "AWS::CloudWatch::Alarm").items()
+        if logical_id.startswith("CisAlarms")
+    ]
     assert sorted(a["MetricName"] for a in alarms) == sorted(expected)
     for alarm in alarms:
         assert alarm["AlarmName"] == f"ebtrail-org-beanstalk-audit-{alarm['MetricName']}"

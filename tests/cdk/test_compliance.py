@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
-from synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
 
 import ebtrail.constructs.access_log_bucket
 import ebtrail.constructs.athena_archive
@@ -19,6 +18,7 @@ import ebtrail.constructs.cloudwatch_logs_delivery
 import ebtrail.constructs.log_bucket
 from ebtrail.config import load_config
 from stacks.app_builder import build_app
+from tests.cdk.synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
 
 #: Every module that acknowledges a cdk-nag finding imports ``acknowledge`` by name.
 ACKNOWLEDGING_MODULES = (

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from policy_helpers import only_resource
-from synth_cache import Synthesized
 
 from ebtrail.constructs.audit_trail import (
     AuditTrailProps,
@@ -16,6 +14,8 @@ from ebtrail.constructs.audit_trail import (
     storage_bucket_arn_prefixes,
 )
 from ebtrail.verifier.trail_info import management_write_problem
+from tests.cdk.policy_helpers import only_resource
+from tests.cdk.synth_cache import Synthesized
 
 TRAIL_STACK = "ebtrail-trail-111111111111"
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from policy_helpers import only_resource, statement
-from synth_cache import Synthesized
 
 from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT
+from tests.cdk.policy_helpers import only_resource, statement
+from tests.cdk.synth_cache import Synthesized
 
 STACK = "ebtrail-guardrails"
 EXEMPT = {

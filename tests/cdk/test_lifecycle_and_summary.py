@@ -7,13 +7,13 @@ import re
 from collections.abc import Callable
 
 import pytest
-from synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, table
 from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
 from stacks.summary import OBJECT_LOCK_WARNING, archive_lines
+from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 #: The lifecycle ebtrail shipped before issue 8.
 OLD_DEFAULT = LifecyclePlan(

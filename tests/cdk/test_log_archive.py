@@ -6,8 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Match
-from policy_helpers import log_bucket_policy, log_key_policy, only_resource, statement, statements_for_principal
-from synth_cache import Synthesized
+
+from tests.cdk.policy_helpers import (
+    log_bucket_policy,
+    log_key_policy,
+    only_resource,
+    statement,
+    statements_for_principal,
+)
+from tests.cdk.synth_cache import Synthesized
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-beanstalk-audit"
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}

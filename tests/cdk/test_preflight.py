@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
+from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 Templates = dict[str, dict[str, Any]]
 

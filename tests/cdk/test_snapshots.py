@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from synth_cache import EXAMPLE_CONFIGS, Synthesized
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
+
+from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 

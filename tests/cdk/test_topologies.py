@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_helpers import log_bucket_policy, log_key_policy, only_resource, statement, statements_for_principal
-from synth_cache import CONFIG_DIR, Synthesized
 
 from ebtrail.config import ConfigError, parse_config
 from stacks.app_builder import build_app
 from stacks.summary import read_stacks, verifier_lines
+from tests.cdk.policy_helpers import (
+    log_bucket_policy,
+    log_key_policy,
+    only_resource,
+    statement,
+    statements_for_principal,
+)
+from tests.cdk.synth_cache import CONFIG_DIR, Synthesized
 
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
 LOG_BUCKET_ARN = {"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policy_helpers import only_resource, statement, statements_for_principal
-from synth_cache import Synthesized
+from tests.cdk.policy_helpers import only_resource, statement, statements_for_principal
+from tests.cdk.synth_cache import Synthesized
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:111111111111:trail/ebtrail-beanstalk-audit"
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
@@ -18,7 +18,9 @@ def _trail_json(default: Synthesized) -> dict[str, Any]:
 
 def _logical_id(template: dict[str, Any], resource_type: str) -> str:
     """The delivery topic's resource of this type."""
-    ids = [k for k, v in template["Resources"].items() if v["Type"] == resource_type and k.startswith("DeliveryTopic")]
+    ids: list[str] = [
+        k for k, v in template["Resources"].items() if v["Type"] == resource_type and k.startswith("DeliveryTopic")
+    ]
     assert len(ids) == 1, ids
     return ids[0]
 

@@ -6,10 +6,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from policy_helpers import only_resource, resources_of_type
-from synth_cache import EXAMPLE_CONFIGS, Synthesized
-
 from ebtrail.core.permissions import PERMISSIONS
+from tests.cdk.policy_helpers import only_resource, resources_of_type
+from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
 
 
 def _policy(template: dict[str, Any]) -> dict[str, Any]:

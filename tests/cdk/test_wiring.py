@@ -7,10 +7,10 @@ import tomllib
 from collections.abc import Callable
 
 from aws_cdk.assertions import Template
-from policy_helpers import only_resource, resources_of_type
-from synth_cache import CONFIG_DIR, Synthesized, synthesize
 
 from ebtrail.config import parse_config
+from tests.cdk.policy_helpers import only_resource, resources_of_type
+from tests.cdk.synth_cache import CONFIG_DIR, Synthesized, synthesize
 
 
 def test_each_trail_stack_has_beanstalk_alerts_in_its_account_and_region(
@@ -52,7 +52,7 @@ def test_athena_results_are_encrypted_with_their_own_retained_key(default: Synth
     assert encryption["KmsKey"] == {
         "Fn::GetAtt": [
             default.built.log_archive.get_logical_id(
-                default.built.log_archive.node.find_child("QueryResultsKey").node.default_child  # type: ignore[arg-type]
+                default.built.log_archive.archive.query_results_key.node.default_child  # type: ignore[union-attr,arg-type]
             ),
             "Arn",
         ]
@@ -68,7 +68,7 @@ def test_alerts_and_athena_can_be_switched_off() -> None:
     data["athena"] = {"enabled": False}
     result = synthesize(parse_config(data))
     for template in result.templates.values():
-        as_json = template.to_json()
+        as_json = dict(template.to_json())
         assert resources_of_type(as_json, "AWS::Events::Rule") == {}
         assert resources_of_type(as_json, "AWS::Glue::Table") == {}
         assert resources_of_type(as_json, "AWS::Athena::WorkGroup") == {}

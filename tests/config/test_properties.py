@@ -22,7 +22,8 @@ def lifecycles(draw: st.DrawFn) -> dict[str, Any]:
     """A lifecycle that obeys S3's rules: waterfall order, IA minimums, minimum storage before leaving."""
     classes = draw(st.lists(st.sampled_from(STORAGE_CLASS_ORDER), unique=True, max_size=3))
     classes.sort(key=STORAGE_CLASS_ORDER.index)
-    transitions, day = [], 0
+    transitions: list[dict[str, Any]] = []
+    day = 0
     for storage_class in classes:
         previous_minimum = MIN_STORAGE_DAYS.get(transitions[-1]["storage_class"], 1) if transitions else 0
         floor = max(day + max(previous_minimum, 1), 30 if storage_class in ("STANDARD_IA", "ONEZONE_IA") else 1)

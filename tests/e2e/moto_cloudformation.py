@@ -336,7 +336,7 @@ class AthenaNamedQueryModel(_Created, CloudFormationModel):
     def delete_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
-        athena_backends[account_id][region_name].delete_named_query(resource_name)
+        athena_backends[account_id][region_name].delete_named_query(resource_name)  # type: ignore[attr-defined]
 
 
 @_register

@@ -224,7 +224,7 @@ class Accounts:
     def client(self, service: str, account: str, region: str) -> Any:
         key = (service, account, region)
         if key not in self._clients:
-            self._clients[key] = self.session(account, region).client(service, endpoint_url=self.moto.endpoint)
+            self._clients[key] = self.session(account, region).client(service, endpoint_url=self.moto.endpoint)  # type: ignore[call-overload]
         return self._clients[key]
 
 

@@ -172,4 +172,5 @@ def test_no_import_cycles_between_modules() -> None:
 @pytest.mark.parametrize("folder", ["trail_constructs", "verifier"])
 def test_no_top_level_package_beside_ebtrail(folder: str) -> None:
     """The wheel installs one import package; the old top-level folders must not come back."""
-    assert not (REPO_ROOT / folder).exists()
+    # Python files, not the folder: a merge leaves an untracked __pycache__/ behind in a worktree.
+    assert list((REPO_ROOT / folder).rglob("*.py")) == []

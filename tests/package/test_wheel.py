@@ -3,9 +3,6 @@ behind the ``cdk`` extra, the ``ebtrail-verify`` console script, the licence (``
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -15,28 +12,6 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.packaging
-
-
-def build_wheel(out: Path) -> Path:
-    """``pip wheel`` of a copy of the package sources: setuptools writes build/ and *.egg-info next to the
-    sources it builds, which must not land in the working tree."""
-    source = out / "source"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(REPO_ROOT / name, source / name)
-    shutil.copytree(REPO_ROOT / "ebtrail", source / "ebtrail", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(source)],
-        check=True,
-        timeout=300,
-    )
-    (built,) = out.glob("ebtrail-*.whl")
-    return built
-
-
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def _names(wheel: Path) -> list[str]:

@@ -40,6 +40,7 @@ from ebtrail.verifier.canary import (
     run_and_publish,
 )
 from ebtrail.verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
+from ebtrail.verifier.probe import Probe
 from tests.verifier.verify_double import (
     ACCOUNT,
     ORG_ID,
@@ -182,7 +183,7 @@ def test_a_crash_after_create_application_leaves_a_probe_the_next_run_cleans(
     settings = settings_for(dep)
 
     # the Lambda dies right after CreateApplication (timeout, out of memory...): nothing else of the run happens
-    crashed = canary.Probe(dep.eb, clock, canary.new_nonce(), description_prefix=canary.DESCRIPTION_PREFIX).create()
+    crashed = Probe(dep.eb, clock, canary.new_nonce(), description_prefix=canary.DESCRIPTION_PREFIX).create()
     clock.sleep(HOUR)
 
     report = run_once(dep, clock, settings)
@@ -203,7 +204,7 @@ def test_no_application_leak_over_100_runs_with_crashes(session: boto3.Session, 
     clients = ReusingClients.create(dep.session, REGION)  # as a warm Lambda container keeps them
     for run in range(100):
         if run % 7 == 3:  # every seventh run crashes after its CreateApplication
-            canary.Probe(dep.eb, clock, canary.new_nonce(), description_prefix=canary.DESCRIPTION_PREFIX).create()
+            Probe(dep.eb, clock, canary.new_nonce(), description_prefix=canary.DESCRIPTION_PREFIX).create()
         else:
             report = run_once(dep, clock, settings, clients)
             arrived += sum(p.state == "arrived" for p in report.probes)

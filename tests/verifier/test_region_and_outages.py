@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -51,9 +52,8 @@ def test_region_precedence(
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "GetTrail"
-    )
+    response: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "GetTrail")
 
 
 @pytest.mark.parametrize(
@@ -76,10 +76,11 @@ def test_outages_are_told_apart_from_misconfiguration(exc: Exception, transient:
 
 
 def test_an_emulators_html_page_for_a_missing_operation_is_not_an_outage() -> None:
-    html = ClientError(
-        {"Error": {"Code": "500", "Message": "<!DOCTYPE html><html>..."}, "ResponseMetadata": {"HTTPStatusCode": 500}},
-        "LookupEvents",
-    )
+    response: Any = {
+        "Error": {"Code": "500", "Message": "<!DOCTYPE html><html>..."},
+        "ResponseMetadata": {"HTTPStatusCode": 500},
+    }
+    html = ClientError(response, "LookupEvents")
     assert is_transient(html) is False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -11,9 +12,8 @@ from ebtrail.verifier.probe import MAX_TRUSTED_SKEW, ProbeCall, is_own_applicati
 
 
 def client_error(code: str, message: str, status: int) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "LookupEvents"
-    )
+    response: Any = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "LookupEvents")
 
 
 def test_html_error_page_means_not_implemented() -> None:

@@ -12,7 +12,8 @@ import pytest
 from botocore.stub import Stubber
 
 from ebtrail.verifier.aws import Clients
-from ebtrail.verifier.report import ExitCode, Outcome, VerificationResult
+from ebtrail.verifier.exit_codes import ExitCode
+from ebtrail.verifier.report import Outcome, VerificationResult
 from ebtrail.verifier.verify import Settings, run
 from tests.verifier.verify_double import (
     ACCOUNT,
@@ -34,7 +35,7 @@ from tests.verifier.verify_double import (
     unrelated_record,
 )
 
-NOTHING_LEFT = {"applications": [], "queues": [], "subscriptions": []}
+NOTHING_LEFT: dict[str, list[str]] = {"applications": [], "queues": [], "subscriptions": []}
 
 
 def verify(dep: Deployment, clock: FakeClock, settings: Settings, trail: str = TRAIL) -> VerificationResult:
@@ -246,7 +247,7 @@ def test_day_boundary(session: boto3.Session, fast: Settings) -> None:
     assert f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/03/15/" in prefixes
     # the next day's folder is listed from its beginning, the call's day from the call time less the margin
     starts = {p["Prefix"]: p.get("StartAfter") for s, o, p in api.calls if o == "ListObjectsV2"}
-    assert starts[f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/03/14/"].endswith("_20260314T2356Z")
+    assert str(starts[f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/03/14/"]).endswith("_20260314T2356Z")
     assert result.confirmation.log_file.key == double.delivered[0]
     assert_clean(dep)
 

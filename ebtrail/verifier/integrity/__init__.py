@@ -3,8 +3,9 @@
 Public API: :func:`verify_integrity` returns an :class:`IntegrityReport` (``exit_code``, ``to_json()``).
 """
 
+from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.integrity.aws import AwsClients, TrailInfo
-from ebtrail.verifier.integrity.model import ExitCode, FileKind, FileResult, IntegrityReport, Status
+from ebtrail.verifier.integrity.model import FileKind, FileResult, IntegrityReport, Status
 from ebtrail.verifier.integrity.verify import verify_integrity
 
 __all__ = [

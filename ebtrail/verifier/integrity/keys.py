@@ -6,14 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from ebtrail.verifier.records import LogKey
+
 DIGEST_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 LOG_DATE_FORMAT = "%Y%m%dT%H%MZ"
 
-LOG_KEY_RE = re.compile(
-    r"^(?:(?P<prefix>.+)/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/CloudTrail/"
-    r"(?P<region>[a-z0-9-]+)/\d{4}/\d{2}/\d{2}/(?P=account)_CloudTrail_(?P=region)_"
-    r"(?P<ts>\d{8}T\d{4}Z)_[A-Za-z0-9]+\.json\.gz$"
-)
 # Any digest key (used on previousDigestS3Object, whose trail we do not re-check).
 DIGEST_KEY_RE = re.compile(
     r"(?:^|/)AWSLogs/(?:o-[a-z0-9]{10,32}/)?\d{12}/CloudTrail-Digest/(?P<region>[a-z0-9-]+)/\d{4}/\d{2}/\d{2}/"
@@ -85,8 +82,8 @@ class Location:
 
 
 @dataclass(frozen=True)
-class LogKey:
-    """A parsed CloudTrail log file key."""
+class LogObject:
+    """A CloudTrail log file in S3: its bucket and key, where that puts it, and when it was delivered."""
 
     bucket: str
     key: str
@@ -107,20 +104,17 @@ def split_s3_uri(value: str, default_bucket: str) -> tuple[str, str]:
     return default_bucket, value.lstrip("/")
 
 
-def parse_log_key(bucket: str, key: str) -> LogKey | None:
-    """Parse a log key; None if it is not one.
-
-    ``[prefix/]AWSLogs/[o-orgid/]<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<ts>_<id>.json.gz``
-    """
-    match = LOG_KEY_RE.match(key)
-    if not match:
+def parse_log_key(bucket: str, key: str) -> LogObject | None:
+    """The log file ``key`` of ``bucket``; None if the key is not a log file's. The key format is parsed in one
+    place, :meth:`ebtrail.verifier.records.LogKey.parse`, for the verify and the integrity commands alike."""
+    parsed = LogKey.parse(key)
+    if parsed is None:
         return None
     location = Location(
         bucket=bucket,
-        prefix=match["prefix"],
-        organization_id=match["org"],
-        account_id=match["account"],
-        region=match["region"],
+        prefix=parsed.prefix,
+        organization_id=parsed.org_id,
+        account_id=parsed.account,
+        region=parsed.region,
     )
-    delivered = datetime.strptime(match["ts"], LOG_DATE_FORMAT).replace(tzinfo=UTC)
-    return LogKey(bucket=bucket, key=key, location=location, delivered_at=delivered)
+    return LogObject(bucket=bucket, key=key, location=location, delivered_at=parsed.delivered)

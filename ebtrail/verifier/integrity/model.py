@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any
+
+from ebtrail.verifier.exit_codes import ExitCode
 
 
 class Status(StrEnum):
@@ -23,20 +25,6 @@ class Status(StrEnum):
 
 # Worst first: when one file is reached twice (e.g. as a chain link), the worse status wins.
 _SEVERITY = {Status.VALID: 0, Status.UNVERIFIABLE: 1, Status.MISSING: 2, Status.MODIFIED: 3}
-
-
-class ExitCode(IntEnum):
-    """Exit codes of ``ebtrail-verify integrity``."""
-
-    VALID = 0
-    """Every file checked is valid."""
-    TAMPERED = 1
-    """At least one file is modified or missing (this includes a broken digest chain)."""
-    UNVERIFIABLE = 2
-    """Nothing modified or missing, but something could not be verified, or a usage/configuration error."""
-    UNREACHABLE = 3
-    """Nothing modified or missing, and AWS could not be reached (connection errors, throttling after retries,
-    5xx): no verdict; retry later."""
 
 
 class FileKind(StrEnum):

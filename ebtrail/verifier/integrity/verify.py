@@ -15,7 +15,7 @@ from ebtrail.verifier.aws import AWS_ERRORS, is_transient
 from ebtrail.verifier.integrity.aws import AwsClients, PublicKeys, TrailConfigError, TrailInfo, resolve_trail
 from ebtrail.verifier.integrity.crypto import LogFormatError, sha256_of_gzip
 from ebtrail.verifier.integrity.digests import CheckedDigest, DigestChecker, Link, previous_link
-from ebtrail.verifier.integrity.keys import Location, LogKey, digest_key_time, parse_log_key, split_s3_uri
+from ebtrail.verifier.integrity.keys import Location, LogObject, digest_key_time, parse_log_key, split_s3_uri
 from ebtrail.verifier.integrity.model import FileKind, FileResult, IntegrityReport, Status
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class _Run:
     # --- modes -------------------------------------------------------------------------------------------------
 
     def check_log_keys(self, raw_keys: Sequence[str], deadline: datetime) -> None:
-        pending: list[LogKey] = []
+        pending: list[LogObject] = []
         for raw in raw_keys:
             bucket, key = split_s3_uri(raw, self.trail.bucket)
             log = parse_log_key(bucket, key)
@@ -156,7 +156,7 @@ class _Run:
             pending.append(log)
         waited = 0.0
         while pending:
-            waiting: list[tuple[LogKey, _Cover]] = []
+            waiting: list[tuple[LogObject, _Cover]] = []
             for log in pending:
                 cover = self.find_cover(log)
                 if cover.pending:
@@ -236,7 +236,7 @@ class _Run:
                 if pattern.match(key) and when is not None and when >= start:
                     yield key
 
-    def find_cover(self, log: LogKey) -> _Cover:
+    def find_cover(self, log: LogObject) -> _Cover:
         """The first valid digest after the log file's delivery that lists it."""
         invalid: list[CheckedDigest] = []
         latest_end: datetime | None = None
@@ -272,7 +272,7 @@ class _Run:
             ),
         )
 
-    def finish_log(self, log: LogKey, cover: _Cover) -> None:
+    def finish_log(self, log: LogObject, cover: _Cover) -> None:
         if cover.digest is None:
             # Only a signed digest that lists a file makes its absence evidence (MISSING). A key no digest lists
             # is not there yet, or mistyped: the advice is to retry or check the key, so the verdict must be

@@ -8,17 +8,14 @@ something could not be evaluated (unreadable policy, unsupported operator, missi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
+from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.cloudtrail_requests import Check, TrailSubject, checks_for
 from ebtrail.verifier.preflight.policy import CompiledPolicy, Decision, PolicyError, Verdict, compile_policy
 
-
-class PreflightExit(IntEnum):
-    PASS = 0
-    FAIL = 1
-    CANNOT_EVALUATE = 2
+#: The verifier's one set of exit codes (PASS, FAIL, CANNOT_EVALUATE are its preflight words).
+PreflightExit = ExitCode
 
 
 @dataclass(frozen=True)
