@@ -1,11 +1,15 @@
 # ebtrail: every target sets up what it needs (Python venv, pinned Node 22 and CDK CLI) on first use
 # and skips the set-up when nothing changed.
+# Every variable a user may set is passed to the shell through the environment and quoted there ("$$CONFIG"),
+# so a value with spaces or shell characters (CONFIG="my config.toml") is one argument.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 CONFIG ?= config/default.toml
 # `make deploy APPROVAL=never` deploys without a terminal (CI); the default asks before broadening permissions.
 APPROVAL ?= broadening
+export CONFIG TRAIL PYTHON APPROVAL
+.DEFAULT_GOAL := help
 # Pinned Node 22 and the CDK CLI first on PATH, then the venv (cdk runs `python3 app.py` from cdk.json).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := true
@@ -15,61 +19,77 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup synth test e2e lint diff deploy verify bench lock clean
+.PHONY: help setup synth test e2e lint diff deploy verify bench lock clean
+
+## help: list the targets (also what a bare `make` does)
+help:
+	@echo "ebtrail: make TARGET [CONFIG=config/<file>.toml] [TRAIL=<name or ARN>] [ARGS=...]"
+	@awk '/^## [a-z0-9-]+: /{ line = substr($$0, 4); i = index(line, ": "); \
+	  printf "  %-8s %s\n", substr(line, 1, i - 1), substr(line, i + 2) }' "$(firstword $(MAKEFILE_LIST))"
+
+## setup: create .venv and node_modules from the pins (skipped when no pin changed)
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 $(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	touch $@
+	test -x "$(VENV)/bin/python" || "$$PYTHON" -m venv "$(VENV)"
+	"$(VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch "$@"
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	touch "$@"
 
 ## synth: synthesize CONFIG (default config/default.toml) into cdk.out and print a summary
+# Into a temporary folder first: cdk.out is replaced only when the synthesis succeeded, so a failing config
+# leaves the last good cdk.out in place.
 synth: setup
-	rm -rf cdk.out
-	cdk synth --quiet -c config=$(CONFIG)
-	$(VENV)/bin/python -m stacks.summary cdk.out
+	@tmp="$$(mktemp -d "$(CURDIR)/.cdk.out.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
+	cdk synth --quiet -o "$$tmp" -c "config=$$CONFIG" && \
+	rm -rf cdk.out && mv "$$tmp" cdk.out && \
+	"$(VENV)/bin/python" -m stacks.summary cdk.out
 
 ## test: the whole suite (snapshots, assertions, config validation, verifier, real cdk synth)
 test: setup
-	$(VENV)/bin/python -m pytest
+	"$(VENV)/bin/python" -m pytest
 
 ## e2e: the pinned CLI bootstraps and deploys every config/*.toml to moto_server; preflight and verifier prove it
 e2e: setup
-	$(VENV)/bin/python tests/e2e/run_e2e.py
+	"$(VENV)/bin/python" tests/e2e/run_e2e.py
 
 ## lint: ruff check, ruff format --check, mypy strict (code and tests; the example app on its own)
 lint: setup
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy examples/own-app/app.py
+	"$(VENV)/bin/ruff" check .
+	"$(VENV)/bin/ruff" format --check .
+	"$(VENV)/bin/mypy"
+	"$(VENV)/bin/mypy" examples/own-app/app.py
 
+## diff: cdk diff of every stack of CONFIG against the deployed ones (needs credentials)
 diff: setup
-	cdk diff --all -c config=$(CONFIG)
+	cdk diff --all -c "config=$$CONFIG"
 
+## deploy: cdk deploy every stack of CONFIG (needs credentials; APPROVAL=never for CI, default asks before broadening)
 deploy: setup
-	cdk deploy --all -c config=$(CONFIG) --require-approval $(APPROVAL)
+	cdk deploy --all -c "config=$$CONFIG" --require-approval "$$APPROVAL"
 
+## verify: prove a deployed trail records Beanstalk calls: make verify TRAIL=<name or ARN> [ARGS="--json"]
 verify: setup
-	@test -n "$(TRAIL)" || { echo "usage: make verify TRAIL=<trail name or ARN> [ARGS=...]" >&2; exit 2; }
-	$(VENV)/bin/python -m ebtrail.verifier verify --trail "$(TRAIL)" $(ARGS)
+	@test -n "$$TRAIL" || { echo "usage: make verify TRAIL=<trail name or ARN> [ARGS=...]" >&2; exit 2; }
+	"$(VENV)/bin/python" -m ebtrail.verifier verify --trail "$$TRAIL" $(ARGS)
 
+## bench: the benchmarks under bench/ (minutes; results are ratios and counts)
 bench: setup
-	$(VENV)/bin/python bench/lifecycle_cost.py
-	$(VENV)/bin/python bench/synth_bench.py
-	$(VENV)/bin/python bench/scale_bench.py
-	$(VENV)/bin/python bench/cli_start_bench.py
+	"$(VENV)/bin/python" bench/lifecycle_cost.py
+	"$(VENV)/bin/python" bench/synth_bench.py
+	"$(VENV)/bin/python" bench/scale_bench.py
+	"$(VENV)/bin/python" bench/cli_start_bench.py
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock:
-	rm -rf /tmp/ebtrail-lock && $(PYTHON) -m venv /tmp/ebtrail-lock
+	rm -rf /tmp/ebtrail-lock && "$$PYTHON" -m venv /tmp/ebtrail-lock
 	/tmp/ebtrail-lock/bin/pip install --quiet -r requirements-dev.txt
 	{ echo '# Full pin of every Python package, transitive ones included (regenerate with `make lock`).'; \
 	  /tmp/ebtrail-lock/bin/pip freeze --exclude pip --exclude setuptools --exclude wheel; } > constraints.txt
 
+## clean: remove cdk.out and the tool caches
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .cdk.out.* .pytest_cache .mypy_cache .ruff_cache

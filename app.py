@@ -11,15 +11,18 @@ import sys
 
 from aws_cdk import App
 
-from ebtrail.config import ConfigError, load_config
+from ebtrail.config import ConfigError, load_or_exit
 from stacks.app_builder import build_app
+
+DEFAULT_CONFIG = "config/default.toml"
 
 
 def main() -> None:
+    """Exit status 2 on a bad config (``python app.py``); through the CDK CLI, ``cdk synth`` reports a failed app
+    with its own status 1 after the app's message, and ``make synth`` with make's status 2."""
     app = App()
-    config_path = app.node.try_get_context("config") or "config/default.toml"
+    config = load_or_exit(str(app.node.try_get_context("config") or DEFAULT_CONFIG))
     try:
-        config = load_config(config_path)
         build_app(config, app=app)  # also refuses policies over AWS's size limits
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -119,9 +120,25 @@ AccountId = Annotated[
     str, _matching(r"\d{12}", 'a 12-digit AWS account ID written as a string, such as "111111111111"')
 ]
 OrganizationId = Annotated[str, _matching(r"o-[a-z0-9]{10,32}", "o- followed by 10 to 32 lowercase letters or digits")]
-NamePrefix = Annotated[
-    str, _matching(_NAME_PREFIX.pattern, "3 to 20 lowercase letters, digits or '-', starting with a letter")
-]
+#: Prefixes S3 reserves for bucket names; every bucket name ebtrail derives starts with ``name_prefix``
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). The reserved suffixes
+#: (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3) cannot occur: every derived bucket name ends with its region.
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+
+
+def _check_name_prefix(value: str) -> str:
+    if not _NAME_PREFIX.fullmatch(value):
+        raise ValueError(f"allowed: 3 to 20 lowercase letters, digits or '-', starting with a letter; got {value!r}")
+    reserved = next((r for r in S3_RESERVED_PREFIXES if value.startswith(r)), None)
+    if reserved:
+        raise ValueError(
+            f"allowed: a prefix that does not start with {reserved!r}, which S3 reserves (bucket names start with "
+            f"the prefix; reserved: {', '.join(S3_RESERVED_PREFIXES)}); got {value!r}"
+        )
+    return value
+
+
+NamePrefix = Annotated[str, AfterValidator(_check_name_prefix)]
 Region = Annotated[str, AfterValidator(_check_region)]
 TrailName = Annotated[str, AfterValidator(_check_trail_name)]
 KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
@@ -155,9 +172,11 @@ MIN_STORAGE_DAYS: dict[StorageClass, int] = {
 
 
 class _Strict(BaseModel):
-    """Unknown keys are an error: a typo in a config file must not be silently ignored."""
+    """Unknown keys are an error: a typo in a config file must not be silently ignored. Types are strict:
+    ``"2557"`` is not a number and ``"off"`` or ``0`` not a boolean (pydantic's strict mode), because a value a
+    config's author wrote in the wrong type is a value they may not have meant."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,8 +261,10 @@ class Trail(_Strict):
     #: ``accounts`` topology: one trail per member, in its account and home region.
     members: tuple[Member, ...] = ()
     #: Which management events to record. Default ``All``; Elastic Beanstalk writes need ``All`` or
-    #: ``WriteOnly``.
+    #: ``WriteOnly``. ``ReadOnly`` is refused unless ``acknowledge_no_beanstalk_writes`` is true.
     management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
+    #: Set to true to deploy a ``ReadOnly`` trail on purpose: it records no Elastic Beanstalk change.
+    acknowledge_no_beanstalk_writes: bool = False
     #: E-mail addresses subscribed to each delivery topic (each must confirm). Default: none.
     notification_emails: tuple[Email, ...] = ()
     #: S3 data events on the Elastic Beanstalk storage buckets (``elasticbeanstalk-<region>-<account>``, which
@@ -347,7 +368,10 @@ class Alerts(_Strict):
     enabled: bool = True
     #: Elastic Beanstalk API actions (CloudTrail ``eventName``) that raise an alert. Default: the seven
     #: destructive or traffic-changing actions listed in README.md.
-    actions: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Za-z]{2,63}$")], ...] = DEFAULT_ALERT_ACTIONS
+    actions: tuple[
+        Annotated[str, _matching(r"[A-Z][A-Za-z]{2,63}", "an Elastic Beanstalk API action such as UpdateEnvironment")],
+        ...,
+    ] = DEFAULT_ALERT_ACTIONS
     #: E-mail addresses subscribed to each alert topic. Default: none.
     emails: tuple[Email, ...] = ()
 
@@ -424,14 +448,28 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
+#: At most this many problems are printed; a count of the others follows (a 10 MB file of unknown keys would
+#: otherwise print 10 MB).
+MAX_PROBLEMS_SHOWN = 50
+FILE = "(file)"
+
+
 class ConfigError(Exception):
-    """A config file that must not be deployed; ``problems`` lists every reason."""
+    """A config file that must not be deployed; ``problems`` lists every reason (the message shows the first
+    :data:`MAX_PROBLEMS_SHOWN` and counts the rest). A file that cannot be read as TOML is one line."""
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s) in the deployment config:\n{lines}")
+        if len(problems) == 1 and problems[0].path == FILE:
+            super().__init__(f"{source}: {problems[0].message}")
+            return
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        lines = [f"  - {p}" for p in shown]
+        if len(problems) > len(shown):
+            lines.append(f"  ... and {len(problems) - len(shown):,} more (the first {len(shown)} are shown)")
+        joined = "\n".join(lines)
+        super().__init__(f"{source}: {len(problems):,} problem(s) in the deployment config:\n{joined}")
 
 
 def _lifecycle_problems(lifecycle: Lifecycle, path: str) -> list[Problem]:
@@ -525,6 +563,7 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
     problems = _lifecycle_problems(archive.lifecycle, "archive.lifecycle")
     problems += _retention_problems(archive.lifecycle, archive.object_lock)
     problems += _topology_problems(config)
+    problems += _management_event_problems(trail)
     problems += _feature_problems(config)
     if config.canary.enabled and not config.alerts.enabled:
         problems.append(
@@ -542,6 +581,29 @@ def semantic_problems(config: DeploymentConfig) -> list[Problem]:
         if region is not None and known_regions()[region] != config.partition:
             problems.append(Problem(path, f"must be in the archive's partition ({config.partition}); got {region}"))
     return problems
+
+
+def _management_event_problems(trail: Trail) -> list[Problem]:
+    """A ReadOnly trail records no Elastic Beanstalk change (every Create/Update/Terminate/Delete call is a write
+    event), which is what ebtrail is for: refused unless acknowledged in so many words."""
+    if trail.management_events == "ReadOnly" and not trail.acknowledge_no_beanstalk_writes:
+        return [
+            Problem(
+                "trail.management_events",
+                "'ReadOnly' records no Elastic Beanstalk change (CreateEnvironment, UpdateEnvironment, "
+                "TerminateEnvironment ... are write events), so the alerts never fire and the verifier reports "
+                "misconfiguration; allowed: 'All' or 'WriteOnly', or add trail.acknowledge_no_beanstalk_writes = "
+                "true to record reads only on purpose; got 'ReadOnly'",
+            )
+        ]
+    if trail.acknowledge_no_beanstalk_writes and trail.management_events != "ReadOnly":
+        return [
+            Problem(
+                "trail.acknowledge_no_beanstalk_writes",
+                f"only used with trail.management_events = 'ReadOnly' (it is {trail.management_events!r}); remove it",
+            )
+        ]
+    return []
 
 
 def _feature_problems(config: DeploymentConfig) -> list[Problem]:
@@ -703,21 +765,74 @@ def _topology_problems(config: DeploymentConfig) -> list[Problem]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+#: What a field of the wrong type allows, in TOML's words (strict mode names Python types).
+_ALLOWED_TYPE = {
+    "int_type": "a whole number, without quotes",
+    "bool_type": "true or false, without quotes",
+    "string_type": "a string in quotes",
+    "date_type": "a TOML date such as 2026-01-01, without quotes",
+    "tuple_type": "a list in square brackets",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def _shown(value: object, *, with_type: bool = False) -> str:
+    """A value as the config's author wrote it in TOML (``true``, ``'2557'``), and with ``with_type`` its TOML type."""
+    if isinstance(value, tuple | list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool):
+        text, kind = str(value).lower(), "a boolean"
+    elif isinstance(value, str):
+        text, kind = repr(value), "a string"
+    elif isinstance(value, int):
+        text, kind = str(value), "a whole number"
+    elif isinstance(value, float):
+        text, kind = repr(value), "a decimal number"
+    else:
+        text, kind = str(value), f"a {type(value).__name__}"
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{text} ({kind})" if with_type else text
+
+
 def _pydantic_problems(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
         path = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in item["loc"])
         path = path.replace(".[", "[") or "(top level)"
         message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
+        kind = item["type"]
+        context = item.get("ctx") or {}
+        if kind == "extra_forbidden":
             message = "unknown field; check the spelling against the config reference in README.md"
-        elif item["type"] == "missing":
+        elif kind == "missing":
             message = "required field is missing"
+        elif kind in _ALLOWED_TYPE:
+            message = f"allowed: {_ALLOWED_TYPE[kind]}; got {_shown(item['input'], with_type=True)}"
+        elif kind == "literal_error":
+            message = f"allowed: {context.get('expected')}; got {_shown(item['input'])}"
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = "at least" if kind == "greater_than_equal" else "at most"
+            limit = context.get("ge", context.get("le"))
+            message = f"allowed: {bound} {limit}; got {_shown(item['input'])}"
+        elif kind in ("too_long", "string_too_long"):
+            message = f"allowed: {message.removeprefix('Value should have ').removeprefix('String should have ')}"
+            message = message.split(" after validation")[0]
         elif "got " not in message:
-            shown = repr(item["input"])
-            message = f"{message}; got {shown if len(shown) <= 60 else shown[:57] + '...'}"
+            message = f"{message}; got {_shown(item['input'])}"
         problems.append(Problem(path, message))
     return problems
+
+
+def _as_toml_values(data: object) -> object:
+    """TOML arrays arrive as lists; the model's lists are tuples (frozen), and strict mode takes tuples only."""
+    if isinstance(data, list):
+        return tuple(_as_toml_values(item) for item in data)
+    if isinstance(data, dict):
+        return {key: _as_toml_values(value) for key, value in data.items()}
+    return data
 
 
 def _archive_problems_despite(data: object) -> list[Problem]:
@@ -736,6 +851,7 @@ def _archive_problems_despite(data: object) -> list[Problem]:
 
 def parse_config(data: object, source: str = "config") -> DeploymentConfig:
     """Validate already-parsed data; raise :class:`ConfigError` listing every problem."""
+    data = _as_toml_values(data)
     try:
         config = DeploymentConfig.model_validate(data)
     except ValidationError as error:
@@ -747,12 +863,38 @@ def parse_config(data: object, source: str = "config") -> DeploymentConfig:
 
 
 def load_config(path: str | Path) -> DeploymentConfig:
-    """Read and validate a TOML deployment config."""
+    """Read and validate a TOML deployment config. A path that is not a readable UTF-8 TOML file (a directory, a
+    binary or Latin-1 file, no permission) is one problem on one line."""
     path = Path(path)
+
+    def refuse(message: str) -> ConfigError:
+        return ConfigError(str(path), [Problem(FILE, message)])
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), [Problem("(file)", "no such file; allowed: a TOML file under config/")]) from None
+        raise refuse("no such file; allowed: a TOML file such as config/default.toml") from None
+    except IsADirectoryError:
+        raise refuse("a directory; allowed: a TOML file such as config/default.toml") from None
+    except UnicodeDecodeError as error:
+        raise refuse(
+            f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); allowed: a TOML file, "
+            "which is UTF-8 (save a Latin-1 file as UTF-8)"
+        ) from None
+    except OSError as error:
+        raise refuse(f"cannot be read ({error.strerror or error}); allowed: a readable TOML file") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(str(path), [Problem("(file)", f"not valid TOML: {error}")]) from None
+        first_line = str(error).splitlines()[0] if str(error) else "syntax error"
+        raise refuse(f"not valid TOML: {first_line}") from None
     return parse_config(data, str(path))
+
+
+def load_or_exit(path: str | Path) -> DeploymentConfig:
+    """:func:`load_config`, or print the problems to stderr and exit with status 2 (no traceback)."""
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -13,7 +13,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from ebtrail.config import ConfigError, DeploymentConfig, Problem
 from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
-from ebtrail.deployment import trail_targets
+from ebtrail.deployment import archive_names, trail_targets
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
 from stacks.trail_stack import TrailStack
@@ -59,13 +59,13 @@ def build_app(
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
-    prefix = config.name_prefix
-    log_archive = LogArchiveStack(app, "LogArchive", stack_name=f"{prefix}-log-archive", config=config)
+    names = archive_names(config)
+    log_archive = LogArchiveStack(app, "LogArchive", stack_name=names.archive_stack_name, config=config)
     trails = [
         TrailStack(
             app,
             f"Trail-{target.account}",
-            stack_name=f"{prefix}-trail-{target.account}",
+            stack_name=target.stack_name(names.prefix),
             config=config,
             target=target,
             archive=log_archive,
@@ -75,7 +75,7 @@ def build_app(
     guardrails = None
     if config.organization is not None and config.organization.guardrails is not None:
         guardrails = GuardrailsStack(
-            app, "Guardrails", stack_name=f"{prefix}-guardrails", config=config, after=[log_archive, *trails]
+            app, "Guardrails", stack_name=f"{names.prefix}-guardrails", config=config, after=[log_archive, *trails]
         )
     if enforce_policy_limits:
         check_policy_sizes(config, log_archive)

@@ -209,7 +209,7 @@ class LogArchive(Construct):
             self.query_results_key = results_key = kms.Key(
                 self,
                 "QueryResultsKey",
-                alias=f"alias/{names.prefix}/athena-results",
+                alias=names.athena_results_key_alias,
                 description="Encrypts Athena query results over the ebtrail archive",
                 enable_key_rotation=True,
                 removal_policy=RemovalPolicy.RETAIN,

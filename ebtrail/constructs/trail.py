@@ -136,6 +136,7 @@ class BeanstalkTrail(Construct):
                 "BeanstalkAlerts",
                 BeanstalkAlertsProps(
                     topic_name=target.alert_topic_name,
+                    rule_name=target.alert_rule_name,
                     actions=list(props.alerts.actions),
                     emails=list(props.alerts.emails),
                 ),

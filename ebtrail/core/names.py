@@ -7,7 +7,32 @@ renames deployed resources: CloudFormation replaces them, and the old, retained 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+#: AWS's length limits for the names derived here (each checked by the property test against its rule):
+#: S3 bucket names 3-63 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html);
+#: EventBridge rule names 1-64 of [.-_A-Za-z0-9] (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html).
+MAX_BUCKET_NAME = 63
+MAX_RULE_NAME = 64
+
+
+def fit(name: str, limit: int) -> str:
+    """``name`` itself when it fits in ``limit`` characters, else its first characters and 8 hex digits of its
+    SHA-256: still deterministic (other stacks can derive it) and still unique."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('.-_')}-{digest}"
+
+
+def topic_base(trail_name: str) -> str:
+    """The trail name as SNS topic names allow it: CloudTrail allows '.' in trail names, SNS topic names and KMS
+    alias names do not (letters, digits, '_' and '-' only), so each '.' becomes '-'
+    (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html,
+    https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html)."""
+    return trail_name.replace(".", "-")
+
 
 #: The verifier's managed policy and role are named ``<prefix>-beanstalk-verifier`` in each trail account.
 VERIFIER_NAME_SUFFIX = "-beanstalk-verifier"
@@ -46,7 +71,7 @@ class TrailTarget:
 
     @property
     def delivery_topic_name(self) -> str:
-        return f"{self.name}-delivery"
+        return f"{topic_base(self.name)}-delivery"
 
     @property
     def verifier_read_path(self) -> str:
@@ -79,7 +104,17 @@ class TrailTarget:
 
     @property
     def alert_topic_name(self) -> str:
-        return f"{self.name}-beanstalk-alerts"
+        return f"{topic_base(self.name)}-beanstalk-alerts"
+
+    def stack_name(self, prefix: str) -> str:
+        """The trail stack in this account (CloudFormation stack names: a letter, then letters, digits, '-')."""
+        return f"{prefix}-trail-{self.account}"
+
+    @property
+    def alert_rule_name(self) -> str:
+        """The EventBridge rule of the alerts: ``<alert topic>-rule``, shortened with a hash past 64 characters
+        (a trail name may have 128)."""
+        return fit(f"{self.alert_topic_name}-rule", MAX_RULE_NAME)
 
     @property
     def delivery_topic_arn(self) -> str:
@@ -114,7 +149,18 @@ class ArchiveNames:
 
     @property
     def athena_results_bucket(self) -> str:
-        return f"{self.prefix}-athena-results-{self.account}-{self.region}"
+        """``<prefix>-athena-results-<account>-<region>``, or ``<prefix>-athena-<account>-<region>`` where that
+        would pass S3's 63 characters (a 20-character prefix in a 15-character region such as us-isof-south-1)."""
+        name = f"{self.prefix}-athena-results-{self.account}-{self.region}"
+        return name if len(name) <= MAX_BUCKET_NAME else f"{self.prefix}-athena-{self.account}-{self.region}"
+
+    @property
+    def athena_results_key_alias(self) -> str:
+        return f"alias/{self.prefix}/athena-results"
+
+    @property
+    def archive_stack_name(self) -> str:
+        return f"{self.prefix}-log-archive"
 
     @property
     def athena_database(self) -> str:

@@ -7,13 +7,17 @@ retried by botocore's *standard* retry mode.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
+from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
 
 from ebtrail import __version__
 from ebtrail.core import permissions
@@ -26,6 +30,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 USER_AGENT_EXTRA = f"ebtrail-verifier/{__version__}"
+
+#: Everything a botocore call raises for AWS's side of things: an error answer, no answer, or an answer that is
+#: not AWS's (a proxy's or load balancer's text or HTML page, which botocore cannot parse).
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 #: Error codes that mean "the caller is not allowed to do this".
 ACCESS_DENIED_CODES = frozenset(
@@ -67,11 +75,8 @@ class Clients:
     config: Config
 
     @classmethod
-    def create(cls, session: boto3.Session, region: str | None = None) -> Clients:
-        resolved = region or session.region_name
-        if not resolved:
-            raise MissingRegionError("no region: pass --region or set AWS_REGION / a profile region")
-        return cls(session=session, region=resolved, config=client_config())
+    def create(cls, session: boto3.Session, region: str | None = None, trail: str | None = None) -> Clients:
+        return cls(session=session, region=resolve_region(session, region, trail), config=client_config())
 
     def cloudtrail(self, region: str | None = None) -> CloudTrailClient:
         return self.session.client("cloudtrail", region_name=region or self.region, config=self.config)
@@ -99,7 +104,83 @@ class Clients:
 
 
 class MissingRegionError(Exception):
-    """No region could be resolved from the arguments or the boto3 chain."""
+    """No region could be resolved from the arguments or the boto3 chain, or it is not a region name."""
+
+
+#: A region name as AWS writes them: us-east-1, us-gov-west-1, cn-north-1, us-isof-south-1, eu-isoe-west-1.
+REGION_NAME = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+TRAIL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]")
+TRAIL_ARN_FORMAT = "arn:<partition>:cloudtrail:<region>:<12-digit account>:trail/<name>"
+
+
+def resolve_region(session: boto3.Session, explicit: str | None, trail: str | None = None) -> str:
+    """The region to work in: ``--region``, the trail ARN's region, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the
+    profile's region, in that order. botocore itself reads only ``AWS_DEFAULT_REGION`` and the profile, so
+    ``AWS_REGION`` (which the AWS CLI v2 and the SDKs of other languages honour) is read here."""
+    arn = Arn.parse(trail or "")
+    env_default = os.environ.get("AWS_DEFAULT_REGION") or None
+    candidates = (
+        ("--region", explicit),
+        ("the trail ARN", arn.region if arn and arn.region else None),
+        ("AWS_REGION", os.environ.get("AWS_REGION") or None),
+        ("AWS_DEFAULT_REGION", env_default),
+        ("the profile", session.region_name if not env_default else None),
+    )
+    for source, value in candidates:
+        if value:
+            if not REGION_NAME.fullmatch(value):
+                raise MissingRegionError(
+                    f"{source}: allowed: a region name such as us-east-1 or eu-west-1; got {value!r}"
+                )
+            return value
+    raise MissingRegionError("no region: pass --region, set AWS_REGION, or give the trail's ARN")
+
+
+def trail_argument_problem(trail: str) -> str | None:
+    """Why ``--trail`` is neither a trail name nor a trail ARN, or None. Checked before any AWS call, so that a
+    typo is a clear refusal (exit 2) and not an error deep inside botocore."""
+    shown = trail if len(trail) <= 80 else trail[:77] + "..."
+    if not trail.startswith("arn:"):
+        if TRAIL_NAME.fullmatch(trail):
+            return None
+        return (
+            "--trail: allowed: a trail name (3 to 128 letters, digits, '.', '_' or '-', starting and ending with a "
+            f"letter or digit) or a trail ARN {TRAIL_ARN_FORMAT}; got {shown!r}"
+        )
+    arn = Arn.parse(trail)
+    why = None
+    if arn is None or arn.service != "cloudtrail" or not arn.resource.startswith("trail/"):
+        why = "not a CloudTrail trail ARN"
+    elif arn.partition not in boto3.session.Session().get_available_partitions():
+        why = f"unknown partition {arn.partition!r}"
+    elif not REGION_NAME.fullmatch(arn.region):
+        why = f"{arn.region!r} is not a region name"
+    elif not re.fullmatch(r"\d{12}", arn.account):
+        why = f"{arn.account!r} is not a 12-digit account ID"
+    elif not TRAIL_NAME.fullmatch(arn.resource.removeprefix("trail/")):
+        why = "the trail name is not valid"
+    if why is None:
+        return None
+    return f"--trail: allowed: a trail name or a trail ARN {TRAIL_ARN_FORMAT}; got {shown!r} ({why})"
+
+
+#: Throttling codes after which botocore's standard retry mode has already retried (its own list).
+THROTTLING_CODES: frozenset[str] = frozenset(vars(ThrottledRetryableChecker)["_THROTTLED_ERROR_CODES"])
+TRANSIENT_CODES: frozenset[str] = frozenset(vars(TransientRetryableChecker)["_TRANSIENT_ERROR_CODES"])
+TRANSIENT_STATUS: frozenset[int] = frozenset(vars(TransientRetryableChecker)["_TRANSIENT_STATUS_CODES"])
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when AWS could not be reached or did not answer usefully, after botocore's retries: a connection
+    error or timeout, throttling, or a 5xx. Such a failure says nothing about the configuration (exit 3, not 2).
+    An emulator's HTML page for an operation it lacks is not transient (see :func:`is_not_implemented`)."""
+    if isinstance(exc, BotoConnectionError | HTTPClientError | ResponseParserError):
+        return True
+    if not isinstance(exc, ClientError) or is_not_implemented(exc):
+        return False
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = error_code(exc)
+    return code in THROTTLING_CODES or code in TRANSIENT_CODES or status in TRANSIENT_STATUS
 
 
 def error_code(exc: BaseException) -> str:
@@ -173,6 +254,8 @@ def describe_error(service: str, operation: str, exc: BaseException, resource: s
         return describe_denied(service, operation, exc, resource)
     if isinstance(exc, ClientError | BotoCoreError):
         return f"{service} {operation} failed: {error_code(exc)}: {error_message(exc)}"
+    if isinstance(exc, ResponseParserError):
+        return f"{service} {operation} failed: an answer that is not AWS's ({error_message(exc, 120)})"
     return f"{service} {operation} failed: {type(exc).__name__}: {exc}"
 
 

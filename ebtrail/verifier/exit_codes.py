@@ -1,7 +1,8 @@
 """The exit codes of every ``ebtrail-verify`` sub-command: one number, one meaning, whichever command ran.
 
 0 the thing checked is proven, 1 it is disproven, 2 it could not be decided (misconfiguration, missing
-permission, bad usage), 130 interrupted. Each command's own word for a code is an alias of the same member, so
+permission, bad usage), 3 AWS could not be reached (no verdict), 130/143/129 interrupted by
+SIGINT/SIGTERM/SIGHUP. Each command's own word for a code is an alias of the same member, so
 ``ExitCode.VALID is ExitCode.ARRIVED``.
 """
 
@@ -14,6 +15,9 @@ class ExitCode(IntEnum):
     PROVEN = 0
     DISPROVEN = 1
     UNDECIDED = 2
+    #: AWS could not be reached (connection errors, throttling after botocore's retries, 5xx): no verdict, retry.
+    UNREACHABLE = 3
+    #: SIGINT; SIGTERM ends with 143 and SIGHUP with 129 (128 + the signal's number, see ebtrail.verifier.signals).
     INTERRUPTED = 130
 
     # verify: the probe's record arrived / not before --timeout / misconfigured (trail, selectors, permissions)

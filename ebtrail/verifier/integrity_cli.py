@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
+from typing import NoReturn
 
 import boto3
 import click
@@ -12,8 +14,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ebtrail.verifier.aws import MissingRegionError, resolve_region, trail_argument_problem
 from ebtrail.verifier.integrity import AwsClients, ExitCode, FileKind, IntegrityReport, Status, verify_integrity
 from ebtrail.verifier.integrity.keys import parse_time
+from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, Seconds
+from ebtrail.verifier.signals import SignalGuard, exit_code_for, signal_name, signum_of
 
 STYLES = {
     Status.VALID: "green",
@@ -39,7 +44,10 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
         "  0  every file checked is valid\n"
         "  1  a log or digest file is modified or missing (this includes a broken digest chain)\n"
         "  2  nothing modified or missing, but something is unverifiable (no digest yet, unknown key,\n"
-        "     access denied), or a usage or configuration error (trail not found, bad option)"
+        "     access denied), or a usage or configuration error (trail not found, bad option)\n"
+        "  3  could not reach AWS (connection errors, throttling after retries, 5xx): no verdict; retry\n"
+        "  130, 143, 129  interrupted by SIGINT, SIGTERM, SIGHUP (the check creates nothing)\n"
+        "\b\nRegion: --region, the trail ARN's, AWS_REGION, AWS_DEFAULT_REGION, the profile's, in that order."
     ),
 )
 @click.option("--trail", required=True, help="Trail name or ARN (read with cloudtrail:GetTrail).")
@@ -61,8 +69,7 @@ def _parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None
     "--wait",
     default=0.0,
     show_default=True,
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
+    type=Seconds(minimum=0, maximum=MAX_INTEGRITY_WAIT),
     help="Wait up to this long for the hourly digest that covers a log file newer than the latest digest.",
 )
 @click.option("--region", help="Region of the log files (default: the profile's region, or the trail's home region).")
@@ -92,26 +99,49 @@ def integrity(
     if bool(log_keys) == (since is not None):
         raise click.UsageError("give either --log-key (one or more) or --since")
     try:
-        session = boto3.Session(profile_name=profile, region_name=region)
+        session = boto3.Session(profile_name=profile)
     except BotoCoreError as exc:
         raise click.UsageError(str(exc)) from exc
-    report = verify_integrity(
-        session,
-        trail,
-        log_keys,
-        since=since,
-        chain=chain,
-        wait=wait,
-        region=region,
-        account_id=account_id,
-        organization_id=org_id,
-        clients=AwsClients(session, region),
-    )
+    problem = trail_argument_problem(trail)
+    try:
+        resolved = resolve_region(session, region, trail)
+    except MissingRegionError as exc:
+        problem = problem or str(exc)
+    if problem:
+        report = IntegrityReport(trail=trail, errors=[problem])
+    else:
+        try:
+            with SignalGuard(_abort):
+                report = verify_integrity(
+                    session,
+                    trail,
+                    log_keys,
+                    since=since,
+                    chain=chain,
+                    wait=wait,
+                    region=resolved,
+                    account_id=account_id,
+                    organization_id=org_id,
+                    clients=AwsClients(session, resolved),
+                )
+        except KeyboardInterrupt as exc:
+            signum = signum_of(exc)
+            click.echo(
+                f"interrupted by {signal_name(signum)}: integrity check not finished (it creates nothing)", err=True
+            )
+            sys.exit(exit_code_for(signum))
     if as_json:
         click.echo(report.to_json())
     else:
         print_report(report, Console(file=sys.stdout, soft_wrap=False))
     sys.exit(int(report.exit_code))
+
+
+def _abort(signum: int) -> NoReturn:
+    """A second signal: the check creates nothing, so there is nothing to report but the signal."""
+    sys.stderr.write(f"aborted by a second signal ({signal_name(signum)})\n")
+    sys.stderr.flush()
+    os._exit(exit_code_for(signum))
 
 
 def print_report(report: IntegrityReport, console: Console) -> None:
@@ -139,5 +169,6 @@ def print_report(report: IntegrityReport, console: Console) -> None:
         ExitCode.VALID: ("all files valid", "bold green"),
         ExitCode.TAMPERED: ("INTEGRITY FAILURE: modified or missing files", "bold red"),
         ExitCode.UNVERIFIABLE: ("could not verify everything", "bold yellow"),
+        ExitCode.UNREACHABLE: ("could not reach AWS; no verdict (retry later)", "bold yellow"),
     }[report.exit_code]
     console.print(f"{verdict[0]} ({counts or 'no files'})", style=verdict[1], markup=False)

@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ebtrail.core.permissions import RESOURCE_PREFIX
-from ebtrail.verifier.aws import describe_error, error_code
+from ebtrail.verifier.aws import AWS_ERRORS, describe_error, error_code, is_transient
 from ebtrail.verifier.clock import Clock
 from ebtrail.verifier.records import ProbeSignature
 
@@ -27,6 +25,11 @@ EVENT_NAME = "CreateApplication"
 #: Beyond this, the server's ``Date`` header is not used to widen the search window.
 MAX_TRUSTED_SKEW = timedelta(hours=1)
 DESCRIPTION_PREFIX = "Temporary application created by the ebtrail verifier; nonce="
+#: An interrupted CreateApplication may still be carried out after we stopped listening: cleanup looks this many
+#: times, this many seconds apart, before it concludes that no application was created (within the 10 s that
+#: cleanup after a signal may take).
+IN_DOUBT_LOOKS = 3
+IN_DOUBT_PAUSE = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,11 @@ class ProbeCall:
 
 
 class ProbeError(Exception):
-    """The call could not be made."""
+    """The call could not be made. ``transient``: because AWS could not be reached (no verdict)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def new_name(now: datetime, nonce: str) -> str:
@@ -97,18 +104,25 @@ class Probe:
         self.application_name: str | None = None
         self.call: ProbeCall | None = None
         self.deleted = False
+        #: The CreateApplication request was sent but its answer never read (a signal cut it short): AWS may
+        #: create the application a moment after we stop listening.
+        self.in_doubt = False
 
     def create(self) -> ProbeCall:
         now = self._clock.now()
         self.application_name = new_name(now, self.nonce)
+        self.in_doubt = True
         try:
             resp = self._eb.create_application(
                 ApplicationName=self.application_name, Description=f"{self.description_prefix}{self.nonce}"
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
+            self.in_doubt = False
             raise ProbeError(
-                describe_error("elasticbeanstalk", "CreateApplication", exc, self.application_name)
+                describe_error("elasticbeanstalk", "CreateApplication", exc, self.application_name),
+                transient=is_transient(exc),
             ) from exc
+        self.in_doubt = False
         meta: dict[str, Any] = dict(resp.get("ResponseMetadata", {}))
         request_id = str(meta.get("RequestId") or meta.get("HTTPHeaders", {}).get("x-amzn-requestid", ""))
         server_time: datetime | None = None
@@ -129,6 +143,15 @@ class Probe:
         )
         return self.call
 
+    def leftovers(self, region: str) -> list[str]:
+        """The application, if it may exist and is not deleted yet, with the command that deletes it."""
+        if self.application_name is None or self.deleted:
+            return []
+        return [
+            f"Elastic Beanstalk application: aws elasticbeanstalk delete-application --region {region} "
+            f"--application-name {self.application_name}"
+        ]
+
     def cleanup(self) -> str | None:  # noqa: PLR0911 - one return per outcome reads best
         """Delete the application if it exists and is ours. Returns a problem, or None."""
         name = self.application_name
@@ -136,20 +159,27 @@ class Probe:
             return None
         if not is_own_application(name, self.nonce):  # pragma: no cover - guarded by construction
             return f"refusing to delete {name}: not named by this run"
-        try:
-            apps = self._eb.describe_applications(ApplicationNames=[name]).get("Applications", [])
-        except (ClientError, BotoCoreError) as exc:
-            return describe_error("elasticbeanstalk", "DescribeApplications", exc, name) + f"; delete {name} by hand"
-        mine = [a for a in apps if a.get("ApplicationName") == name]
+        looks = IN_DOUBT_LOOKS if self.in_doubt else 1
+        for look in range(looks):
+            if look:
+                self._clock.sleep(IN_DOUBT_PAUSE)
+            try:
+                apps = self._eb.describe_applications(ApplicationNames=[name]).get("Applications", [])
+            except AWS_ERRORS as exc:
+                problem = describe_error("elasticbeanstalk", "DescribeApplications", exc, name)
+                return f"{problem}; delete {name} by hand"
+            mine = [a for a in apps if a.get("ApplicationName") == name]
+            if mine:
+                break
         if not mine:
-            self.deleted = True  # the create failed before the application existed
+            self.deleted = True  # the create failed (or never reached AWS) before the application existed
             return None
         description = mine[0].get("Description")
         if description is not None and self.nonce not in description:
             return f"refusing to delete {name}: its description does not carry this run's nonce"
         try:
             self._eb.delete_application(ApplicationName=name, TerminateEnvByForce=False)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) == "InvalidParameterValue" and "does not exist" in str(exc):
                 self.deleted = True
                 return None

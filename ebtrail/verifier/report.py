@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -16,6 +17,7 @@ from ebtrail.verifier.channels.base import Arrival, State
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.findings import Findings
 from ebtrail.verifier.probe import ProbeCall
+from ebtrail.verifier.signals import exit_code_for, signal_name
 from ebtrail.verifier.trail_info import TrailInfo
 
 CHANNEL_NAMES = ("s3", "sns", "event_history")
@@ -26,6 +28,7 @@ class Outcome(StrEnum):
     ARRIVED = "arrived"
     TIMEOUT = "timeout"
     MISCONFIGURED = "misconfigured"
+    UNREACHABLE = "unreachable"
     INTERRUPTED = "interrupted"
 
 
@@ -59,19 +62,27 @@ class VerificationResult:
     cleanup: Cleanup = field(default_factory=Cleanup)
     timeout: float = 0.0
     elapsed: float = 0.0
+    #: The signal that interrupted the run (SIGINT, SIGTERM, SIGHUP), when the outcome is ``interrupted``.
+    signal: int = int(signal.SIGINT)
 
     @property
     def confirmed(self) -> bool:
         return self.confirmation is not None
 
     @property
-    def exit_code(self) -> ExitCode:
+    def exit_code(self) -> int:
+        if self.outcome == Outcome.INTERRUPTED:
+            return exit_code_for(self.signal)
         return {
             Outcome.ARRIVED: ExitCode.ARRIVED,
             Outcome.TIMEOUT: ExitCode.TIMEOUT,
             Outcome.MISCONFIGURED: ExitCode.MISCONFIGURED,
-            Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
+            Outcome.UNREACHABLE: ExitCode.UNREACHABLE,
         }[self.outcome]
+
+    def interrupt(self, signum: int) -> None:
+        self.outcome = Outcome.INTERRUPTED
+        self.signal = signum
 
     @property
     def record(self) -> dict[str, Any] | None:
@@ -89,8 +100,11 @@ class VerificationResult:
                 else ""
             )
             out.append(f"no log file holding the record arrived within {self.timeout:g}s{seen}")
+        if self.outcome == Outcome.UNREACHABLE:
+            out.extend(f"could not reach AWS: {text}" for text in self.findings.unreachable)
         if self.outcome == Outcome.INTERRUPTED:
-            out.append("interrupted before the record arrived")
+            when = "after the record arrived" if self.confirmed else "before the record arrived"
+            out.append(f"interrupted by {signal_name(self.signal)} {when}")
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -99,6 +113,7 @@ class VerificationResult:
             "confirmed": self.confirmed,
             "outcome": str(self.outcome),
             "exit_code": int(self.exit_code),
+            "signal": signal_name(self.signal) if self.outcome == Outcome.INTERRUPTED else None,
             "request_id": self.call.request_id if self.call else None,
             "event_name": self.call.event_name if self.call else None,
             "event_source": EVENT_SOURCE,
@@ -152,13 +167,22 @@ def channel_table(channels: dict[str, ChannelReport]) -> Table:
     return table
 
 
+def _cleanup_words(result: VerificationResult) -> str:
+    cl = result.cleanup
+    done = [ok for ok in (cl.application_deleted, cl.queue_deleted, cl.unsubscribed) if ok is not None]
+    if not done:
+        return "nothing had been created"
+    return "resources cleaned up" if all(done) else "cleanup FAILED (see below)"
+
+
 def summary(result: VerificationResult) -> RenderableType:
     """The readable summary printed without ``--json``."""
     headline = {
         Outcome.ARRIVED: ("ARRIVED", "green", "the Elastic Beanstalk call was recorded and its log file delivered"),
         Outcome.TIMEOUT: ("TIMEOUT", "yellow", "no log file holding the record arrived before the timeout"),
         Outcome.MISCONFIGURED: ("MISCONFIGURED", "red", "the trail or the verifier's permissions are misconfigured"),
-        Outcome.INTERRUPTED: ("INTERRUPTED", "red", "interrupted; resources cleaned up"),
+        Outcome.UNREACHABLE: ("UNREACHABLE", "yellow", "could not reach AWS; no verdict (retry later)"),
+        Outcome.INTERRUPTED: ("INTERRUPTED", "red", f"by {signal_name(result.signal)}; {_cleanup_words(result)}"),
     }[result.outcome]
     parts: list[RenderableType] = [
         Text.assemble((f"{headline[0]} ", f"bold {headline[1]}"), headline[2], f" (exit {int(result.exit_code)})")
@@ -171,7 +195,8 @@ def summary(result: VerificationResult) -> RenderableType:
         facts.add_row("trail", f"{t.arn}{' (organization)' if t.organization else ''}")
         facts.add_row("bucket", f"s3://{t.bucket}/{(t.prefix + '/') if t.prefix else ''}")
     if result.account or result.region:
-        facts.add_row("caller", f"account {result.account}, region {result.region}")
+        caller = [f"account {result.account}" if result.account else "account unknown", f"region {result.region}"]
+        facts.add_row("caller", ", ".join(caller) if result.region else caller[0])
     if result.call:
         facts.add_row("call", f"{result.call.event_name} {result.call.application_name}")
         facts.add_row("request id", result.call.request_id)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ebtrail.core.beanstalk import EVENT_SOURCE
-from ebtrail.verifier.aws import Arn, Clients, describe_error, error_code, is_access_denied
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_access_denied, is_transient
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,8 @@ class TrailInfo:
 class TrailReadResult:
     trail: TrailInfo | None
     problems: list[str] = field(default_factory=list)
+    #: Calls that failed because AWS could not be reached (connection, throttling, 5xx): no verdict.
+    unreachable: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: Why the event selectors would not record an Elastic Beanstalk write call (None: they would, or unread).
     selector_problem: str | None = None
@@ -72,10 +72,12 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     ct = clients.cloudtrail(lookup_region)
     try:
         t = ct.get_trail(Name=trail)["Trail"]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if error_code(exc) == "TrailNotFoundException":
             hint = "" if arn else f" (looked in {lookup_region}; pass the trail ARN if its home region differs)"
             out.problems.append(f"trail {trail!r} not found{hint}")
+        elif is_transient(exc):
+            out.unreachable.append(describe_error("cloudtrail", "GetTrail", exc, trail))
         else:
             out.problems.append(describe_error("cloudtrail", "GetTrail", exc, trail))
         return out
@@ -89,8 +91,9 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     try:
         status = dict(clients.cloudtrail(home).get_trail_status(Name=trail_arn))
         out.status_read = True
-    except (ClientError, BotoCoreError) as exc:
-        out.problems.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
+    except AWS_ERRORS as exc:
+        failed = out.unreachable if is_transient(exc) else out.problems
+        failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
     info = TrailInfo(
         name=str(t.get("Name", trail)),
         arn=trail_arn,
@@ -141,7 +144,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
 def _check_event_selectors(clients: Clients, info: TrailInfo, home: str, out: TrailReadResult) -> None:
     try:
         sel = clients.cloudtrail(home).get_event_selectors(TrailName=info.arn)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if is_access_denied(exc):
             out.warnings.append(
                 describe_error("cloudtrail", "GetEventSelectors", exc, info.arn)

@@ -8,13 +8,20 @@ outcome is ``interrupted``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from ebtrail.verifier.aws import Clients, MissingRegionError, describe_error
+from ebtrail.verifier.aws import (
+    AWS_ERRORS,
+    Clients,
+    MissingRegionError,
+    describe_error,
+    is_transient,
+    trail_argument_problem,
+)
 from ebtrail.verifier.channels.base import Arrival, Channel, State
 from ebtrail.verifier.channels.event_history import EventHistoryChannel
 from ebtrail.verifier.channels.logfiles import LogFileScanner
@@ -24,6 +31,7 @@ from ebtrail.verifier.clock import Clock, RateLimiter, SystemClock
 from ebtrail.verifier.findings import Findings
 from ebtrail.verifier.probe import Probe, ProbeCall, ProbeError
 from ebtrail.verifier.report import ChannelReport, Outcome, VerificationResult
+from ebtrail.verifier.signals import SignalGuard, signal_name, signum_of
 from ebtrail.verifier.trail_info import read_trail
 
 DEFAULT_TIMEOUT = 900.0
@@ -125,7 +133,7 @@ def wait_for_record(
     return confirmation
 
 
-def run(
+def run(  # noqa: PLR0911 - every early way out returns the result, cleanup runs in ``finally``
     session: boto3.Session,
     trail: str,
     region: str | None = None,
@@ -133,7 +141,11 @@ def run(
     settings: Settings | None = None,
     clock: Clock | None = None,
     on_progress: ProgressCallback | None = None,
+    guard: SignalGuard | None = None,
 ) -> VerificationResult:
+    """Verify once. An interruption (Ctrl-C, or SIGTERM/SIGHUP turned into
+    :class:`~verifier.signals.Interrupted` by ``guard``) ends the wait; cleanup then runs shielded from a
+    further first signal, and ``guard.leftovers`` lists what is not cleaned up yet at any moment."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     findings = Findings()
@@ -151,9 +163,20 @@ def run(
     channels: list[Channel] = []
     probe: Probe | None = None
     sns_channel: SnsChannel | None = None
+
+    def leftovers() -> list[str]:
+        out = probe.leftovers(result.region or "") if probe else []
+        return out + (sns_channel.leftovers() if sns_channel else [])
+
+    if guard is not None:
+        guard.leftovers = leftovers
     try:
+        argument_problem = trail_argument_problem(trail)
+        if argument_problem:
+            findings.problem(argument_problem)
+            return result
         try:
-            clients = Clients.create(session, region)
+            clients = Clients.create(session, region, trail)
         except MissingRegionError as exc:
             findings.problem(str(exc))
             return result
@@ -161,10 +184,13 @@ def run(
         show()
         try:
             account = clients.account_id()
-        except (ClientError, BotoCoreError) as exc:
-            findings.problem(
-                f"cannot identify the caller (credentials?): {describe_error('sts', 'GetCallerIdentity', exc)}"
-            )
+        except AWS_ERRORS as exc:
+            described = describe_error("sts", "GetCallerIdentity", exc)
+            if is_transient(exc):
+                findings.outage(described)
+                result.outcome = Outcome.UNREACHABLE
+            else:
+                findings.problem(f"cannot identify the caller (credentials?): {described}")
             return result
         result.account = account
         read = read_trail(clients, trail, account)
@@ -173,7 +199,11 @@ def run(
             findings.warn(w)
         for p in read.problems:
             findings.problem(p)
-        if read.trail is None or read.problems:
+        for u in read.unreachable:
+            findings.outage(u)
+        if read.trail is None or read.problems or read.unreachable:
+            if not read.problems and read.unreachable:
+                result.outcome = Outcome.UNREACHABLE
             return result
         info = read.trail
 
@@ -225,7 +255,11 @@ def run(
         try:
             call = probe.create()
         except ProbeError as exc:
-            findings.problem(str(exc))
+            if exc.transient:
+                findings.outage(str(exc))
+                result.outcome = Outcome.UNREACHABLE
+            else:
+                findings.problem(str(exc))
             return result
         finally:
             result.cleanup.application_deleted = False if probe.application_name else None
@@ -246,23 +280,43 @@ def run(
         result.confirmation = confirmation
         history = next((ch.arrival for ch in channels if ch.name == "event_history" and ch.arrival), None)
         result.history = history
-        if confirmation is not None:
-            result.outcome = Outcome.ARRIVED
-        elif findings.problems:
-            result.outcome = Outcome.MISCONFIGURED
-        elif not any(ch.name in ("s3", "sns") and ch.state != State.UNAVAILABLE for ch in channels):
-            findings.problem("no channel can read log files (S3 and SNS channels are both unavailable)")
-            result.outcome = Outcome.MISCONFIGURED
-        else:
-            result.outcome = Outcome.TIMEOUT
+        result.outcome = _verdict(confirmation, channels, findings)
         return result
-    except KeyboardInterrupt:
-        result.outcome = Outcome.INTERRUPTED
+    except KeyboardInterrupt as exc:
+        result.interrupt(signum_of(exc))
         return result
     finally:
-        _cleanup(result, probe, sns_channel, findings, show)
-        result.channels = _report(channels)
-        result.elapsed = clock.monotonic() - start_mono
+        with guard.shield() if guard else nullcontext():
+            if result.outcome == Outcome.INTERRUPTED:
+                for ch in channels:
+                    ch.stop(f"stopped by {signal_name(result.signal)}")
+            _cleanup(result, probe, sns_channel, findings, show)
+            if guard is not None and guard.received is not None and result.outcome != Outcome.INTERRUPTED:
+                result.interrupt(guard.received)  # the signal came during cleanup: cleanup finished first
+            result.channels = _report(channels)
+            result.elapsed = clock.monotonic() - start_mono
+            if guard is not None:
+                guard.hold()  # the caller prints the report next: a signal now only sets the exit code
+
+
+def _verdict(confirmation: Arrival | None, channels: list[Channel], findings: Findings) -> Outcome:
+    """The outcome once the wait is over: a confirmed record wins, then misconfigurations (exit 2), then outages
+    (exit 3: no log-file channel is left and one of them gave up because AWS could not be reached), then the
+    timeout."""
+    if confirmation is not None:
+        return Outcome.ARRIVED
+    if findings.problems:
+        return Outcome.MISCONFIGURED
+    readers = [ch for ch in channels if ch.name in ("s3", "sns")]
+    if not any(ch.state != State.UNAVAILABLE for ch in readers):
+        if any(ch.unreachable for ch in readers):
+            for ch in readers:
+                if ch.unreachable:
+                    findings.outage(f"{ch.label} channel: {ch.detail}")
+            return Outcome.UNREACHABLE
+        findings.problem("no channel can read log files (S3 and SNS channels are both unavailable)")
+        return Outcome.MISCONFIGURED
+    return Outcome.TIMEOUT
 
 
 def _cleanup(
@@ -290,6 +344,6 @@ def _cleanup(
                     result.cleanup.unsubscribed = sns_channel.unsubscribed
             show("done")
             return
-        except KeyboardInterrupt:
-            result.outcome = Outcome.INTERRUPTED
+        except KeyboardInterrupt as exc:
+            result.interrupt(signum_of(exc))
             continue

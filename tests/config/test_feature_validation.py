@@ -157,7 +157,7 @@ def test_beanstalk_events_need_a_trail_name_that_fits_firehose_names() -> None:
     [
         ("detail_types", ["AWS API Call via CloudTrail"], "Elastic Beanstalk resource status change"),
         ("detail_types", [], "at least 1"),
-        ("buffer_seconds", 30, "greater than or equal to 60"),
+        ("buffer_seconds", 30, "allowed: at least 60; got 30"),
     ],
 )
 def test_beanstalk_events_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:

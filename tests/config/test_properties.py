@@ -55,7 +55,7 @@ def valid_configs(draw: st.DrawFn, topology: str | None = None) -> dict[str, Any
         },
         "trail": {
             "name": draw(st.from_regex(r"\A[a-z][a-z0-9]{2,20}\Z")),
-            "management_events": draw(st.sampled_from(["All", "ReadOnly", "WriteOnly"])),
+            "management_events": draw(st.sampled_from(["All", "WriteOnly"])),
             "notification_emails": draw(
                 st.lists(st.from_regex(r"\A[a-z]{1,8}@example\.com\Z"), max_size=2, unique=True)
             ),

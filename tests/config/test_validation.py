@@ -195,7 +195,7 @@ def test_error_message_lists_path_and_allowed_values() -> None:
         parse_config(_with(**{"trail.management_events": "Some"}), "config/x.toml")
     text = str(error.value)
     assert text.startswith("config/x.toml: 1 problem(s)")
-    assert "trail.management_events: Input should be 'All', 'ReadOnly' or 'WriteOnly'; got 'Some'" in text
+    assert "trail.management_events: allowed: 'All', 'ReadOnly' or 'WriteOnly'; got 'Some'" in text
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:

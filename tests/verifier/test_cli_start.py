@@ -73,4 +73,4 @@ def test_one_exit_code_set_for_every_command() -> None:
     }
     for member, aliases in words.items():
         assert all(ExitCode[alias] is member for alias in aliases)
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 130]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 130]  # 3: AWS unreachable, no verdict (any command)

@@ -420,6 +420,20 @@ def test_wait_gives_up(session: boto3.Session, clients: StubbedClients, writer: 
     assert report.exit_code is ExitCode.UNVERIFIABLE
 
 
+def test_a_log_key_that_does_not_exist_yet_is_unverifiable_not_tampered(
+    session: boto3.Session, clients: StubbedClients, writer: TrailWriter, s3: Any
+) -> None:
+    """The advice is "retry later or use --wait" (or check the key): the verdict must agree (exit 2, not 1)."""
+    writer.hourly_chain(1)
+    future, _ = writer.put_log(BASE + timedelta(hours=1, minutes=10))
+    s3.delete_object(Bucket=BUCKET, Key=future)  # named before CloudTrail delivered it (or mistyped)
+    report = run(session, clients, log_keys=[future])
+    assert statuses(report)[future] is Status.UNVERIFIABLE
+    assert "not delivered yet, or a wrong key" in reason(report, future)
+    assert "retry later or use --wait" in reason(report, future)
+    assert report.exit_code is ExitCode.UNVERIFIABLE
+
+
 # --- since mode -----------------------------------------------------------------------------------------------
 
 

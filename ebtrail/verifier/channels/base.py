@@ -8,9 +8,15 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ebtrail.verifier.aws import describe_denied, describe_error, error_message, is_access_denied, is_not_implemented
+from ebtrail.verifier.aws import (
+    AWS_ERRORS,
+    describe_denied,
+    describe_error,
+    error_message,
+    is_access_denied,
+    is_not_implemented,
+    is_transient,
+)
 from ebtrail.verifier.findings import Findings
 from ebtrail.verifier.probe import ProbeCall
 
@@ -49,6 +55,9 @@ class ChannelUnavailableError(Exception):
         self.problem = problem
 
 
+#: What a poll may raise that takes the channel out or is retried (an emulator raises NotImplementedError).
+_POLL_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, NotImplementedError)
+
 #: Consecutive unexpected failures after which a channel gives up.
 MAX_CONSECUTIVE_FAILURES = 5
 
@@ -67,6 +76,8 @@ class Channel(ABC):
         self.polls = 0
         self.arrival: Arrival | None = None
         self._failures = 0
+        #: The channel was taken out because AWS could not be reached (connection, throttling, 5xx).
+        self.unreachable = False
         #: (service, operation) of the call in progress, for errors that do not carry it.
         self.current: tuple[str, str] = (self.name, "?")
 
@@ -90,7 +101,7 @@ class Channel(ABC):
         except ChannelUnavailableError as exc:
             self.mark_unavailable(exc.reason, problem=exc.problem)
             return None
-        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+        except _POLL_ERRORS as exc:
             service, op = self._service_and_operation(exc)
             if is_access_denied(exc):
                 self.mark_unavailable(describe_denied(service, op, exc, self._resource_for(op)), problem=True)
@@ -100,6 +111,7 @@ class Channel(ABC):
                 self._failures += 1
                 self.detail = f"retrying after: {describe_error(service, op, exc)}"
                 if self._failures >= MAX_CONSECUTIVE_FAILURES:
+                    self.unreachable = is_transient(exc)
                     self.mark_unavailable(
                         f"gave up after {self._failures} failures: {describe_error(service, op, exc)}"
                     )
@@ -121,9 +133,12 @@ class Channel(ABC):
         else:
             self.findings.warn(text)
 
-    def stop(self) -> None:
+    def stop(self, reason: str | None = None) -> None:
+        """End the channel's wait (the record arrived elsewhere, the timeout, or an interruption)."""
         if self.state == State.WAITING:
             self.state = State.STOPPED
+            if reason:
+                self.detail = f"{reason} after {self.polls} poll(s)"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the channel created (always called)."""

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ebtrail.verifier.aws import describe_denied, error_code, error_message, is_access_denied
+from ebtrail.verifier.aws import AWS_ERRORS, describe_denied, error_code, error_message, is_access_denied
 from ebtrail.verifier.channels.base import ChannelUnavailableError
 from ebtrail.verifier.findings import Findings
 from ebtrail.verifier.records import NotALogFileError, ProbeSignature, RecordMatch, inflate, scan_bytes
@@ -55,7 +53,7 @@ class LogFileScanner:
             self._findings.warn(f"skipped s3://{bucket}/{key}: {exc}")
             self.stats.skipped += 1
             match = None
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) in {"NoSuchKey", "404"}:
                 self._findings.warn(f"skipped s3://{bucket}/{key}: it no longer exists")
                 self._results[cache_key] = None

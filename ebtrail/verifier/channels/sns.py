@@ -13,10 +13,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ebtrail.core.permissions import RESOURCE_PREFIX
-from ebtrail.verifier.aws import Arn, describe_error, is_access_denied
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, describe_error, is_access_denied, is_transient
 from ebtrail.verifier.channels.base import Arrival, Channel, LogFileRef
 from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.clock import Clock
@@ -104,6 +102,11 @@ class SnsChannel(Channel):
         self._clock = clock
         self._wait_seconds = wait_seconds
         self._margin = margin
+        #: Set before the call that creates it: a call cut short by a signal may have created the queue (or
+        #: the subscription) without telling us; :meth:`close` then finds it by repeating the idempotent call.
+        self.queue_name: str | None = None
+        self.queue_in_doubt = False
+        self.subscription_in_doubt = False
         self.queue_url: str | None = None
         self.queue_arn: str | None = None
         self.subscription_arn: str | None = None
@@ -122,12 +125,12 @@ class SnsChannel(Channel):
         if not topic:
             self.mark_unavailable("the trail has no SNS topic")
             return
-        name = f"{RESOURCE_PREFIX}{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        self.queue_name = f"{RESOURCE_PREFIX}{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
         try:
             self.current = ("sqs", "CreateQueue")
-            self.queue_url = self._sqs.create_queue(
-                QueueName=name, Attributes={"SqsManagedSseEnabled": "true", "MessageRetentionPeriod": "3600"}
-            )["QueueUrl"]
+            self.queue_in_doubt = True
+            self.queue_url = self._create_queue(self.queue_name)
+            self.queue_in_doubt = False
             self.current = ("sqs", "GetQueueAttributes")
             attrs = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
             self.queue_arn = attrs["Attributes"]["QueueArn"]
@@ -136,14 +139,60 @@ class SnsChannel(Channel):
                 QueueUrl=self.queue_url, Attributes={"Policy": queue_policy(self.queue_arn, topic)}
             )
             self.current = ("sns", "Subscribe")
-            sub = self._sns.subscribe(
-                TopicArn=topic, Protocol="sqs", Endpoint=self.queue_arn, ReturnSubscriptionArn=True
-            )
-            self.subscription_arn = sub.get("SubscriptionArn")
+            self.subscription_in_doubt = True
+            self.subscription_arn = self._subscribe(topic, self.queue_arn)
+            self.subscription_in_doubt = False
             self.detail = f"subscribed {self.queue_arn}"
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
+            # AWS answered (or could not be reached): nothing was created by the failed call.
+            self.queue_in_doubt = self.subscription_in_doubt = False
             svc, op = self.current
+            self.unreachable = is_transient(exc)
             self.mark_unavailable(describe_error(svc, op, exc, self._resource_for(op)), problem=is_access_denied(exc))
+
+    def _create_queue(self, name: str) -> str:
+        # Idempotent: with the same name and attributes, CreateQueue returns the existing queue's URL.
+        return self._sqs.create_queue(
+            QueueName=name, Attributes={"SqsManagedSseEnabled": "true", "MessageRetentionPeriod": "3600"}
+        )["QueueUrl"]
+
+    def _subscribe(self, topic: str, queue_arn: str) -> str | None:
+        # Idempotent: SNS returns the existing subscription's ARN for the same topic, protocol and endpoint.
+        sub = self._sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)
+        return sub.get("SubscriptionArn")
+
+    def _recover_interrupted_creation(self) -> None:
+        """A signal during CreateQueue or Subscribe leaves us without the URL or ARN although AWS may have made
+        the queue or subscription: repeat the idempotent call (same permissions) to learn what to delete."""
+        topic = self._trail.topic_arn
+        if self.queue_in_doubt and self.queue_url is None and self.queue_name:
+            self.queue_url = self._create_queue(self.queue_name)
+        self.queue_in_doubt = False
+        if self.subscription_in_doubt and self.subscription_arn is None and self.queue_url and topic:
+            if self.queue_arn is None:
+                attrs = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+                self.queue_arn = attrs["Attributes"]["QueueArn"]
+            self.subscription_arn = self._subscribe(topic, self.queue_arn)
+        self.subscription_in_doubt = False
+
+    def leftovers(self) -> list[str]:
+        """What this channel created and has not removed yet, with the command that removes it."""
+        out = []
+        region = topic_region(self._trail.topic_arn, self._region)
+        if self.subscription_arn and self.subscription_arn.startswith("arn:") and not self.unsubscribed:
+            out.append(
+                f"SNS subscription: aws sns unsubscribe --region {region} --subscription-arn {self.subscription_arn}"
+            )
+        elif self.subscription_in_doubt and self.queue_arn:
+            out.append(
+                f"SNS subscription of {self.queue_arn} to {self._trail.topic_arn}, if the interrupted Subscribe "
+                "created it"
+            )
+        if self.queue_url and not self.queue_deleted:
+            out.append(f"SQS queue: aws sqs delete-queue --region {region} --queue-url {self.queue_url}")
+        elif self.queue_in_doubt and self.queue_name:
+            out.append(f"SQS queue {self.queue_name} in {region}, if the interrupted CreateQueue created it")
+        return out
 
     def _poll(self, call: ProbeCall, budget: float) -> Arrival | None:
         assert self.queue_url is not None
@@ -195,12 +244,19 @@ class SnsChannel(Channel):
 
     def close(self) -> None:
         """Unsubscribe and delete the queue; failures are reported as problems naming what is left behind."""
+        try:
+            self._recover_interrupted_creation()
+        except AWS_ERRORS as exc:
+            self.findings.problem(
+                describe_error("sqs", "CreateQueue", exc, self.queue_name)
+                + f"; look for queue {self.queue_name} and its subscription to {self._trail.topic_arn} by hand"
+            )
         if self.subscription_arn and not self.unsubscribed:
             if self.subscription_arn.startswith("arn:"):
                 try:
                     self._sns.unsubscribe(SubscriptionArn=self.subscription_arn)
                     self.unsubscribed = True
-                except (ClientError, BotoCoreError) as exc:
+                except AWS_ERRORS as exc:
                     self.findings.problem(
                         describe_error("sns", "Unsubscribe", exc, self._trail.topic_arn)
                         + f"; remove subscription {self.subscription_arn} by hand"
@@ -211,7 +267,7 @@ class SnsChannel(Channel):
             try:
                 self._sqs.delete_queue(QueueUrl=self.queue_url)
                 self.queue_deleted = True
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 self.findings.problem(
                     describe_error("sqs", "DeleteQueue", exc, self.queue_arn) + f"; delete {self.queue_url} by hand"
                 )

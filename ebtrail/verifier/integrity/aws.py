@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+
+from ebtrail.verifier.aws import AWS_ERRORS
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -95,7 +96,7 @@ def resolve_trail(clients: AwsClients, trail: str) -> TrailInfo:
         raise TrailConfigError("no region: pass --region, set AWS_REGION, or give the trail's ARN")
     try:
         response = clients.cloudtrail(region).get_trail(Name=trail)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise TrailConfigError(f"GetTrail {trail} in {region}: {exc}") from exc
     return TrailInfo.from_trail(response["Trail"])
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ebtrail.verifier.aws import AWS_ERRORS
 from ebtrail.verifier.integrity.aws import PublicKeys
 from ebtrail.verifier.integrity.crypto import SIGNATURE_ALGORITHM, load_public_key, string_to_sign, verify_signature
 from ebtrail.verifier.integrity.keys import digest_key_region, is_backfill_digest_key, parse_time
@@ -161,7 +162,7 @@ class DigestChecker:
         region = digest_key_region(key) or self._default_region
         try:
             der = self._public_keys.find(region, fingerprint, *key_window)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             return verdict(Status.UNVERIFIABLE, f"ListPublicKeys in {region} failed: {exc}", **found)
         if der is None:
             return verdict(

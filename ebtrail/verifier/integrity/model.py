@@ -73,6 +73,8 @@ class IntegrityReport:
     """Information that is not a failure (first digest of a chain, waited for a digest, ...)."""
     errors: list[str] = field(default_factory=list)
     """Misconfiguration or AWS errors that stopped the check (exit code 2)."""
+    unreachable: bool = False
+    """The error that stopped the check was an outage, not a misconfiguration (exit code 3)."""
 
     def record(self, result: FileResult) -> FileResult:
         """Add ``result``, or merge it into an earlier result for the same object (the worse status wins)."""
@@ -95,6 +97,8 @@ class IntegrityReport:
     def exit_code(self) -> ExitCode:
         if any(f.status in (Status.MODIFIED, Status.MISSING) for f in self.files):
             return ExitCode.TAMPERED
+        if self.unreachable:
+            return ExitCode.UNREACHABLE
         if self.errors or not self.files or any(f.status is Status.UNVERIFIABLE for f in self.files):
             return ExitCode.UNVERIFIABLE
         return ExitCode.VALID

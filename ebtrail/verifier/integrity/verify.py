@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from ebtrail.verifier.aws import AWS_ERRORS, is_transient
 from ebtrail.verifier.integrity.aws import AwsClients, PublicKeys, TrailConfigError, TrailInfo, resolve_trail
 from ebtrail.verifier.integrity.crypto import LogFormatError, sha256_of_gzip
 from ebtrail.verifier.integrity.digests import CheckedDigest, DigestChecker, Link, previous_link
@@ -73,6 +74,7 @@ def verify_integrity(
         info = trail if isinstance(trail, TrailInfo) else resolve_trail(clients, trail)
     except TrailConfigError as exc:
         report.errors.append(str(exc))
+        report.unreachable = exc.__cause__ is not None and is_transient(exc.__cause__)
         return report
     report.trail = info.arn
     if info.log_file_validation_enabled is False:
@@ -90,8 +92,9 @@ def verify_integrity(
             if location is not None:
                 aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
                 run.check_since(location, aware, deadline)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         report.errors.append(f"AWS error: {exc}")
+        report.unreachable = is_transient(exc)
     return report
 
 
@@ -204,7 +207,7 @@ class _Run:
         if self.trail.is_organization_trail and not org:
             try:
                 org = self.clients.organization_id()
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 self.report.errors.append(
                     f"organization trail: pass --org-id, or allow organizations:DescribeOrganization ({exc})"
                 )
@@ -271,10 +274,16 @@ class _Run:
 
     def finish_log(self, log: LogObject, cover: _Cover) -> None:
         if cover.digest is None:
-            missing = self.fetch_missing(log.bucket, log.key)
-            status = Status.MISSING if missing else Status.UNVERIFIABLE
-            reason = f"not found in S3; {cover.reason}" if missing else cover.reason
-            self.report.record(FileResult(FileKind.LOG, log.bucket, log.key, status, reason))
+            # Only a signed digest that lists a file makes its absence evidence (MISSING). A key no digest lists
+            # is not there yet, or mistyped: the advice is to retry or check the key, so the verdict must be
+            # "unverifiable" (exit 2), not "integrity failure" (exit 1).
+            absent = self.fetch_missing(log.bucket, log.key)
+            reason = (
+                f"not found in S3 and no digest lists it: not delivered yet, or a wrong key; {cover.reason}"
+                if absent
+                else cover.reason
+            )
+            self.report.record(FileResult(FileKind.LOG, log.bucket, log.key, Status.UNVERIFIABLE, reason))
             return
         self.report.record(cover.digest.result())
         self.check_log_file(log.bucket, log.key, cover.digest)

@@ -1,0 +1,75 @@
+"""The Makefile: `make help` and a bare `make` list every target; values with spaces reach the tools as one
+argument; a failing `make synth` leaves the last good cdk.out in place. The set-up stamps are treated as current
+(``-o``), so no test installs anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MAKEFILE = (REPO_ROOT / "Makefile").read_text()
+NO_SETUP = ["-o", ".venv/.installed", "-o", "node_modules/.installed"]
+
+
+def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", *NO_SETUP, *args],
+        cwd=REPO_ROOT,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("args", [(), ("help",)], ids=["bare-make", "make-help"])
+def test_help_lists_every_target_with_one_line(args: tuple[str, ...]) -> None:
+    phony = re.search(r"^\.PHONY: (.+)$", MAKEFILE, re.MULTILINE)
+    assert phony is not None
+    result = make(*args)
+    assert result.returncode == 0, result.stderr
+    listed = {line.split()[0] for line in result.stdout.splitlines()[1:]}
+    assert listed == set(phony.group(1).split())
+    assert all(len(line.split(maxsplit=1)) == 2 for line in result.stdout.splitlines()[1:])
+
+
+def test_verify_passes_a_trail_with_spaces_as_one_argument() -> None:
+    env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://localhost:9"}
+    trail = "arn:aws:cloudtrail:bad region!:123456789012:trail/x y"
+    result = make("verify", f"TRAIL={trail}", "ARGS=--json", env=env)
+    assert result.returncode == 2  # make's status for a failed recipe (the verifier's own is 2 as well)
+    out = json.loads(result.stdout[result.stdout.index("{") :])
+    assert any(repr(trail) in problem for problem in out["problems"]), out
+
+
+@pytest.mark.cli
+def test_failing_synth_with_a_spaced_config_keeps_the_last_cdk_out(tmp_path: Path) -> None:
+    config = tmp_path / "my config.toml"
+    config.write_text((REPO_ROOT / "config" / "default.toml").read_text().replace('"111111111111"', '"42"', 1))
+    cdk_out = REPO_ROOT / "cdk.out"
+    created = not cdk_out.exists()
+    if created:
+        cdk_out.mkdir()
+        (cdk_out / "manifest.json").write_text("{}")
+    before = sorted(p.name for p in cdk_out.iterdir())
+    try:
+        result = make("synth", f"CONFIG={config}")
+        assert result.returncode == 2  # make's status for a failed recipe ...
+        assert "synth] Error 1" in result.stderr  # ... here the cdk CLI's status 1 for the app's status 2
+        assert "Subprocess exited with error 2" in result.stderr
+        assert f"{config}: 1 problem(s)" in result.stderr  # the path arrived whole, space and all
+        assert "archive.account" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert sorted(p.name for p in cdk_out.iterdir()) == before
+        assert not list(REPO_ROOT.glob(".cdk.out.*"))  # the temporary folder is gone
+    finally:
+        if created:
+            shutil.rmtree(cdk_out)
