@@ -22,6 +22,7 @@ import ebtrail
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.verifier_access import render_statements
 from ebtrail.core import canary as facts
+from ebtrail.core.names import canary_function_name
 from ebtrail.core.permissions import RESOURCE_PREFIX
 
 #: Lambda's Python runtime (the verifier needs 3.11 or later); arm64 costs less per GB-second than x86_64.
@@ -70,7 +71,7 @@ class DeliveryCanaryProps:
 
     @property
     def function_name(self) -> str:
-        return f"{self.trail_name}-canary"
+        return canary_function_name(self.trail_name)
 
 
 def canary_code() -> lambda_.Code:

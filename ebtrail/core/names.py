@@ -15,6 +15,8 @@ from dataclasses import dataclass
 #: EventBridge rule names 1-64 of [.-_A-Za-z0-9] (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html).
 MAX_BUCKET_NAME = 63
 MAX_RULE_NAME = 64
+#: Lambda function names 1-64 of [a-zA-Z0-9-_] (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
+MAX_FUNCTION_NAME = 64
 
 
 def fit(name: str, limit: int) -> str:
@@ -185,3 +187,9 @@ class ArchiveNames:
 def canary_role_name(prefix: str) -> str:
     """Name of the delivery canary's role in each trail account: fixed, so the archive's policies can name it."""
     return f"{prefix}-delivery-canary"
+
+
+def canary_function_name(trail_name: str) -> str:
+    """``<trail>-canary``, as Lambda function names allow it: no '.' (CloudTrail allows it in trail names) and at
+    most 64 characters. The schedule, failed-runs queue, log group and key alias are named after it."""
+    return fit(f"{topic_base(trail_name)}-canary", MAX_FUNCTION_NAME)

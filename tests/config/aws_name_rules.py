@@ -94,4 +94,22 @@ def log_group(name: str) -> list[str]:
     return [] if re.fullmatch(r"[.\-_/#A-Za-z0-9]{1,512}", name) else ["1 to 512 of letters, digits and ._-/#"]
 
 
+def lambda_function(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html: a function name of 1 to 64 of
+    [a-zA-Z0-9-_]."""
+    return [] if re.fullmatch(r"[a-zA-Z0-9\-_]{1,64}", name) else ["1 to 64 letters, digits, '-' or '_'"]
+
+
+def sqs_queue(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html: 1 to 80 of
+    [a-zA-Z0-9-_]."""
+    return [] if re.fullmatch(r"[a-zA-Z0-9\-_]{1,80}", name) else ["1 to 80 letters, digits, '-' or '_'"]
+
+
+def scheduler_schedule(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html: 1 to 64 of
+    [0-9a-zA-Z-_.]."""
+    return [] if re.fullmatch(r"[0-9a-zA-Z\-_.]{1,64}", name) else ["1 to 64 letters, digits, '-', '_' or '.'"]
+
+
 RuleCheck = Callable[[str], list[str]]

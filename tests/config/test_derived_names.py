@@ -13,6 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ebtrail.config import ConfigError, known_regions, parse_config
+from ebtrail.core.names import canary_function_name
 from ebtrail.deployment import archive_names, trail_targets
 from stacks.app_builder import build_app
 from tests.config import aws_name_rules as rules
@@ -121,6 +122,15 @@ def derived_names(data: Any) -> list[tuple[str, str, rules.RuleCheck]]:
             ("alert rule", target.alert_rule_name, rules.eventbridge_rule),
             ("trail stack", target.stack_name(names.prefix), rules.cloudformation_stack),
         ]
+        if config.canary.enabled:
+            function = canary_function_name(target.name)
+            derived += [
+                ("canary function", function, rules.lambda_function),
+                ("canary schedule", function, rules.scheduler_schedule),
+                ("canary failed-runs queue", f"{function}-failed-runs", rules.sqs_queue),
+                ("canary log key alias", f"alias/{function}-logs", rules.kms_alias),
+                ("canary log group", f"/aws/lambda/{function}", rules.log_group),
+            ]
         if config.beanstalk_events.enabled:
             derived += [
                 ("Beanstalk events stream", target.beanstalk_events_stream_name, rules.firehose_stream),
