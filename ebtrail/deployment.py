@@ -23,29 +23,8 @@ def archive_names(config: DeploymentConfig) -> ArchiveNames:
 
 
 def trail_targets(config: DeploymentConfig) -> list[TrailTarget]:
-    """Every trail that writes to the archive, in config order (validation guarantees the fields)."""
-    name, partition = config.trail.name, config.partition
-    if config.topology == "organization":
-        organization = config.organization
-        assert organization is not None
-        return [
-            TrailTarget(
-                account=organization.management_account,
-                home_region=organization.home_region,
-                name=name,
-                partition=partition,
-                organization_id=organization.id,
-            )
-        ]
-    if config.topology == "accounts":
-        members = config.trail.members
-        return [TrailTarget(m.account, _required(m.home_region), name, partition) for m in members]
-    return [TrailTarget(_required(config.trail.account), _required(config.trail.home_region), name, partition)]
-
-
-def _required(value: str | None) -> str:
-    assert value is not None, "validation guarantees this field for the topology"
-    return value
+    """Every trail that writes to the archive, in config order (each topology's type says which)."""
+    return config.trail_targets()
 
 
 def log_prefix(config: DeploymentConfig) -> str:
@@ -56,12 +35,7 @@ def log_prefix(config: DeploymentConfig) -> str:
 def logging_accounts(config: DeploymentConfig) -> list[str]:
     """Accounts whose log files land in the archive (for an organization: the management account and the
     listed members; other members' files are there too, but Athena's projection needs their IDs)."""
-    if config.topology == "organization":
-        assert config.organization is not None
-        accounts = [config.organization.management_account, *(m.account for m in config.trail.members)]
-    else:
-        accounts = [target.account for target in trail_targets(config)]
-    return sorted(set(accounts))
+    return config.logging_accounts()
 
 
 def archive_props(config: DeploymentConfig) -> LogArchiveProps:
@@ -95,7 +69,7 @@ def archive_props(config: DeploymentConfig) -> LogArchiveProps:
         athena=AthenaOptions(
             accounts=tuple(logging_accounts(config)),
             projection_start=config.athena.projection_start,
-            organization_id=config.organization.id if config.organization else None,
+            organization_id=config.organization_id,
             results_expiration_days=config.athena.results_expiration_days,
         )
         if config.athena.enabled

@@ -73,9 +73,14 @@ def build_app(
         for target in trail_targets(config)
     ]
     guardrails = None
-    if config.organization is not None and config.organization.guardrails is not None:
+    if config.guardrails is not None:
         guardrails = GuardrailsStack(
-            app, "Guardrails", stack_name=f"{names.prefix}-guardrails", config=config, after=[log_archive, *trails]
+            app,
+            "Guardrails",
+            stack_name=f"{names.prefix}-guardrails",
+            config=config,
+            guardrails=config.guardrails,
+            after=[log_archive, *trails],
         )
     if enforce_policy_limits:
         check_policy_sizes(config, log_archive)

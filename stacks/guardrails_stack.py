@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
-from ebtrail.config import DeploymentConfig
+from ebtrail.config import DeploymentConfig, Guardrails
 from ebtrail.constructs.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
 from ebtrail.deployment import archive_names, trail_targets
 
@@ -18,29 +18,35 @@ ORGANIZATIONS_REGION: dict[str, str] = {"aws": "us-east-1", "aws-cn": "cn-northw
 
 
 class GuardrailsStack(Stack):
-    """The service control policy of ``organization.guardrails``, deployed last (after archive and trail).
+    """The service control policy ``guardrails`` (``organization.guardrails``), deployed last (after archive and
+    trail).
 
     In the management account and in the Organizations endpoint's region, where AWS::Organizations resources
     are created; a stack of its own, so the trail may live in any home region.
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, after: list[Stack], **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        guardrails: Guardrails,
+        after: list[Stack],
+        **kwargs: Any,
     ) -> None:
-        organization = config.organization
-        assert organization is not None and organization.guardrails is not None
-        guardrails = organization.guardrails
+        # The organization trail is created in the management account, where the policy is created too.
+        [trail] = trail_targets(config)
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=organization.management_account, region=ORGANIZATIONS_REGION[config.partition]),
+            env=Environment(account=trail.account, region=ORGANIZATIONS_REGION[config.partition]),
             description="ebtrail guardrails: a service control policy that protects the audit trail and its archive",
             **kwargs,
         )
         for stack in after:
             self.add_stack_dependency(stack, "the policy protects resources those stacks create")
         names = archive_names(config)
-        [trail] = trail_targets(config)
         self.guardrails = OrganizationGuardrails(
             self,
             "Guardrails",

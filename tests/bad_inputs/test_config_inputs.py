@@ -175,6 +175,33 @@ CASES: list[tuple[str, str, str]] = [
         "trail.account: not used by the accounts topology",
     ),
     (
+        "topology-unknown",
+        toml(top='topology = "acounts"'),
+        "topology: allowed: 'single-account', 'accounts' or 'organization'; got 'acounts'",
+    ),
+    (
+        "single-account-without-home-region",
+        toml().replace('home_region = "us-east-1"\n', ""),
+        "trail.home_region: the single-account topology needs the trail's home region, such as us-east-1",
+    ),
+    (
+        "single-account-with-organization",
+        toml(
+            extra='[organization]\nid = "o-a1b2c3d4e5"\nmanagement_account = "333333333333"\nhome_region = "us-east-1"'
+        ),
+        "organization: not used by the single-account topology; remove it",
+    ),
+    (
+        "accounts-member-without-home-region",
+        'topology = "accounts"\n' + GOOD["archive"] + '[[trail.members]]\naccount = "333333333333"\n',
+        "trail.members[0].home_region: the accounts topology needs each member's home region",
+    ),
+    (
+        "organization-without-table",
+        'topology = "organization"\n' + GOOD["archive"] + '[trail]\nname = "ebtrail-audit"\n',
+        "organization: the organization topology needs an [organization] table (id, management_account, home_region)",
+    ),
+    (
         "expiration-before-transition",
         toml(
             extra='[archive.lifecycle]\ntransitions = [{storage_class = "GLACIER", days = 400}]\nexpiration_days = 300'

@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import FileSystem, IgnoreMode
 
 import ebtrail
+from ebtrail.config import OrganizationConfig
 from ebtrail.constructs.delivery_canary import asset_excludes
 from ebtrail.core import canary as facts
 from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
@@ -230,8 +231,8 @@ def test_organization_canary_runs_in_the_management_account_and_reads_the_organi
     synthesized: Callable[[str], Synthesized],
 ) -> None:
     result = synthesized("organization.toml")
+    assert isinstance(result.config, OrganizationConfig)
     management = result.config.organization
-    assert management is not None
     trail = trail_template(result, management.management_account)
     env = only_resource(trail, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
     assert env[facts.ENV_ORGANIZATION] == "true"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ebtrail.config import OrganizationConfig
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
 from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
@@ -55,9 +56,9 @@ def test_every_example_config_passes(synthesized: Callable[[str], Synthesized], 
 def test_organization_trail_checks_the_organization_layout(synthesized: Callable[[str], Synthesized]) -> None:
     synth = synthesized("organization.toml")
     (report,) = run(synth, templates_of(synth))
-    org_id = synth.config.organization.id if synth.config.organization else ""
+    assert isinstance(synth.config, OrganizationConfig)
+    org_id, management = synth.config.organization.id, synth.config.organization.management_account
     keys = [r.check.request.resource for r in report.results if r.check.must_allow]
-    management = synth.config.organization.management_account if synth.config.organization else ""
     assert any(f"/AWSLogs/{org_id}/{management}/CloudTrail/eu-central-1/" in k for k in keys)
     assert any(f"/AWSLogs/{management}/CloudTrail/us-east-1/" in k for k in keys)  # the CreateTrail check
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import ConfigError, parse_config
+from ebtrail.config import ConfigError, OrganizationConfig, parse_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = tomllib.loads((REPO_ROOT / "config" / "default.toml").read_text())
@@ -43,13 +43,13 @@ def test_every_feature_is_off_by_default() -> None:
 
 def test_all_features_config_turns_every_feature_on() -> None:
     config = parse_config(ALL_FEATURES)
-    assert config.topology == "organization"
+    assert isinstance(config, OrganizationConfig)
     assert config.cloudwatch_logs.enabled is True
     assert config.cloudwatch_logs.retention_days == 365
     assert config.trail.beanstalk_data_events == "WriteOnly"
     assert config.trail.insights is True
     assert config.beanstalk_events.enabled is True
-    assert config.organization is not None and config.organization.guardrails is not None
+    assert config.guardrails is not None
 
 
 @pytest.mark.parametrize("days", [0, 2, 364, 4000])
@@ -87,7 +87,7 @@ GUARDED = _with(
 
 def test_guardrail_that_spares_the_archive_deployment_role_is_accepted() -> None:
     config = parse_config(GUARDED)
-    assert config.organization is not None and config.organization.guardrails is not None
+    assert config.guardrails is not None
 
 
 @pytest.mark.parametrize(

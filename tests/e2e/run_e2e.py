@@ -49,7 +49,7 @@ sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
 
-from ebtrail.config import load_config  # noqa: E402
+from ebtrail.config import OrganizationConfig, load_config  # noqa: E402
 from ebtrail.deployment import trail_targets  # noqa: E402
 from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
 
@@ -494,7 +494,7 @@ def _check_bucket(accounts: Accounts, stack: Stack, where: str, name: str, props
 
 def check_preflight(accounts: Accounts, config: Any, result: ConfigResult, log: Path) -> None:
     """``ebtrail-verify preflight --trail`` over each deployed trail, as an engineer would run it."""
-    organization_id = config.organization.id if config.organization else None
+    organization_id = config.organization_id
     for target in trail_targets(config):
         command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json"]
         if config.archive.account != target.account:
@@ -542,7 +542,7 @@ def check_verifier(accounts: Accounts, config: Any, log: Path) -> None:
     alone = verify(accounts, targets[0], ALONE_TIMEOUT, log)
     if alone != 1:
         raise StepFailedError(f"verifier alone on {targets[0].arn}: exit {alone}, expected 1 (no log file can arrive)")
-    organization_id = config.organization.id if config.organization else None
+    organization_id = config.organization_id
     for target in targets:
         command = [
             PYTHON,
@@ -624,7 +624,7 @@ def with_moto_organization(accounts: Accounts, config_path: Path, config: Any, s
     (``CreateOrganization``) and deploys a copy of the config with moto's organization ID and root ID in place of
     the example ones (guardrail targets ``r-...``); everything else is the example config as written.
     """
-    if config.organization is None:
+    if not isinstance(config, OrganizationConfig):
         return config_path
     management = config.organization.management_account
     organizations = accounts.client("organizations", management, config.organization.home_region)

@@ -1,0 +1,185 @@
+"""Field formats of the deployment config: the value types (account IDs, regions, names, ...) and S3's lifecycle
+facts, each with an error that says what is allowed, not which regular expression failed.
+
+Kept apart from the models so that a format is written once and every section and topology uses the same one.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Annotated, Literal
+
+import boto3
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are an error: a typo in a config file must not be silently ignored. Types are strict:
+    ``"2557"`` is not a number and ``"off"`` or ``0`` not a boolean (pydantic's strict mode), because a value a
+    config's author wrote in the wrong type is a value they may not have meant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+@cache
+def known_regions() -> dict[str, str]:
+    """Every region botocore's endpoint data knows for CloudTrail, mapped to its partition (``aws``, ...)."""
+    session = boto3.session.Session()
+    return {
+        region: partition
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("cloudtrail", partition_name=partition)
+    }
+
+
+def _check_region(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(
+            f"unknown region {value!r}; allowed: a region where CloudTrail runs, such as us-east-1 or eu-west-1"
+        )
+    return value
+
+
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Za-z0-9]$")
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+
+
+def _check_trail_name(value: str) -> str:
+    if not _TRAIL_NAME.match(value):
+        raise ValueError(
+            "allowed: 3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, "
+            "with no two of '.', '_', '-' next to each other (CloudTrail's trail-name rule)"
+        )
+    return value
+
+
+def _check_key_prefix(value: str) -> str:
+    problems = []
+    if value.startswith("AWSLogs/") or value == "AWSLogs":
+        problems.append("must not start with 'AWSLogs/' (CloudTrail adds AWSLogs/ itself)")
+    if len(value) > 200:
+        problems.append("at most 200 characters (CloudTrail's S3KeyPrefix limit)")
+    if not _KEY_PREFIX.match(value):
+        problems.append(
+            "allowed: path segments of letters, digits and !_.*'()- separated by single '/', no leading or trailing '/'"
+        )
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("allowed: an e-mail address such as platform-team@example.com")
+    return value
+
+
+def _check_principal_arn(value: str) -> str:
+    if not _PRINCIPAL_ARN.match(value):
+        raise ValueError("allowed: an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>")
+    return value
+
+
+def _check_tag_key(value: str) -> str:
+    if not 1 <= len(value) <= 128 or value.lower().startswith("aws:"):
+        raise ValueError("allowed: 1 to 128 characters, not starting with 'aws:'")
+    return value
+
+
+def matching(pattern: str, allowed: str) -> AfterValidator:
+    """A validator whose error says what is allowed, not which regular expression failed."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"allowed: {allowed}; got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+AccountId = Annotated[str, matching(r"\d{12}", 'a 12-digit AWS account ID written as a string, such as "111111111111"')]
+OrganizationId = Annotated[str, matching(r"o-[a-z0-9]{10,32}", "o- followed by 10 to 32 lowercase letters or digits")]
+#: Prefixes S3 reserves for bucket names; every bucket name ebtrail derives starts with ``name_prefix``
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). The reserved suffixes
+#: (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3) cannot occur: every derived bucket name ends with its region.
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+
+
+def _check_name_prefix(value: str) -> str:
+    if not _NAME_PREFIX.fullmatch(value):
+        raise ValueError(f"allowed: 3 to 20 lowercase letters, digits or '-', starting with a letter; got {value!r}")
+    reserved = next((r for r in S3_RESERVED_PREFIXES if value.startswith(r)), None)
+    if reserved:
+        raise ValueError(
+            f"allowed: a prefix that does not start with {reserved!r}, which S3 reserves (bucket names start with "
+            f"the prefix; reserved: {', '.join(S3_RESERVED_PREFIXES)}); got {value!r}"
+        )
+    return value
+
+
+NamePrefix = Annotated[str, AfterValidator(_check_name_prefix)]
+Region = Annotated[str, AfterValidator(_check_region)]
+TrailName = Annotated[str, AfterValidator(_check_trail_name)]
+KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
+Email = Annotated[str, AfterValidator(_check_email)]
+PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
+TagKey = Annotated[str, AfterValidator(_check_tag_key)]
+TagValue = Annotated[str, Field(max_length=256)]
+Days = Annotated[int, Field(ge=1, le=36500)]
+AlertAction = Annotated[
+    str, matching(r"[A-Z][A-Za-z]{2,63}", "an Elastic Beanstalk API action such as UpdateEnvironment")
+]
+GuardrailTarget = Annotated[
+    str,
+    matching(
+        r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+        "the organization root ID (r-...) or an OU ID (ou-...-...)",
+    ),
+]
+RolePattern = Annotated[
+    str,
+    matching(
+        r"arn:aws[a-z-]*:iam::(\d{12}|\*):role/[\w+=,.@/*?-]+",
+        "an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>, where * and ? match as in IAM's ArnLike",
+    ),
+]
+BootstrapQualifier = Annotated[str, matching(r"[a-z0-9]{1,10}", "1 to 10 lowercase letters or digits")]
+
+StorageClass = Literal["STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+
+#: S3's lifecycle waterfall: an object can only move down this list.
+STORAGE_CLASS_ORDER: tuple[StorageClass, ...] = (
+    "STANDARD_IA",
+    "INTELLIGENT_TIERING",
+    "ONEZONE_IA",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
+#: Days an object must be at least this old before S3 moves it to the class (S3 lifecycle constraint).
+MIN_TRANSITION_AGE: dict[StorageClass, int] = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
+#: Minimum storage duration S3 bills for; leaving a class earlier costs an early-deletion charge.
+MIN_STORAGE_DAYS: dict[StorageClass, int] = {
+    "STANDARD_IA": 30,
+    "ONEZONE_IA": 30,
+    "GLACIER_IR": 90,
+    "GLACIER": 90,
+    "DEEP_ARCHIVE": 180,
+}
+
+#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy, ``retentionInDays``).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+BeanstalkDetailType = Literal[
+    "Elastic Beanstalk resource status change",
+    "Other resource status change",
+    "Health status change",
+    "Managed update status change",
+]

@@ -1,0 +1,259 @@
+"""The topologies, one type each, and :data:`DeploymentConfig`, their discriminated union.
+
+Each type states, by its fields, what its topology needs (a required field) and what it does not use (a field it
+does not have, which strict validation refuses), and implements :class:`~ebtrail.config.model.TopologyConfig`:
+its trails, the accounts that log into the archive, its own rules. Adding a topology is adding a type here and to
+the union; nothing else branches on a topology's name (tests/config/test_topology_types.py).
+
+The TOML format is the same for every type: ``topology`` is a top-level key (default ``single-account``), the
+trail is ``[trail]`` (``account``, ``home_region`` or ``[[trail.members]]``) and ``[organization]`` a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import Discriminator, Field, Tag, TypeAdapter
+
+from ebtrail.config.formats import AccountId, Region, StrictModel
+from ebtrail.config.guardrails import guardrail_problems
+from ebtrail.config.model import Guardrails, Organization, TopologyConfig, Trail
+from ebtrail.config.problems import Problem
+from ebtrail.core.names import TrailTarget
+
+#: The topology of a config without a ``topology`` key.
+DEFAULT_TOPOLOGY = "single-account"
+
+
+def duplicate_member_problems(accounts: Sequence[object]) -> list[Problem]:
+    """A member account listed twice under ``[[trail.members]]`` (also run on a config whose structure failed)."""
+    problems: list[Problem] = []
+    seen: dict[object, int] = {}
+    for index, account in enumerate(accounts):
+        if account in seen:
+            problems.append(
+                Problem(
+                    f"trail.members[{index}].account",
+                    f"duplicate account {account} (also trail.members[{seen[account]}])",
+                )
+            )
+        seen.setdefault(account, index)
+    return problems
+
+
+# --- single-account ---------------------------------------------------------------------------------------
+
+
+class SingleAccountTrail(Trail):
+    """The one trail, in the archive account."""
+
+    #: The trail's account: the archive account.
+    account: AccountId
+    home_region: Region
+
+
+class SingleAccountConfig(TopologyConfig):
+    """``single-account`` (the default): archive and trail in one account."""
+
+    topology: Literal["single-account"] = "single-account"
+    trail: SingleAccountTrail
+
+    needs: ClassVar[Mapping[str, str]] = {
+        "trail.account": "the trail's account (the archive account)",
+        "trail.home_region": "the trail's home region, such as us-east-1",
+    }
+
+    def trail_targets(self) -> list[TrailTarget]:
+        return [TrailTarget(self.trail.account, self.trail.home_region, self.trail.name, self.partition)]
+
+    def logging_accounts(self) -> list[str]:
+        return [self.trail.account]
+
+    @property
+    def organization_id(self) -> None:
+        return None
+
+    @property
+    def guardrails(self) -> None:
+        return None
+
+    def home_regions(self) -> list[tuple[str, str]]:
+        return [("trail.home_region", self.trail.home_region)]
+
+    def topology_problems(self) -> list[Problem]:
+        if self.trail.account == self.archive.account:
+            return []
+        return [
+            Problem(
+                "trail.account",
+                f"the single-account topology puts trail and archive in one account; allowed: {self.archive.account}",
+            )
+        ]
+
+
+# --- accounts ---------------------------------------------------------------------------------------------
+
+
+class MemberTrail(StrictModel):
+    """A member account with its own trail, in its account and home region."""
+
+    account: AccountId
+    home_region: Region
+
+
+class AccountsTrail(Trail):
+    """One trail per member account."""
+
+    members: tuple[MemberTrail, ...] = Field(min_length=1)
+
+
+class AccountsConfig(TopologyConfig):
+    """``accounts``: a central archive and one trail per member account."""
+
+    topology: Literal["accounts"] = "accounts"
+    trail: AccountsTrail
+
+    needs: ClassVar[Mapping[str, str]] = {
+        "trail.members": "at least one [[trail.members]] entry (account, home_region)",
+        "trail.members[].home_region": "each member's home region",
+    }
+
+    def trail_targets(self) -> list[TrailTarget]:
+        name, partition = self.trail.name, self.partition
+        return [TrailTarget(member.account, member.home_region, name, partition) for member in self.trail.members]
+
+    def logging_accounts(self) -> list[str]:
+        return sorted({member.account for member in self.trail.members})
+
+    @property
+    def organization_id(self) -> None:
+        return None
+
+    @property
+    def guardrails(self) -> None:
+        return None
+
+    def home_regions(self) -> list[tuple[str, str]]:
+        return [(f"trail.members[{i}].home_region", member.home_region) for i, member in enumerate(self.trail.members)]
+
+    def topology_problems(self) -> list[Problem]:
+        return duplicate_member_problems([member.account for member in self.trail.members])
+
+
+# --- organization -----------------------------------------------------------------------------------------
+
+
+class OrganizationMember(StrictModel):
+    """An organization member account whose logs are expected in the archive (Athena projects its partitions;
+    informational otherwise: the organization trail logs every member)."""
+
+    account: AccountId
+    home_region: Region | None = None
+
+
+class OrganizationTrail(Trail):
+    """The organization trail, in the management account (``[organization]``)."""
+
+    members: tuple[OrganizationMember, ...] = ()
+
+
+class OrganizationConfig(TopologyConfig):
+    """``organization``: a central archive and one organization trail in the management account."""
+
+    topology: Literal["organization"] = "organization"
+    trail: OrganizationTrail
+    organization: Organization
+
+    needs: ClassVar[Mapping[str, str]] = {
+        "organization": "an [organization] table (id, management_account, home_region)",
+    }
+
+    def trail_targets(self) -> list[TrailTarget]:
+        organization = self.organization
+        return [
+            TrailTarget(
+                account=organization.management_account,
+                home_region=organization.home_region,
+                name=self.trail.name,
+                partition=self.partition,
+                organization_id=organization.id,
+            )
+        ]
+
+    def logging_accounts(self) -> list[str]:
+        """The management account and the listed members: other members' files are there too, but Athena's
+        projection needs their IDs."""
+        return sorted({self.organization.management_account, *(member.account for member in self.trail.members)})
+
+    @property
+    def organization_id(self) -> str:
+        return self.organization.id
+
+    @property
+    def guardrails(self) -> Guardrails | None:
+        return self.organization.guardrails
+
+    def home_regions(self) -> list[tuple[str, str]]:
+        members = [
+            (f"trail.members[{i}].home_region", member.home_region)
+            for i, member in enumerate(self.trail.members)
+            if member.home_region is not None
+        ]
+        return [*members, ("organization.home_region", self.organization.home_region)]
+
+    def topology_problems(self) -> list[Problem]:
+        management = self.organization.management_account
+        problems = [
+            Problem(
+                f"trail.members[{index}].account",
+                f"{member.account} is the organization's management account, not a member; remove it",
+            )
+            for index, member in enumerate(self.trail.members)
+            if member.account == management
+        ]
+        problems += duplicate_member_problems([member.account for member in self.trail.members])
+        return problems + guardrail_problems(self.archive, self.organization)
+
+
+# --- the union --------------------------------------------------------------------------------------------
+
+
+def topology_of(data: Any) -> str | None:
+    """The tag of ``data``: its ``topology`` key (default :data:`DEFAULT_TOPOLOGY`), or an instance's topology.
+    None (not a table, or a ``topology`` that is not a string) is refused with the unknown-topology error."""
+    if isinstance(data, dict):
+        value = data.get("topology", DEFAULT_TOPOLOGY)
+        return value if isinstance(value, str) else None
+    value = getattr(data, "topology", None)
+    return value if isinstance(value, str) else None
+
+
+#: The error type of a ``topology`` that names no type of the union (rendered by :mod:`ebtrail.config.loading`).
+UNKNOWN_TOPOLOGY = "unknown_topology"
+
+#: A deployment config: one of the topology types, chosen by the ``topology`` key.
+DeploymentConfig = Annotated[
+    Annotated[SingleAccountConfig, Tag("single-account")]
+    | Annotated[AccountsConfig, Tag("accounts")]
+    | Annotated[OrganizationConfig, Tag("organization")],
+    Discriminator(
+        topology_of,
+        custom_error_type=UNKNOWN_TOPOLOGY,
+        custom_error_message="topology names no known topology",
+    ),
+]
+
+CONFIG_ADAPTER: TypeAdapter[DeploymentConfig] = TypeAdapter(DeploymentConfig)
+
+
+def _union_members() -> dict[str, type[TopologyConfig]]:
+    members: dict[str, type[TopologyConfig]] = {}
+    for member in get_args(get_args(DeploymentConfig)[0]):
+        cls, tag = get_args(member)
+        members[tag.tag] = cls
+    return members
+
+
+#: Each topology's type by its name, in the union's order.
+TOPOLOGY_TYPES: Mapping[str, type[TopologyConfig]] = _union_members()
