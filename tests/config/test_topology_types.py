@@ -60,8 +60,8 @@ def _problems(data: dict[str, Any]) -> dict[str, str]:
     return {problem.path: problem.message for problem in error.value.problems}
 
 
-def _concrete_subclasses(cls: type) -> set[type]:
-    found: set[type] = set()
+def _concrete_subclasses(cls: type[TopologyConfig]) -> set[type[TopologyConfig]]:
+    found: set[type[TopologyConfig]] = set()
     for sub in cls.__subclasses__():
         found |= {sub} if not inspect.isabstract(sub) else set()
         found |= _concrete_subclasses(sub)
