@@ -60,9 +60,10 @@ def _problems(data: dict[str, Any]) -> dict[str, str]:
     return {problem.path: problem.message for problem in error.value.problems}
 
 
-def _concrete_subclasses(cls: type[TopologyConfig]) -> set[type[TopologyConfig]]:
-    found: set[type[TopologyConfig]] = set()
-    for sub in cls.__subclasses__():
+def _concrete_subclasses(cls: type) -> set[type]:
+    found: set[type] = set()
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
         found |= {sub} if not inspect.isabstract(sub) else set()
         found |= _concrete_subclasses(sub)
     return found
