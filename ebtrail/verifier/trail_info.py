@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from botocore.parsers import ResponseParserError
+
 from ebtrail.core.beanstalk import EVENT_SOURCE
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_access_denied, is_transient
 
@@ -111,6 +113,21 @@ class TrailInfo:
         }
 
 
+def get_trail(client: Any, name: str) -> Mapping[str, Any]:
+    """``GetTrail``'s ``Trail`` for a name or ARN. botocore reads a JSON answer it cannot parse (a proxy's or load
+    balancer's page) as an empty one; without a ``Trail`` it is not AWS's answer, and it is raised as the parser
+    error botocore raises for XML it cannot parse (one of :data:`AWS_ERRORS`: "AWS could not be reached")."""
+    answer = client.get_trail(Name=name)
+    trail = answer.get("Trail")
+    if not isinstance(trail, Mapping):
+        raise ResponseParserError(f"GetTrail answered without a Trail (HTTP {_status(answer)}): not AWS's answer")
+    return trail
+
+
+def _status(answer: Mapping[str, Any]) -> object:
+    return answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
 @dataclass
 class TrailReadResult:
     trail: TrailInfo | None
@@ -137,7 +154,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     out = TrailReadResult(trail=None)
     ct = clients.cloudtrail(lookup_region)
     try:
-        t = ct.get_trail(Name=trail)["Trail"]
+        t = get_trail(ct, trail)
     except AWS_ERRORS as exc:
         if error_code(exc) == "TrailNotFoundException":
             hint = "" if arn else f" (looked in {lookup_region}; pass the trail ARN if its home region differs)"

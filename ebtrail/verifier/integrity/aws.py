@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients
-from ebtrail.verifier.trail_info import TrailInfo
+from ebtrail.verifier.trail_info import TrailInfo, get_trail
 
 # How much wider than asked ListPublicKeys is queried, so that walking a chain back costs one call per region.
 PUBLIC_KEY_LOOKBACK = timedelta(days=1)
@@ -24,12 +24,12 @@ def resolve_trail(clients: Clients, trail: str) -> TrailInfo:
     if not region:
         raise TrailConfigError("no region: pass --region, set AWS_REGION, or give the trail's ARN")
     try:
-        response = clients.cloudtrail(region).get_trail(Name=trail)
+        answer = get_trail(clients.cloudtrail(region), trail)
     except AWS_ERRORS as exc:
         raise TrailConfigError(f"GetTrail {trail} in {region}: {exc}") from exc
-    info = TrailInfo.from_get_trail(response["Trail"], requested=trail, region=region)
+    info = TrailInfo.from_get_trail(answer, requested=trail, region=region)
     if not info.complete:
-        raise TrailConfigError(f"GetTrail returned an incomplete trail: {response['Trail']!r}")
+        raise TrailConfigError(f"GetTrail returned an incomplete trail: {dict(answer)!r}")
     return info
 
 

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
-from ebtrail.verifier.trail_info import TrailInfo
+from ebtrail.verifier.trail_info import TrailInfo, get_trail
 
 EMPTY_POLICY: dict[str, Any] = {"Version": "2012-10-17", "Statement": []}
 #: A policy that cannot be read: AWS's errors (an answer that is not AWS's included) and a policy that is not JSON.
@@ -57,7 +57,7 @@ def trail_from_account(
     clients = Clients(session, default_region)
     problems: list[str] = []
     try:
-        described = clients.cloudtrail().get_trail(Name=trail)["Trail"]
+        described = get_trail(clients.cloudtrail(), trail)
     except AWS_ERRORS as exc:
         return _unreadable(trail, default_region, describe_error("cloudtrail", "GetTrail", exc, trail))
     info = TrailInfo.from_get_trail(described, requested=trail, region=default_region)
