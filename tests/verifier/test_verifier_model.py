@@ -8,13 +8,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from ebtrail.verifier.aws import TOTAL_MAX_ATTEMPTS, USER_AGENT_EXTRA, Clients, is_transient
@@ -107,10 +107,8 @@ def test_verify_integrity_and_preflight_read_the_same_trail(session: boto3.Sessi
 
 
 def test_integrity_refuses_an_incomplete_trail(session: boto3.Session) -> None:
-    session.events.register_first(
-        "before-send.cloudtrail.GetTrail",
-        lambda request, **_: _answer(request, json.dumps({"Trail": {"Name": TRAIL}}).encode()),
-    )
+    without_arn = json.dumps({"Trail": {"Name": TRAIL}}).encode()
+    _intercept(session.events, "cloudtrail", "GetTrail", lambda request: _answer(request, without_arn))
     with pytest.raises(TrailConfigError, match="incomplete trail"):
         resolve_trail(Clients.create(session, REGION), TRAIL)
 
@@ -142,11 +140,11 @@ def test_a_failing_call_is_made_five_times_then_counts_as_unreachable(session: b
     client = Clients.create(session, REGION).cloudtrail()
     attempts: list[str] = []
 
-    def unavailable(request: Any, **_: Any) -> AWSResponse:
+    def unavailable(request: Any) -> AWSResponse:
         attempts.append(request.url)
         return _answer(request, b'{"__type": "ServiceUnavailableException", "message": "busy"}', status=503)
 
-    client.meta.events.register_first("before-send.cloudtrail.GetTrail", unavailable)
+    _intercept(client.meta.events, "cloudtrail", "GetTrail", unavailable)
     with pytest.raises(ClientError) as raised:
         client.get_trail(Name=TRAIL)
     assert len(attempts) == TOTAL_MAX_ATTEMPTS == 5
@@ -165,15 +163,18 @@ class _Body:
 
 
 def _answer(request: Any, body: bytes, status: int = 200) -> AWSResponse:
-    return AWSResponse(request.url, status, {}, _Body(body))
+    return AWSResponse(request.url, status, HTTPHeaders(), _Body(body))
+
+
+def _intercept(events: Any, service: str, operation: str, answer: Callable[[Any], AWSResponse]) -> None:
+    """``answer(request)`` instead of AWS's (or moto's: registered first, it runs before moto's own handler), for a
+    client's ``meta.events`` or a session's ``events`` (every client made from it afterwards)."""
+    events.register_first(f"before-send.{service}.{operation}", lambda request, **_: answer(request))
 
 
 def _not_from_aws(session: boto3.Session, service: str, operation: str) -> None:
-    """Every client made from ``session`` after this gets a proxy's text instead of AWS's answer to ``operation``
-    (registered first: before moto's own handler)."""
-    session.events.register_first(
-        f"before-send.{service}.{operation}", lambda request, **_: _answer(request, b"upstream connect error")
-    )
+    """A proxy's text instead of AWS's answer to ``operation``, for every client made from ``session`` after this."""
+    _intercept(session.events, service, operation, lambda request: _answer(request, b"upstream connect error"))
 
 
 def test_canary_reports_an_answer_that_is_not_aws(session: boto3.Session) -> None:
