@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ebtrail.verifier.cli import cli
 from ebtrail.verifier.clock import SystemClock
-from ebtrail.verifier.integrity import FileKind, FileResult, IntegrityReport, Status
+from ebtrail.verifier.integrity import FileKind, FileResult, IntegrityReport, Status, TrailInfo
 from ebtrail.verifier.verify import Settings
 from tests.verifier.verify_double import BUCKET, REGION, TRAIL, CloudTrailDouble, FakeClock, deploy
 
@@ -114,10 +114,12 @@ class _IntegrityRecorder:
         self.status = status
         self.calls: list[dict[str, object]] = []
 
-    def __call__(self, session: boto3.Session, trail: str, log_keys: list[str], **kwargs: object) -> IntegrityReport:
+    def __call__(
+        self, session: boto3.Session, trail: str | TrailInfo, log_keys: list[str], **kwargs: object
+    ) -> IntegrityReport:
         self.calls.append({"trail": trail, "log_keys": log_keys, **kwargs})
         bucket, _, key = log_keys[0].removeprefix("s3://").partition("/")
-        report = IntegrityReport(trail=trail)
+        report = IntegrityReport(trail=trail if isinstance(trail, str) else trail.arn)
         report.record(FileResult(kind=FileKind.LOG, bucket=bucket, key=key, status=self.status, reason="test"))
         return report
 
@@ -150,6 +152,8 @@ def test_integrity_runs_on_the_confirmed_log_file_and_decides_the_exit_code(
 
     assert result.exit_code == exit_code, result.output
     (call,) = recorder.calls
+    trail = call["trail"]
+    assert isinstance(trail, TrailInfo) and trail.arn == dep.trail_arn  # the trail verify read, not a 2nd GetTrail
     assert call["log_keys"] == [f"s3://{BUCKET}/{double.delivered[0]}"]
     assert call["chain"] == 1
     assert call["wait"] == 7
