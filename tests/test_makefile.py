@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.paths import CONFIG_FIXTURES
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 NO_SETUP = ["-o", ".venv/.installed", "-o", "node_modules/.installed"]
@@ -53,7 +55,7 @@ def test_verify_passes_a_trail_with_spaces_as_one_argument() -> None:
 @pytest.mark.cli
 def test_failing_synth_with_a_spaced_config_keeps_the_last_cdk_out(tmp_path: Path) -> None:
     config = tmp_path / "my config.toml"
-    config.write_text((REPO_ROOT / "config" / "default.toml").read_text().replace('"111111111111"', '"42"', 1))
+    config.write_text((CONFIG_FIXTURES / "default.toml").read_text().replace('"111111111111"', '"42"', 1))
     cdk_out = REPO_ROOT / "cdk.out"
     created = not cdk_out.exists()
     if created:

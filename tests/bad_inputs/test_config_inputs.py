@@ -16,11 +16,12 @@ import pytest
 
 from ebtrail.config import load_or_exit
 from tests.bad_inputs.corpus import assert_refused
+from tests.fixtures.paths import CONFIG_FIXTURES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VALID = (REPO_ROOT / "config" / "default.toml").read_text(encoding="utf-8")
+VALID = (CONFIG_FIXTURES / "default.toml").read_text(encoding="utf-8")
 
-#: The sections of config/default.toml a case replaces or extends (the example config itself is valid).
+#: The sections of the default fixture a case replaces or extends (the fixture itself is valid).
 GOOD = {
     "archive": '[archive]\naccount = "111111111111"\nregion = "us-east-1"\n',
     "trail": '[trail]\naccount = "111111111111"\nhome_region = "us-east-1"\nname = "ebtrail-audit"\n',

@@ -1,4 +1,5 @@
-"""Session fixtures: each example config is synthesized once and its templates shared among the tests."""
+"""Session fixtures: each fixture config (tests/fixtures/configs) is synthesized once and its templates shared among
+the tests."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from collections.abc import Callable
 import pytest
 
 from ebtrail.config import load_config
-from tests.cdk.synth_cache import CONFIG_DIR, Synthesized, synthesize
+from tests.cdk.synth_cache import Synthesized, synthesize
+from tests.fixtures.paths import CONFIG_FIXTURES
 
 
 @pytest.fixture(scope="session")
 def synthesized() -> Callable[[str], Synthesized]:
-    """``synthesized("default.toml")``: that example config, synthesized once per session."""
+    """``synthesized("default.toml")``: that fixture config, synthesized once per session."""
     cache: dict[str, Synthesized] = {}
 
     def get(config_file: str) -> Synthesized:
         if config_file not in cache:
-            cache[config_file] = synthesize(load_config(CONFIG_DIR / config_file))
+            cache[config_file] = synthesize(load_config(CONFIG_FIXTURES / config_file))
         return cache[config_file]
 
     return get

@@ -1,4 +1,5 @@
-"""Synthesizing example configs for the tests (the session-wide cache lives in conftest.py).
+"""Synthesizing the fixture configs (``tests/fixtures/configs``) for the tests (the session-wide cache lives in
+conftest.py).
 
 Building an app starts jsii (seconds); every test that needs a template asks this cache instead.
 ``Template.from_stack`` also runs the cdk-nag packs, so merely loading a template here proves that it
@@ -8,16 +9,12 @@ has no unacknowledged finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aws_cdk.assertions import Template
 
 from ebtrail.config import DeploymentConfig
-from stacks.app_builder import REPO_ROOT, EbtrailApp, build_app
-
-CONFIG_DIR = REPO_ROOT / "config"
-EXAMPLE_CONFIGS = sorted(path.name for path in CONFIG_DIR.glob("*.toml"))
+from stacks.app_builder import EbtrailApp, build_app
 
 
 @dataclass
@@ -45,7 +42,3 @@ def synthesize(config: DeploymentConfig) -> Synthesized:
     built = build_app(config)
     templates = {stack.stack_name: Template.from_stack(stack) for stack in built.stacks}
     return Synthesized(config=config, built=built, templates=templates)
-
-
-def config_path(name: str) -> Path:
-    return CONFIG_DIR / name

@@ -1,5 +1,5 @@
-"""Beanstalk service events into the archive (config/all-features.toml): rule, Firehose, both roles, the archive's
-bucket and key statements, the Athena table and the timeline query."""
+"""Beanstalk service events into the archive (tests/fixtures/configs/all-features.toml): rule, Firehose, both
+roles, the archive's bucket and key statements, the Athena table and the timeline query."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stacks.app_builder import REPO_ROOT
-from tests.cdk.synth_cache import CONFIG_DIR
+from tests.fixtures.paths import CONFIG_FIXTURES
 
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -27,7 +27,7 @@ def test_pinned_cli_synthesizes_the_default_config(tmp_path: Path) -> None:
         "CDK_DISABLE_CLI_TELEMETRY": "true",
     }
     result = subprocess.run(
-        [str(CDK), "synth", "--quiet", "-c", f"config={CONFIG_DIR / 'default.toml'}", "-o", str(outdir)],
+        [str(CDK), "synth", "--quiet", "-c", f"config={CONFIG_FIXTURES / 'default.toml'}", "-o", str(outdir)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -1,4 +1,5 @@
-"""CloudWatch Logs delivery and the CIS alarms (config/all-features.toml): every resource and statement."""
+"""CloudWatch Logs delivery and the CIS alarms (tests/fixtures/configs/all-features.toml): every resource and
+statement."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ import ebtrail.constructs.cloudwatch_logs_delivery
 import ebtrail.constructs.log_bucket
 from ebtrail.config import load_config
 from stacks.app_builder import build_app
-from tests.cdk.synth_cache import CONFIG_DIR, EXAMPLE_CONFIGS, Synthesized
+from tests.cdk.synth_cache import Synthesized
+from tests.fixtures.paths import CONFIG_FIXTURES, FIXTURE_CONFIGS
 
 #: Every module that acknowledges a cdk-nag finding imports ``acknowledge`` by name.
 ACKNOWLEDGING_MODULES = (
@@ -31,7 +32,7 @@ ACKNOWLEDGING_MODULES = (
 )
 
 
-@pytest.mark.parametrize("config_file", EXAMPLE_CONFIGS)
+@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
 def test_cfn_lint_finds_nothing(config_file: str, synthesized: Callable[[str], Synthesized], tmp_path: Path) -> None:
     result = synthesized(config_file)
     for stack in result.built.stacks:
@@ -51,14 +52,14 @@ def test_every_acknowledgment_answers_a_real_finding(monkeypatch: pytest.MonkeyP
         monkeypatch.setattr(
             module, "acknowledge", lambda scope, rule, reason: acknowledged.append((scope.node.path, rule))
         )
-    built = build_app(load_config(CONFIG_DIR / config_file))
+    built = build_app(load_config(CONFIG_FIXTURES / config_file))
     reported: list[str] = []
     for stack in built.stacks:
         with pytest.raises(Exception, match="ValidationFailed") as failure:
             Template.from_stack(stack)
         reported.append(str(failure.value))
     report = "\n".join(reported)
-    assert acknowledged, "every example config needs some acknowledgments"
+    assert acknowledged, "every fixture config needs some acknowledgments"
     for path, rule in acknowledged:
         assert rule in report, f"{rule} acknowledged at {path} but cdk-nag does not report it"
     if config_file == "all-features.toml":  # the trail delivers to CloudWatch Logs: nothing to excuse

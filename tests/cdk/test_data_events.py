@@ -1,4 +1,4 @@
-"""Advanced event selectors with Beanstalk S3 data events, and Insights (config/all-features.toml)."""
+"""Advanced event selectors with Beanstalk S3 data events, and Insights (tests/fixtures/configs/all-features.toml)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DeliveryCanary in the synthesized example configs: schedule, function, roles, log group, alarms, archive grants,
+"""DeliveryCanary in the synthesized fixture configs: schedule, function, roles, log group, alarms, archive grants,
 and the Lambda bundle (contents, determinism, importable from the bundle alone)."""
 
 from __future__ import annotations
@@ -320,9 +320,9 @@ def test_canary_enabled_false_leaves_no_canary() -> None:
 
     from ebtrail.config import parse_config
     from stacks.app_builder import build_app
-    from tests.cdk.synth_cache import CONFIG_DIR
+    from tests.fixtures.paths import CONFIG_FIXTURES
 
-    data = tomllib.loads((CONFIG_DIR / "default.toml").read_text())
+    data = tomllib.loads((CONFIG_FIXTURES / "default.toml").read_text())
     data = copy.deepcopy(data) | {"canary": {"enabled": False}}
     built = build_app(parse_config(data, "test.toml"), compliance=False)
     [trail] = built.trails

@@ -1,4 +1,5 @@
-"""The organization guardrail (config/all-features.toml): the service control policy and where it lives."""
+"""The organization guardrail (tests/fixtures/configs/all-features.toml): the service control policy and where it
+lives."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
 from stacks.summary import OBJECT_LOCK_WARNING, archive_lines
-from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
+from tests.cdk.synth_cache import Synthesized
+from tests.fixtures.paths import FIXTURE_CONFIGS
 
 #: The lifecycle ebtrail shipped before issue 8.
 OLD_DEFAULT = LifecyclePlan(
@@ -103,14 +104,14 @@ def test_summary_warns_when_the_window_is_shorter_than_the_saved_queries(
     assert any("WARNING: the saved queries look back 90 days" in line for line in lines)
 
 
-@pytest.mark.parametrize("config_file", EXAMPLE_CONFIGS)
+@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
 def test_object_lock_warning_exactly_when_object_lock_is_set(
     config_file: str, synthesized: Callable[[str], Synthesized]
 ) -> None:
     result = synthesized(config_file)
     lines = archive_lines(result.archive_json)
     assert (f"    {OBJECT_LOCK_WARNING}" in lines) == (result.config.archive.object_lock is not None)
-    assert not any("WARNING: the saved queries" in line for line in lines), "example configs keep the window"
+    assert not any("WARNING: the saved queries" in line for line in lines), "fixture configs keep the window"
 
 
 def test_config_transitions_reach_the_template(synthesized: Callable[[str], Synthesized]) -> None:

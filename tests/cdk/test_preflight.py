@@ -1,4 +1,4 @@
-"""The preflight over every example config's templates, and over mutated templates: each mutation is caught."""
+"""The preflight over every fixture config's templates, and over mutated templates: each mutation is caught."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
-from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
+from tests.cdk.synth_cache import Synthesized
+from tests.fixtures.paths import FIXTURE_CONFIGS
 
 Templates = dict[str, dict[str, Any]]
 
@@ -39,7 +40,7 @@ def failures(reports: list[TrailReport]) -> list[str]:
     return [r.explain() for report in reports for r in report.failures]
 
 
-@pytest.mark.parametrize("config_file", EXAMPLE_CONFIGS)
+@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
 def test_every_example_config_passes(synthesized: Callable[[str], Synthesized], config_file: str) -> None:
     synth = synthesized(config_file)
     reports = run(synth, templates_of(synth))
@@ -143,7 +144,7 @@ MUTATIONS: list[tuple[Callable[[Templates], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize("config_file", EXAMPLE_CONFIGS)
+@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
 @pytest.mark.parametrize(("mutate", "finding"), MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])
 def test_each_mutation_is_caught(
     synthesized: Callable[[str], Synthesized], config_file: str, mutate: Callable[[Templates], None], finding: str

@@ -1,8 +1,9 @@
-"""Snapshots of every stack of every example config: any template change shows up as a reviewable diff.
+"""Snapshots of every stack of every fixture config (tests/fixtures/configs): any template change shows up as a
+reviewable diff.
 
 Refresh after an intended change with ``.venv/bin/python -m pytest tests/cdk/test_snapshots.py
 --snapshot-update`` and say in the commit why the template changed. Accounts and regions are fixed by
-the example configs; asset hashes (64 hex digits) are masked so the snapshots are stable across machines.
+the fixture configs; asset hashes (64 hex digits) are masked so the snapshots are stable across machines.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
+from tests.cdk.synth_cache import Synthesized
+from tests.fixtures.paths import FIXTURE_CONFIGS
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
@@ -30,7 +32,7 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("config_file", EXAMPLE_CONFIGS)
+@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
 def test_every_stack_matches_its_snapshot(
     config_file: str, synthesized: Callable[[str], Synthesized], snapshot_json: SnapshotAssertion
 ) -> None:

@@ -20,7 +20,8 @@ from tests.cdk.policy_helpers import (
     statement,
     statements_for_principal,
 )
-from tests.cdk.synth_cache import CONFIG_DIR, Synthesized
+from tests.cdk.synth_cache import Synthesized
+from tests.fixtures.paths import CONFIG_FIXTURES
 
 CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
 LOG_BUCKET_ARN = {"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}
@@ -215,7 +216,7 @@ def test_organization_key_context_is_the_management_account(organization: Synthe
 
 
 def _accounts_config(member_count: int) -> dict[str, Any]:
-    data = tomllib.loads((CONFIG_DIR / "multi-account.toml").read_text())
+    data = tomllib.loads((CONFIG_FIXTURES / "multi-account.toml").read_text())
     data = copy.deepcopy(data)
     data.pop("verifier")  # the trails' own statements only; verifier roles add one statement per member
     data["canary"] = {"enabled": False}  # and so do the delivery canaries' roles
@@ -272,7 +273,7 @@ def test_organization_verifier_reads_the_management_accounts_own_files(organizat
 
 @pytest.mark.parametrize("config_file", ["multi-account.toml", "organization.toml"])
 def test_without_assumed_by_the_summary_says_the_verifier_can_prove_nothing(config_file: str, tmp_path: Path) -> None:
-    data = tomllib.loads((CONFIG_DIR / config_file).read_text())
+    data = tomllib.loads((CONFIG_FIXTURES / config_file).read_text())
     data.pop("verifier")
     built = build_app(parse_config(data))
     assembly = built.app.synth()
@@ -281,6 +282,6 @@ def test_without_assumed_by_the_summary_says_the_verifier_can_prove_nothing(conf
     trail_stacks = [s.stack_name for s in stacks if not s.stack_name.endswith("-log-archive")]
     assert len(warnings) == len(trail_stacks) and all("can prove nothing" in w for w in warnings)
     with_role = read_stacks(
-        Path(build_app(parse_config(tomllib.loads((CONFIG_DIR / config_file).read_text()))).app.synth().directory)
+        Path(build_app(parse_config(tomllib.loads((CONFIG_FIXTURES / config_file).read_text()))).app.synth().directory)
     )
     assert verifier_lines(with_role) == []

@@ -8,7 +8,8 @@ from typing import Any
 
 from ebtrail.core.permissions import PERMISSIONS
 from tests.cdk.policy_helpers import only_resource, resources_of_type
-from tests.cdk.synth_cache import EXAMPLE_CONFIGS, Synthesized
+from tests.cdk.synth_cache import Synthesized
+from tests.fixtures.paths import FIXTURE_CONFIGS
 
 
 def _policy(template: dict[str, Any]) -> dict[str, Any]:
@@ -106,9 +107,9 @@ def test_role_for_the_named_principal(synthesized: Callable[[str], Synthesized])
 
 
 def test_no_policy_names_an_iam_principal_arn_directly(synthesized: Callable[[str], Synthesized]) -> None:
-    """Audit of every policy of every example config: an IAM role or user ARN may appear only in an
+    """Audit of every policy of every fixture config: an IAM role or user ARN may appear only in an
     aws:PrincipalArn condition, never as a Principal (which IAM, KMS and S3 refuse while it does not exist)."""
-    for config_file in EXAMPLE_CONFIGS:
+    for config_file in FIXTURE_CONFIGS:
         result = synthesized(config_file)
         for stack_name in result.templates:
             for principal in _aws_principals(result.json(stack_name)):

@@ -10,7 +10,8 @@ from aws_cdk.assertions import Template
 
 from ebtrail.config import parse_config
 from tests.cdk.policy_helpers import only_resource, resources_of_type
-from tests.cdk.synth_cache import CONFIG_DIR, Synthesized, synthesize
+from tests.cdk.synth_cache import Synthesized, synthesize
+from tests.fixtures.paths import CONFIG_FIXTURES
 
 
 def test_each_trail_stack_has_beanstalk_alerts_in_its_account_and_region(
@@ -63,7 +64,7 @@ def test_athena_results_are_encrypted_with_their_own_retained_key(default: Synth
 
 
 def test_alerts_and_athena_can_be_switched_off() -> None:
-    data = copy.deepcopy(tomllib.loads((CONFIG_DIR / "default.toml").read_text()))
+    data = copy.deepcopy(tomllib.loads((CONFIG_FIXTURES / "default.toml").read_text()))
     data["alerts"] = {"enabled": False}
     data["athena"] = {"enabled": False}
     data["canary"] = {"enabled": False}  # its alarms need the alert topic

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ebtrail.config import ConfigError, parse_config
+from tests.fixtures.paths import fixture_data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT = tomllib.loads((REPO_ROOT / "config" / "default.toml").read_text())
-ALL_FEATURES = tomllib.loads((REPO_ROOT / "config" / "all-features.toml").read_text())
+DEFAULT = fixture_data("default.toml")
+ALL_FEATURES = fixture_data("all-features.toml")
 
 
 def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
