@@ -36,7 +36,8 @@ os.environ.update(
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from ebtrail.verifier.canary import CanarySettings, ExpectedTrail, ReusingClients, run_canary  # noqa: E402
+from ebtrail.verifier.aws import Clients  # noqa: E402
+from ebtrail.verifier.canary import CanarySettings, ExpectedTrail, run_canary  # noqa: E402
 from tests.verifier.verify_double import (  # noqa: E402
     ACCOUNT,
     REGION,
@@ -75,7 +76,7 @@ def one_run(earlier_files: int) -> tuple[float, int]:
         settings = CanarySettings(
             expected=ExpectedTrail(dep.trail_arn, dep.bucket, "archive", None, organization=False)
         )
-        clients = ReusingClients.create(session, REGION)
+        clients = Clients.create(session, REGION)
         run_canary(clients, settings, clock)  # makes the probe
         clock.sleep(3600)
         tracemalloc.start()

@@ -56,51 +56,87 @@ NOT_IMPLEMENTED_CODES = frozenset(
 )
 
 
-def client_config(max_attempts: int = 4) -> Config:
-    """Configuration for every client: standard retry mode (throttling and transient errors) and a user agent."""
+#: Attempts per call, the first included (botocore's ``total_max_attempts``; the client-config key
+#: ``max_attempts`` counts retries only). Standard retry mode's default is 3 attempts; its back-off before retry
+#: *i* (1, 2, ...) is ``rand(0, 1) * min(2 ** (i - 1), 20)`` seconds for throttling (a 50 ms scale for 5xx and
+#: connection errors), within a retry quota each client keeps. 5 attempts ride out up to about 15 s of
+#: throttling (``LookupEvents`` allows 2 calls a second) or a few seconds of 5xx before a call counts as "AWS
+#: could not be reached" (exit 3), and still give that verdict within about a minute when the endpoint is down
+#: (5 x the 10 s connect timeout). Sources: boto3 guide "Retries"
+#: (https://docs.aws.amazon.com/boto3/latest/guide/retries.html) and the AWS SDKs and Tools reference "Retry
+#: behavior" (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Set in code, it
+#: takes precedence over ``AWS_MAX_ATTEMPTS`` and the profile's ``max_attempts``.
+TOTAL_MAX_ATTEMPTS = 5
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 30
+
+
+def client_config(total_max_attempts: int = TOTAL_MAX_ATTEMPTS) -> Config:
+    """The configuration of every client the verifier makes (verify, integrity, preflight, the canary): standard
+    retry mode (throttling, 5xx and connection errors), timeouts and the verifier's user agent."""
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": total_max_attempts},
         user_agent_extra=USER_AGENT_EXTRA,
-        connect_timeout=10,
-        read_timeout=30,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
     )
 
 
-@dataclass(frozen=True)
 class Clients:
-    """The clients one verification uses. ``region`` is where the Elastic Beanstalk call is made."""
+    """The clients one run uses, all from one :class:`boto3.Session` and one :func:`client_config`.
 
-    session: boto3.Session
-    region: str
-    config: Config
+    ``region`` is where the run works (the Elastic Beanstalk call, the log files' region). Each client is made
+    once per service and region and then reused: making a botocore client costs tens of milliseconds, more than
+    most calls, and a warm Lambda container keeps the canary's for its next runs. One thread uses an instance
+    (a boto3 session is not thread-safe; its clients are).
+    """
+
+    def __init__(self, session: boto3.Session, region: str, config: Config | None = None) -> None:
+        self.session = session
+        self.region = region
+        self.config = config or client_config()
+        self._cache: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def create(cls, session: boto3.Session, region: str | None = None, trail: str | None = None) -> Clients:
+        """Clients in the region :func:`resolve_region` picks (raises :class:`MissingRegionError`)."""
         return cls(session=session, region=resolve_region(session, region, trail), config=client_config())
 
+    def client(self, service: str, region: str | None = None, *, purpose: str = "") -> Any:
+        """The client of ``service`` in ``region`` (default: :attr:`region`); ``purpose`` keeps a second one apart."""
+        where = region or self.region
+        key = (f"{service}#{purpose}" if purpose else service, where)
+        if key not in self._cache:
+            self._cache[key] = self.session.client(service, region_name=where, config=self.config)  # type: ignore[call-overload]
+        return self._cache[key]
+
     def cloudtrail(self, region: str | None = None) -> CloudTrailClient:
-        return self.session.client("cloudtrail", region_name=region or self.region, config=self.config)
+        return self.client("cloudtrail", region)  # type: ignore[no-any-return]
 
     def event_history(self) -> CloudTrailClient:
-        """A client of its own for ``LookupEvents`` (in the call's region)."""
-        return self.session.client("cloudtrail", region_name=self.region, config=self.config)
+        """A client of its own for ``LookupEvents`` (in the call's region), so tests can stub it alone."""
+        return self.client("cloudtrail", purpose="event-history")  # type: ignore[no-any-return]
 
     def elasticbeanstalk(self) -> ElasticBeanstalkClient:
-        return self.session.client("elasticbeanstalk", region_name=self.region, config=self.config)
+        return self.client("elasticbeanstalk")  # type: ignore[no-any-return]
 
     def s3(self) -> S3Client:
-        return self.session.client("s3", region_name=self.region, config=self.config)
+        # One client is enough: botocore follows S3's redirects to a bucket in another region.
+        return self.client("s3")  # type: ignore[no-any-return]
 
     def sns(self, region: str | None = None) -> SNSClient:
-        return self.session.client("sns", region_name=region or self.region, config=self.config)
+        return self.client("sns", region)  # type: ignore[no-any-return]
 
     def sqs(self, region: str | None = None) -> SQSClient:
-        return self.session.client("sqs", region_name=region or self.region, config=self.config)
+        return self.client("sqs", region)  # type: ignore[no-any-return]
 
     def account_id(self) -> str:
         """The caller's account (``sts:GetCallerIdentity`` needs no IAM permission)."""
-        sts: Any = self.session.client("sts", region_name=self.region, config=self.config)
-        return str(sts.get_caller_identity()["Account"])
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    def organization_id(self) -> str:
+        """The caller's organization ID (``organizations:DescribeOrganization``)."""
+        return str(self.client("organizations").describe_organization()["Organization"]["Id"])
 
 
 class MissingRegionError(Exception):

@@ -31,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ebtrail.core.canary import (
     CONFIG_DRIFT,
@@ -49,7 +48,7 @@ from ebtrail.core.canary import (
     TRAIL_LOGGING,
 )
 from ebtrail.core.permissions import RESOURCE_PREFIX
-from ebtrail.verifier.aws import Arn, Clients, describe_error, error_code
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code
 from ebtrail.verifier.channels.base import State
 from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.channels.s3 import S3Channel
@@ -125,35 +124,6 @@ class CanarySettings:
         )
         expected.arn  # noqa: B018 - validates the ARN now, not halfway through a run
         return cls(expected=expected, max_delivery=timedelta(minutes=minutes))
-
-
-@dataclass(frozen=True)
-class ReusingClients(Clients):
-    """One client per service and region, reused for the whole run and, in a warm Lambda container, for the
-    next runs (creating a botocore client costs tens of milliseconds, more than most of the canary's calls)."""
-
-    _cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def client(self, service: str, region: str | None = None) -> Any:
-        key = (service, region or self.region)
-        if key not in self._cache:
-            self._cache[key] = self.session.client(service, region_name=key[1], config=self.config)  # type: ignore[call-overload]
-        return self._cache[key]
-
-    def cloudtrail(self, region: str | None = None) -> Any:
-        return self.client("cloudtrail", region)
-
-    def elasticbeanstalk(self) -> Any:
-        return self.client("elasticbeanstalk")
-
-    def s3(self) -> Any:
-        return self.client("s3")
-
-
-def _client(clients: Clients, service: str, region: str | None = None) -> Any:
-    if isinstance(clients, ReusingClients):
-        return clients.client(service, region)
-    return clients.session.client(service, region_name=region or clients.region, config=clients.config)  # type: ignore[call-overload]
 
 
 class CanaryConfigError(Exception):
@@ -313,25 +283,18 @@ def check_previous_probes(
     expected = settings.expected
     try:
         probes = own_probes(eb)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         report.findings.problem(describe_error("elasticbeanstalk", "DescribeApplications", exc))
         return
-    arn = expected.arn
-    trail = TrailInfo(
-        name=expected.name,
-        arn=expected.trail_arn,
-        home_region=arn.region,
-        account=arn.account,
-        partition=arn.partition,
+    trail = TrailInfo.from_arn(
+        expected.trail_arn,
         bucket=expected.bucket,
         prefix=expected.prefix,
-        topic_arn=None,
         kms_key_id=expected.kms_key,
         organization=expected.organization,
         multi_region=expected.multi_region,
+        log_file_validation=expected.log_file_validation,
         logging=True,
-        latest_delivery_error=None,
-        latest_notification_error=None,
     )
     s3 = clients.s3()
     for own in probes:
@@ -458,8 +421,9 @@ def drift_findings(info: TrailInfo, expected: ExpectedTrail) -> list[str]:
         out.append(f"S3 key prefix is {info.prefix!r}, deployed {expected.prefix!r}")
     if info.multi_region != expected.multi_region:
         out.append(f"multi-region is {info.multi_region}, deployed {expected.multi_region}")
-    if info.log_file_validation != expected.log_file_validation:
-        out.append(f"log file validation is {info.log_file_validation}, deployed {expected.log_file_validation}")
+    validation = bool(info.log_file_validation)  # not in the answer: off
+    if validation != expected.log_file_validation:
+        out.append(f"log file validation is {validation}, deployed {expected.log_file_validation}")
     if info.organization != expected.organization:
         out.append(f"organization trail is {info.organization}, deployed {expected.organization}")
     return out
@@ -479,10 +443,10 @@ def log_key_drift(clients: Clients, info: TrailInfo, expected: ExpectedTrail) ->
     if not info.kms_key_id:
         return [f"KMS key is none (SSE-S3), deployed {expected.kms_key}"], None
     key_region = (Arn.parse(expected.kms_key) or Arn.parse(info.kms_key_id) or expected.arn).region or clients.region
-    kms = _client(clients, "kms", key_region)
+    kms = clients.client("kms", key_region)
     try:
         meta = kms.describe_key(KeyId=expected.kms_key)["KeyMetadata"]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         if error_code(exc) == "NotFoundException":
             return [f"deployed KMS key {expected.kms_key} no longer exists"], None
         return [], describe_error("kms", "DescribeKey", exc, expected.kms_key) + "; cannot check the trail's key"
@@ -500,7 +464,7 @@ def publish(clients: Clients, report: CanaryReport, namespace: str = NAMESPACE) 
     data = report.metric_data()
     if not data:
         return
-    cloudwatch = _client(clients, "cloudwatch")
+    cloudwatch = clients.client("cloudwatch")
     cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
 
 
@@ -509,13 +473,13 @@ def run_and_publish(clients: Clients, settings: CanarySettings, clock: Clock, no
     report = run_canary(clients, settings, clock, nonce=nonce)
     try:
         publish(clients, report, settings.namespace)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         report.findings.problem(describe_error("cloudwatch", "PutMetricData", exc, settings.namespace))
     print(json.dumps(report.as_dict(), default=str))  # Lambda sends stdout to the function's log group
     return report
 
 
-_LAMBDA_CLIENTS: dict[str, ReusingClients] = {}
+_LAMBDA_CLIENTS: dict[str, Clients] = {}
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -525,7 +489,7 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     settings = CanarySettings.from_environment(os.environ)
     region = settings.expected.arn.region
     if region not in _LAMBDA_CLIENTS:  # kept by a warm container for its next invocations
-        _LAMBDA_CLIENTS[region] = ReusingClients.create(boto3.Session(), region)  # type: ignore[assignment]
+        _LAMBDA_CLIENTS[region] = Clients.create(boto3.Session(), region)
     clients = _LAMBDA_CLIENTS[region]
     report = run_and_publish(clients, settings, SystemClock())
     if report.failed:

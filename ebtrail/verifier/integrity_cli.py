@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ebtrail.verifier.aws import MissingRegionError, resolve_region, trail_argument_problem
-from ebtrail.verifier.integrity import AwsClients, ExitCode, FileKind, IntegrityReport, Status, verify_integrity
+from ebtrail.verifier.aws import Clients, MissingRegionError, trail_argument_problem
+from ebtrail.verifier.integrity import ExitCode, FileKind, IntegrityReport, Status, verify_integrity
 from ebtrail.verifier.integrity.keys import parse_time
 from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, Seconds
+from ebtrail.verifier.output import StdoutConsole, echo
 from ebtrail.verifier.signals import SignalGuard, exit_code_for, signal_name, signum_of
 
 STYLES = {
@@ -103,13 +104,15 @@ def integrity(
     except BotoCoreError as exc:
         raise click.UsageError(str(exc)) from exc
     problem = trail_argument_problem(trail)
+    clients: Clients | None = None
     try:
-        resolved = resolve_region(session, region, trail)
+        clients = Clients.create(session, region, trail)
     except MissingRegionError as exc:
         problem = problem or str(exc)
-    if problem:
-        report = IntegrityReport(trail=trail, errors=[problem])
+    if problem or clients is None:
+        report = IntegrityReport(trail=trail, errors=[problem or "no region"])
     else:
+        # A first signal ends the check with what it found (report.signal); it creates nothing to clean up.
         try:
             with SignalGuard(_abort):
                 report = verify_integrity(
@@ -119,21 +122,21 @@ def integrity(
                     since=since,
                     chain=chain,
                     wait=wait,
-                    region=resolved,
+                    region=clients.region,
                     account_id=account_id,
                     organization_id=org_id,
-                    clients=AwsClients(session, resolved),
+                    clients=clients,
                 )
-        except KeyboardInterrupt as exc:
-            signum = signum_of(exc)
-            click.echo(
-                f"interrupted by {signal_name(signum)}: integrity check not finished (it creates nothing)", err=True
-            )
-            sys.exit(exit_code_for(signum))
+        except KeyboardInterrupt as exc:  # a signal just before or after the check itself
+            report = IntegrityReport(trail=trail)
+            report.interrupt(signum_of(exc))
+        if report.signal is not None and not as_json:
+            click.echo(report.errors[-1], err=True)
+            sys.exit(report.exit_code)
     if as_json:
-        click.echo(report.to_json())
+        echo(report.to_json())
     else:
-        print_report(report, Console(file=sys.stdout, soft_wrap=False))
+        print_report(report, StdoutConsole(soft_wrap=False))
     sys.exit(int(report.exit_code))
 
 
@@ -165,10 +168,11 @@ def print_report(report: IntegrityReport, console: Console) -> None:
     for error in report.errors:
         console.print(f"error: {error}", style="bold red", markup=False)
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status if report.count(s))
-    verdict = {
+    verdicts: dict[int, tuple[str, str]] = {
         ExitCode.VALID: ("all files valid", "bold green"),
         ExitCode.TAMPERED: ("INTEGRITY FAILURE: modified or missing files", "bold red"),
         ExitCode.UNVERIFIABLE: ("could not verify everything", "bold yellow"),
         ExitCode.UNREACHABLE: ("could not reach AWS; no verdict (retry later)", "bold yellow"),
-    }[report.exit_code]
+    }
+    verdict = verdicts.get(report.exit_code, ("interrupted: not finished", "bold yellow"))
     console.print(f"{verdict[0]} ({counts or 'no files'})", style=verdict[1], markup=False)

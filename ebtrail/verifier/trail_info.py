@@ -3,8 +3,11 @@ Elastic Beanstalk call in the verifier's region from being delivered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from botocore.parsers import ResponseParserError
 
 from ebtrail.core.beanstalk import EVENT_SOURCE
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_access_denied, is_transient
@@ -12,23 +15,88 @@ from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error
 
 @dataclass(frozen=True)
 class TrailInfo:
+    """A trail as CloudTrail describes it: the one model that ``verify``, ``integrity``, ``preflight --trail`` and
+    the canary read. :meth:`from_get_trail` is the one place that reads a ``GetTrail`` answer; the status fields
+    come from ``GetTrailStatus`` (:meth:`with_status`) and stay at their defaults when it was not read."""
+
     name: str
     arn: str
     home_region: str
     account: str
     partition: str
     bucket: str
-    prefix: str | None
-    topic_arn: str | None
-    kms_key_id: str | None
-    organization: bool
-    multi_region: bool
-    logging: bool
-    latest_delivery_error: str | None
-    latest_notification_error: str | None
-    #: ``LogFileValidationEnabled`` and ``LatestDigestDeliveryError`` (read by the canary's drift check).
-    log_file_validation: bool = False
+    prefix: str | None = None
+    topic_arn: str | None = None
+    kms_key_id: str | None = None
+    organization: bool = False
+    multi_region: bool = False
+    #: ``LogFileValidationEnabled``; None when the answer does not say.
+    log_file_validation: bool | None = None
+    #: ``GetTrailStatus``: ``IsLogging`` and the latest delivery errors.
+    logging: bool = False
+    latest_delivery_error: str | None = None
+    latest_notification_error: str | None = None
     latest_digest_delivery_error: str | None = None
+
+    @classmethod
+    def from_get_trail(
+        cls, trail: Mapping[str, Any], *, requested: str = "", region: str = "", account: str = ""
+    ) -> TrailInfo:
+        """The trail of a ``GetTrail`` answer (its ``Trail``). What an incomplete answer leaves out is taken from
+        the ``requested`` name or ARN, the ``region`` it was looked up in and the caller's ``account``; see
+        :attr:`complete`."""
+        arn = str(trail.get("TrailARN") or requested)
+        parsed = Arn.parse(arn)
+        name = trail.get("Name") or (parsed.resource.removeprefix("trail/") if parsed else requested)
+        topic = trail.get("SnsTopicARN")
+        validation = trail.get("LogFileValidationEnabled")
+        return cls(
+            name=str(name),
+            arn=arn,
+            home_region=str(trail.get("HomeRegion") or (parsed.region if parsed and parsed.region else region)),
+            account=parsed.account if parsed else account,
+            partition=parsed.partition if parsed else "aws",
+            bucket=str(trail.get("S3BucketName") or ""),
+            prefix=trail.get("S3KeyPrefix") or None,
+            topic_arn=str(topic) if topic else None,
+            kms_key_id=trail.get("KmsKeyId") or None,
+            organization=bool(trail.get("IsOrganizationTrail", False)),
+            multi_region=bool(trail.get("IsMultiRegionTrail", False)),
+            log_file_validation=None if validation is None else bool(validation),
+        )
+
+    @classmethod
+    def from_arn(cls, arn: str, *, bucket: str, **settings: Any) -> TrailInfo:
+        """A trail known without ``GetTrail`` (the canary's deployed settings, a test): name, region, account and
+        partition from its ARN; raises ValueError for anything but a trail ARN."""
+        parsed = Arn.parse(arn)
+        if parsed is None or parsed.service != "cloudtrail" or not parsed.resource.startswith("trail/"):
+            raise ValueError(f"not a trail ARN: {arn!r}")
+        return cls(
+            name=parsed.resource.removeprefix("trail/"),
+            arn=arn,
+            home_region=parsed.region,
+            account=parsed.account,
+            partition=parsed.partition,
+            bucket=bucket,
+            **settings,
+        )
+
+    def with_status(self, status: Mapping[str, Any]) -> TrailInfo:
+        """This trail with what ``GetTrailStatus`` answered."""
+        return replace(
+            self,
+            logging=bool(status.get("IsLogging", False)),
+            latest_delivery_error=status.get("LatestDeliveryError") or None,
+            latest_notification_error=status.get("LatestNotificationError") or None,
+            latest_digest_delivery_error=status.get("LatestDigestDeliveryError") or None,
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Whether the answer named the trail's ARN (account, region) and its bucket: the integrity check and the
+        policy preflight need both."""
+        return bool(Arn.parse(self.arn) and self.account and self.home_region and self.bucket)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +111,21 @@ class TrailInfo:
             "multi_region": self.multi_region,
             "logging": self.logging,
         }
+
+
+def get_trail(client: Any, name: str) -> Mapping[str, Any]:
+    """``GetTrail``'s ``Trail`` for a name or ARN. botocore reads a JSON answer it cannot parse (a proxy's or load
+    balancer's page) as an empty one; without a ``Trail`` it is not AWS's answer, and it is raised as the parser
+    error botocore raises for XML it cannot parse (one of :data:`AWS_ERRORS`: "AWS could not be reached")."""
+    answer = client.get_trail(Name=name)
+    trail = answer.get("Trail")
+    if not isinstance(trail, Mapping):
+        raise ResponseParserError(f"GetTrail answered without a Trail (HTTP {_status(answer)}): not AWS's answer")
+    return trail
+
+
+def _status(answer: Mapping[str, Any]) -> object:
+    return answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
 @dataclass
@@ -71,7 +154,7 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
     out = TrailReadResult(trail=None)
     ct = clients.cloudtrail(lookup_region)
     try:
-        t = ct.get_trail(Name=trail)["Trail"]
+        t = get_trail(ct, trail)
     except AWS_ERRORS as exc:
         if error_code(exc) == "TrailNotFoundException":
             hint = "" if arn else f" (looked in {lookup_region}; pass the trail ARN if its home region differs)"
@@ -81,41 +164,18 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
         else:
             out.problems.append(describe_error("cloudtrail", "GetTrail", exc, trail))
         return out
-    trail_arn = str(t.get("TrailARN", trail))
-    parsed = Arn.parse(trail_arn)
-    home = str(t.get("HomeRegion") or (parsed.region if parsed else lookup_region))
-    trail_account = parsed.account if parsed else (caller_account or "")
-    partition = parsed.partition if parsed else "aws"
-    topic = t.get("SnsTopicARN")
-    status: dict[str, Any] = {}
+    info = TrailInfo.from_get_trail(t, requested=trail, region=lookup_region, account=caller_account or "")
+    home = info.home_region
     try:
-        status = dict(clients.cloudtrail(home).get_trail_status(Name=trail_arn))
+        info = info.with_status(clients.cloudtrail(home).get_trail_status(Name=info.arn))
         out.status_read = True
     except AWS_ERRORS as exc:
         failed = out.unreachable if is_transient(exc) else out.problems
-        failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, trail_arn))
-    info = TrailInfo(
-        name=str(t.get("Name", trail)),
-        arn=trail_arn,
-        home_region=home,
-        account=trail_account,
-        partition=partition,
-        bucket=str(t.get("S3BucketName", "")),
-        prefix=t.get("S3KeyPrefix") or None,
-        topic_arn=str(topic) if topic else None,
-        kms_key_id=t.get("KmsKeyId") or None,
-        organization=bool(t.get("IsOrganizationTrail", False)),
-        multi_region=bool(t.get("IsMultiRegionTrail", False)),
-        logging=bool(status.get("IsLogging", False)),
-        latest_delivery_error=status.get("LatestDeliveryError") or None,
-        latest_notification_error=status.get("LatestNotificationError") or None,
-        log_file_validation=bool(t.get("LogFileValidationEnabled", False)),
-        latest_digest_delivery_error=status.get("LatestDigestDeliveryError") or None,
-    )
+        failed.append(describe_error("cloudtrail", "GetTrailStatus", exc, info.arn))
     out.trail = info
     if not info.bucket:
         out.problems.append(f"trail {info.name} has no S3 bucket")
-    if status and not info.logging:
+    if out.status_read and not info.logging:
         out.problems.append(f"trail {info.name} is not logging (StartLogging was never called or it was stopped)")
     if info.latest_delivery_error:
         out.problems.append(
@@ -132,9 +192,9 @@ def read_trail(clients: Clients, trail: str, caller_account: str | None) -> Trai
             f"trail {info.name} is a single-region trail in {home}: calls made in {clients.region} are not "
             f"recorded by it (run with --region {home}, or make the trail multi-region)"
         )
-    if caller_account and trail_account and not info.organization and caller_account != trail_account:
+    if caller_account and info.account and not info.organization and caller_account != info.account:
         out.problems.append(
-            f"trail {info.name} belongs to account {trail_account} and is not an organization trail: calls made "
+            f"trail {info.name} belongs to account {info.account} and is not an organization trail: calls made "
             f"by account {caller_account} are not recorded by it"
         )
     _check_event_selectors(clients, info, home, out)

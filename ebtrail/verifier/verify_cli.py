@@ -19,6 +19,7 @@ from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.integrity import IntegrityReport, verify_integrity
 from ebtrail.verifier.integrity_cli import print_report
 from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, MAX_TIMEOUT, Seconds
+from ebtrail.verifier.output import StdoutConsole, echo
 from ebtrail.verifier.report import ChannelReport, Outcome, VerificationResult, channel_table, summary
 from ebtrail.verifier.signals import Interrupted, SignalGuard, exit_code_for, signal_name, signum_of
 from ebtrail.verifier.verify import DEFAULT_TIMEOUT, Progress, Settings, run
@@ -131,7 +132,7 @@ def verify(
         first = guard.received or signum
         left = guard.leftovers()
         if as_json:
-            click.echo(
+            echo(
                 json.dumps(
                     {
                         "confirmed": False,
@@ -196,7 +197,7 @@ def _verify(
         output = result.to_json()
         if integrity:
             output["integrity"] = report.to_dict() if report else None
-        click.echo(json.dumps(output, indent=2, default=str))
+        echo(json.dumps(output, indent=2, default=str))
         return result, report
     view = _LiveView()
 
@@ -208,12 +209,12 @@ def _verify(
     with live:
         result = run(session, trail, region, settings=settings, on_progress=on_progress, guard=guard)
     guard.live = None
-    Console().print(summary(result))
+    StdoutConsole().print(summary(result))
     if integrity and result.outcome == Outcome.ARRIVED:
         with err.status(f"waiting up to {integrity_wait:g}s for the digest that covers the log file ..."):
             report = _integrity_unless_interrupted(session, result, integrity_wait, guard)
         if report:
-            print_report(report, Console())
+            print_report(report, StdoutConsole())
     return result, report
 
 
@@ -226,10 +227,14 @@ def _integrity_unless_interrupted(
         return None
     try:
         with guard.interruptible():
-            return check_integrity(session, result, wait)
+            report = check_integrity(session, result, wait)
     except KeyboardInterrupt as exc:
         result.interrupt(signum_of(exc))
         return None
+    if report is not None and report.signal is not None:
+        result.interrupt(report.signal)
+        return None
+    return report
 
 
 def check_integrity(session: boto3.Session, result: VerificationResult, wait: float) -> IntegrityReport | None:
@@ -240,7 +245,7 @@ def check_integrity(session: boto3.Session, result: VerificationResult, wait: fl
     log_file = confirmation.log_file
     return verify_integrity(
         session,
-        result.trail.arn,
+        result.trail,  # the trail verify read: no second GetTrail
         [f"s3://{log_file.bucket}/{log_file.key}"],
         chain=1,
         wait=wait,
@@ -250,7 +255,7 @@ def check_integrity(session: boto3.Session, result: VerificationResult, wait: fl
 
 def _fail(message: str, as_json: bool) -> int:
     if as_json:
-        click.echo(
+        echo(
             json.dumps(
                 {
                     "confirmed": False,

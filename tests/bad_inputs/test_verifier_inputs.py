@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from botocore.config import Config
 from click.testing import CliRunner
 
 import ebtrail.verifier.aws
-import ebtrail.verifier.integrity.aws
 from ebtrail.verifier.cli import cli
 from tests.bad_inputs.corpus import Case, assert_refused
 from tests.verifier.moto_server import free_port
@@ -186,12 +184,10 @@ ENDPOINTS = {"endpoint-down": "down", "throttled": "throttling", "http-503": "un
 
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One attempt instead of botocore's four: the classification is the same, without the back-off sleeps."""
+    """One attempt instead of five: the classification is the same, without the back-off sleeps. Every command
+    makes its clients through the one ``client_config``, so this one patch reaches them all."""
     original = ebtrail.verifier.aws.client_config
-    monkeypatch.setattr(ebtrail.verifier.aws, "client_config", lambda max_attempts=1: original(max_attempts=1))
-    monkeypatch.setattr(
-        ebtrail.verifier.integrity.aws, "CLIENT_CONFIG", Config(retries={"mode": "standard", "max_attempts": 1})
-    )
+    monkeypatch.setattr(ebtrail.verifier.aws, "client_config", lambda: original(total_max_attempts=1))
 
 
 @pytest.mark.parametrize("case", VERIFY_CASES, ids=[c.id for c in VERIFY_CASES])

@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ebtrail.verifier.integrity import AwsClients
+from ebtrail.verifier.aws import Clients
 
 ACCOUNT = "123456789012"
 MEMBER_ACCOUNT = "210987654321"
@@ -151,14 +151,15 @@ class TrailWriter:
         return periods
 
 
-class StubbedClients(AwsClients):
+class StubbedClients(Clients):
     """Real (moto) S3; a botocore-Stubber'd CloudTrail client per region (moto has no ListPublicKeys)."""
 
     def __init__(self, session: boto3.Session, region: str = REGION) -> None:
         super().__init__(session, region)
         self.stubbers: dict[str, Stubber] = {}
 
-    def cloudtrail(self, region: str) -> Any:
+    def cloudtrail(self, region: str | None = None) -> Any:
+        region = region or self.region
         client = super().cloudtrail(region)
         if region not in self.stubbers:
             self.stubbers[region] = Stubber(client)
@@ -199,22 +200,3 @@ class StubbedClients(AwsClients):
         if prefix:
             trail["S3KeyPrefix"] = prefix
         self.stub(REGION).add_response("get_trail", {"Trail": trail})
-
-
-class FakeTime:
-    """Injected clock and sleep: sleeping advances the clock and runs the callbacks due by then."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.slept: list[float] = []
-        self.on_sleep: list[Any] = []
-
-    def clock(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-        for callback in list(self.on_sleep):
-            if callback(self.now):
-                self.on_sleep.remove(callback)

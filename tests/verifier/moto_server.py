@@ -215,8 +215,14 @@ NOTHING_LEFT: dict[str, list[str]] = {"applications": [], "queues": [], "subscri
 
 
 def start_verifier(endpoint: str, *args: str) -> subprocess.Popen[str]:
+    """``ebtrail-verify verify --trail TRAIL ARGS`` against ``endpoint``."""
+    return start_command(endpoint, "verify", "--trail", TRAIL, *args)
+
+
+def start_command(endpoint: str, *args: str) -> subprocess.Popen[str]:
+    """``ebtrail-verify ARGS`` against ``endpoint``, its stdout and stderr piped."""
     return subprocess.Popen(
-        [sys.executable, "-m", "ebtrail.verifier", "verify", "--trail", TRAIL, *args],
+        [sys.executable, "-m", "ebtrail.verifier", *args],
         cwd=REPO_ROOT,
         env=fake_aws_env(endpoint),
         stdout=subprocess.PIPE,

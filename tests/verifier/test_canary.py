@@ -36,7 +36,6 @@ from ebtrail.verifier.canary import (
     CanaryReport,
     CanarySettings,
     ExpectedTrail,
-    ReusingClients,
     run_and_publish,
 )
 from ebtrail.verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
@@ -201,7 +200,7 @@ def test_no_application_leak_over_100_runs_with_crashes(session: boto3.Session, 
     verifier_app = "ebtrail-verify-20260314T120000Z-0123456789ab"  # an engineer's verify run: never touched
     dep.eb.create_application(ApplicationName=verifier_app, Description=f"{VERIFIER_DESCRIPTION_PREFIX}0123456789ab")
     arrived = 0
-    clients = ReusingClients.create(dep.session, REGION)  # as a warm Lambda container keeps them
+    clients = Clients.create(dep.session, REGION)  # as a warm Lambda container keeps them
     for run in range(100):
         if run % 7 == 3:  # every seventh run crashes after its CreateApplication
             Probe(dep.eb, clock, canary.new_nonce(), description_prefix=canary.DESCRIPTION_PREFIX).create()

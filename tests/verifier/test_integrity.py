@@ -22,18 +22,22 @@ from tests.verifier.integrity_fixtures import (
     PREFIX,
     REGION,
     TRAIL,
-    FakeTime,
     SigningKey,
     StubbedClients,
     TrailWriter,
 )
+from tests.verifier.verify_double import FakeClock
 
-TRAIL_INFO = TrailInfo(name=TRAIL, home_region=REGION, account_id=ACCOUNT, bucket=BUCKET, prefix=PREFIX)
+TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}"
+TRAIL_INFO = TrailInfo.from_arn(TRAIL_ARN, bucket=BUCKET, prefix=PREFIX)
 LATER = BASE + timedelta(days=1)
 
 
-def _no_sleep(seconds: float) -> None:
-    raise AssertionError(f"unexpected sleep({seconds})")
+class NoWaitClock(FakeClock):
+    """The verifier's fake clock, for a check that must not wait."""
+
+    def sleep(self, seconds: float) -> None:
+        raise AssertionError(f"unexpected sleep({seconds})")
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +78,7 @@ def writer(s3: Any, signing_key: SigningKey) -> TrailWriter:
 def run(
     session: boto3.Session, clients: StubbedClients, trail: TrailInfo = TRAIL_INFO, **kwargs: Any
 ) -> IntegrityReport:
-    kwargs.setdefault("clock", lambda: LATER)
-    kwargs.setdefault("sleep", _no_sleep)
+    kwargs.setdefault("clock", NoWaitClock(LATER))
     report = verify_integrity(session, trail, clients=clients, **kwargs)
     json.loads(report.to_json())  # always serializable
     return report
@@ -292,9 +295,7 @@ def test_organization_trail_paths(
 ) -> None:
     member = TrailWriter(s3=s3, key=signing_key, account=MEMBER_ACCOUNT, org_id=ORG_ID, prefix=None)
     periods = member.hourly_chain(2)
-    trail = TrailInfo(
-        name=TRAIL, home_region=REGION, account_id=ACCOUNT, bucket=BUCKET, prefix=None, is_organization_trail=True
-    )
+    trail = TrailInfo.from_arn(TRAIL_ARN, bucket=BUCKET, organization=True)
     log_key = periods[1][0][0]
     assert f"AWSLogs/{ORG_ID}/{MEMBER_ACCOUNT}/CloudTrail/" in log_key
     report = run(session, clients, trail, log_keys=[log_key], chain=1)
@@ -390,21 +391,13 @@ def test_moved_digest_is_modified(
 def test_wait_for_next_digest(session: boto3.Session, clients: StubbedClients, writer: TrailWriter) -> None:
     periods = writer.hourly_chain(2)
     fresh = writer.put_log(BASE + timedelta(hours=2, minutes=10))
-    time = FakeTime(BASE + timedelta(hours=2, minutes=12))
-
-    def deliver(now: Any) -> bool:
-        if now < BASE + timedelta(hours=3, minutes=1):
-            return False
-        writer.put_digest(BASE + timedelta(hours=2), [fresh], previous=writer.digests[-1])
-        return True
-
-    time.on_sleep.append(deliver)
-    report = run(
-        session, clients, log_keys=[fresh[0]], chain=1, wait=3600, clock=time.clock, sleep=time.sleep, poll_interval=600
-    )
+    clock = FakeClock(BASE + timedelta(hours=2, minutes=12))
+    # CloudTrail delivers the digest at 11:01, 49 minutes from now
+    clock.after(49 * 60, lambda: writer.put_digest(BASE + timedelta(hours=2), [fresh], previous=writer.digests[-1]))
+    report = run(session, clients, log_keys=[fresh[0]], chain=1, wait=3600, clock=clock, poll_interval=600)
     assert statuses(report)[fresh[0]] is Status.VALID
     assert statuses(report)[writer.digests[1].key] is Status.VALID
-    assert time.slept == [600] * 5  # 10:12 + 5 x 10 min passes 11:01, when the digest arrives
+    assert clock.sleeps == [600] * 5  # 10:12 + 5 x 10 min passes 11:01, when the digest arrives
     assert any(note.startswith("waited 3000 s") for note in report.notes)
     assert periods  # the chain before it was intact
 
@@ -412,9 +405,9 @@ def test_wait_for_next_digest(session: boto3.Session, clients: StubbedClients, w
 def test_wait_gives_up(session: boto3.Session, clients: StubbedClients, writer: TrailWriter) -> None:
     writer.hourly_chain(1)
     fresh = writer.put_log(BASE + timedelta(hours=1, minutes=10))
-    time = FakeTime(BASE + timedelta(hours=1, minutes=11))
-    report = run(session, clients, log_keys=[fresh[0]], wait=90, clock=time.clock, sleep=time.sleep, poll_interval=60)
-    assert time.slept == [60, 30]
+    clock = FakeClock(BASE + timedelta(hours=1, minutes=11))
+    report = run(session, clients, log_keys=[fresh[0]], wait=90, clock=clock, poll_interval=60)
+    assert clock.sleeps == [60, 30]
     assert statuses(report)[fresh[0]] is Status.UNVERIFIABLE
     assert "no digest covers" in reason(report, fresh[0])
     assert report.exit_code is ExitCode.UNVERIFIABLE
@@ -458,10 +451,10 @@ def test_since_finds_deleted_digest_in_range(
 
 def test_since_waits_for_a_first_digest(session: boto3.Session, clients: StubbedClients, writer: TrailWriter) -> None:
     log = writer.put_log(BASE + timedelta(minutes=5))
-    time = FakeTime(BASE + timedelta(minutes=6))
-    time.on_sleep.append(lambda now: now >= BASE + timedelta(hours=1) and bool(writer.put_digest(BASE, [log])))
-    report = run(session, clients, since=BASE, wait=7200, clock=time.clock, sleep=time.sleep, poll_interval=900)
-    assert time.slept == [900] * 4
+    clock = FakeClock(BASE + timedelta(minutes=6))
+    clock.after(54 * 60, lambda: writer.put_digest(BASE, [log]))  # the first digest, at 11:00
+    report = run(session, clients, since=BASE, wait=7200, clock=clock, poll_interval=900)
+    assert clock.sleeps == [900] * 4
     assert statuses(report) == {log[0]: Status.VALID, writer.digests[0].key: Status.VALID}
 
 
@@ -483,6 +476,6 @@ def test_trail_resolved_with_get_trail(session: boto3.Session, signing_key: Sign
     clients = StubbedClients(session)
     clients.add_trail()
     clients.add_public_keys(signing_key)
-    report = verify_integrity(session, TRAIL, [periods[0][0][0]], clients=clients, clock=lambda: LATER, sleep=_no_sleep)
+    report = verify_integrity(session, TRAIL, [periods[0][0][0]], clients=clients, clock=NoWaitClock(LATER))
     assert report.trail == f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}"
     assert report.exit_code is ExitCode.VALID

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from ebtrail.verifier.aws import Clients
 from ebtrail.verifier.cli import cli
 from tests.verifier.integrity_fixtures import BUCKET, REGION, TRAIL, SigningKey, StubbedClients, TrailWriter
 
@@ -25,7 +26,7 @@ def env(moto: None, monkeypatch: pytest.MonkeyPatch, signing_key: SigningKey) ->
     session = boto3.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET)
     clients = StubbedClients(session)
-    monkeypatch.setattr("ebtrail.verifier.integrity_cli.AwsClients", lambda _session, _region: clients)
+    monkeypatch.setattr(Clients, "create", lambda *_args: clients)
     return TrailWriter(s3=session.client("s3"), key=signing_key), clients
 
 

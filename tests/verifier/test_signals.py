@@ -18,14 +18,20 @@ import pytest
 
 from tests.verifier.moto_server import (
     NOTHING_LEFT,
+    TRAIL,
     HoldingProxy,
     deploy_trail,
     leftovers,
     moto_server,
+    start_command,
     start_verifier,
 )
 
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+#: Seconds before a test gives up on a verifier process that should have reached a point or ended: a guard against a
+#: hang, not a timing bound. The verifier starts in about 1 s on an idle machine (most of it importing boto3) but
+#: several times that on a loaded 2-core one, with three runs side by side and moto_server sharing the cores.
+HANG_GUARD = 120
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +50,7 @@ def proxy(moto_endpoint: tuple[str, boto3.Session]) -> Iterator[HoldingProxy]:
 
 
 def _finish(process: subprocess.Popen[str]) -> tuple[int, dict[str, object], str]:
-    stdout, stderr = process.communicate(timeout=30)
+    stdout, stderr = process.communicate(timeout=HANG_GUARD)
     assert "Traceback" not in stderr, stderr
     return process.returncode, json.loads(stdout), stderr
 
@@ -73,7 +79,7 @@ def test_a_signal_cleans_up_reports_and_exits_with_its_code(
         holds = [proxy.hold(operation, **how) for proxy in proxies]
         processes = [start_verifier(proxy.endpoint, "--timeout", timeout, "--json") for proxy in proxies]
         for hold, process, proxy, (signum, _) in zip(holds, processes, proxies, SIGNALS, strict=True):
-            assert hold.reached.wait(timeout=60), f"the verifier never called {operation}: {proxy.seen}"
+            assert hold.reached.wait(timeout=HANG_GUARD), f"the verifier never called {operation}: {proxy.seen}"
             process.send_signal(signum)
             if moment == "during cleanup":
                 hold.release.set()  # cleanup goes on after a first signal: let DeleteApplication through
@@ -105,7 +111,7 @@ def test_a_signal_during_the_call_deletes_the_application_the_answer_never_named
     hold = proxy.hold("CreateApplication", forward_first=True)
     process = start_verifier(proxy.endpoint, "--timeout", "60", "--json")
 
-    assert hold.reached.wait(timeout=30), proxy.seen
+    assert hold.reached.wait(timeout=HANG_GUARD), proxy.seen
     assert leftovers(session, endpoint)["applications"], "moto created the application"
     process.send_signal(signal.SIGTERM)
     code, out, _ = _finish(process)
@@ -123,11 +129,11 @@ def test_a_second_signal_aborts_at_once_and_names_what_is_left(
     deleting = proxy.hold("DeleteApplication", drop=True)  # AWS never answers the cleanup
     process = start_verifier(proxy.endpoint, "--timeout", "60", "--json")
 
-    assert waiting.reached.wait(timeout=30), proxy.seen
+    assert waiting.reached.wait(timeout=HANG_GUARD), proxy.seen
     process.send_signal(signal.SIGTERM)
-    assert deleting.reached.wait(timeout=30), proxy.seen
+    assert deleting.reached.wait(timeout=HANG_GUARD), proxy.seen
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=10)
+    stdout, stderr = process.communicate(timeout=HANG_GUARD)
     deleting.release.set()
 
     assert process.returncode == 143  # the first signal's code
@@ -152,9 +158,9 @@ def test_sighup_without_json_prints_the_interrupted_summary(
     hold = proxy.hold("ReceiveMessage", drop=True)
     process = start_verifier(proxy.endpoint, "--timeout", "60")
 
-    assert hold.reached.wait(timeout=30), proxy.seen
+    assert hold.reached.wait(timeout=HANG_GUARD), proxy.seen
     process.send_signal(signal.SIGHUP)
-    stdout, stderr = process.communicate(timeout=30)
+    stdout, stderr = process.communicate(timeout=HANG_GUARD)
 
     assert process.returncode == 129
     assert "Traceback" not in stderr
@@ -170,3 +176,34 @@ def _delete(session: boto3.Session, endpoint: str, left: dict[str, list[str]]) -
         session.client("sns", endpoint_url=endpoint).unsubscribe(SubscriptionArn=arn)
     for url in left["queues"]:
         session.client("sqs", endpoint_url=endpoint).delete_queue(QueueUrl=url)
+
+
+@pytest.mark.parametrize(("signum", "exit_code"), SIGNALS[:2])
+def test_integrity_json_prints_its_object_when_interrupted(
+    proxy: HoldingProxy, signum: signal.Signals, exit_code: int
+) -> None:
+    """As ``verify --json`` does: one JSON object with the signal and its exit code, which the process exits with."""
+    hold = proxy.hold("GetTrail", drop=True)
+    process = start_command(proxy.endpoint, "integrity", "--trail", TRAIL, "--since", "2026-01-01", "--json")
+
+    assert hold.reached.wait(timeout=HANG_GUARD), proxy.seen
+    process.send_signal(signum)
+    code, out, stderr = _finish(process)
+
+    assert code == exit_code
+    assert out["exit_code"] == exit_code and out["signal"] == signum.name and out["ok"] is False
+    assert out["errors"] == [f"interrupted by {signum.name}: integrity check not finished (it creates nothing)"]
+    assert stderr == ""
+
+
+def test_integrity_without_json_says_it_was_interrupted(proxy: HoldingProxy) -> None:
+    hold = proxy.hold("GetTrail", drop=True)
+    process = start_command(proxy.endpoint, "integrity", "--trail", TRAIL, "--since", "2026-01-01")
+
+    assert hold.reached.wait(timeout=HANG_GUARD), proxy.seen
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=HANG_GUARD)
+
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr.strip() == "interrupted by SIGINT: integrity check not finished (it creates nothing)"

@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 
 from ebtrail.core import permissions
 from ebtrail.verifier.aws import Clients
-from ebtrail.verifier.integrity import AwsClients, Status
+from ebtrail.verifier.integrity import Status
 from ebtrail.verifier.verify import Settings, run
 from ebtrail.verifier.verify_cli import check_integrity
 from tests.verifier.integrity_fixtures import SigningKey, TrailWriter
@@ -75,26 +75,15 @@ def test_every_api_call_of_an_integrity_run_is_listed(
     writer.put_digest(hour, [(log_key, hashlib.sha256(content).hexdigest())], previous=previous)
     writer.put_digest(hour + timedelta(hours=1), [], previous=writer.digests[-1])
 
-    real_cloudtrail = AwsClients.cloudtrail
+    real_cloudtrail = Clients.cloudtrail
     stubs: dict[str, Stubber] = {}
 
-    def stubbed_cloudtrail(self: AwsClients, region: str) -> Any:
+    def stubbed_cloudtrail(self: Clients, region: str | None = None) -> Any:
         """moto has no ListPublicKeys: the integrity check's CloudTrail client answers from a Stubber."""
+        region = region or self.region
         client = real_cloudtrail(self, region)
         if region not in stubs:
             stubs[region] = Stubber(client)
-            stubs[region].add_response(
-                "get_trail",
-                {
-                    "Trail": {
-                        "Name": TRAIL,
-                        "S3BucketName": BUCKET,
-                        "S3KeyPrefix": "archive",
-                        "HomeRegion": REGION,
-                        "TrailARN": dep.trail_arn,
-                    }
-                },
-            )
             key = {
                 "Value": signing.der,
                 "Fingerprint": signing.fingerprint,
@@ -106,7 +95,7 @@ def test_every_api_call_of_an_integrity_run_is_listed(
             stubs[region].activate()
         return client
 
-    monkeypatch.setattr(AwsClients, "cloudtrail", stubbed_cloudtrail)
+    monkeypatch.setattr(Clients, "cloudtrail", stubbed_cloudtrail)
     report = check_integrity(session, result, wait=0)
 
     assert report is not None and not report.errors, report and report.errors

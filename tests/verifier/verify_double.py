@@ -37,7 +37,7 @@ class FakeClock:
         self._wall0 = start
         self._mono = 1000.0
         self._mono0 = self._mono
-        self._events: list[tuple[float, int, Callable[[], None]]] = []
+        self._events: list[tuple[float, int, Callable[[], object]]] = []
         self._seq = 0
         self.sleeps: list[float] = []
 
@@ -60,7 +60,7 @@ class FakeClock:
             fn()
         self._mono = target
 
-    def after(self, seconds: float, fn: Callable[[], None]) -> None:
+    def after(self, seconds: float, fn: Callable[[], object]) -> None:
         self._seq += 1
         self._events.append((self._mono + seconds, self._seq, fn))
 

@@ -4,12 +4,11 @@ Public API: :func:`verify_integrity` returns an :class:`IntegrityReport` (``exit
 """
 
 from ebtrail.verifier.exit_codes import ExitCode
-from ebtrail.verifier.integrity.aws import AwsClients, TrailInfo
 from ebtrail.verifier.integrity.model import FileKind, FileResult, IntegrityReport, Status
 from ebtrail.verifier.integrity.verify import verify_integrity
+from ebtrail.verifier.trail_info import TrailInfo
 
 __all__ = [
-    "AwsClients",
     "ExitCode",
     "FileKind",
     "FileResult",

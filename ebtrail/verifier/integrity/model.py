@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from ebtrail.verifier.exit_codes import ExitCode
+from ebtrail.verifier.signals import exit_code_for, signal_name
 
 
 class Status(StrEnum):
@@ -75,6 +76,13 @@ class IntegrityReport:
     """Misconfiguration or AWS errors that stopped the check (exit code 2)."""
     unreachable: bool = False
     """The error that stopped the check was an outage, not a misconfiguration (exit code 3)."""
+    signal: int | None = None
+    """The signal (SIGINT, SIGTERM, SIGHUP) that ended the check before it finished (exit code 128 + its number)."""
+
+    def interrupt(self, signum: int) -> None:
+        """The check was stopped by ``signum``: what it found so far stays, the verdict is "interrupted"."""
+        self.signal = signum
+        self.errors.append(f"interrupted by {signal_name(signum)}: integrity check not finished (it creates nothing)")
 
     def record(self, result: FileResult) -> FileResult:
         """Add ``result``, or merge it into an earlier result for the same object (the worse status wins)."""
@@ -94,7 +102,10 @@ class IntegrityReport:
         return sum(1 for f in self.files if f.status is status)
 
     @property
-    def exit_code(self) -> ExitCode:
+    def exit_code(self) -> int:
+        """An :class:`ExitCode` member, or 128 + the signal's number when interrupted (130 is ``INTERRUPTED``)."""
+        if self.signal is not None:
+            return exit_code_for(self.signal)
         if any(f.status in (Status.MODIFIED, Status.MISSING) for f in self.files):
             return ExitCode.TAMPERED
         if self.unreachable:
@@ -108,7 +119,7 @@ class IntegrityReport:
         return self.exit_code is ExitCode.VALID
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "trail": self.trail,
             "ok": self.ok,
             "exit_code": int(self.exit_code),
@@ -117,6 +128,9 @@ class IntegrityReport:
             "notes": list(self.notes),
             "errors": list(self.errors),
         }
+        if self.signal is not None:  # only then: the output of a finished check stays as it was
+            out["signal"] = signal_name(self.signal)
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)

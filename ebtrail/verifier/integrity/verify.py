@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -11,18 +10,18 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import ClientError
 
-from ebtrail.verifier.aws import AWS_ERRORS, is_transient
-from ebtrail.verifier.integrity.aws import AwsClients, PublicKeys, TrailConfigError, TrailInfo, resolve_trail
+from ebtrail.verifier.aws import AWS_ERRORS, Clients, MissingRegionError, is_transient
+from ebtrail.verifier.clock import Clock, SystemClock
+from ebtrail.verifier.integrity.aws import PublicKeys, TrailConfigError, resolve_trail
 from ebtrail.verifier.integrity.crypto import LogFormatError, sha256_of_gzip
 from ebtrail.verifier.integrity.digests import CheckedDigest, DigestChecker, Link, previous_link
 from ebtrail.verifier.integrity.keys import Location, LogObject, digest_key_time, parse_log_key, split_s3_uri
 from ebtrail.verifier.integrity.model import FileKind, FileResult, IntegrityReport, Status
+from ebtrail.verifier.signals import signum_of
+from ebtrail.verifier.trail_info import TrailInfo
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-Clock = Callable[[], datetime]
-Sleep = Callable[[float], None]
 
 # A digest key's time is its digestEndTime, after every log file it lists was delivered; a log key's time is its
 # delivery time truncated to the minute. The margin absorbs the truncation and clock skew.
@@ -31,10 +30,6 @@ KEY_TIME_MARGIN = timedelta(minutes=1)
 # valid digest starting this long after its delivery has been seen (slack for the clocks of the two file names).
 COVER_SLACK = timedelta(minutes=15)
 DEFAULT_POLL_INTERVAL = 60.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def verify_integrity(
@@ -48,9 +43,8 @@ def verify_integrity(
     region: str | None = None,
     account_id: str | None = None,
     organization_id: str | None = None,
-    clients: AwsClients | None = None,
-    clock: Clock = utcnow,
-    sleep: Sleep = time.sleep,
+    clients: Clients | None = None,
+    clock: Clock | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
 ) -> IntegrityReport:
     """Prove (or disprove) the integrity of CloudTrail log files with the trail's signed digest files.
@@ -60,30 +54,39 @@ def verify_integrity(
     validate-logs --start-time`` does). ``chain`` follows ``previousDigestS3Object`` that many steps further back;
     ``wait`` seconds waits (polling every ``poll_interval``) for the hourly digest that covers a log file newer than
     the latest digest. ``account_id``/``organization_id`` select an account of an organization trail in ``since``
-    mode (log keys carry both); a naive ``since`` is UTC. ``clients``, ``clock`` and ``sleep`` are for tests.
-    Never raises for AWS or configuration errors: they end up in ``report.errors`` (exit code 2); raises
-    ValueError only for contradictory arguments.
+    mode (log keys carry both); a naive ``since`` is UTC. ``trail`` may be a :class:`TrailInfo` already read
+    (``verify --integrity`` passes its own), saving the ``GetTrail``. ``clients`` and ``clock`` (the verifier's
+    one :class:`~ebtrail.verifier.clock.Clock`) are for tests.
+    Never raises for AWS or configuration errors: they end up in ``report.errors`` (exit code 2, or 3 when AWS
+    could not be reached). A first SIGINT/SIGTERM/SIGHUP (a ``KeyboardInterrupt``) ends the check with what it
+    found so far and ``report.signal`` set: it creates nothing, so there is nothing to clean up. Raises ValueError
+    only for contradictory arguments.
     """
     if bool(log_keys) == (since is not None):
         raise ValueError("give either log_keys or since")
     if chain < 0 or wait < 0:
         raise ValueError("chain and wait must not be negative")
-    clients = clients or AwsClients(session, region)
+    clock = clock or SystemClock()
     report = IntegrityReport(trail=trail if isinstance(trail, str) else trail.arn)
     try:
+        clients = clients or Clients.create(session, region, trail if isinstance(trail, str) else trail.arn)
         info = trail if isinstance(trail, TrailInfo) else resolve_trail(clients, trail)
+    except MissingRegionError as exc:
+        report.errors.append(str(exc))
+        return report
     except TrailConfigError as exc:
         report.errors.append(str(exc))
         report.unreachable = exc.__cause__ is not None and is_transient(exc.__cause__)
         return report
+    except KeyboardInterrupt as exc:
+        report.interrupt(signum_of(exc))
+        return report
     report.trail = info.arn
-    if info.log_file_validation_enabled is False:
+    if info.log_file_validation is False:
         report.notes.append("log file validation is disabled on this trail: CloudTrail writes no new digests")
-    run = _Run(
-        clients=clients, trail=info, report=report, clock=clock, sleep=sleep, poll_interval=poll_interval, chain=chain
-    )
-    deadline = clock() + timedelta(seconds=wait)
+    deadline = clock.now() + timedelta(seconds=wait)
     try:
+        run = _Run(clients=clients, trail=info, report=report, clock=clock, poll_interval=poll_interval, chain=chain)
         if log_keys:
             run.check_log_keys(log_keys, deadline)
         else:
@@ -95,6 +98,8 @@ def verify_integrity(
     except AWS_ERRORS as exc:
         report.errors.append(f"AWS error: {exc}")
         report.unreachable = is_transient(exc)
+    except KeyboardInterrupt as exc:
+        report.interrupt(signum_of(exc))
     return report
 
 
@@ -111,11 +116,10 @@ class _Run:
     def __init__(
         self,
         *,
-        clients: AwsClients,
+        clients: Clients,
         trail: TrailInfo,
         report: IntegrityReport,
         clock: Clock,
-        sleep: Sleep,
         poll_interval: float,
         chain: int,
     ) -> None:
@@ -123,7 +127,6 @@ class _Run:
         self.trail = trail
         self.report = report
         self.clock = clock
-        self.sleep = sleep
         self.poll_interval = max(poll_interval, 0.001)
         self.chain = chain
         self.s3: S3Client = clients.s3()
@@ -163,12 +166,12 @@ class _Run:
                     waiting.append((log, cover))
                 else:
                     self.finish_log(log, cover)
-            remaining = (deadline - self.clock()).total_seconds()
+            remaining = (deadline - self.clock.now()).total_seconds()
             if not waiting or remaining <= 0:
                 for log, cover in waiting:
                     self.finish_log(log, cover)
                 break
-            self.sleep(min(self.poll_interval, remaining))
+            self.clock.sleep(min(self.poll_interval, remaining))
             waited += min(self.poll_interval, remaining)
             pending = [log for log, _ in waiting]
         if waited > 0:
@@ -178,10 +181,10 @@ class _Run:
         start = since - KEY_TIME_MARGIN
         while True:
             keys = list(self.digest_keys(location, start))
-            remaining = (deadline - self.clock()).total_seconds()
+            remaining = (deadline - self.clock.now()).total_seconds()
             if keys or remaining <= 0:
                 break
-            self.sleep(min(self.poll_interval, remaining))
+            self.clock.sleep(min(self.poll_interval, remaining))
         if not keys:
             self.report.errors.append(
                 f"no digest files of trail {self.trail.name} in s3://{location.bucket}/{location.digest_folder} "
@@ -204,7 +207,7 @@ class _Run:
 
     def location_for(self, region: str | None, account_id: str | None, organization_id: str | None) -> Location | None:
         org = organization_id
-        if self.trail.is_organization_trail and not org:
+        if self.trail.organization and not org:
             try:
                 org = self.clients.organization_id()
             except AWS_ERRORS as exc:
@@ -216,7 +219,7 @@ class _Run:
             bucket=self.trail.bucket,
             prefix=self.trail.prefix,
             organization_id=org,
-            account_id=account_id or self.trail.account_id,
+            account_id=account_id or self.trail.account,
             region=region or self.clients.region or self.trail.home_region,
         )
 

@@ -18,12 +18,15 @@ import json
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from ebtrail.verifier.aws import Arn, client_config, describe_error
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
+from ebtrail.verifier.trail_info import TrailInfo, get_trail
 
 EMPTY_POLICY: dict[str, Any] = {"Version": "2012-10-17", "Statement": []}
+#: A policy that cannot be read: AWS's errors (an answer that is not AWS's included) and a policy that is not JSON.
+READ_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, ValueError)
 
 
 def _region_of(arn: str, default: str) -> str:
@@ -31,15 +34,15 @@ def _region_of(arn: str, default: str) -> str:
     return parsed.region if parsed and parsed.region else default
 
 
-def archive_session(session: boto3.Session, role_arn: str) -> boto3.Session:
+def archive_session(clients: Clients, role_arn: str) -> boto3.Session:
     """Credentials of the archive account, through a role the caller may assume."""
-    sts: Any = session.client("sts", config=client_config())
+    sts = clients.client("sts")
     credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="ebtrail-preflight")["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
-        region_name=session.region_name,
+        region_name=clients.session.region_name,
     )
 
 
@@ -50,87 +53,78 @@ def trail_from_account(
     organization_id: str | None = None,
     archive_role_arn: str | None = None,
 ) -> TrailSubject:
-    config = client_config()
     default_region = _region_of(trail, region or session.region_name or "us-east-1")
+    clients = Clients(session, default_region)
     problems: list[str] = []
-    cloudtrail: Any = session.client("cloudtrail", region_name=default_region, config=config)
     try:
-        described = cloudtrail.get_trail(Name=trail)["Trail"]
-    except (ClientError, BotoCoreError) as exc:
-        return TrailSubject(
-            arn=trail if trail.startswith("arn:") else f"arn:aws:cloudtrail:{default_region}:?:trail/{trail}",
-            home_region=default_region,
-            multi_region=False,
-            bucket="?",
-            prefix="",
-            unreadable=(describe_error("cloudtrail", "GetTrail", exc, trail),),
-            source="deployed",
-        )
-    arn = str(described["TrailARN"])
-    home = str(described.get("HomeRegion") or _region_of(arn, default_region))
-    bucket = str(described["S3BucketName"])
-    prefix = f"{described['S3KeyPrefix']}/" if described.get("S3KeyPrefix") else ""
-    is_org = bool(described.get("IsOrganizationTrail"))
+        described = get_trail(clients.cloudtrail(), trail)
+    except AWS_ERRORS as exc:
+        return _unreadable(trail, default_region, describe_error("cloudtrail", "GetTrail", exc, trail))
+    info = TrailInfo.from_get_trail(described, requested=trail, region=default_region)
+    if not info.complete:
+        return _unreadable(trail, default_region, f"cloudtrail GetTrail of {trail} named no trail ARN or S3 bucket")
+    home = info.home_region
+    bucket = info.bucket
+    prefix = f"{info.prefix}/" if info.prefix else ""
 
-    archive = session
+    archive = clients
     if archive_role_arn:
         try:
-            archive = archive_session(session, archive_role_arn)
-        except (ClientError, BotoCoreError) as exc:
+            archive = Clients(archive_session(clients, archive_role_arn), default_region)
+        except AWS_ERRORS as exc:
             problems.append(f"archive role: {describe_error('sts', 'AssumeRole', exc, archive_role_arn)}")
     hint = "" if archive_role_arn else " (a bucket or key of another account: pass --archive-role-arn)"
-    s3: Any = archive.client("s3", region_name=home, config=config)
+    s3 = archive.client("s3", home)
     bucket_policy: dict[str, Any] | None = None
     try:
         bucket_policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
+        if error_code(exc) == "NoSuchBucketPolicy":
             bucket_policy = EMPTY_POLICY
         else:
             problems.append(f"bucket policy: {describe_error('s3', 'GetBucketPolicy', exc, bucket)}{hint}")
-    except (BotoCoreError, ValueError) as exc:
+    except READ_ERRORS as exc:
         problems.append(f"bucket policy: s3 GetBucketPolicy of {bucket} failed: {exc}")
 
     kms_arn = key_policy = None
-    if described.get("KmsKeyId"):
-        kms_arn, key_policy, problem = _key(archive, str(described["KmsKeyId"]), home)
+    if info.kms_key_id:
+        kms_arn, key_policy, problem = _key(archive, info.kms_key_id, home)
         if problem:
             problems.append(f"log key policy: {problem}{hint}")
 
-    topic_arn = described.get("SnsTopicARN")
+    topic_arn = info.topic_arn
     topic_policy = topic_key_arn = topic_key_policy = None
     if topic_arn:
-        sns: Any = session.client("sns", region_name=_region_of(topic_arn, home), config=config)
+        sns = clients.client("sns", _region_of(topic_arn, home))
         try:
             attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
             topic_policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else EMPTY_POLICY
             master = attributes.get("KmsMasterKeyId")
             if master:
-                topic_key_arn, topic_key_policy, problem = _key(session, str(master), _region_of(topic_arn, home))
+                topic_key_arn, topic_key_policy, problem = _key(clients, str(master), _region_of(topic_arn, home))
                 if problem:
                     problems.append(f"topic key policy: {problem}")
-        except (ClientError, BotoCoreError, ValueError) as exc:
+        except READ_ERRORS as exc:
             problems.append(f"topic policy: {describe_error('sns', 'GetTopicAttributes', exc, topic_arn)}")
 
     org_id = organization_id
-    if is_org and not org_id:
-        organizations: Any = session.client("organizations", region_name=home, config=config)
+    if info.organization and not org_id:
         try:
-            org_id = str(organizations.describe_organization()["Organization"]["Id"])
-        except (ClientError, BotoCoreError) as exc:
+            org_id = Clients(session, home).organization_id()
+        except AWS_ERRORS as exc:
             problems.append(
                 "organization ID: "
                 + describe_error("organizations", "DescribeOrganization", exc)
                 + " (or pass --organization-id)"
             )
     return TrailSubject(
-        arn=arn,
+        arn=info.arn,
         home_region=home,
-        multi_region=bool(described.get("IsMultiRegionTrail")),
+        multi_region=info.multi_region,
         bucket=bucket,
         prefix=prefix,
         organization_id=org_id,
-        is_organization_trail=is_org,
+        is_organization_trail=info.organization,
         kms_key_arn=kms_arn,
         topic_arn=topic_arn,
         topic_key_arn=topic_key_arn,
@@ -143,15 +137,28 @@ def trail_from_account(
     )
 
 
-def _key(session: boto3.Session, key_id: str, region: str) -> tuple[str | None, dict[str, Any] | None, str | None]:
+def _unreadable(trail: str, region: str, problem: str) -> TrailSubject:
+    """A trail that could not be read: evaluated as nothing, reported as cannot evaluate."""
+    return TrailSubject(
+        arn=trail if trail.startswith("arn:") else f"arn:aws:cloudtrail:{region}:?:trail/{trail}",
+        home_region=region,
+        multi_region=False,
+        bucket="?",
+        prefix="",
+        unreadable=(problem,),
+        source="deployed",
+    )
+
+
+def _key(clients: Clients, key_id: str, region: str) -> tuple[str | None, dict[str, Any] | None, str | None]:
     """(key ARN, key policy, problem) of a key named by ID, ARN, alias name or alias ARN."""
-    kms: Any = session.client("kms", region_name=_region_of(key_id, region), config=client_config())
+    kms = clients.client("kms", _region_of(key_id, region))
     try:
         key_arn = str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         return None, None, describe_error("kms", "DescribeKey", exc, key_id)
     try:
         policy = json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
-    except (ClientError, BotoCoreError, ValueError) as exc:
+    except READ_ERRORS as exc:
         return key_arn, None, describe_error("kms", "GetKeyPolicy", exc, key_arn)
     return key_arn, policy, None
