@@ -17,6 +17,12 @@ from constructs import Construct
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.athena_queries import ALL_QUERIES, render
 from ebtrail.constructs.hardened_bucket import expiring_objects_rule, hardened_bucket
+from ebtrail.constructs.projected_table import (
+    PROJECTED_PARTITION_KEYS,
+    FileFormat,
+    ProjectedTableProps,
+    projected_table,
+)
 
 #: Columns of a CloudTrail record, as in AWS's "Create the table for CloudTrail logs in Athena using
 #: partition projection" (Athena User Guide,
@@ -62,10 +68,8 @@ CLOUDTRAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>"),
 )
 
-#: The account, region and delivery-day partitions, all projected (never stored in the Data Catalog).
-#: ``day`` rather than ``date``: ``date`` is a reserved word in Athena DDL (Athena User Guide, "How to
-#: choose partition keys").
-PARTITION_KEYS: tuple[tuple[str, str], ...] = (("account", "string"), ("region", "string"), ("day", "string"))
+#: The account, region and delivery-day partitions (projected, see :mod:`ebtrail.constructs.projected_table`).
+PARTITION_KEYS = PROJECTED_PARTITION_KEYS
 
 #: Every column a query can name: record fields, then partitions.
 TABLE_COLUMN_NAMES: frozenset[str] = frozenset(name for name, _ in CLOUDTRAIL_COLUMNS + PARTITION_KEYS)
@@ -76,6 +80,9 @@ TABLE_COLUMN_NAMES: frozenset[str] = frozenset(name for name, _ in CLOUDTRAIL_CO
 SERDE = "org.apache.hive.hcatalog.data.JsonSerDe"
 INPUT_FORMAT = "com.amazon.emr.cloudtrail.CloudTrailInputFormat"
 OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+CLOUDTRAIL_FILES = FileFormat(
+    classification="cloudtrail", serde=SERDE, input_format=INPUT_FORMAT, output_format=OUTPUT_FORMAT
+)
 ENGINE_VERSION = "Athena engine version 3"
 
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -195,37 +202,20 @@ class AthenaArchive(Construct):
                 description="CloudTrail logs of the ebtrail archive, for Athena",
             ),
         )
-        projection = {
-            "projection.enabled": "true",
-            "projection.account.type": "enum",
-            "projection.account.values": ",".join(props.accounts),
-            "projection.region.type": "enum",
-            "projection.region.values": ",".join(regions),
-            "projection.day.type": "date",
-            "projection.day.format": "yyyy/MM/dd",
-            "projection.day.range": f"{props.projection_start:%Y/%m/%d},NOW",
-            "projection.day.interval": "1",
-            "projection.day.interval.unit": "DAYS",
-            "storage.location.template": self.location_template,
-        }
-        self.table = glue.CfnTable(
+        self.table = projected_table(
             self,
             "Table",
-            catalog_id=stack.account,
-            database_name=self.database.ref,
-            table_input=glue.CfnTable.TableInputProperty(
+            ProjectedTableProps(
                 name=props.table_name,
                 description="CloudTrail log files, read in place; account, region and day are projected",
-                table_type="EXTERNAL_TABLE",
-                parameters={"EXTERNAL": "TRUE", "classification": "cloudtrail", **projection},
-                partition_keys=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in PARTITION_KEYS],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in CLOUDTRAIL_COLUMNS],
-                    location=self.location,
-                    input_format=INPUT_FORMAT,
-                    output_format=OUTPUT_FORMAT,
-                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=SERDE),
-                ),
+                database_name=self.database.ref,
+                columns=CLOUDTRAIL_COLUMNS,
+                location=self.location,
+                location_template=self.location_template,
+                accounts=props.accounts,
+                regions=regions,
+                first_day=f"{props.projection_start:%Y/%m/%d}",
+                file_format=CLOUDTRAIL_FILES,
             ),
         )
 

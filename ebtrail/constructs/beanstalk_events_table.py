@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from constructs import Construct
 
 from ebtrail.constructs.athena_queries import SavedQuery
+from ebtrail.constructs.projected_table import (
+    PROJECTED_PARTITION_KEYS,
+    FileFormat,
+    ProjectedTableProps,
+    projected_table,
+)
 
 #: Fields of an Elastic Beanstalk service event ("Using Elastic Beanstalk with Amazon EventBridge", Elastic
 #: Beanstalk Developer Guide: the example events and the field mapping table). ``account`` and ``region`` of
@@ -27,7 +32,7 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
         "environmentname:string,severity:string>",
     ),
 )
-EVENT_PARTITION_KEYS: tuple[tuple[str, str], ...] = (("account", "string"), ("region", "string"), ("day", "string"))
+EVENT_PARTITION_KEYS = PROJECTED_PARTITION_KEYS
 #: The OpenX JSON SerDe maps the ``detail-type`` key to a column named ``detail_type`` ("OpenX JSON SerDe",
 #: Athena User Guide: ``mapping.`` properties); it matches keys case-insensitively (the event's ``Status``
 #: reaches ``detail.status``).
@@ -35,6 +40,13 @@ EVENTS_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 EVENTS_SERDE_PARAMETERS = {"mapping.detail_type": "detail-type", "case.insensitive": "TRUE"}
 TEXT_INPUT_FORMAT = "org.apache.hadoop.mapred.TextInputFormat"
 TEXT_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+EVENT_FILES = FileFormat(
+    classification="json",
+    serde=EVENTS_SERDE,
+    input_format=TEXT_INPUT_FORMAT,
+    output_format=TEXT_OUTPUT_FORMAT,
+    serde_parameters=EVENTS_SERDE_PARAMETERS,
+)
 
 
 #: The timeline of one environment: Elastic Beanstalk API calls that name it, calls that Elastic Beanstalk made
@@ -120,40 +132,20 @@ class BeanstalkEventsTable(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkEventsTableProps) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        projection = {
-            "projection.enabled": "true",
-            "projection.account.type": "enum",
-            "projection.account.values": ",".join(props.accounts),
-            "projection.region.type": "enum",
-            "projection.region.values": ",".join(props.regions),
-            "projection.day.type": "date",
-            "projection.day.format": "yyyy/MM/dd",
-            "projection.day.range": f"{props.projection_start},NOW",
-            "projection.day.interval": "1",
-            "projection.day.interval.unit": "DAYS",
-            "storage.location.template": f"{props.location}${{account}}/${{region}}/${{day}}",
-        }
-        self.table = glue.CfnTable(
+        self.table = projected_table(
             self,
             "Table",
-            catalog_id=stack.account,
-            database_name=props.database.ref,
-            table_input=glue.CfnTable.TableInputProperty(
+            ProjectedTableProps(
                 name=props.table_name,
                 description="Elastic Beanstalk service events delivered by Firehose; account, region and day projected",
-                table_type="EXTERNAL_TABLE",
-                parameters={"EXTERNAL": "TRUE", "classification": "json", **projection},
-                partition_keys=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in EVENT_PARTITION_KEYS],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=[glue.CfnTable.ColumnProperty(name=n, type=t) for n, t in EVENT_COLUMNS],
-                    location=props.location,
-                    input_format=TEXT_INPUT_FORMAT,
-                    output_format=TEXT_OUTPUT_FORMAT,
-                    serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library=EVENTS_SERDE, parameters=dict(EVENTS_SERDE_PARAMETERS)
-                    ),
-                ),
+                database_name=props.database.ref,
+                columns=EVENT_COLUMNS,
+                location=props.location,
+                location_template=f"{props.location}${{account}}/${{region}}/${{day}}",
+                accounts=props.accounts,
+                regions=props.regions,
+                first_day=props.projection_start,
+                file_format=EVENT_FILES,
             ),
         )
         self.timeline = athena.CfnNamedQuery(

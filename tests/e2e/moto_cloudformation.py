@@ -35,7 +35,7 @@ for "No Moto CloudFormation support" and that every template resource exists in 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from moto.athena.models import athena_backends
 from moto.awslambda.models import lambda_backends
@@ -68,15 +68,43 @@ def _flag(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
+class Where(NamedTuple):
+    """The account and region CloudFormation deploys a resource in."""
+
+    account: str
+    region: str
+
+
+#: A resource's ``Properties`` in the template, with intrinsic functions already resolved by moto.
+Props = dict[str, Any]
+
+
 class _Created:
-    """What CloudFormation keeps for a registered resource: its physical ID (``Ref``) and attributes.
+    """moto's ``CloudFormationModel`` protocol implemented once; a model states its ``CFN_TYPE`` (and the
+    ``NAME_PROPERTY`` whose value names the resource, if any) and implements :meth:`create` and :meth:`delete`
+    with moto's own backend calls.
 
     A mixin: moto finds models through ``CloudFormationModel.__subclasses__()``, which lists *direct*
     subclasses only, so every model below names ``CloudFormationModel`` as a base itself."""
 
+    CFN_TYPE: str
+    #: The property that names the resource (``TrailName``, ...); moto passes its value, or a generated name,
+    #: to :meth:`create` as ``resource_name``. Empty: the type has no name property.
+    NAME_PROPERTY = ""
+
     def __init__(self, physical_id: str, attributes: dict[str, str] | None = None) -> None:
         self.physical_id = physical_id
         self.attributes = attributes or {}
+
+    @classmethod
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        """Create the resource through moto's backend; return its physical ID (``Ref``) and attributes."""
+        raise NotImplementedError
+
+    @classmethod
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        """Delete what :meth:`create` made; ``resource_name`` is the physical ID it returned."""
+        raise NotImplementedError
 
     @property
     def physical_resource_id(self) -> str:
@@ -92,29 +120,44 @@ class _Created:
     def is_created(self) -> bool:
         return True
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
         return True
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> _Created:
+        return cls.create(Where(account_id, region_name), resource_name, cloudformation_json.get("Properties", {}))
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        cls.delete(Where(account_id, region_name), resource_name, cloudformation_json.get("Properties", {}))
+
+    @classmethod
+    def update_from_cloudformation_json(
         cls,
         original_resource: Any,
         new_resource_name: str,
         cloudformation_json: dict[str, Any],
         account_id: str,
         region_name: str,
-    ) -> Any:
-        cls.delete_from_cloudformation_json(  # type: ignore[attr-defined]
+    ) -> _Created:
+        """Update is replace: delete the old resource, create the new one."""
+        cls.delete_from_cloudformation_json(
             original_resource.physical_resource_id, cloudformation_json, account_id, region_name
         )
-        return cls.create_from_cloudformation_json(  # type: ignore[attr-defined]
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
 
 def _register(cls: type[CloudFormationModel]) -> type[CloudFormationModel]:
@@ -124,88 +167,59 @@ def _register(cls: type[CloudFormationModel]) -> type[CloudFormationModel]:
 
 @_register
 class BucketPolicyModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
+    CFN_TYPE = "AWS::S3::BucketPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        backend = s3_backends[account_id][get_partition(region_name)]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        backend = s3_backends[where.account][get_partition(where.region)]
         backend.put_bucket_policy(props["Bucket"], _json_text(props["PolicyDocument"]).encode())
         return cls(props["Bucket"])
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        s3_backends[account_id][get_partition(region_name)].delete_bucket_policy(resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        s3_backends[where.account][get_partition(where.region)].delete_bucket_policy(resource_name)
 
 
 @_register
 class TopicPolicyModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::TopicPolicy"
+    CFN_TYPE = "AWS::SNS::TopicPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        backend = sns_backends[account_id][region_name]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        backend = sns_backends[where.account][where.region]
         for topic_arn in props["Topics"]:
             backend.set_topic_attribute(topic_arn, "policy", _json_text(props["PolicyDocument"]))
         return cls(resource_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         return None  # the topic keeps moto's default policy when the topic itself stays
 
 
 @_register
 class SubscriptionModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
+    CFN_TYPE = "AWS::SNS::Subscription"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
         topic_arn = props["TopicArn"]
-        backend = sns_backends[account_id][topic_arn.split(":")[3]]
+        backend = sns_backends[where.account][topic_arn.split(":")[3]]
         subscription = backend.subscribe(topic_arn, props["Endpoint"], props["Protocol"])
         return cls(subscription.arn)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        sns_backends[account_id][resource_name.split(":")[3]].unsubscribe(resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        sns_backends[where.account][resource_name.split(":")[3]].unsubscribe(resource_name)
 
 
 @_register
 class TrailModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "TrailName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudTrail::Trail"
+    CFN_TYPE = "AWS::CloudTrail::Trail"
+    NAME_PROPERTY = "TrailName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        backend = cloudtrail_backends[account_id][region_name]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        backend = cloudtrail_backends[where.account][where.region]
         trail = backend.create_trail(
             name=resource_name,
             bucket_name=props["S3BucketName"],
@@ -223,8 +237,8 @@ class TrailModel(_Created, CloudFormationModel):
         if props.get("EventSelectors") or props.get("AdvancedEventSelectors"):
             backend.put_event_selectors(
                 trail_name=resource_name,
-                event_selectors=props.get("EventSelectors"),
-                advanced_event_selectors=props.get("AdvancedEventSelectors"),
+                event_selectors=props.get("EventSelectors"),  # type: ignore[arg-type]
+                advanced_event_selectors=props.get("AdvancedEventSelectors"),  # type: ignore[arg-type]
             )
         if props.get("InsightSelectors"):
             backend.put_insight_selectors(resource_name, props["InsightSelectors"])
@@ -233,72 +247,49 @@ class TrailModel(_Created, CloudFormationModel):
         return cls(resource_name, {"Arn": trail.arn, "SnsTopicArn": trail.topic_arn or ""})
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        cloudtrail_backends[account_id][region_name].delete_trail(resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        cloudtrail_backends[where.account][where.region].delete_trail(resource_name)
 
 
 @_register
 class GlueDatabaseModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Glue::Database"
+    CFN_TYPE = "AWS::Glue::Database"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        database_input = cloudformation_json["Properties"]["DatabaseInput"]
-        glue_backends[account_id][region_name].create_database(database_input["Name"], database_input)
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        database_input = props["DatabaseInput"]
+        glue_backends[where.account][where.region].create_database(database_input["Name"], database_input)
         return cls(database_input["Name"])
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        glue_backends[account_id][region_name].delete_database(resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        glue_backends[where.account][where.region].delete_database(resource_name)
 
 
 @_register
 class GlueTableModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Glue::Table"
+    CFN_TYPE = "AWS::Glue::Table"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
         table_input = props["TableInput"]
-        glue_backends[account_id][region_name].create_table(props["DatabaseName"], table_input["Name"], table_input)
+        glue_backends[where.account][where.region].create_table(props["DatabaseName"], table_input["Name"], table_input)
         return cls(f"{props['DatabaseName']}|{table_input['Name']}")
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         database, _, table = resource_name.partition("|")
-        glue_backends[account_id][region_name].delete_table(database, table)
+        glue_backends[where.account][where.region].delete_table(database, table)
 
 
 @_register
 class AthenaWorkGroupModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Athena::WorkGroup"
+    CFN_TYPE = "AWS::Athena::WorkGroup"
+    NAME_PROPERTY = "Name"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        created = athena_backends[account_id][region_name].create_work_group(
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        created = athena_backends[where.account][where.region].create_work_group(
             name=resource_name,
             configuration=props.get("WorkGroupConfiguration", {}),
             description=props.get("Description", ""),
@@ -309,24 +300,17 @@ class AthenaWorkGroupModel(_Created, CloudFormationModel):
         return cls(resource_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        athena_backends[account_id][region_name].delete_work_group(resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        athena_backends[where.account][where.region].delete_work_group(resource_name)
 
 
 @_register
 class AthenaNamedQueryModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Athena::NamedQuery"
+    CFN_TYPE = "AWS::Athena::NamedQuery"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        query_id = athena_backends[account_id][region_name].create_named_query(
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        query_id = athena_backends[where.account][where.region].create_named_query(
             name=props.get("Name", resource_name),
             description=props.get("Description", ""),
             database=props["Database"],
@@ -336,31 +320,21 @@ class AthenaNamedQueryModel(_Created, CloudFormationModel):
         return cls(query_id)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        athena_backends[account_id][region_name].delete_named_query(resource_name)  # type: ignore[attr-defined]
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        athena_backends[where.account][where.region].delete_named_query(resource_name)  # type: ignore[attr-defined]
 
 
 @_register
 class MetricFilterModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "FilterName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Logs::MetricFilter"
+    CFN_TYPE = "AWS::Logs::MetricFilter"
+    NAME_PROPERTY = "FilterName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
         transformations = [
             {k[0].lower() + k[1:]: v for k, v in t.items()} for t in props["MetricTransformations"]
         ]  # moto's API handler passes the JSON request's camelCase keys
-        logs_backends[account_id][region_name].put_metric_filter(
+        logs_backends[where.account][where.region].put_metric_filter(
             resource_name,
             props["FilterPattern"],
             props["LogGroupName"],
@@ -369,29 +343,19 @@ class MetricFilterModel(_Created, CloudFormationModel):
         return cls(f"{props['LogGroupName']}|{resource_name}")
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         log_group, _, name = resource_name.partition("|")
-        logs_backends[account_id][region_name].delete_metric_filter(name, log_group)
+        logs_backends[where.account][where.region].delete_metric_filter(name, log_group)
 
 
 @_register
 class AlarmModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
+    NAME_PROPERTY = "AlarmName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        alarm = cloudwatch_backends[where.account][where.region].put_metric_alarm(
             name=resource_name,
             namespace=props.get("Namespace"),  # type: ignore[arg-type]
             metric_name=props.get("MetricName"),  # type: ignore[arg-type]
@@ -414,29 +378,19 @@ class AlarmModel(_Created, CloudFormationModel):
         return cls(resource_name, {"Arn": alarm.alarm_arn})
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        cloudwatch_backends[where.account][where.region].delete_alarms([resource_name])
 
 
 @_register
 class DeliveryStreamModel(_Created, CloudFormationModel):
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "DeliveryStreamName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::KinesisFirehose::DeliveryStream"
+    CFN_TYPE = "AWS::KinesisFirehose::DeliveryStream"
+    NAME_PROPERTY = "DeliveryStreamName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        arn = firehose_backends[account_id][region_name].create_delivery_stream(
-            region=region_name,
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        arn = firehose_backends[where.account][where.region].create_delivery_stream(
+            region=where.region,
             delivery_stream_name=resource_name,
             delivery_stream_type=props.get("DeliveryStreamType", "DirectPut"),
             kinesis_stream_source_configuration=props.get("KinesisStreamSourceConfiguration"),  # type: ignore[arg-type]
@@ -454,26 +408,19 @@ class DeliveryStreamModel(_Created, CloudFormationModel):
         return cls(resource_name, {"Arn": arn})
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        firehose_backends[account_id][region_name].delete_delivery_stream(resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        firehose_backends[where.account][where.region].delete_delivery_stream(resource_name)
 
 
 @_register
 class OrganizationsPolicyModel(_Created, CloudFormationModel):
     """``AWS::Organizations::Policy`` in the management account's organization (which must exist, as on AWS)."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Organizations::Policy"
+    CFN_TYPE = "AWS::Organizations::Policy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        backend = organizations_backends[account_id][get_partition(region_name)]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        backend = organizations_backends[where.account][get_partition(where.region)]
         policy = backend.create_policy(
             Content=_json_text(props["Content"]),
             Description=props.get("Description", ""),
@@ -486,10 +433,8 @@ class OrganizationsPolicyModel(_Created, CloudFormationModel):
         return cls(policy["Id"], {"Id": policy["Id"], "Arn": policy["Arn"]})
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        organizations_backends[account_id][get_partition(region_name)].delete_policy(PolicyId=resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        organizations_backends[where.account][get_partition(where.region)].delete_policy(PolicyId=resource_name)
 
 
 @_register
@@ -695,24 +640,17 @@ def _bucket_permission(self: FakeBucket, action: str, resource: str) -> Any:
 class QueuePolicyModel(_Created, CloudFormationModel):
     """``AWS::SQS::QueuePolicy``: the policy document becomes each queue's ``Policy`` attribute."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SQS::QueuePolicy"
+    CFN_TYPE = "AWS::SQS::QueuePolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        backend = sqs_backends[account_id][region_name]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        backend = sqs_backends[where.account][where.region]
         for queue_url in props["Queues"]:
             backend.set_queue_attributes(queue_url.rsplit("/", 1)[-1], {"Policy": _json_text(props["PolicyDocument"])})
         return cls(resource_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         return None  # the queue goes with its own resource
 
 
@@ -720,17 +658,12 @@ class QueuePolicyModel(_Created, CloudFormationModel):
 class ScheduleModel(_Created, CloudFormationModel):
     """``AWS::Scheduler::Schedule`` through moto's EventBridge Scheduler backend (it runs nothing)."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::Schedule"
+    CFN_TYPE = "AWS::Scheduler::Schedule"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
         name = props.get("Name") or resource_name
-        schedule = scheduler_backends[account_id][region_name].create_schedule(
+        schedule = scheduler_backends[where.account][where.region].create_schedule(
             description=props.get("Description", ""),
             end_date=props.get("EndDate", ""),
             flexible_time_window=props["FlexibleTimeWindow"],
@@ -747,38 +680,29 @@ class ScheduleModel(_Created, CloudFormationModel):
         return cls(name, {"Arn": schedule.arn})
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        group = cloudformation_json["Properties"].get("GroupName", "default")
-        scheduler_backends[account_id][region_name].delete_schedule(group, resource_name)
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
+        group = props.get("GroupName", "default")
+        scheduler_backends[where.account][where.region].delete_schedule(group, resource_name)
 
 
 @_register
 class EventInvokeConfigModel(_Created, CloudFormationModel):
     """``AWS::Lambda::EventInvokeConfig`` through moto's ``PutFunctionEventInvokeConfig``."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::EventInvokeConfig"
+    CFN_TYPE = "AWS::Lambda::EventInvokeConfig"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
-    ) -> _Created:
-        props = cloudformation_json["Properties"]
-        config = {
+    def create(cls, where: Where, resource_name: str, props: Props) -> _Created:
+        config: dict[str, Any] = {
             key: props[key]
             for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
             if key in props
         }
-        lambda_backends[account_id][region_name].put_function_event_invoke_config(props["FunctionName"], config)
+        lambda_backends[where.account][where.region].put_function_event_invoke_config(props["FunctionName"], config)
         return cls(f"{props['FunctionName']}:{props.get('Qualifier', '$LATEST')}")
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         return None  # goes with the function
 
 
