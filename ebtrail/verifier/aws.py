@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -271,6 +272,17 @@ def is_not_implemented(exc: BaseException) -> bool:
             or _looks_like_html(raw)
         )
     return False
+
+
+def answer_field(answer: Mapping[str, Any], field: str, operation: str) -> Any:
+    """``answer[field]``, for a field AWS always answers ``operation`` with. botocore reads a JSON-protocol answer
+    it cannot parse (a proxy's or load balancer's page) as an empty one; without the field it is not AWS's answer,
+    and it is raised as the parser error botocore raises for XML it cannot parse (one of :data:`AWS_ERRORS`:
+    "AWS could not be reached"), not a ``KeyError``."""
+    if field not in answer:
+        status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        raise ResponseParserError(f"{operation} answered without {field} (HTTP {status}): not AWS's answer")
+    return answer[field]
 
 
 def operation_name(exc: BaseException) -> str:

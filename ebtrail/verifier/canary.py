@@ -48,7 +48,7 @@ from ebtrail.core.canary import (
     TRAIL_LOGGING,
 )
 from ebtrail.core.permissions import RESOURCE_PREFIX
-from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
 from ebtrail.verifier.channels.base import State
 from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.channels.s3 import S3Channel
@@ -445,7 +445,7 @@ def log_key_drift(clients: Clients, info: TrailInfo, expected: ExpectedTrail) ->
     key_region = (Arn.parse(expected.kms_key) or Arn.parse(info.kms_key_id) or expected.arn).region or clients.region
     kms = clients.client("kms", key_region)
     try:
-        meta = kms.describe_key(KeyId=expected.kms_key)["KeyMetadata"]
+        meta = answer_field(kms.describe_key(KeyId=expected.kms_key), "KeyMetadata", "DescribeKey")
     except AWS_ERRORS as exc:
         if error_code(exc) == "NotFoundException":
             return [f"deployed KMS key {expected.kms_key} no longer exists"], None

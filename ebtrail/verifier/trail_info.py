@@ -10,7 +10,16 @@ from typing import Any
 from botocore.parsers import ResponseParserError
 
 from ebtrail.core.beanstalk import EVENT_SOURCE
-from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_access_denied, is_transient
+from ebtrail.verifier.aws import (
+    AWS_ERRORS,
+    Arn,
+    Clients,
+    answer_field,
+    describe_error,
+    error_code,
+    is_access_denied,
+    is_transient,
+)
 
 
 @dataclass(frozen=True)
@@ -114,18 +123,11 @@ class TrailInfo:
 
 
 def get_trail(client: Any, name: str) -> Mapping[str, Any]:
-    """``GetTrail``'s ``Trail`` for a name or ARN. botocore reads a JSON answer it cannot parse (a proxy's or load
-    balancer's page) as an empty one; without a ``Trail`` it is not AWS's answer, and it is raised as the parser
-    error botocore raises for XML it cannot parse (one of :data:`AWS_ERRORS`: "AWS could not be reached")."""
-    answer = client.get_trail(Name=name)
-    trail = answer.get("Trail")
+    """``GetTrail``'s ``Trail`` for a name or ARN; an answer without one is not AWS's (:func:`answer_field`)."""
+    trail = answer_field(client.get_trail(Name=name), "Trail", "GetTrail")
     if not isinstance(trail, Mapping):
-        raise ResponseParserError(f"GetTrail answered without a Trail (HTTP {_status(answer)}): not AWS's answer")
+        raise ResponseParserError(f"GetTrail answered with a Trail that is not an object: {trail!r:.80}")
     return trail
-
-
-def _status(answer: Mapping[str, Any]) -> object:
-    return answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
 @dataclass

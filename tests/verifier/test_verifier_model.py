@@ -189,17 +189,31 @@ def test_canary_reports_an_answer_that_is_not_aws(session: boto3.Session) -> Non
     assert report.failed and report.new_probe is not None  # the rest of the run went on
 
 
+def test_canary_reports_a_key_answer_that_is_not_aws(session: boto3.Session) -> None:
+    key_arn = session.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    dep = deploy(session, prefix="archive", topic=False, kms_key=key_arn)
+    _not_from_aws(session, "kms", "DescribeKey")
+    expected = ExpectedTrail(dep.trail_arn, dep.bucket, "archive", key_arn, organization=False)
+    report = run_canary(Clients.create(session, REGION), CanarySettings(expected=expected), FakeClock(START))
+    not_aws = "kms DescribeKey failed: an answer that is not AWS's"
+    problems = report.findings.problems
+    assert any(p.startswith(not_aws) and p.endswith("cannot check the trail's key") for p in problems), problems
+
+
 @pytest.mark.parametrize(
     ("service", "operation", "expected"),
     [
         ("sns", "GetTopicAttributes", "topic policy: sns GetTopicAttributes failed: an answer that is not AWS's"),
         ("cloudtrail", "GetTrail", "cloudtrail GetTrail failed: an answer that is not AWS's"),
+        ("kms", "DescribeKey", "log key policy: kms DescribeKey failed: an answer that is not AWS's"),
+        ("kms", "GetKeyPolicy", "log key policy: kms GetKeyPolicy failed: an answer that is not AWS's"),
     ],
 )
 def test_preflight_reports_an_answer_that_is_not_aws(
     session: boto3.Session, service: str, operation: str, expected: str
 ) -> None:
-    deploy(session, prefix="archive", topic=True)
+    key_arn = session.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    deploy(session, prefix="archive", topic=True, kms_key=key_arn)
     _not_from_aws(session, service, operation)
     subject = trail_from_account(session, TRAIL, REGION)
     assert any(problem.startswith(expected) for problem in subject.unreadable), subject.unreadable
@@ -212,7 +226,7 @@ def test_verify_and_integrity_take_a_get_trail_answer_that_is_not_aws_as_unreach
     assert read.trail is None and read.problems == []
     assert read.unreachable and "an answer that is not AWS's" in read.unreachable[0]
     report = verify_integrity(session, TRAIL, since=START, region=REGION)
-    assert report.exit_code == ExitCode.UNREACHABLE and "GetTrail answered without a Trail" in report.errors[0]
+    assert report.exit_code == ExitCode.UNREACHABLE and "GetTrail answered without Trail" in report.errors[0]
 
 
 # --- a closed stdout pipe -------------------------------------------------------------------------------------

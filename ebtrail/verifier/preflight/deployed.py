@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code
+from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 from ebtrail.verifier.trail_info import TrailInfo, get_trail
 
@@ -154,11 +154,12 @@ def _key(clients: Clients, key_id: str, region: str) -> tuple[str | None, dict[s
     """(key ARN, key policy, problem) of a key named by ID, ARN, alias name or alias ARN."""
     kms = clients.client("kms", _region_of(key_id, region))
     try:
-        key_arn = str(kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"])
+        key_arn = str(answer_field(kms.describe_key(KeyId=key_id), "KeyMetadata", "DescribeKey")["Arn"])
     except AWS_ERRORS as exc:
         return None, None, describe_error("kms", "DescribeKey", exc, key_id)
     try:
-        policy = json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
+        answer = kms.get_key_policy(KeyId=key_arn, PolicyName="default")
+        policy = json.loads(answer_field(answer, "Policy", "GetKeyPolicy"))
     except READ_ERRORS as exc:
         return key_arn, None, describe_error("kms", "GetKeyPolicy", exc, key_arn)
     return key_arn, policy, None
