@@ -5,9 +5,10 @@ Run it in a separate process next to the verifier, with the same ``AWS_ENDPOINT_
     .venv/bin/python bench/verifier_play_cloudtrail.py --trail ebtrail-demo --delay 20 &
     .venv/bin/python -m ebtrail.verifier verify --trail ebtrail-demo
 
-It waits for a new ``ebtrail-verify-*`` application, then, ``--delay`` seconds later, writes a gzip log file in the
-documented key format (the application's ``CreateApplication`` record among unrelated ones) to the trail's bucket
-and publishes the SNS notification. A separate process cannot know the request ID the verifier received, so the
+It prints a ``ready:`` line (start the verifier after it), waits for a new ``ebtrail-verify-*`` application,
+then, ``--delay`` seconds later, writes a gzip log file in the documented key format (the application's
+``CreateApplication`` record among unrelated ones) to the trail's bucket and publishes the SNS notification. A
+separate process cannot know the request ID the verifier received, so the
 record carries another one and the verifier matches it by application name (its documented fallback).
 
 An organization trail delivers every account's files under ``AWSLogs/<o-id>/<account>/``; CloudTrail's
@@ -28,6 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+
+#: Printed to stdout once the player knows which applications were there before the verifier's.
+READY = "ready: watching for a new ebtrail-verify-* application"
 
 
 def _record(name: str, when: datetime, account: str, region: str, source_and_event: tuple[str, str]) -> dict[str, Any]:
@@ -68,6 +72,9 @@ def main() -> int:
         return 2
     folder = f"{args.organization_id}/{account}" if trail.get("IsOrganizationTrail") else account
     known = {a["ApplicationName"] for a in eb.describe_applications()["Applications"]}
+    # Whoever starts the verifier next to this player waits for this line (make e2e does): an application the
+    # verifier created before the snapshot above would count as known and never be played.
+    print(f"{READY} ({len(known)} application(s) there before)", flush=True)
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
         names = {a["ApplicationName"] for a in eb.describe_applications()["Applications"]}

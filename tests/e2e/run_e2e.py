@@ -67,6 +67,8 @@ EXPECTED_ERROR = "NotImplementedError: The lookup_events action has not been imp
 E2E_ROLE = "ebtrail-e2e-admin"
 ALONE_TIMEOUT = 6
 PLAYED_TIMEOUT = 45
+#: Seconds the CloudTrail player may take to start and list the applications already there.
+PLAYER_READY_TIMEOUT = 60
 
 
 #: Every child process started (moto servers, the CLI, verifiers, players): stopped on every way out.
@@ -568,6 +570,7 @@ def check_verifier(accounts: Accounts, config: Any, log: Path) -> None:
                 stderr=subprocess.STDOUT,
             )
             try:
+                wait_until_ready(player, player_log)
                 code = verify(accounts, target, PLAYED_TIMEOUT, log)
                 played = finish(player, PLAYED_TIMEOUT)
             finally:
@@ -577,6 +580,22 @@ def check_verifier(accounts: Accounts, config: Any, log: Path) -> None:
                 f"verifier with the CloudTrail player on {target.arn}: exit {code} (player {played}), expected 0; "
                 f"player: {player_log.read_text(errors='replace').strip()[-300:]}"
             )
+
+
+def wait_until_ready(player: subprocess.Popen[Any], player_log: Path) -> None:
+    """Wait for the player's ``ready:`` line: it snapshots the applications already there, so a verifier started
+    before that (on a loaded machine) would have its probe application counted as old and never played."""
+    deadline = time.monotonic() + PLAYER_READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if "ready:" in player_log.read_text(errors="replace"):
+            return
+        if player.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise StepFailedError(
+        f"CloudTrail player not ready after {PLAYER_READY_TIMEOUT} s (exit {player.poll()}): "
+        f"{player_log.read_text(errors='replace').strip()[-300:]}"
+    )
 
 
 def _declared_subscriptions(stacks: list[Stack], target: Any) -> int:
