@@ -1,9 +1,11 @@
 """A Glue table over log files in S3 whose account, region and day partitions are projected, never stored.
 
 Both tables of the archive (CloudTrail's log files and the Elastic Beanstalk service events) are laid out by
-account, region and delivery day, so both use the same partition projection ("Partition projection with Amazon
-Athena", Athena User Guide: ``enum`` for account and region, ``date`` for the day with ``yyyy/MM/dd`` and
-``NOW`` as the upper end, and ``storage.location.template`` mapping the three to a folder). Only the columns and
+account, region and delivery day, so both use the same partition projection ("Use partition projection with
+Amazon Athena", https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html, and "Supported types for
+partition projection", .../partition-projection-supported-types.html: ``enum`` for account and region, ``date``
+for the day with ``yyyy/MM/dd``, ``NOW`` as the upper end and a 1-day interval, and
+``storage.location.template`` mapping the three to a folder). Only the columns and
 how the files are read differ, which :class:`FileFormat` carries.
 """
 
