@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ebtrail.config import ConfigError, OrganizationConfig, parse_config
+from ebtrail.config import OrganizationConfig, parse_config
+from tests.config.config_changes import problems_of, with_changes
 from tests.fixtures.paths import fixture_data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = fixture_data("default.toml")
 ALL_FEATURES = fixture_data("all-features.toml")
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(base)
-    for dotted, value in changes.items():
-        *parents, leaf = dotted.split(".")
-        node = data
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return data
-
-
-def _problems(data: dict[str, Any]) -> dict[str, str]:
-    with pytest.raises(ConfigError) as error:
-        parse_config(data, "test.toml")
-    return {problem.path: problem.message for problem in error.value.problems}
 
 
 def test_every_feature_is_off_by_default() -> None:
@@ -54,27 +37,29 @@ def test_all_features_config_turns_every_feature_on() -> None:
 
 @pytest.mark.parametrize("days", [0, 2, 364, 4000])
 def test_log_retention_must_be_a_value_cloudwatch_logs_accepts(days: int) -> None:
-    problems = _problems(_with(DEFAULT, **{"cloudwatch_logs.enabled": True, "cloudwatch_logs.retention_days": days}))
+    problems = problems_of(
+        with_changes(DEFAULT, **{"cloudwatch_logs.enabled": True, "cloudwatch_logs.retention_days": days})
+    )
     assert problems["cloudwatch_logs.retention_days"].startswith("allowed: 1, 3, 5, 7, 14, 30")
     assert f"got {days}" in problems["cloudwatch_logs.retention_days"]
 
 
 def test_cis_alarms_need_the_alert_topic() -> None:
-    problems = _problems(_with(DEFAULT, **{"cloudwatch_logs.enabled": True, "alerts.enabled": False}))
+    problems = problems_of(with_changes(DEFAULT, **{"cloudwatch_logs.enabled": True, "alerts.enabled": False}))
     assert "alerts.enabled = true" in problems["cloudwatch_logs.enabled"]
 
 
 def test_insights_need_write_management_events() -> None:
-    problems = _problems(_with(DEFAULT, **{"trail.insights": True, "trail.management_events": "ReadOnly"}))
+    problems = problems_of(with_changes(DEFAULT, **{"trail.insights": True, "trail.management_events": "ReadOnly"}))
     assert 'trail.management_events = "All" or "WriteOnly"' in problems["trail.insights"]
 
 
 def test_beanstalk_data_events_says_what_is_allowed() -> None:
-    problems = _problems(_with(DEFAULT, **{"trail.beanstalk_data_events": "writes"}))
+    problems = problems_of(with_changes(DEFAULT, **{"trail.beanstalk_data_events": "writes"}))
     assert "'off', 'WriteOnly' or 'All'" in problems["trail.beanstalk_data_events"]
 
 
-GUARDED = _with(
+GUARDED = with_changes(
     ALL_FEATURES,
     **{
         "organization.guardrails": {
@@ -99,7 +84,7 @@ def test_guardrail_that_spares_the_archive_deployment_role_is_accepted() -> None
     ],
 )
 def test_patterns_match_the_deployment_role_as_arn_like_does(pattern: str) -> None:
-    parse_config(_with(GUARDED, **{"organization.guardrails.exempt_roles": [pattern]}))
+    parse_config(with_changes(GUARDED, **{"organization.guardrails.exempt_roles": [pattern]}))
 
 
 @pytest.mark.parametrize(
@@ -111,23 +96,23 @@ def test_patterns_match_the_deployment_role_as_arn_like_does(pattern: str) -> No
     ],
 )
 def test_guardrail_that_would_lock_out_the_deployment_role_is_refused(roles: list[str]) -> None:
-    problems = _problems(_with(GUARDED, **{"organization.guardrails.exempt_roles": roles}))
+    problems = problems_of(with_changes(GUARDED, **{"organization.guardrails.exempt_roles": roles}))
     message = problems["organization.guardrails.exempt_roles"]
     assert "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1" in message
     assert "lock" in message
 
 
 def test_bootstrap_qualifier_names_the_deployment_role() -> None:
-    problems = _problems(_with(GUARDED, **{"organization.guardrails.bootstrap_qualifier": "custom1"}))
+    problems = problems_of(with_changes(GUARDED, **{"organization.guardrails.bootstrap_qualifier": "custom1"}))
     assert "cdk-custom1-cfn-exec-role-222222222222-us-east-1" in problems["organization.guardrails.exempt_roles"]
 
 
 def test_guardrail_cannot_protect_an_archive_in_the_management_account() -> None:
-    data = _with(GUARDED, **{"archive.account": "111111111111"})
+    data = with_changes(GUARDED, **{"archive.account": "111111111111"})
     data["organization"]["guardrails"]["exempt_roles"] = [
         "arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-us-east-1"
     ]
-    problems = _problems(data)
+    problems = problems_of(data)
     assert "never restrict the management account" in problems["organization.guardrails"]
 
 
@@ -142,14 +127,14 @@ def test_guardrail_cannot_protect_an_archive_in_the_management_account() -> None
     ],
 )
 def test_guardrail_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
-    problems = _problems(_with(GUARDED, **{f"organization.guardrails.{field}": value}))
+    problems = problems_of(with_changes(GUARDED, **{f"organization.guardrails.{field}": value}))
     assert allowed in " ".join(problems.values())
 
 
 def test_beanstalk_events_need_a_trail_name_that_fits_firehose_names() -> None:
-    problems = _problems(_with(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 48}))
+    problems = problems_of(with_changes(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 48}))
     assert "at most 47 characters" in problems["trail.name"]
-    parse_config(_with(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 47}))
+    parse_config(with_changes(DEFAULT, **{"beanstalk_events.enabled": True, "trail.name": "t" * 47}))
 
 
 @pytest.mark.parametrize(
@@ -161,5 +146,5 @@ def test_beanstalk_events_need_a_trail_name_that_fits_firehose_names() -> None:
     ],
 )
 def test_beanstalk_events_fields_say_what_is_allowed(field: str, value: Any, allowed: str) -> None:
-    problems = _problems(_with(DEFAULT, **{f"beanstalk_events.{field}": value}))
+    problems = problems_of(with_changes(DEFAULT, **{f"beanstalk_events.{field}": value}))
     assert allowed in problems[f"beanstalk_events.{field}" + ("[0]" if field == "detail_types" and value else "")]

@@ -17,11 +17,11 @@ import pytest
 from ebtrail.config import (
     DEFAULT_TOPOLOGY,
     TOPOLOGY_TYPES,
-    ConfigError,
     TopologyConfig,
     parse_config,
 )
 from ebtrail.config.loading import declares
+from tests.config.config_changes import problems_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,12 +52,6 @@ VALID: dict[str, dict[str, Any]] = {
 
 #: Field paths a topology's type may declare beyond :class:`TopologyConfig`'s (its own trail fields and tables).
 SPECIFIC_FIELDS = [("trail", "account"), ("trail", "home_region"), ("trail", "members"), ("organization",)]
-
-
-def _problems(data: dict[str, Any]) -> dict[str, str]:
-    with pytest.raises(ConfigError) as error:
-        parse_config(data, "test.toml")
-    return {problem.path: problem.message for problem in error.value.problems}
 
 
 def _concrete_subclasses(cls: type) -> set[type]:
@@ -129,7 +123,7 @@ def test_what_a_type_needs_is_required_and_said_in_its_words(name: str) -> None:
         for part in loc[:-1]:
             node = node[part]
         del node[loc[-1]]
-        assert _problems(data)[path].startswith(f"the {name} topology needs ")
+        assert problems_of(data)[path].startswith(f"the {name} topology needs ")
 
 
 @pytest.mark.parametrize(("name", "loc"), [(name, loc) for name in TOPOLOGY_TYPES for loc in SPECIFIC_FIELDS])
@@ -145,12 +139,12 @@ def test_what_a_type_does_not_use_is_refused_in_its_words(name: str, loc: tuple[
         source, target = source[part], target.setdefault(part, {})
     target[loc[-1]] = copy.deepcopy(source[loc[-1]])
     path = ".".join(loc)
-    assert _problems(data)[path] == f"not used by the {name} topology; remove it"
+    assert problems_of(data)[path] == f"not used by the {name} topology; remove it"
 
 
 def test_an_unknown_topology_says_what_is_allowed_and_other_problems_still_show() -> None:
     data = copy.deepcopy(VALID["accounts"]) | {"topology": "acounts", "name_prefix": "X"}
-    problems = _problems(data)
+    problems = problems_of(data)
     assert problems["topology"] == "allowed: 'single-account', 'accounts' or 'organization'; got 'acounts'"
     assert "name_prefix" in problems
     # Fields that some topology uses are not blamed on a topology nobody chose.
