@@ -8,7 +8,7 @@ VENV := .venv
 CONFIG ?= config/default.toml
 # `make deploy APPROVAL=never` deploys without a terminal (CI); the default asks before broadening permissions.
 APPROVAL ?= broadening
-export CONFIG TRAIL PYTHON APPROVAL
+export CONFIG TRAIL PYTHON APPROVAL VERBOSE
 .DEFAULT_GOAL := help
 # Pinned Node 22 and the CDK CLI first on PATH, then the venv (cdk runs `python3 app.py` from cdk.json).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup synth test e2e lint diff deploy verify bench lock clean
+.PHONY: help setup synth test e2e lint docs diff deploy verify bench lock clean
 
 ## help: list the targets (also what a bare `make` does)
 help:
@@ -39,14 +39,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch "$@"
 
-## synth: synthesize CONFIG (default config/default.toml) into cdk.out and print a summary
+## synth: synthesize CONFIG (default config/default.toml) into cdk.out and print a summary (VERBOSE=1: every finding)
 # Into a temporary folder first: cdk.out is replaced only when the synthesis succeeded, so a failing config
-# leaves the last good cdk.out in place.
+# leaves the last good cdk.out in place. VERBOSE=1 lists every acknowledged cdk-nag finding with its reason (always
+# in cdk.out/acknowledged-findings.txt).
 synth: setup
 	@tmp="$$(mktemp -d "$(CURDIR)/.cdk.out.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
 	cdk synth --quiet -o "$$tmp" -c "config=$$CONFIG" && \
 	rm -rf cdk.out && mv "$$tmp" cdk.out && \
-	"$(VENV)/bin/python" -m stacks.summary cdk.out
+	"$(VENV)/bin/python" -m stacks.summary cdk.out $${VERBOSE:+--verbose}
 
 ## test: the whole suite (snapshots, assertions, config validation, verifier, real cdk synth)
 test: setup
@@ -62,6 +63,13 @@ lint: setup
 	"$(VENV)/bin/ruff" format --check .
 	"$(VENV)/bin/mypy"
 	"$(VENV)/bin/mypy" examples/own-app/app.py
+
+## docs: check the generated pages are current and build the site into site/ (mkdocs --strict, offline)
+# The check writes nothing (`python -m tools.docs_gen` rewrites the generated parts): CI must see a stale page fail,
+# not have it fixed behind its back.
+docs: setup
+	"$(VENV)/bin/python" -m tools.docs_gen --check
+	"$(VENV)/bin/mkdocs" build --strict --quiet --site-dir site
 
 ## diff: cdk diff of every stack of CONFIG against the deployed ones (needs credentials)
 diff: setup
@@ -92,4 +100,4 @@ lock:
 
 ## clean: remove cdk.out and the tool caches
 clean:
-	rm -rf cdk.out .cdk.out.* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .cdk.out.* site .pytest_cache .mypy_cache .ruff_cache

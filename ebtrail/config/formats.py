@@ -7,6 +7,7 @@ Kept apart from the models so that a format is written once and every section an
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Literal
 
@@ -90,16 +91,30 @@ def _check_tag_key(value: str) -> str:
     return value
 
 
-def matching(pattern: str, allowed: str) -> AfterValidator:
-    """A validator whose error says what is allowed, not which regular expression failed."""
-    compiled = re.compile(pattern)
+@dataclass(frozen=True)
+class Allowed:
+    """What a format allows, in words: the "allowed" column of the generated config reference
+    (``python -m tools.docs_gen``). Metadata of ``Annotated`` that pydantic does not know, so it validates nothing;
+    the format's validator says the same words when it refuses a value."""
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"allowed: {allowed}; got {value!r}")
+    allowed: str
+
+
+@dataclass(frozen=True)
+class Matching(Allowed):
+    """A validator whose error says what is allowed, not which regular expression failed."""
+
+    pattern: str
+
+    def __call__(self, value: str) -> str:
+        if not re.fullmatch(self.pattern, value):
+            raise ValueError(f"allowed: {self.allowed}; got {value!r}")
         return value
 
-    return AfterValidator(check)
+
+def matching(pattern: str, allowed: str) -> AfterValidator:
+    """The validator of a format that is one regular expression, with ``allowed`` in its error."""
+    return AfterValidator(Matching(allowed, pattern))
 
 
 AccountId = Annotated[str, matching(r"\d{12}", 'a 12-digit AWS account ID written as a string, such as "111111111111"')]
@@ -122,13 +137,39 @@ def _check_name_prefix(value: str) -> str:
     return value
 
 
-NamePrefix = Annotated[str, AfterValidator(_check_name_prefix)]
-Region = Annotated[str, AfterValidator(_check_region)]
-TrailName = Annotated[str, AfterValidator(_check_trail_name)]
-KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
-Email = Annotated[str, AfterValidator(_check_email)]
-PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
-TagKey = Annotated[str, AfterValidator(_check_tag_key)]
+NamePrefix = Annotated[
+    str,
+    AfterValidator(_check_name_prefix),
+    Allowed(
+        "3 to 20 lowercase letters, digits or '-', starting with a letter; not starting with "
+        + ", ".join(S3_RESERVED_PREFIXES)
+        + " (S3 reserves them for bucket names)"
+    ),
+]
+Region = Annotated[str, AfterValidator(_check_region), Allowed("a region where CloudTrail runs, such as us-east-1")]
+TrailName = Annotated[
+    str,
+    AfterValidator(_check_trail_name),
+    Allowed(
+        "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, with no two of "
+        "'.', '_', '-' next to each other (CloudTrail's trail-name rule)"
+    ),
+]
+KeyPrefix = Annotated[
+    str,
+    AfterValidator(_check_key_prefix),
+    Allowed(
+        "path segments of letters, digits and !_.*'()- separated by single '/', at most 200 characters, not "
+        "starting with AWSLogs/"
+    ),
+]
+Email = Annotated[str, AfterValidator(_check_email), Allowed("an e-mail address such as platform-team@example.com")]
+PrincipalArn = Annotated[
+    str,
+    AfterValidator(_check_principal_arn),
+    Allowed("an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>"),
+]
+TagKey = Annotated[str, AfterValidator(_check_tag_key), Allowed("1 to 128 characters, not starting with aws:")]
 TagValue = Annotated[str, Field(max_length=256)]
 Days = Annotated[int, Field(ge=1, le=36500)]
 AlertAction = Annotated[

@@ -24,6 +24,9 @@ from ebtrail.core.names import TrailTarget
 
 #: The topology of a config without a ``topology`` key.
 DEFAULT_TOPOLOGY = "single-account"
+#: The config reference's words for the fields each topology type narrows (a narrowed field is a new field).
+TOPOLOGY_DESCRIPTION = "Where archive and trails go: single-account, accounts or organization (see Topologies)"
+TRAIL_DESCRIPTION = "The trail settings, and where the trails are (which depends on the topology)"
 
 
 def duplicate_member_problems(accounts: Sequence[object]) -> list[Problem]:
@@ -48,16 +51,15 @@ def duplicate_member_problems(accounts: Sequence[object]) -> list[Problem]:
 class SingleAccountTrail(Trail):
     """The one trail, in the archive account."""
 
-    #: The trail's account: the archive account.
-    account: AccountId
-    home_region: Region
+    account: AccountId = Field(description="The trail's account: the archive account")
+    home_region: Region = Field(description="The trail's home region, where it and its delivery topic live")
 
 
 class SingleAccountConfig(TopologyConfig):
     """``single-account`` (the default): archive and trail in one account."""
 
-    topology: Literal["single-account"] = "single-account"
-    trail: SingleAccountTrail
+    topology: Literal["single-account"] = Field(default="single-account", description=TOPOLOGY_DESCRIPTION)
+    trail: SingleAccountTrail = Field(description=TRAIL_DESCRIPTION)
 
     needs: ClassVar[Mapping[str, str]] = {
         "trail.account": "the trail's account (the archive account)",
@@ -98,21 +100,23 @@ class SingleAccountConfig(TopologyConfig):
 class MemberTrail(StrictModel):
     """A member account with its own trail, in its account and home region."""
 
-    account: AccountId
-    home_region: Region
+    account: AccountId = Field(description="The member account, which gets a trail and delivery topic of its own")
+    home_region: Region = Field(description="The member's home region, where its trail and delivery topic live")
 
 
 class AccountsTrail(Trail):
     """One trail per member account."""
 
-    members: tuple[MemberTrail, ...] = Field(min_length=1)
+    members: tuple[MemberTrail, ...] = Field(
+        min_length=1, description="`[[trail.members]]`: one multi-region trail per member account"
+    )
 
 
 class AccountsConfig(TopologyConfig):
     """``accounts``: a central archive and one trail per member account."""
 
-    topology: Literal["accounts"] = "accounts"
-    trail: AccountsTrail
+    topology: Literal["accounts"] = Field(default="accounts", description=TOPOLOGY_DESCRIPTION)
+    trail: AccountsTrail = Field(description=TRAIL_DESCRIPTION)
 
     needs: ClassVar[Mapping[str, str]] = {
         "trail.members": "at least one [[trail.members]] entry (account, home_region)",
@@ -148,22 +152,28 @@ class OrganizationMember(StrictModel):
     """An organization member account whose logs are expected in the archive (Athena projects its partitions;
     informational otherwise: the organization trail logs every member)."""
 
-    account: AccountId
-    home_region: Region | None = None
+    account: AccountId = Field(
+        description="A member account whose logs Athena should project (not the management account)"
+    )
+    home_region: Region | None = Field(default=None, description="The member's home region (informational)")
 
 
 class OrganizationTrail(Trail):
     """The organization trail, in the management account (``[organization]``)."""
 
-    members: tuple[OrganizationMember, ...] = ()
+    members: tuple[OrganizationMember, ...] = Field(
+        default=(),
+        description="Member accounts whose logs are expected in the archive; the organization trail logs every member "
+        "either way",
+    )
 
 
 class OrganizationConfig(TopologyConfig):
     """``organization``: a central archive and one organization trail in the management account."""
 
-    topology: Literal["organization"] = "organization"
-    trail: OrganizationTrail
-    organization: Organization
+    topology: Literal["organization"] = Field(default="organization", description=TOPOLOGY_DESCRIPTION)
+    trail: OrganizationTrail = Field(description=TRAIL_DESCRIPTION)
+    organization: Organization = Field(description="The organization and where its trail lives")
 
     needs: ClassVar[Mapping[str, str]] = {
         "organization": "an [organization] table (id, management_account, home_region)",

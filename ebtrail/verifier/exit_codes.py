@@ -8,6 +8,7 @@ SIGINT/SIGTERM/SIGHUP. Each command's own word for a code is an alias of the sam
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 
 
@@ -32,3 +33,61 @@ class ExitCode(IntEnum):
     PASS = 0
     FAIL = 1
     CANNOT_EVALUATE = 2
+
+
+#: What an interrupted run exits with: the shell's 128 + the signal's number (ebtrail.verifier.signals).
+_INTERRUPTED: tuple[tuple[int, str], ...] = (
+    (128 + signal.SIGINT, "interrupted by SIGINT (Ctrl-C), after cleaning up"),
+    (128 + signal.SIGTERM, "interrupted by SIGTERM (a CI job cancel, `timeout`, `docker stop`), after cleaning up"),
+    (128 + signal.SIGHUP, "interrupted by SIGHUP (the terminal closed), after cleaning up"),
+)
+
+#: Each command's exit codes and what they mean in its words. The exit-code tables of the documentation are
+#: generated from these rows (``python -m tools.docs_gen``), so a code or a meaning changes here and nowhere else.
+COMMAND_EXITS: dict[str, tuple[tuple[int, str], ...]] = {
+    "verify": (
+        (ExitCode.ARRIVED, "the record arrived: a log file in the trail's bucket holds it"),
+        (
+            ExitCode.TIMEOUT,
+            "it did not arrive before `--timeout` (event history alone does not count: it is independent of trails)",
+        ),
+        (
+            ExitCode.MISCONFIGURED,
+            "misconfiguration: trail missing, not logging, delivery or notification errors, event selectors without "
+            "management write events, a missing permission (named in the output), no channel able to read log files, "
+            "or a bad option or argument (a `--trail` that is neither a trail name nor a trail ARN, an unknown "
+            "region, `--timeout nan`)",
+        ),
+        (
+            ExitCode.UNREACHABLE,
+            "could not reach AWS (connection errors, timeouts, throttling after botocore's retries, HTTP 5xx): no "
+            "verdict, so CI can retry on 3 and fail on 2",
+        ),
+        *_INTERRUPTED,
+    ),
+    "integrity": (
+        (ExitCode.VALID, "every file valid"),
+        (ExitCode.TAMPERED, "a file modified or missing (a broken digest chain included)"),
+        (
+            ExitCode.UNVERIFIABLE,
+            "nothing modified or missing but something unverifiable, or a usage or configuration error (trail not "
+            "found, no digest found with `--since`, a bad option, a `--trail` ARN or region that is not one, "
+            "`--wait nan`)",
+        ),
+        (ExitCode.UNREACHABLE, "AWS could not be reached (connection errors, throttling after retries, 5xx): retry"),
+        *_INTERRUPTED,
+    ),
+    "preflight": (
+        (ExitCode.PASS, "every request CloudTrail makes would be allowed and every negative denied"),
+        (
+            ExitCode.FAIL,
+            "a request would fail (each line names the request, the resource, and the statement that denied it or "
+            '"no statement allows it"), or a negative would be allowed (naming the statement that allows it)',
+        ),
+        (
+            ExitCode.CANNOT_EVALUATE,
+            "nothing failed but something cannot be evaluated: an unreadable or missing policy, an unsupported "
+            "operator, a missing permission to read a policy",
+        ),
+    ),
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,8 @@ from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, 
 from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
-from stacks.summary import OBJECT_LOCK_WARNING, archive_lines
+from stacks.summary import ACKNOWLEDGED_FILE, OBJECT_LOCK_WARNING, archive_lines, read_stacks
+from stacks.summary import main as summary_main
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import FIXTURE_CONFIGS
 
@@ -123,3 +125,41 @@ def test_config_transitions_reach_the_template(synthesized: Callable[[str], Synt
     )
     assert LifecyclePlan.from_template(bucket) == LifecyclePlan.from_config(result.config.archive.lifecycle)
     assert Transition(storage_class="GLACIER_IR", days=90) in result.config.archive.lifecycle.transitions
+
+
+#: What the issue allows the default config's summary (issue 21: "a summary that fits a screen").
+SCREEN_LINES = 25
+
+
+def test_default_summary_fits_a_screen_and_names_every_verdict(
+    default: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = Path(default.built.app.synth().directory)
+    assert summary_main([str(assembly)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) <= SCREEN_LINES, "\n".join(lines)
+    verdicts = {
+        "cdk-nag": "  cdk-nag AwsSolutions + NIST 800-53 R5: 0 unacknowledged findings, ",
+        "cfn-lint": "  cfn-lint: 0 finding(s)",
+        "preflight": "  preflight (CloudTrail's bucket, key and topic policy checks): pass, 1 trail(s), ",
+    }
+    assert {name: any(line.startswith(start) for line in lines) for name, start in verdicts.items()} == dict.fromkeys(
+        verdicts, True
+    )
+    # The acknowledged findings are counted, not listed: each one is in the file the summary names.
+    listed = (assembly / ACKNOWLEDGED_FILE).read_text().splitlines()
+    acknowledged = {ack for stack in read_stacks(assembly) for ack in stack.acknowledgments}
+    assert len(listed) == len(acknowledged) > 0
+    assert any(line.endswith(f", {len(listed)} acknowledged") for line in lines)
+    assert not any(line in lines for line in (f"    {ack}" for ack in listed))
+    assert any(str(assembly / ACKNOWLEDGED_FILE) in line for line in lines)
+
+
+def test_verbose_summary_lists_every_acknowledged_finding_with_its_reason(
+    default: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = Path(default.built.app.synth().directory)
+    assert summary_main([str(assembly), "--verbose"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for path, rule, reason in {ack for stack in read_stacks(assembly) for ack in stack.acknowledgments}:
+        assert f"    {rule} at {path}: {reason}" in lines

@@ -25,6 +25,8 @@ LAYERS: dict[str, int] = {
     "ebtrail.deployment": 2,
     "stacks": 3,
     "app": 4,
+    # The repository's tools (the documentation generator) read the config model and the verifier's tables.
+    "tools": 4,
 }
 
 CDK = {"aws_cdk", "constructs", "cdk_nag", "jsii"}
@@ -38,6 +40,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "ebtrail.deployment": set(),
     "stacks": CDK | {"cfnlint"},
     "app": CDK,
+    "tools": {"pydantic", "pydantic_core", "annotated_types"},
 }
 
 
@@ -60,6 +63,7 @@ def source_files() -> list[Path]:
         REPO_ROOT / "app.py",
         *sorted((REPO_ROOT / "ebtrail").rglob("*.py")),
         *sorted((REPO_ROOT / "stacks").rglob("*.py")),
+        *sorted((REPO_ROOT / "tools").rglob("*.py")),
     ]
 
 
@@ -87,6 +91,7 @@ def is_internal(module: str) -> bool:
         "ebtrail",
         "stacks",
         "app",
+        "tools",
         "tests",
         "bench",
         "verifier",
