@@ -65,7 +65,8 @@ def regenerate(text: str, parts: dict[str, str], where: str = "") -> str:
         name = match["name"]
         if name not in parts:
             raise UnknownPartError(f"{where}: no generated part named {name!r}; known: {', '.join(sorted(parts))}")
-        return f"{match['open']}{parts[name]}\n{match['close']}"
+        # Blank lines around the part: a table must not run into the closing marker.
+        return f"{match['open']}\n{parts[name]}\n\n{match['close']}"
 
     return _BLOCK.sub(body, text)
 
