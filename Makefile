@@ -69,7 +69,7 @@ lint: setup
 # not have it fixed behind its back.
 docs: setup
 	"$(VENV)/bin/python" -m tools.docs_gen --check
-	"$(VENV)/bin/mkdocs" build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 "$(VENV)/bin/mkdocs" build --strict --quiet --site-dir site
 
 ## diff: cdk diff of every stack of CONFIG against the deployed ones (needs credentials)
 diff: setup

@@ -98,21 +98,21 @@ def placed_parts(root: Path = REPO_ROOT) -> dict[str, list[Path]]:
     return placed
 
 
-def main(argv: Iterable[str] | None = None) -> int:
+def main(argv: Iterable[str] | None = None, root: Path = REPO_ROOT) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.docs_gen", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a page is stale")
     args = parser.parse_args(None if argv is None else list(argv))
     try:
-        stale = stale_pages(write=not args.check)
+        stale = stale_pages(root, write=not args.check)
     except (UnknownPartError, config_reference.MissingDescriptionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    unplaced = sorted(name for name, where in placed_parts().items() if not where)
+    unplaced = sorted(name for name, where in placed_parts(root).items() if not where)
     for name in unplaced:
         print(f"error: the generated part {name!r} is in no page; add its markers to one", file=sys.stderr)
     for page in stale:
         verb = "stale (run `python -m tools.docs_gen`)" if args.check else "rewritten"
-        print(f"{page.relative_to(REPO_ROOT)}: {verb}", file=sys.stderr if args.check else sys.stdout)
+        print(f"{page.relative_to(root)}: {verb}", file=sys.stderr if args.check else sys.stdout)
     return 1 if unplaced or (stale and args.check) else 0
 
 

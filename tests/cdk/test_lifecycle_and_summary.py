@@ -163,3 +163,24 @@ def test_verbose_summary_lists_every_acknowledged_finding_with_its_reason(
     lines = capsys.readouterr().out.splitlines()
     for path, rule, reason in {ack for stack in read_stacks(assembly) for ack in stack.acknowledgments}:
         assert f"    {rule} at {path}: {reason}" in lines
+
+
+#: The comment in front of the sample summary a page shows; the fenced block after it is checked below.
+SAMPLE_MARKER = "<!-- make synth sample"
+
+
+def sample_summary(text: str) -> list[str]:
+    """The lines of the fenced block that follows :data:`SAMPLE_MARKER`."""
+    start = text.index("```\n", text.index(SAMPLE_MARKER)) + len("```\n")
+    return text[start : text.index("\n```", start)].splitlines()
+
+
+@pytest.mark.parametrize("page", ["docs/getting-started.md"])
+def test_the_sample_summary_is_what_make_synth_prints_for_the_default_config(
+    page: str, default: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = Path(default.built.app.synth().directory)
+    assert summary_main([str(assembly)]) == 0
+    printed = capsys.readouterr().out.replace(str(assembly), "cdk.out").splitlines()
+    shown = sample_summary((Path(__file__).resolve().parents[2] / page).read_text())
+    assert shown == printed, f"{page}: paste the summary `make synth` prints now:\n" + "\n".join(printed)
