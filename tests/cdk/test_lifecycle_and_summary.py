@@ -175,7 +175,7 @@ def sample_summary(text: str) -> list[str]:
     return text[start : text.index("\n```", start)].splitlines()
 
 
-@pytest.mark.parametrize("page", ["docs/getting-started.md"])
+@pytest.mark.parametrize("page", ["README.md", "docs/getting-started.md"])
 def test_the_sample_summary_is_what_make_synth_prints_for_the_default_config(
     page: str, default: Synthesized, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,5 +1,5 @@
 """The import graph runs one way: shared facts at the bottom, constructs / verifier / config beside each other on
-top of them, the config-to-values module above those, the app's stacks and app.py on top (README, Layout).
+top of them, the config-to-values module above those, the app's stacks and app.py on top (docs/contributing/layout.md).
 
 Read from the source with ``ast`` (nothing is imported), so a lazy import inside a function counts too.
 """
