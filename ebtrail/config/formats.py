@@ -23,6 +23,15 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """What a format allows, in words: the "allowed" column of the generated config reference
+    (``python -m tools.docs_gen``). Metadata of ``Annotated`` that pydantic does not know, so it validates nothing;
+    the format's validator says the same words when it refuses a value."""
+
+    allowed: str
+
+
 @cache
 def known_regions() -> dict[str, str]:
     """Every region botocore's endpoint data knows for CloudTrail, mapped to its partition (``aws``, ...)."""
@@ -34,11 +43,12 @@ def known_regions() -> dict[str, str]:
     }
 
 
+_REGION = Allowed("a region where CloudTrail runs, such as us-east-1 or eu-west-1")
+
+
 def _check_region(value: str) -> str:
     if value not in known_regions():
-        raise ValueError(
-            f"unknown region {value!r}; allowed: a region where CloudTrail runs, such as us-east-1 or eu-west-1"
-        )
+        raise ValueError(f"unknown region {value!r}; allowed: {_REGION.allowed}")
     return value
 
 
@@ -49,12 +59,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 
 
+_TRAIL_NAME_ALLOWED = Allowed(
+    "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, with no two of '.', "
+    "'_', '-' next to each other (CloudTrail's trail-name rule)"
+)
+
+
 def _check_trail_name(value: str) -> str:
     if not _TRAIL_NAME.match(value):
-        raise ValueError(
-            "allowed: 3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, "
-            "with no two of '.', '_', '-' next to each other (CloudTrail's trail-name rule)"
-        )
+        raise ValueError(f"allowed: {_TRAIL_NAME_ALLOWED.allowed}")
     return value
 
 
@@ -73,31 +86,27 @@ def _check_key_prefix(value: str) -> str:
     return value
 
 
+_EMAIL_ALLOWED = Allowed("an e-mail address such as platform-team@example.com")
+_PRINCIPAL_ARN_ALLOWED = Allowed("an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>")
+_TAG_KEY_ALLOWED = Allowed("1 to 128 characters, not starting with 'aws:'")
+
+
 def _check_email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError("allowed: an e-mail address such as platform-team@example.com")
+        raise ValueError(f"allowed: {_EMAIL_ALLOWED.allowed}")
     return value
 
 
 def _check_principal_arn(value: str) -> str:
     if not _PRINCIPAL_ARN.match(value):
-        raise ValueError("allowed: an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>")
+        raise ValueError(f"allowed: {_PRINCIPAL_ARN_ALLOWED.allowed}")
     return value
 
 
 def _check_tag_key(value: str) -> str:
     if not 1 <= len(value) <= 128 or value.lower().startswith("aws:"):
-        raise ValueError("allowed: 1 to 128 characters, not starting with 'aws:'")
+        raise ValueError(f"allowed: {_TAG_KEY_ALLOWED.allowed}")
     return value
-
-
-@dataclass(frozen=True)
-class Allowed:
-    """What a format allows, in words: the "allowed" column of the generated config reference
-    (``python -m tools.docs_gen``). Metadata of ``Annotated`` that pydantic does not know, so it validates nothing;
-    the format's validator says the same words when it refuses a value."""
-
-    allowed: str
 
 
 @dataclass(frozen=True)
@@ -146,15 +155,8 @@ NamePrefix = Annotated[
         + " (S3 reserves them for bucket names)"
     ),
 ]
-Region = Annotated[str, AfterValidator(_check_region), Allowed("a region where CloudTrail runs, such as us-east-1")]
-TrailName = Annotated[
-    str,
-    AfterValidator(_check_trail_name),
-    Allowed(
-        "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, with no two of "
-        "'.', '_', '-' next to each other (CloudTrail's trail-name rule)"
-    ),
-]
+Region = Annotated[str, AfterValidator(_check_region), _REGION]
+TrailName = Annotated[str, AfterValidator(_check_trail_name), _TRAIL_NAME_ALLOWED]
 KeyPrefix = Annotated[
     str,
     AfterValidator(_check_key_prefix),
@@ -163,13 +165,9 @@ KeyPrefix = Annotated[
         "starting with AWSLogs/"
     ),
 ]
-Email = Annotated[str, AfterValidator(_check_email), Allowed("an e-mail address such as platform-team@example.com")]
-PrincipalArn = Annotated[
-    str,
-    AfterValidator(_check_principal_arn),
-    Allowed("an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>"),
-]
-TagKey = Annotated[str, AfterValidator(_check_tag_key), Allowed("1 to 128 characters, not starting with aws:")]
+Email = Annotated[str, AfterValidator(_check_email), _EMAIL_ALLOWED]
+PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn), _PRINCIPAL_ARN_ALLOWED]
+TagKey = Annotated[str, AfterValidator(_check_tag_key), _TAG_KEY_ALLOWED]
 TagValue = Annotated[str, Field(max_length=256)]
 Days = Annotated[int, Field(ge=1, le=36500)]
 AlertAction = Annotated[
