@@ -15,7 +15,14 @@ from ebtrail.verifier.clock import Clock, SystemClock
 from ebtrail.verifier.integrity.aws import PublicKeys, TrailConfigError, resolve_trail
 from ebtrail.verifier.integrity.digests import DigestChecker, previous_link
 from ebtrail.verifier.integrity.fetch import fetch_log_hash
-from ebtrail.verifier.integrity.keys import Location, LogObject, digest_key_time, parse_log_key, split_s3_uri
+from ebtrail.verifier.integrity.keys import (
+    Location,
+    LogObject,
+    digest_key_time,
+    is_backfill_digest_key,
+    parse_log_key,
+    split_s3_uri,
+)
 from ebtrail.verifier.integrity.model import ChainSummary, FileKind, FileResult, IntegrityReport, Status
 from ebtrail.verifier.integrity.pairwise import (
     ChainEvent,
@@ -195,7 +202,8 @@ class _Run:
         self.poll_interval = max(poll_interval, 0.001)
         self.chain = chain
         self.s3: S3Client = clients.s3()
-        self.checker = DigestChecker(self.s3, PublicKeys(clients), trail.home_region)
+        self.public_keys = PublicKeys(clients)
+        self.checker = DigestChecker(self.s3, self.public_keys, trail.home_region)
         self.logs_done: set[tuple[str, str]] = set()
         self.walked: set[tuple[str, str, int]] = set()
         # Digests not verifiable on their own (public key no longer listed) that a valid next digest vouches for.
@@ -313,6 +321,7 @@ class _Run:
         of every digest whose content may be relied on. Nothing is decided here."""
         if self.pool.workers <= 1:
             return
+        self._cover_public_keys(keys)
         frontier = self._check_digests([(loc.bucket, key) for loc, listed in keys.items() for key in listed])
         for step in range(max(1, self.chain)):
             wanted: dict[tuple[str, str], None] = {}
@@ -334,6 +343,18 @@ class _Run:
         for (bucket, key), hashed in self.pool.map(lambda bk: fetch_log_hash(self.s3, *bk), list(logs)):
             self.log_hashes[(bucket, key)] = hashed
             self.progress.advance()
+
+    def _cover_public_keys(self, keys: Mapping[Location, Sequence[str]]) -> None:
+        """One ListPublicKeys per region for the whole range before the threads start: checked in any order, the
+        digests then ask for no more than the reference does (newest first, its first call covers a day back)."""
+        for location, listed in keys.items():
+            times = [t for t in (digest_key_time(k) for k in listed if not is_backfill_digest_key(k)) if t]
+            if not times:
+                continue
+            try:  # a failure is left to each digest, which reports it as the reference does
+                self.public_keys.cover(location.region, min(times) - timedelta(hours=1), max(times))
+            except AWS_ERRORS:
+                continue
 
     def _check_digests(self, wanted: Sequence[tuple[str, str]]) -> list[DigestCheck]:
         self.progress.add(len(wanted))
