@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from click.testing import CliRunner
 from ebtrail.verifier.aws import Clients
 from ebtrail.verifier.cli import cli
 from ebtrail.verifier.integrity import ExitCode, IntegrityReport, Status, TrailInfo, verify_integrity
+from ebtrail.verifier.integrity import verify as integrity_verify
 from ebtrail.verifier.integrity.pool import Pool
 from tests.verifier.integrity_fixtures import (
     ACCOUNT,
@@ -391,3 +395,31 @@ def test_pool_raises_a_workers_exception_in_the_caller() -> None:
 
     with Pool(2) as pool, pytest.raises(RuntimeError, match="boom"):
         list(pool.map(work, range(10)))
+
+
+def test_a_signal_while_the_pool_reads_still_prints_the_json_object(
+    session: boto3.Session, writer: TrailWriter, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM sent from a worker thread while the main thread waits on the pool: the CLI ends at once with the
+    --json object, the signal and exit 143, as it does when the signal comes during GetTrail."""
+    writer.hourly_chain(HOURS)
+    clients = StubbedClients(session)
+    clients.add_trail()
+    clients.add_public_keys(signing_key)
+    monkeypatch.setattr(Clients, "create", lambda *_args: clients)
+    reads = itertools.count()
+    real = integrity_verify.fetch_log_hash
+
+    def read(s3: Any, bucket: str, key: str) -> Any:
+        if next(reads) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(s3, bucket, key)
+
+    monkeypatch.setattr(integrity_verify, "fetch_log_hash", read)
+    result = CliRunner().invoke(
+        cli, ["integrity", "--trail", TRAIL, "--since", "2026-11-20T10:00:00Z", "--json", "--workers", "4"]
+    )
+    assert result.exit_code == 143, result.output
+    out = json.loads(result.output)
+    assert (out["signal"], out["exit_code"], out["ok"]) == ("SIGTERM", 143, False)
+    assert out["errors"] == ["interrupted by SIGTERM: integrity check not finished (it creates nothing)"]
