@@ -23,6 +23,7 @@ from ebtrail.verifier.aws import Clients
 from ebtrail.verifier.cli import cli
 from ebtrail.verifier.integrity import ExitCode, IntegrityReport, Status, TrailInfo, verify_integrity
 from ebtrail.verifier.integrity import verify as integrity_verify
+from ebtrail.verifier.integrity.fetch import fetch_log_hash
 from ebtrail.verifier.integrity.pool import Pool
 from tests.verifier.integrity_fixtures import (
     ACCOUNT,
@@ -408,7 +409,7 @@ def test_a_signal_while_the_pool_reads_still_prints_the_json_object(
     clients.add_public_keys(signing_key)
     monkeypatch.setattr(Clients, "create", lambda *_args: clients)
     reads = itertools.count()
-    real = integrity_verify.fetch_log_hash
+    real = fetch_log_hash
 
     def read(s3: Any, bucket: str, key: str) -> Any:
         if next(reads) == 3:
