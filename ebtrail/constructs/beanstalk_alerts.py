@@ -111,6 +111,7 @@ class BeanstalkAlerts(Construct):
         self.key, self.topic, self.publish = parts.key, parts.topic, parts.publish
         self._parts = parts
         self._cloudwatch_publish: iam.PolicyStatement | None = None
+        self._alarm_prefixes: list[str] = []
 
         self.rule = events.Rule(
             self,
@@ -131,8 +132,12 @@ class BeanstalkAlerts(Construct):
         self.rule.node.add_dependency(self.policy)
 
     def allow_cloudwatch_alarms(self, alarm_name_prefix: str) -> iam.PolicyStatement:
-        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic
-        (once: later calls return the first statement, whose prefix must cover theirs).
+        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic.
+
+        Every call adds its prefix to the one statement (a prefix already covered by an earlier one adds nothing),
+        so the topic allows every prefix it was given. Name the alarms and derive the prefix from one place
+        (:func:`ebtrail.core.names.alarm_name` and :func:`~ebtrail.core.names.alarm_name_prefix`): an alarm the
+        pattern does not match goes to ALARM and notifies nobody.
 
         * ``AllowCloudWatchAlarmsToEncryptedTopic`` (key policy): ``kms:GenerateDataKey*`` and ``kms:Decrypt``
           for ``cloudwatch.amazonaws.com`` ("Enable compatibility between event sources from AWS services and
@@ -142,18 +147,28 @@ class BeanstalkAlerts(Construct):
           carries ``aws:SourceArn``, and a condition it did not carry would drop every alarm notification
           silently. The key encrypts only this topic.
         * ``AllowCloudWatchAlarmsPublish`` (topic policy): ``sns:Publish`` only with ``aws:SourceArn`` like
-          ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_name_prefix>*`` and
+          ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_name_prefix>*`` (one value per prefix) and
           ``aws:SourceAccount`` = this account.
         """
-        if self._cloudwatch_publish is not None:
+        if any(alarm_name_prefix.startswith(known) for known in self._alarm_prefixes):
+            assert self._cloudwatch_publish is not None
             return self._cloudwatch_publish
+        self._alarm_prefixes = [p for p in self._alarm_prefixes if not p.startswith(alarm_name_prefix)]
+        self._alarm_prefixes.append(alarm_name_prefix)
         stack = Stack.of(self)
-        alarm_arns = stack.format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name=f"{alarm_name_prefix}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        alarm_arns = [
+            stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=f"{prefix}*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for prefix in sorted(self._alarm_prefixes)
+        ]
+        if self._cloudwatch_publish is not None:
+            # add_condition merges by operator and replaces the key's values: the full list, every time.
+            self._cloudwatch_publish.add_condition("ArnLike", {"aws:SourceArn": alarm_arns})
+            return self._cloudwatch_publish
         self._cloudwatch_publish = add_publisher(
             self._parts,
             ServicePublisher(
@@ -162,12 +177,17 @@ class BeanstalkAlerts(Construct):
                 key_conditions=None,
                 publish_sid="AllowCloudWatchAlarmsPublish",
                 publish_conditions={
-                    "ArnLike": {"aws:SourceArn": [alarm_arns]},
+                    "ArnLike": {"aws:SourceArn": alarm_arns},
                     "StringEquals": {"aws:SourceAccount": [stack.account]},
                 },
             ),
         )
         return self._cloudwatch_publish
+
+    @property
+    def alarm_name_prefixes(self) -> tuple[str, ...]:
+        """The alarm-name prefixes the topic policy lets publish (:meth:`allow_cloudwatch_alarms`)."""
+        return tuple(sorted(self._alarm_prefixes))
 
     @property
     def policy(self) -> sns.TopicPolicy:

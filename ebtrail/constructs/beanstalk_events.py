@@ -54,9 +54,12 @@ class BeanstalkEventsProps:
     #: Region of the log bucket (for ``kms:ViaService``).
     bucket_region: str
     buffer_seconds: int = 300
-    #: Topic for the delivery alarm (the alert topic, which must let alarms named ``<stream_name>-*`` publish).
+    #: Topic for the delivery alarm (the alert topic, whose policy must let :attr:`alarm_name` publish).
     #: Default: no alarm.
     alarm_topic: sns.ITopic | None = None
+    #: Name of the delivery alarm. Default ``<stream_name>-delivery``; the trail stack names it with
+    #: :func:`ebtrail.core.names.alarm_name`, like every alarm the alert topic allows.
+    alarm_name: str | None = None
 
 
 class BeanstalkEvents(Construct):
@@ -210,7 +213,7 @@ class BeanstalkEvents(Construct):
             self.delivery_alarm = cloudwatch.Alarm(
                 self,
                 "DeliveryAlarm",
-                alarm_name=f"{props.stream_name}-delivery",
+                alarm_name=props.alarm_name or f"{props.stream_name}-delivery",
                 alarm_description=f"Firehose {props.stream_name} has held Elastic Beanstalk events for over 15 minutes",
                 metric=cloudwatch.Metric(
                     namespace="AWS/Firehose",
