@@ -58,8 +58,6 @@ class TrailStack(Stack):
                 CloudWatchLogsDeliveryProps(
                     log_group_name=target.cloudwatch_log_group_name,
                     key_alias=f"alias/{names.prefix}/cloudtrail-cloudwatch-logs",
-                    trail_arn=target.arn,
-                    trail_account=target.account,
                     retention_days=config.cloudwatch_logs.retention_days,
                 ),
             )
