@@ -64,7 +64,7 @@ def test_log_key_lets_cloudwatch_logs_use_it_for_this_log_group_only(trail: dict
 
 
 def test_delivery_role_trusts_cloudtrail_as_documented_without_source_conditions(trail: dict[str, Any]) -> None:
-    """The trust "Sending events to CloudWatch Logs" (CloudTrail User Guide) shows: the trust without conditions; a source
+    """The trust "Sending events to CloudWatch Logs" (CloudTrail User Guide) shows, without conditions: a source
     account CloudTrail did not send (an organization trail's member events) would drop events silently."""
     role = only_resource(trail, "AWS::IAM::Role", id_prefix="CloudWatchLogs")
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
