@@ -96,8 +96,9 @@ class Archive(StrictModel):
     lifecycle: Lifecycle = Lifecycle()
     access_logs: AccessLogs = AccessLogs()
     object_lock: ObjectLock | None = None
-    #: Role or user ARNs, of any account, allowed to decrypt log files (besides IAM principals of the
-    #: archive account that an IAM policy allows). Default: none.
+    #: Role or user ARNs, of any account, allowed to read (bucket policy, ``[prefix/]AWSLogs/*``) and decrypt (key
+    #: policy) log files, besides IAM principals of the archive account that an IAM policy allows; each still needs
+    #: an IAM grant in its own account. Default: none.
     log_readers: tuple[PrincipalArn, ...] = ()
 
     @property
