@@ -172,6 +172,11 @@ class Guardrails(StrictModel):
     #: The CDK bootstrap qualifier of the archive account, which names its deployment roles. Default
     #: ``hnb659fds``, the default of ``cdk bootstrap``.
     bootstrap_qualifier: BootstrapQualifier = "hnb659fds"
+    #: The account the guardrails stack is deployed to. Default: the management account. Or a member account that
+    #: the organization's resource-based delegation policy lets manage service control policies ("Delegated
+    #: administrator for AWS Organizations", Organizations User Guide: CreatePolicy, UpdatePolicy, DeletePolicy,
+    #: AttachPolicy, DetachPolicy, DescribePolicy ...), as AWS recommends keeping work out of the management account.
+    deployment_account: AccountId | None = None
 
 
 class Organization(StrictModel):

@@ -110,13 +110,14 @@ def guardrail_document(props: OrganizationGuardrailsProps) -> dict[str, Any]:
 class OrganizationGuardrails(Construct):
     """``AWS::Organizations::Policy`` of type ``SERVICE_CONTROL_POLICY``, attached to ``target_ids``.
 
-    Created in the management account ("This operation can be called only from the organization's management
-    account or a member account designated as a delegated administrator", AWS::Organizations::Policy,
-    CloudFormation). The content is a JSON object, not a string, so CloudFormation can detect drift (same
-    page). SCPs never restrict the management account itself ("Service control policies (SCPs)",
-    Organizations User Guide): the organization trail lives there, so within the management account only IAM
-    protects it; the SCP binds every member account, including a CloudTrail delegated administrator, which
-    could otherwise update or delete the organization trail, and the archive account, where bucket and key live.
+    Created in the management account or in a delegated administrator for AWS Organizations ("This operation can
+    be called only from the organization's management account or a member account designated as a delegated
+    administrator", AWS::Organizations::Policy, CloudFormation). The content is a JSON object, not a string, so
+    CloudFormation can detect drift (same page). SCPs never restrict the management account itself ("Service
+    control policies (SCPs)", Organizations User Guide): the organization trail lives there, so within the
+    management account only IAM protects it; the SCP binds every member account, including a CloudTrail
+    delegated administrator, which could otherwise update or delete the organization trail, and the archive
+    account, where bucket and key live.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: OrganizationGuardrailsProps) -> None:

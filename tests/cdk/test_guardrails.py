@@ -158,3 +158,25 @@ def test_an_oversized_scp_is_a_config_error_on_exempt_roles() -> None:
 
 def test_no_guardrail_stack_without_guardrails(synthesized: Callable[[str], Synthesized]) -> None:
     assert synthesized("organization.toml").built.guardrails is None
+
+
+def test_guardrails_may_deploy_to_a_delegated_administrator_for_organizations() -> None:
+    """Issue 17, item 12: README and code agree. "Delegated administrator for AWS Organizations" (Organizations User
+    Guide) lets a member account manage policies; ``deployment_account`` puts the stack there, the policy unchanged."""
+    data = fixture_data("all-features.toml")
+    default = build_app(parse_config(data), compliance=False).guardrails
+    delegated = build_app(
+        parse_config(with_changes(data, **{"organization.guardrails.deployment_account": "666666666666"})),
+        compliance=False,
+    ).guardrails
+    assert default is not None and delegated is not None
+    assert (default.account, default.region) == ("111111111111", "us-east-1")  # the management account
+    assert (delegated.account, delegated.region) == ("666666666666", "us-east-1")
+    assert delegated.guardrails.document == default.guardrails.document
+
+
+def test_deployment_account_must_be_an_account_id() -> None:
+    data = with_changes(fixture_data("all-features.toml"), **{"organization.guardrails.deployment_account": "me"})
+    with pytest.raises(ConfigError) as error:
+        parse_config(data)
+    assert [p.path for p in error.value.problems] == ["organization.guardrails.deployment_account"]
