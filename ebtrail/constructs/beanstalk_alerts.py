@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces.aws_events import IRuleRef
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic, add_publisher
 from ebtrail.constructs.policy_conditions import source_arn_equals
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS, EVENT_SOURCE
+from ebtrail.core.names import alarms_arn_pattern
 
 EVENTS_SERVICE = "events.amazonaws.com"
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
@@ -130,6 +132,7 @@ class BeanstalkAlerts(Construct):
         self.rule.add_target(_TopicWithoutGrant(self.topic, alert_message()))
         # The topic policy must exist before EventBridge first publishes.
         self.rule.node.add_dependency(self.policy)
+        self.node.add_validation(_AlarmsMayPublish(self))
 
     def allow_cloudwatch_alarms(self, alarm_name_prefix: str) -> iam.PolicyStatement:
         """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic.
@@ -157,12 +160,7 @@ class BeanstalkAlerts(Construct):
         self._alarm_prefixes.append(alarm_name_prefix)
         stack = Stack.of(self)
         alarm_arns = [
-            stack.format_arn(
-                service="cloudwatch",
-                resource="alarm",
-                resource_name=f"{prefix}*",
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
+            alarms_arn_pattern(stack.partition, stack.region, stack.account, prefix)
             for prefix in sorted(self._alarm_prefixes)
         ]
         if self._cloudwatch_publish is not None:
@@ -232,3 +230,37 @@ class _TopicWithoutGrant:
     def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         del rule, id
         return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
+
+
+@jsii.implements(IValidation)
+class _AlarmsMayPublish:
+    """Fails synthesis when an alarm of the stack notifies the alert topic under a name its policy does not allow.
+
+    Such an alarm deploys green, goes to ALARM and reaches nobody (CloudWatch's ``sns:Publish`` is refused), so it
+    is refused here, naming the alarm and the allowed prefixes.
+    """
+
+    def __init__(self, alerts: BeanstalkAlerts) -> None:
+        self._alerts = alerts
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._alerts)
+        topic = stack.resolve(self._alerts.topic.topic_arn)
+        prefixes = self._alerts.alarm_name_prefixes
+        errors: list[str] = []
+        for node in stack.node.find_all():
+            if not isinstance(node, cloudwatch.CfnAlarm):
+                continue
+            # Resolve each list whole: the L2 alarm's action lists are lazy list tokens.
+            lists = (node.alarm_actions, node.ok_actions, node.insufficient_data_actions)
+            if not any(topic in (stack.resolve(actions) or []) for actions in lists):
+                continue
+            name = node.alarm_name
+            if name is not None and not Token.is_unresolved(name) and name.startswith(prefixes):
+                continue
+            allowed = ", ".join(f"{p}*" for p in prefixes) or "none (call allow_cloudwatch_alarms)"
+            errors.append(
+                f"alarm {name or node.node.path} notifies the alert topic, whose policy lets only alarms named "
+                f"{allowed} publish: name it with ebtrail.core.names.alarm_name, or allow its prefix"
+            )
+        return errors

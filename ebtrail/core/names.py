@@ -54,11 +54,17 @@ def alarm_name(trail_name: str, suffix: str) -> str:
 
 
 def alarm_arn_pattern(partition: str, region: str, account: str, trail_name: str) -> str:
-    """The ``ArnLike`` pattern of ``aws:SourceArn`` that matches every :func:`alarm_name` of this trail: the alarm ARN
+    """The ``ArnLike`` pattern of ``aws:SourceArn`` that matches every :func:`alarm_name` of this trail
+    (:func:`alarms_arn_pattern` of :func:`alarm_name_prefix`)."""
+    return alarms_arn_pattern(partition, region, account, alarm_name_prefix(trail_name))
+
+
+def alarms_arn_pattern(partition: str, region: str, account: str, prefix: str) -> str:
+    """``ArnLike`` pattern of the alarms named ``<prefix>*``: the alarm ARN is
     ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`` ("Actions, resources, and condition keys for
     Amazon CloudWatch", Service Authorization Reference), which CloudWatch sends as ``aws:SourceArn`` when the alarm
-    publishes. Trail names have no ``*`` or ``?``, so the prefix matches itself only."""
-    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name_prefix(trail_name)}*"
+    publishes. Trail names have no ``*`` or ``?``, so a prefix made of one matches itself only."""
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}*"
 
 
 #: The verifier's managed policy and role are named ``<prefix>-beanstalk-verifier`` in each trail account.

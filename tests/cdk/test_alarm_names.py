@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk.assertions import Template
 
 from ebtrail.config import parse_config
@@ -121,3 +123,34 @@ def test_allow_cloudwatch_alarms_allows_every_prefix_it_is_given() -> None:
         "StringEquals": {"aws:SourceAccount": [ACCOUNT]},
     }
     assert alerts.alarm_name_prefixes == ("first-", "second-")
+
+
+def _alarm(stack: Stack, alerts: BeanstalkAlerts, construct_id: str, name: str | None) -> None:
+    alarm = cloudwatch.Alarm(
+        stack,
+        construct_id,
+        alarm_name=name,
+        metric=cloudwatch.Metric(namespace="Test", metric_name="M"),
+        threshold=1,
+        evaluation_periods=1,
+    )
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(alerts.topic))
+
+
+@pytest.mark.parametrize("name", ["other-alarm", None], ids=["wrong-prefix", "unnamed"])
+def test_an_alarm_the_topic_policy_does_not_allow_fails_synthesis(name: str | None) -> None:
+    stack = Stack(App(), "Alerts", env={"account": ACCOUNT, "region": REGION})
+    alerts = BeanstalkAlerts(stack, "Alerts", BeanstalkAlertsProps(topic_name="eb-alerts"))
+    alerts.allow_cloudwatch_alarms("trail-")
+    _alarm(stack, alerts, "Allowed", "trail-fine")
+    _alarm(stack, alerts, "Refused", name)
+    with pytest.raises(RuntimeError, match=r"notifies the alert topic, whose policy lets only alarms named trail-\*"):
+        Template.from_stack(stack)
+
+
+def test_alarms_named_with_an_allowed_prefix_synthesize() -> None:
+    stack = Stack(App(), "Alerts", env={"account": ACCOUNT, "region": REGION})
+    alerts = BeanstalkAlerts(stack, "Alerts", BeanstalkAlertsProps(topic_name="eb-alerts"))
+    alerts.allow_cloudwatch_alarms(alarm_name_prefix(DOTTED))
+    _alarm(stack, alerts, "Allowed", alarm_name(DOTTED, "anything"))
+    Template.from_stack(stack)
