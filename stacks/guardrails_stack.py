@@ -21,8 +21,12 @@ class GuardrailsStack(Stack):
     """The service control policy ``guardrails`` (``organization.guardrails``), deployed last (after archive and
     trail).
 
-    In the management account and in the Organizations endpoint's region, where AWS::Organizations resources
-    are created; a stack of its own, so the trail may live in any home region.
+    In the Organizations endpoint's region, where AWS::Organizations resources are created; a stack of its own,
+    so the trail may live in any home region. In the management account, or in ``guardrails.deployment_account``:
+    ``AWS::Organizations::Policy`` "can be called only from the organization's management account or a member
+    account designated as a delegated administrator" (CloudFormation User Guide), and a member account becomes
+    one for policy management through the organization's resource-based delegation policy ("Delegated
+    administrator for AWS Organizations", Organizations User Guide).
     """
 
     def __init__(
@@ -35,12 +39,14 @@ class GuardrailsStack(Stack):
         after: list[Stack],
         **kwargs: Any,
     ) -> None:
-        # The organization trail is created in the management account, where the policy is created too.
+        # The organization trail is created in the management account; the policy there too unless a delegated
+        # administrator for AWS Organizations is named.
         [trail] = trail_targets(config)
+        account = guardrails.deployment_account or trail.account
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=trail.account, region=ORGANIZATIONS_REGION[config.partition]),
+            env=Environment(account=account, region=ORGANIZATIONS_REGION[config.partition]),
             description="ebtrail guardrails: a service control policy that protects the audit trail and its archive",
             **kwargs,
         )

@@ -1,7 +1,8 @@
 """``python -m stacks.summary cdk.out``: what ``make synth`` prints after ``cdk synth``.
 
 The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
-far back Athena can see, and a warning when Object Lock is on; the compliance result (cdk-nag has already
+far back Athena can see, and a warning when Object Lock is on; e-mail subscriptions, which count only once
+confirmed; the compliance result (cdk-nag has already
 passed, or synth would have failed; its acknowledgments are listed), cfn-lint over every template, linted
 for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
 CloudTrail's own bucket, key and topic policy checks, evaluated offline). Exits 1 on any cfn-lint error or
@@ -103,6 +104,29 @@ def archive_lines(template: dict[str, Any]) -> list[str]:
     return lines
 
 
+def subscription_lines(stack_name: str, template: dict[str, Any]) -> list[str]:
+    """The e-mail subscriptions of a stack's topics, and that each counts only once confirmed.
+
+    SNS sends each address a confirmation message; until it is confirmed the subscription is pending and receives
+    nothing. With the CIS metric filters in the stack, Security Hub's CloudWatch.1 to .14 need a subscriber on
+    their alarms' topic ("Security Hub controls for Amazon CloudWatch"): a pending one does not make them pass.
+    """
+    resources = template.get("Resources", {}).values()
+    emails = sorted(
+        str(r["Properties"]["Endpoint"])
+        for r in resources
+        if r.get("Type") == "AWS::SNS::Subscription" and r.get("Properties", {}).get("Protocol") == "email"
+    )
+    if not emails:
+        return []
+    cis = any(r.get("Type") == "AWS::Logs::MetricFilter" for r in resources)
+    why = " and Security Hub CloudWatch.1-.14 count it" if cis else ""
+    return [
+        f"    NOTE: {stack_name}: e-mail subscriptions ({', '.join(sorted(set(emails)))}) receive alerts{why} only "
+        "once each address confirms AWS's subscription message (SNS delivers nothing to a pending subscription)"
+    ]
+
+
 def verifier_lines(stacks: list[StackSummary]) -> list[str]:
     """A warning for each trail account whose verifier can prove nothing: its policy exists but no role does,
     so the archive in another account names no principal of it, and the S3 and SNS channels cannot read the
@@ -145,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources"
         )
-        for line in archive_lines(json.loads(stack.template.read_text())):
+        template = json.loads(stack.template.read_text())
+        for line in archive_lines(template) + subscription_lines(stack.stack_name, template):
             print(line)
     for line in verifier_lines(stacks):
         print(line)

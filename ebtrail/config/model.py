@@ -96,8 +96,9 @@ class Archive(StrictModel):
     lifecycle: Lifecycle = Lifecycle()
     access_logs: AccessLogs = AccessLogs()
     object_lock: ObjectLock | None = None
-    #: Role or user ARNs, of any account, allowed to decrypt log files (besides IAM principals of the
-    #: archive account that an IAM policy allows). Default: none.
+    #: Role or user ARNs, of any account, allowed to read (bucket policy, ``[prefix/]AWSLogs/*``) and decrypt (key
+    #: policy) log files, besides IAM principals of the archive account that an IAM policy allows; each still needs
+    #: an IAM grant in its own account. Default: none.
     log_readers: tuple[PrincipalArn, ...] = ()
 
     @property
@@ -171,6 +172,11 @@ class Guardrails(StrictModel):
     #: The CDK bootstrap qualifier of the archive account, which names its deployment roles. Default
     #: ``hnb659fds``, the default of ``cdk bootstrap``.
     bootstrap_qualifier: BootstrapQualifier = "hnb659fds"
+    #: The account the guardrails stack is deployed to. Default: the management account. Or a member account that
+    #: the organization's resource-based delegation policy lets manage service control policies ("Delegated
+    #: administrator for AWS Organizations", Organizations User Guide: CreatePolicy, UpdatePolicy, DeletePolicy,
+    #: AttachPolicy, DetachPolicy, DescribePolicy ...), as AWS recommends keeping work out of the management account.
+    deployment_account: AccountId | None = None
 
 
 class Organization(StrictModel):

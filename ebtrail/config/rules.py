@@ -186,4 +186,16 @@ def _feature_problems(config: TopologyConfig) -> list[Problem]:
                 "the CIS alarms publish to the Beanstalk alert topic; allowed only with alerts.enabled = true",
             )
         )
+    elif logs.enabled and not config.alerts.emails:
+        # "Security Hub controls for Amazon CloudWatch" (Security Hub User Guide): CloudWatch.1 to .14 check the
+        # alarm's SNS topic (resource type AWS::SNS::Topic) and its remediation subscribes someone to it. CIS alarms
+        # nobody receives fail the controls they exist for, and deploy green.
+        problems.append(
+            Problem(
+                "alerts.emails",
+                "with cloudwatch_logs.enabled the CIS alarms (Security Hub CloudWatch.1 to .14) need a subscriber on "
+                "the alert topic; allowed: at least one e-mail address (a subscription counts only once its "
+                "address confirms it), or cloudwatch_logs.enabled = false",
+            )
+        )
     return problems

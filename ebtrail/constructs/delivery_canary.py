@@ -22,7 +22,7 @@ import ebtrail
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.verifier_access import render_statements
 from ebtrail.core import canary as facts
-from ebtrail.core.names import canary_function_name
+from ebtrail.core.names import alarm_name, canary_function_name
 from ebtrail.core.permissions import RESOURCE_PREFIX
 
 #: Lambda's Python runtime (the verifier needs 3.11 or later); arm64 costs less per GB-second than x86_64.
@@ -57,8 +57,9 @@ class DeliveryCanaryProps:
     log_key_account: str
     log_key_region: str
     log_key_alias: str
-    #: The alert topic: every alarm publishes there. Its policies must let CloudWatch alarms named
-    #: ``<function_name>-*`` publish (the trail stack calls ``BeanstalkAlerts.allow_cloudwatch_alarms``).
+    #: The alert topic: every alarm publishes there. The alarms are named :func:`~ebtrail.core.names.alarm_name`
+    #: ``(trail_name, "canary-...")``; the topic's policies must let that prefix publish (the trail stack calls
+    #: ``BeanstalkAlerts.allow_cloudwatch_alarms`` with :func:`~ebtrail.core.names.alarm_name_prefix`).
     alarm_topic: sns.ITopic
     #: Name of the canary's role (fixed, so the archive's bucket and key policies can name it across accounts).
     role_name: str
@@ -377,7 +378,7 @@ class DeliveryCanary(Construct):
             alarms[metric_name] = cloudwatch.Alarm(
                 self,
                 f"{metric_name}Alarm",
-                alarm_name=f"{name}-{_kebab(metric_name)}",
+                alarm_name=alarm_name(props.trail_name, f"canary-{_kebab(metric_name)}"),
                 alarm_description=description,
                 metric=source,
                 threshold=threshold if metric_name != facts.PROBE_ARRIVED else 1,
@@ -389,7 +390,7 @@ class DeliveryCanary(Construct):
         alarms["Errors"] = cloudwatch.Alarm(
             self,
             "ErrorsAlarm",
-            alarm_name=f"{name}-errors",
+            alarm_name=alarm_name(props.trail_name, "canary-errors"),
             alarm_description=(
                 f"A run of the {name} canary failed (a missing permission, an unreadable log file, a throttled API): "
                 f"its report is in the log group /aws/lambda/{name}, the failed event in the queue {name}-failed-runs."

@@ -12,7 +12,7 @@ from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, 
 from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
-from stacks.summary import OBJECT_LOCK_WARNING, archive_lines
+from stacks.summary import OBJECT_LOCK_WARNING, archive_lines, subscription_lines
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import FIXTURE_CONFIGS
 
@@ -123,3 +123,18 @@ def test_config_transitions_reach_the_template(synthesized: Callable[[str], Synt
     )
     assert LifecyclePlan.from_template(bucket) == LifecyclePlan.from_config(result.config.archive.lifecycle)
     assert Transition(storage_class="GLACIER_IR", days=90) in result.config.archive.lifecycle.transitions
+
+
+def test_summary_says_an_email_subscription_counts_only_once_confirmed(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    """Issue 17, item 6: the CIS alarms need a confirmed subscriber (Security Hub CloudWatch.1-.14)."""
+    stack = "ebtrail-trail-111111111111"
+    [line] = subscription_lines(stack, synthesized("all-features.toml").json(stack))
+    assert "platform-team@example.com, security-team@example.com" in line
+    assert "Security Hub CloudWatch.1-.14" in line
+    assert "only once each address confirms" in line
+    # default.toml: a delivery-topic address, no CIS alarms.
+    [line] = subscription_lines(stack, synthesized("default.toml").json(stack))
+    assert "only once each address confirms" in line and "Security Hub" not in line
+    assert subscription_lines(stack, {"Resources": {}}) == []
