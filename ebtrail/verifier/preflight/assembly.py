@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.regions import dns_suffix, partition_of
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 
 ORGANIZATION_METADATA = "ebtrail:OrganizationId"
@@ -44,14 +45,6 @@ class Stack:
     @property
     def partition(self) -> str:
         return partition_of(self.region)
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def read_stacks(cloud_assembly: Path) -> list[Stack]:
@@ -98,7 +91,7 @@ class Resolver:
             "AWS::AccountId": s.account,
             "AWS::Region": s.region,
             "AWS::Partition": s.partition,
-            "AWS::URLSuffix": "amazonaws.com.cn" if s.partition == "aws-cn" else "amazonaws.com",
+            "AWS::URLSuffix": dns_suffix(s.partition),
             "AWS::StackName": s.name,
         }
         if name in pseudo:

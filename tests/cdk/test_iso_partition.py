@@ -1,0 +1,56 @@
+"""An accepted config in an ISO partition synthesizes and passes preflight (issue 17 item 10): ``partition_of``
+in the preflight guessed ``aws`` for us-isof-south-1, so every ARN it built was in the wrong partition and
+preflight refused a config that synthesizes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from ebtrail.config import parse_config
+from ebtrail.verifier.preflight.assembly import Assembly, Stack
+from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail
+from stacks.app_builder import build_app
+
+
+def iso_config(region: str, topology: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name_prefix": "a" * 20,  # the longest prefix: with the 15-character region, bucket names near S3's 63
+        "topology": topology,
+        "archive": {"account": "111111111111", "region": region},
+        "trail": {"name": "ebtrail-audit"},
+    }
+    if topology == "single-account":
+        data["trail"] |= {"account": "111111111111", "home_region": region}
+    else:
+        data["trail"]["members"] = [{"account": "222222222222", "home_region": region}]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "topology"),
+    [
+        ("us-isof-south-1", "aws-iso-f", "single-account"),
+        ("us-isof-south-1", "aws-iso-f", "accounts"),
+        ("eu-isoe-west-1", "aws-iso-e", "single-account"),
+    ],
+)
+def test_iso_config_synthesizes_and_passes_preflight(region: str, partition: str, topology: str) -> None:
+    config = parse_config(iso_config(region, topology))
+    assert config.partition == partition
+    built = build_app(config)
+    stacks = [
+        Stack(stack.stack_name, stack.account, stack.region, Template.from_stack(stack).to_json()["Resources"])
+        for stack in built.stacks
+    ]
+    assert {stack.partition for stack in stacks} == {partition}
+    reports = [preflight_trail(trail) for trail in Assembly(stacks).trails()]
+    assert len(reports) == len(built.trails) >= 1
+    assert overall_exit(reports) is PreflightExit.PASS, [r.problems for r in reports] + [
+        f.explain() for r in reports for f in r.failures
+    ]
+    for report in reports:
+        allowed = [r for r in report.results if r.check.must_allow]
+        assert allowed and all(r.check.request.resource.startswith(f"arn:{partition}:") for r in allowed)
