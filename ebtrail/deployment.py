@@ -7,7 +7,7 @@ the constructs take; the stacks call these functions and hand plain values to th
 from __future__ import annotations
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.constructs.audit_trail import storage_bucket_arn_prefixes
+from ebtrail.constructs.audit_trail import storage_bucket_arn_prefix
 from ebtrail.constructs.log_archive import AthenaOptions, LifecycleRules, LogArchiveProps, Retention, StorageTransition
 from ebtrail.constructs.trail import AlertOptions, BeanstalkTrailProps, VerifierOptions
 from ebtrail.core.names import ArchiveNames, TrailTarget
@@ -95,9 +95,7 @@ def trail_props(config: DeploymentConfig, target: TrailTarget) -> BeanstalkTrail
         verifier=VerifierOptions.for_archive(names, assumed_by=config.verifier.assumed_by)
         if config.verifier.enabled
         else None,
-        data_event_arn_prefixes=tuple(
-            storage_bucket_arn_prefixes(target.partition, None if target.organization_id else target.account)
-        )
+        data_event_arn_prefixes=(storage_bucket_arn_prefix(target.partition),)
         if config.trail.beanstalk_data_events != "off"
         else (),
         data_events_read_write="All" if config.trail.beanstalk_data_events == "All" else "WriteOnly",
