@@ -366,9 +366,11 @@ class DeliveryCanary(Construct):
                 1,
                 cloudwatch.TreatMissingData.IGNORE,
                 f"CloudTrail reports a delivery error for trail {props.trail_name} (GetTrailStatus "
-                "LatestDeliveryError, LatestNotificationError or LatestDigestDeliveryError): the bucket policy, the "
-                "KMS key policy or state, or the topic policy no longer lets CloudTrail write. 'aws cloudtrail "
-                f"get-trail-status --name {props.trail_arn}' shows the error; restore the policy by redeploying.",
+                "LatestDeliveryError, LatestNotificationError, LatestDigestDeliveryError or, with CloudWatch Logs "
+                "delivery, LatestCloudWatchLogsDeliveryError): the bucket policy, the KMS key policy or state, the "
+                "topic policy, or the CloudWatch Logs role, log group or its key no longer lets CloudTrail write "
+                "(the CIS alarms go quiet while CloudWatch Logs delivery fails). 'aws cloudtrail get-trail-status "
+                f"--name {props.trail_arn}' shows the error; restore the policy by redeploying.",
             ),
         }
         alarms: dict[str, cloudwatch.Alarm] = {}

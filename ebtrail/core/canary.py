@@ -21,7 +21,8 @@ PROBE_ARRIVED = "ProbeArrived"
 DELIVERY_SECONDS = "DeliverySeconds"
 #: 1 while GetTrailStatus says IsLogging, else 0.
 TRAIL_LOGGING = "TrailLogging"
-#: 1 when GetTrailStatus reports a delivery, notification or digest delivery error, else 0.
+#: 1 when GetTrailStatus reports a delivery, notification or digest delivery error, or (when the trail has a log
+#: group) a CloudWatch Logs delivery error, else 0.
 DELIVERY_ERRORS = "DeliveryErrors"
 #: 1 when the trail differs from what the stack deployed, else 0.
 CONFIG_DRIFT = "ConfigDrift"

@@ -9,7 +9,8 @@ Each run (an AWS Lambda invocation from an EventBridge Scheduler schedule, in th
    ``max_delivery`` and not found: ``ProbeArrived`` 0. A decided probe is deleted; a younger one waits for the
    next run. A probe a crashed run left behind is simply checked by the next run.
 2. **checks the trail's health and drift** (the verifier's trail reader): ``TrailLogging`` (``IsLogging``),
-   ``DeliveryErrors`` (``LatestDeliveryError``, ``LatestNotificationError``, ``LatestDigestDeliveryError``) and
+   ``DeliveryErrors`` (``LatestDeliveryError``, ``LatestNotificationError``, ``LatestDigestDeliveryError`` and,
+   when the trail delivers to CloudWatch Logs, ``LatestCloudWatchLogsDeliveryError``) and
    ``ConfigDrift`` (bucket, prefix, KMS key and its state, multi-region, log file validation, organization trail,
    management write events, against what the stack deployed), with the reasons in the run's log.
 3. **makes a new probe** (``CreateApplication``, free, as the verifier does).
@@ -386,15 +387,7 @@ def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport
         return
     if read.status_read:
         report.trail_logging = info.logging
-        report.delivery_errors = [
-            f"{label}: {error}"
-            for label, error in (
-                ("LatestDeliveryError", info.latest_delivery_error),
-                ("LatestNotificationError", info.latest_notification_error),
-                ("LatestDigestDeliveryError", info.latest_digest_delivery_error),
-            )
-            if error
-        ]
+        report.delivery_errors = delivery_errors(info)
     else:
         for problem in read.problems:
             if "GetTrailStatus" in problem:
@@ -410,6 +403,25 @@ def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport
     else:
         report.findings.problem("; ".join(read.warnings) or "GetEventSelectors was not answered")
     report.drift = drift
+
+
+def delivery_errors(info: TrailInfo) -> list[str]:
+    """The errors ``GetTrailStatus`` reports for each of the trail's deliveries, as ``<field>: <error>``.
+
+    ``LatestCloudWatchLogsDeliveryError`` counts only when the trail has a log group (``GetTrail``
+    ``CloudWatchLogsLogGroupArn``): "Displays any CloudWatch Logs error that CloudTrail encountered when
+    attempting to deliver logs to CloudWatch Logs" (GetTrailStatus, CloudTrail API Reference). Without it a
+    broken delivery (the role's trust or policy, a deleted log group, its KMS key) makes the CIS metric filters
+    go quiet, and their alarms treat missing data as not breaching: nothing would alert.
+    """
+    fields = [
+        ("LatestDeliveryError", info.latest_delivery_error),
+        ("LatestNotificationError", info.latest_notification_error),
+        ("LatestDigestDeliveryError", info.latest_digest_delivery_error),
+    ]
+    if info.cloudwatch_logs_log_group_arn:
+        fields.append(("LatestCloudWatchLogsDeliveryError", info.latest_cloudwatch_logs_delivery_error))
+    return [f"{label}: {error}" for label, error in fields if error]
 
 
 def drift_findings(info: TrailInfo, expected: ExpectedTrail) -> list[str]:

@@ -426,3 +426,40 @@ def test_the_canary_module_imports_only_the_verifier_and_shared_facts() -> None:
     } | {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     standard = {"__future__", "json", "os", "re", "collections", "dataclasses", "datetime", "typing", "secrets"}
     assert roots <= standard | {"boto3", "botocore", "ebtrail", "mypy_boto3_elasticbeanstalk", "mypy_boto3_s3"}
+
+
+# --- CloudWatch Logs delivery (issue 17 item 4) ---------------------------------------------------------------
+
+
+def _cloudwatch_logs_error(parsed: dict[str, Any], **kwargs: Any) -> None:
+    # What CloudTrail reports when it can no longer assume its CloudWatch Logs role or write the log group.
+    parsed["LatestCloudWatchLogsDeliveryError"] = "AccessDeniedException"
+
+
+def test_cloudwatch_logs_delivery_error_gives_delivery_errors_1(session: boto3.Session, clock: FakeClock) -> None:
+    """With CloudWatch Logs delivery on, a broken delivery silences the CIS alarms (their missing data is not
+    breaching): the canary must count LatestCloudWatchLogsDeliveryError, which it used to ignore."""
+    dep = healthy(session)
+    log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:aws-cloudtrail-logs-{TRAIL}:*"
+    dep.session.client("cloudtrail", region_name=REGION).update_trail(
+        Name=TRAIL,
+        CloudWatchLogsLogGroupArn=log_group,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/{TRAIL}-cloudwatch-logs",
+    )
+    session.events.register("after-call.cloudtrail.GetTrailStatus", _cloudwatch_logs_error)
+    start = clock.now()
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.delivery_errors == ["LatestCloudWatchLogsDeliveryError: AccessDeniedException"]
+    assert metric(session, DELIVERY_ERRORS, start, clock.now(), "Maximum") == [1.0]
+    assert report.findings.problems == []  # a trail problem is a metric, not a failed run
+
+
+def test_cloudwatch_logs_error_without_a_log_group_is_not_counted(session: boto3.Session, clock: FakeClock) -> None:
+    """A trail that delivers to S3 only has no CloudWatch Logs delivery to fail (a stale error from a log group
+    removed on purpose is not an alarm)."""
+    dep = healthy(session)
+    session.events.register("after-call.cloudtrail.GetTrailStatus", _cloudwatch_logs_error)
+    start = clock.now()
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.delivery_errors == []
+    assert metric(session, DELIVERY_ERRORS, start, clock.now(), "Maximum") == [0.0]
