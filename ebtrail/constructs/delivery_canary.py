@@ -122,9 +122,10 @@ class DeliveryCanary(Construct):
     * **Log group** ``/aws/lambda/<function>``: one-year retention, encrypted with its own key, whose policy lets
       ``logs.<region>.amazonaws.com`` use it only with the encryption context of this log group (CloudWatch Logs
       User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS"). Key and log group are retained.
-    * **Alarms** to the alert topic (ALARM and OK): ``ProbeArrived`` < 1 for 2 periods, missing data breaching
-      (a dead canary alarms); ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; and the
-      function's own ``Errors``. The alert topic's policies must let CloudWatch alarms publish
+    * **Alarms** to the alert topic (ALARM and OK), rendered from :data:`ebtrail.core.canary.ALARM_RULES`:
+      ``ProbeArrived`` < 1 (a probe not delivered; missing data not breaching, so a fresh deploy does not alarm);
+      ``CanaryRan`` (the heartbeat every run publishes; a dead canary notifies through INSUFFICIENT_DATA);
+      ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; and the function's own ``Errors``. The alert topic's policies must let CloudWatch alarms publish
       (``BeanstalkAlerts.allow_cloudwatch_alarms``: ``aws:SourceArn`` in the topic policy; the key statement
       unconditioned, as the SNS Developer Guide's "Enable compatibility between event sources from AWS services
       and encrypted topics" shows it).
@@ -318,76 +319,33 @@ class DeliveryCanary(Construct):
 
     def _alarms(self, props: DeliveryCanaryProps, period: Duration) -> dict[str, cloudwatch.Alarm]:
         name = props.function_name
-        dims = {facts.DIMENSION: props.trail_name}
-
-        def metric(metric_name: str, statistic: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=facts.NAMESPACE,
-                metric_name=metric_name,
-                dimensions_map=dims,
-                period=period,
-                statistic=statistic,
-            )
-
-        specs = {
-            facts.PROBE_ARRIVED: (
-                metric(facts.PROBE_ARRIVED, "Minimum"),
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                2,
-                cloudwatch.TreatMissingData.BREACHING,
-                f"The canary's probe call (an Elastic Beanstalk CreateApplication) did not reach the log files of "
-                f"trail {props.trail_name} within {props.max_delivery_minutes} minutes, or the canary stopped "
-                f"reporting. Check TrailLogging, DeliveryErrors and ConfigDrift, the canary's log group "
-                f"/aws/lambda/{name} and its failed-runs queue; run 'ebtrail-verify verify --trail "
-                f"{props.trail_name}' to see the path end to end.",
-            ),
-            facts.TRAIL_LOGGING: (
-                metric(facts.TRAIL_LOGGING, "Minimum"),
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                1,
-                cloudwatch.TreatMissingData.IGNORE,
-                f"Trail {props.trail_name} is not logging: someone called StopLogging (see who in CloudTrail event "
-                f"history) or deleted the trail. Run 'aws cloudtrail start-logging --name {props.trail_arn}' once "
-                "the change is understood, or redeploy the stack.",
-            ),
-            facts.CONFIG_DRIFT: (
-                metric(facts.CONFIG_DRIFT, "Maximum"),
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-                cloudwatch.TreatMissingData.IGNORE,
-                f"Trail {props.trail_name} differs from what the stack deployed (bucket, prefix, KMS key or its "
-                "state, multi-region, log file validation, organization, management write events). The drifted "
-                f"setting is in the canary's log group /aws/lambda/{name}; redeploy the stack (or run "
-                "CloudFormation drift detection) to restore it.",
-            ),
-            facts.DELIVERY_ERRORS: (
-                metric(facts.DELIVERY_ERRORS, "Maximum"),
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-                cloudwatch.TreatMissingData.IGNORE,
-                f"CloudTrail reports a delivery error for trail {props.trail_name} (GetTrailStatus "
-                "LatestDeliveryError, LatestNotificationError, LatestDigestDeliveryError or, with CloudWatch Logs "
-                "delivery, LatestCloudWatchLogsDeliveryError): the bucket policy, the KMS key policy or state, the "
-                "topic policy, or the CloudWatch Logs role, log group or its key no longer lets CloudTrail write "
-                "(the CIS alarms go quiet while CloudWatch Logs delivery fails). 'aws cloudtrail get-trail-status "
-                f"--name {props.trail_arn}' shows the error; restore the policy by redeploying.",
-            ),
+        descriptions = {
+            facts.PROBE_ARRIVED: f"The canary's probe call (an Elastic Beanstalk CreateApplication) did not reach the "
+            f"log files of trail {props.trail_name} within {props.max_delivery_minutes} minutes. Check TrailLogging, "
+            f"DeliveryErrors and ConfigDrift, the canary's log group /aws/lambda/{name} and its failed-runs queue; "
+            f"run 'ebtrail-verify verify --trail {props.trail_name}' to see the path end to end.",
+            facts.CANARY_RAN: f"The {name} canary has not reported for two periods (this alarm is then in "
+            "INSUFFICIENT_DATA, which notifies): its schedule is disabled or deleted, Scheduler cannot invoke it, or "
+            f"every run dies before publishing. Check the schedule {name}, the queue {name}-failed-runs and the log "
+            f"group /aws/lambda/{name}. Nothing proves the trail delivers until it runs again.",
+            facts.TRAIL_LOGGING: f"Trail {props.trail_name} is not logging: someone called StopLogging (see who in "
+            f"CloudTrail event history) or deleted the trail. Run 'aws cloudtrail start-logging --name "
+            f"{props.trail_arn}' once the change is understood, or redeploy the stack.",
+            facts.CONFIG_DRIFT: f"Trail {props.trail_name} differs from what the stack deployed (bucket, prefix, KMS "
+            "key or its state, multi-region, log file validation, organization, management write events). The "
+            f"drifted setting is in the canary's log group /aws/lambda/{name}; redeploy the stack (or run "
+            "CloudFormation drift detection) to restore it.",
+            facts.DELIVERY_ERRORS: f"CloudTrail reports a delivery error for trail {props.trail_name} (GetTrailStatus "
+            "LatestDeliveryError, LatestNotificationError, LatestDigestDeliveryError or, with CloudWatch Logs "
+            "delivery, LatestCloudWatchLogsDeliveryError): the bucket policy, the KMS key policy or state, the "
+            "topic policy, or the CloudWatch Logs role, log group or its key no longer lets CloudTrail write "
+            "(the CIS alarms go quiet while CloudWatch Logs delivery fails). 'aws cloudtrail get-trail-status "
+            f"--name {props.trail_arn}' shows the error; restore the policy by redeploying.",
         }
-        alarms: dict[str, cloudwatch.Alarm] = {}
-        for metric_name, (source, operator, threshold, missing, description) in specs.items():
-            evaluation_periods = 2 if metric_name == facts.PROBE_ARRIVED else 1
-            alarms[metric_name] = cloudwatch.Alarm(
-                self,
-                f"{metric_name}Alarm",
-                alarm_name=f"{name}-{_kebab(metric_name)}",
-                alarm_description=description,
-                metric=source,
-                threshold=threshold if metric_name != facts.PROBE_ARRIVED else 1,
-                comparison_operator=operator,
-                evaluation_periods=evaluation_periods,
-                datapoints_to_alarm=evaluation_periods,
-                treat_missing_data=missing,
-            )
+        alarms = {
+            metric_name: self._rule_alarm(rule, props, period, descriptions[metric_name])
+            for metric_name, rule in facts.ALARM_RULES.items()
+        }
         alarms["Errors"] = cloudwatch.Alarm(
             self,
             "ErrorsAlarm",
@@ -403,10 +361,42 @@ class DeliveryCanary(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         action = cloudwatch_actions.SnsAction(props.alarm_topic)
-        for alarm in alarms.values():
+        for metric_name, alarm in alarms.items():
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
+            rule = facts.ALARM_RULES.get(metric_name)
+            if rule is not None and rule.notify_insufficient_data:
+                alarm.add_insufficient_data_action(action)
         return alarms
+
+    def _rule_alarm(
+        self, rule: facts.AlarmRule, props: DeliveryCanaryProps, period: Duration, description: str
+    ) -> cloudwatch.Alarm:
+        """The alarm of one :data:`ebtrail.core.canary.ALARM_RULES` entry (M of N with M = N)."""
+        return cloudwatch.Alarm(
+            self,
+            f"{rule.metric}Alarm",
+            alarm_name=f"{props.function_name}-{_kebab(rule.metric)}",
+            alarm_description=description,
+            metric=cloudwatch.Metric(
+                namespace=facts.NAMESPACE,
+                metric_name=rule.metric,
+                dimensions_map={facts.DIMENSION: props.trail_name},
+                period=period,
+                statistic=rule.statistic,
+            ),
+            threshold=rule.threshold,
+            comparison_operator=cloudwatch.ComparisonOperator[_upper_snake(rule.comparison)],
+            evaluation_periods=rule.evaluation_periods,
+            datapoints_to_alarm=rule.evaluation_periods,
+            treat_missing_data=cloudwatch.TreatMissingData[_upper_snake(rule.treat_missing)],
+        )
+
+
+def _upper_snake(cloudformation_value: str) -> str:
+    """``LessThanThreshold`` -> ``LESS_THAN_THRESHOLD``, ``notBreaching`` -> ``NOT_BREACHING``: the jsii enum member
+    of a CloudFormation value."""
+    return "".join(f"_{c}" if c.isupper() else c.upper() for c in cloudformation_value).lstrip("_")
 
 
 def _kebab(metric_name: str) -> str:

@@ -7,6 +7,8 @@ The permissions are the verifier's groups the canary uses, taken from :data:`ebt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ebtrail.core.permissions import PERMISSIONS, Condition, PermissionGroup
 
 #: CloudWatch namespace of every canary metric (the role may publish to this namespace only).
@@ -26,7 +28,49 @@ TRAIL_LOGGING = "TrailLogging"
 DELIVERY_ERRORS = "DeliveryErrors"
 #: 1 when the trail differs from what the stack deployed, else 0.
 CONFIG_DRIFT = "ConfigDrift"
-METRICS = (PROBE_ARRIVED, DELIVERY_SECONDS, TRAIL_LOGGING, DELIVERY_ERRORS, CONFIG_DRIFT)
+#: 1 from every run, the first included (a heartbeat): its absence is a dead canary.
+CANARY_RAN = "CanaryRan"
+METRICS = (PROBE_ARRIVED, DELIVERY_SECONDS, TRAIL_LOGGING, DELIVERY_ERRORS, CONFIG_DRIFT, CANARY_RAN)
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    """How one canary metric alarms, in CloudFormation's words (``AWS::CloudWatch::Alarm``): the construct renders
+    it, and the canary's tests evaluate it against the metrics a run publishes, with CloudWatch's documented
+    semantics ("Configuring how CloudWatch alarms treat missing data", CloudWatch User Guide)."""
+
+    metric: str
+    statistic: str
+    comparison: str
+    threshold: float
+    evaluation_periods: int
+    #: ``breaching``, ``notBreaching``, ``ignore`` or ``missing``.
+    treat_missing: str
+    #: Whether the INSUFFICIENT_DATA state notifies too (the heartbeat: see :data:`ALARM_RULES`).
+    notify_insufficient_data: bool = False
+
+
+#: The canary's alarms on its own metrics.
+#:
+#: * ``ProbeArrived``: a probe decided "not delivered" is an explicit 0, so missing data (the first run, which has
+#:   no earlier probe to judge, and runs whose probe is still pending) is not breaching. It used to be breaching
+#:   over two periods, and the first probe is judged only by the second run: every fresh deploy was in ALARM for
+#:   one to two hours.
+#: * ``CanaryRan``: the dead-canary alarm. Every run publishes 1, from the first run on, and EventBridge Scheduler
+#:   starts a rate schedule without a start date "immediately" ("Schedule types in EventBridge Scheduler",
+#:   rate-based). Missing data is ``missing``: "If all data points in the alarm evaluation range are missing, the
+#:   alarm transitions to INSUFFICIENT_DATA" (CloudWatch User Guide, "Configuring how CloudWatch alarms treat
+#:   missing data"). A new alarm starts in INSUFFICIENT_DATA and actions run on state changes only, so a fresh
+#:   deploy notifies nobody before the first run; a canary that stops running moves the alarm from OK to
+#:   INSUFFICIENT_DATA after two silent periods, and that transition notifies the alert topic. ``breaching``
+#:   here would page on every fresh deploy while the alarm exists before the first datapoint.
+ALARM_RULES: dict[str, AlarmRule] = {
+    PROBE_ARRIVED: AlarmRule(PROBE_ARRIVED, "Minimum", "LessThanThreshold", 1, 1, "notBreaching"),
+    CANARY_RAN: AlarmRule(CANARY_RAN, "Sum", "LessThanThreshold", 1, 2, "missing", notify_insufficient_data=True),
+    TRAIL_LOGGING: AlarmRule(TRAIL_LOGGING, "Minimum", "LessThanThreshold", 1, 1, "ignore"),
+    CONFIG_DRIFT: AlarmRule(CONFIG_DRIFT, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    DELIVERY_ERRORS: AlarmRule(DELIVERY_ERRORS, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+}
 
 #: The Lambda handler, as the function's ``Handler`` names it.
 HANDLER = "ebtrail.verifier.canary.handler"

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from ebtrail.core.canary import (
+    CANARY_RAN,
     CONFIG_DRIFT,
     DELIVERY_ERRORS,
     DELIVERY_SECONDS,
@@ -191,6 +192,7 @@ class CanaryReport:
                     add(DELIVERY_SECONDS, probe.delivery_seconds, "Seconds")
             elif probe.state == "not delivered":
                 add(PROBE_ARRIVED, 0.0)
+        add(CANARY_RAN, 1.0)  # the heartbeat, from every run (ebtrail.core.canary.ALARM_RULES)
         if self.trail_logging is not None:
             add(TRAIL_LOGGING, 1.0 if self.trail_logging else 0.0)
         if self.delivery_errors is not None:

@@ -175,7 +175,8 @@ def test_log_group_encrypted_with_its_own_key_and_retention(trail: dict[str, Any
 
 EXPECTED_ALARMS = {
     # name suffix: (metric, statistic, operator, threshold, periods, missing data)
-    "probe-arrived": ("ProbeArrived", "Minimum", "LessThanThreshold", 1, 2, "breaching"),
+    "probe-arrived": ("ProbeArrived", "Minimum", "LessThanThreshold", 1, 1, "notBreaching"),
+    "canary-ran": ("CanaryRan", "Sum", "LessThanThreshold", 1, 2, "missing"),
     "trail-logging": ("TrailLogging", "Minimum", "LessThanThreshold", 1, 1, "ignore"),
     "config-drift": ("ConfigDrift", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
     "delivery-errors": ("DeliveryErrors", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
@@ -200,6 +201,8 @@ def test_alarms_on_the_canary_metrics_to_the_alert_topic(trail: dict[str, Any]) 
         assert alarm["EvaluationPeriods"] == periods == alarm["DatapointsToAlarm"]
         assert alarm["TreatMissingData"] == missing
         assert alarm["AlarmActions"] == [{"Ref": topic_id}] == alarm["OKActions"]
+        # only the heartbeat notifies on INSUFFICIENT_DATA (a dead canary; ebtrail.core.canary.ALARM_RULES)
+        assert alarm.get("InsufficientDataActions") == ([{"Ref": topic_id}] if suffix == "canary-ran" else None)
         assert len(alarm["AlarmDescription"]) > 100  # says what to do
     errors = alarms[f"{TRAIL_NAME}-canary-errors"]
     assert errors["Namespace"] == "AWS/Lambda" and errors["MetricName"] == "Errors"

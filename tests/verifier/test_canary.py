@@ -19,7 +19,9 @@ import pytest
 
 from ebtrail.core import canary as core_canary
 from ebtrail.core.canary import (
+    ALARM_RULES,
     CANARY_PERMISSIONS,
+    CANARY_RAN,
     CONFIG_DRIFT,
     DELIVERY_ERRORS,
     DELIVERY_SECONDS,
@@ -27,6 +29,7 @@ from ebtrail.core.canary import (
     NAMESPACE,
     PROBE_ARRIVED,
     TRAIL_LOGGING,
+    AlarmRule,
 )
 from ebtrail.core.permissions import is_listed
 from ebtrail.verifier import canary
@@ -40,6 +43,8 @@ from ebtrail.verifier.canary import (
 )
 from ebtrail.verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
 from ebtrail.verifier.probe import Probe
+from tests.verifier import alarm_model
+from tests.verifier.alarm_model import AlarmModel
 from tests.verifier.verify_double import (
     ACCOUNT,
     ORG_ID,
@@ -463,3 +468,74 @@ def test_cloudwatch_logs_error_without_a_log_group_is_not_counted(session: boto3
     report = run_once(dep, clock, settings_for(dep))
     assert report.delivery_errors == []
     assert metric(session, DELIVERY_ERRORS, start, clock.now(), "Maximum") == [0.0]
+
+
+# --- fresh deploy and dead canary, under CloudWatch's alarm semantics (issue 17 item 7) ----------------------
+
+PERIOD = timedelta(hours=1)
+#: The ProbeArrived alarm as it was: Minimum < 1 for 2 of 2 periods, missing data breaching.
+OLD_PROBE_ARRIVED = AlarmRule(PROBE_ARRIVED, "Minimum", "LessThanThreshold", 1, 2, "breaching")
+
+
+def hourly_runs(dep: Deployment, clock: FakeClock, runs: int) -> None:
+    """The schedule: the first run when the stack is deployed (Scheduler starts a rate schedule without a start
+    date immediately), then one per period."""
+    settings = settings_for(dep)
+    for run in range(runs):
+        if run:
+            clock.sleep(PERIOD.total_seconds())
+        run_once(dep, clock, settings)
+
+
+def published(session: boto3.Session, name: str, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+    return alarm_model.datapoints(session, REGION, TRAIL, name, start=start - PERIOD, end=end + PERIOD)
+
+
+def test_a_fresh_deploy_notifies_nobody(session: boto3.Session, clock: FakeClock) -> None:
+    """The alarms exist a few minutes before the schedule's first run; six healthy hours follow. No alarm may go
+    to ALARM (or notify INSUFFICIENT_DATA). The old ProbeArrived alarm did, in the first hour."""
+    dep = healthy(session)
+    CloudTrailDouble(dep, clock, delay=300).install()
+    deployed = clock.now() - timedelta(minutes=5)  # alarms created before the trail and the schedule
+    hourly_runs(dep, clock, 6)
+    end = clock.now() + timedelta(minutes=30)
+    for name, rule in ALARM_RULES.items():
+        model = alarm_model.replay(AlarmModel.of(rule, PERIOD), published(session, name, deployed, end), deployed, end)
+        bad = [(t, s) for t, s in model.notifications if s != alarm_model.OK]
+        assert bad == [], f"{name}: {alarm_model.describe(model)}"
+    assert ALARM_RULES[CANARY_RAN].notify_insufficient_data
+    old = alarm_model.replay(
+        AlarmModel.of(OLD_PROBE_ARRIVED, PERIOD), published(session, PROBE_ARRIVED, deployed, end), deployed, end
+    )
+    assert old.notifications[0] == (deployed, alarm_model.ALARM)  # the page every fresh deploy used to send
+
+
+def test_a_dead_canary_notifies_within_three_periods(session: boto3.Session, clock: FakeClock) -> None:
+    """Four healthy runs, then the schedule stops (disabled, deleted, Scheduler cannot invoke): the heartbeat
+    alarm goes from OK to INSUFFICIENT_DATA, which notifies the alert topic."""
+    dep = healthy(session)
+    CloudTrailDouble(dep, clock, delay=300).install()
+    deployed = clock.now() - timedelta(minutes=5)
+    hourly_runs(dep, clock, 4)
+    last_run = clock.now()
+    end = last_run + 6 * PERIOD
+    points = published(session, CANARY_RAN, deployed, end)
+    assert [v for _, v in points] == [1.0] * 4  # every run, the first included, published the heartbeat
+    model = alarm_model.replay(AlarmModel.of(ALARM_RULES[CANARY_RAN], PERIOD), points, deployed, end)
+    assert [s for _, s in model.notifications] == [alarm_model.OK, alarm_model.INSUFFICIENT_DATA]
+    went_silent_at = model.notifications[1][0]
+    assert last_run + 2 * PERIOD <= went_silent_at <= last_run + 3 * PERIOD
+
+
+def test_a_probe_not_delivered_alarms_after_its_run(session: boto3.Session, clock: FakeClock) -> None:
+    """Missing ProbeArrived data is not breaching now, so the explicit 0 of a probe not delivered must alarm."""
+    dep = healthy(session)
+    CloudTrailDouble(dep, clock, delay=300, write=False).install()  # CloudTrail never delivers
+    deployed = clock.now() - timedelta(minutes=5)
+    hourly_runs(dep, clock, 3)
+    end = clock.now() + timedelta(minutes=30)
+    points = published(session, PROBE_ARRIVED, deployed, end)
+    assert [v for _, v in points] == [0.0, 0.0]  # the first run has no earlier probe to judge
+    model = alarm_model.replay(AlarmModel.of(ALARM_RULES[PROBE_ARRIVED], PERIOD), points, deployed, end)
+    assert [s for _, s in model.notifications] == [alarm_model.OK, alarm_model.ALARM]
+    assert model.notifications[1][0] <= deployed + PERIOD + timedelta(minutes=15)
