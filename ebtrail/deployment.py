@@ -38,6 +38,15 @@ def logging_accounts(config: DeploymentConfig) -> list[str]:
     return config.logging_accounts()
 
 
+def organization_projected_accounts(config: DeploymentConfig) -> tuple[str, ...]:
+    """For an organization trail with Athena, the accounts the table projects, which the canary compares with the
+    organization's accounts (issue 17 item 11: an account created later had logs in the archive and none in any
+    query); () otherwise (the other topologies project every account that writes)."""
+    if config.organization_id is None or not config.athena.enabled:
+        return ()
+    return tuple(logging_accounts(config))
+
+
 def archive_props(config: DeploymentConfig) -> LogArchiveProps:
     """The log archive of ``config``, in plain values."""
     names = archive_names(config)

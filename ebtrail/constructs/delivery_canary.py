@@ -64,6 +64,10 @@ class DeliveryCanaryProps:
     role_name: str
     rate_minutes: int = 60
     max_delivery_minutes: int = 30
+    #: The accounts the archive's Athena table projects, for an organization trail with Athena: the canary
+    #: reports the organization's accounts outside them (``UnprojectedAccounts``, its alarm, and
+    #: ``organizations:ListAccounts`` in the role). Empty: not checked.
+    projected_accounts: tuple[str, ...] = ()
 
     @property
     def log_key_alias_arn(self) -> str:
@@ -125,10 +129,11 @@ class DeliveryCanary(Construct):
     * **Alarms** to the alert topic (ALARM and OK), rendered from :data:`ebtrail.core.canary.ALARM_RULES`:
       ``ProbeArrived`` < 1 (a probe not delivered; missing data not breaching, so a fresh deploy does not alarm);
       ``CanaryRan`` (the heartbeat every run publishes; a dead canary notifies through INSUFFICIENT_DATA);
-      ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; and the function's own ``Errors``. The alert topic's policies must let CloudWatch alarms publish
-      (``BeanstalkAlerts.allow_cloudwatch_alarms``: ``aws:SourceArn`` in the topic policy; the key statement
-      unconditioned, as the SNS Developer Guide's "Enable compatibility between event sources from AWS services
-      and encrypted topics" shows it).
+      ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; ``UnprojectedAccounts`` >= 1 (an
+      organization trail with Athena: accounts the table does not project); and the function's own ``Errors``.
+      The alert topic's policies must let CloudWatch alarms publish (``BeanstalkAlerts.allow_cloudwatch_alarms``:
+      ``aws:SourceArn`` in the topic policy; the key statement unconditioned, as the SNS Developer Guide's
+      "Enable compatibility between event sources from AWS services and encrypted topics" shows it).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DeliveryCanaryProps) -> None:
@@ -193,7 +198,8 @@ class DeliveryCanary(Construct):
             "KeyArn": f"arn:{props.partition}:kms:{props.log_key_region}:{props.log_key_account}:key/*",
             "Region": props.region,
         }
-        self.statements = render_statements(facts.CANARY_PERMISSIONS, values, props.log_key_alias)
+        groups = facts.canary_permissions(organization_projection=bool(props.projected_accounts))
+        self.statements = render_statements(groups, values, props.log_key_alias)
         self.statements += [
             iam.PolicyStatement(
                 sid="WriteOwnLogGroup",
@@ -241,6 +247,7 @@ class DeliveryCanary(Construct):
                 facts.ENV_KMS_KEY: props.log_key_alias_arn,
                 facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
                 facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
+                **_projection_environment(props),
             },
         )
         # The function must not run before its policy is attached. aws-cdk-lib also makes it depend on the role,
@@ -346,6 +353,16 @@ class DeliveryCanary(Construct):
             metric_name: self._rule_alarm(rule, props, period, descriptions[metric_name])
             for metric_name, rule in facts.ALARM_RULES.items()
         }
+        if props.projected_accounts:
+            alarms[facts.UNPROJECTED_ACCOUNTS] = self._rule_alarm(
+                facts.UNPROJECTED_ACCOUNTS_RULE,
+                props,
+                period,
+                f"The organization of trail {props.trail_name} has accounts the Athena table does not project: "
+                "their log files are in the archive and no query sees them. The accounts are in the canary's log "
+                f"group /aws/lambda/{name}; add each to trail.members in the config and redeploy (README, "
+                "'Organization accounts added later').",
+            )
         alarms["Errors"] = cloudwatch.Alarm(
             self,
             "ErrorsAlarm",
@@ -393,6 +410,13 @@ class DeliveryCanary(Construct):
         )
 
 
+def _projection_environment(props: DeliveryCanaryProps) -> dict[str, str]:
+    """The projected accounts for the function, only when the canary checks them (other templates unchanged)."""
+    if not props.projected_accounts:
+        return {}
+    return {facts.ENV_PROJECTED_ACCOUNTS: ",".join(sorted(props.projected_accounts))}
+
+
 def _upper_snake(cloudformation_value: str) -> str:
     """``LessThanThreshold`` -> ``LESS_THAN_THRESHOLD``, ``notBreaching`` -> ``NOT_BREACHING``: the jsii enum member
     of a CloudFormation value."""
@@ -415,6 +439,8 @@ def _wildcard_reasons(statements: list[iam.PolicyStatement], log_group_arn: str)
         "DescribeLogKey": "The log key's ID is unknown here; kms:ResourceAliases pins it to the log key's alias.",
         "PublishCanaryMetrics": "cloudwatch:PutMetricData supports no resource-level permissions; the "
         "cloudwatch:namespace condition keeps it to the canary's namespace.",
+        "ListOrganizationAccounts": "organizations:ListAccounts supports no resource-level permissions (Service "
+        "Authorization Reference, 'Actions, resources, and condition keys for AWS Organizations'); read-only.",
         "WriteOwnLogGroup": f"Log streams of the function's own log group {log_group_arn}.",
     }
     out: dict[str, list[str]] = {}

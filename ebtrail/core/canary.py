@@ -30,7 +30,18 @@ DELIVERY_ERRORS = "DeliveryErrors"
 CONFIG_DRIFT = "ConfigDrift"
 #: 1 from every run, the first included (a heartbeat): its absence is a dead canary.
 CANARY_RAN = "CanaryRan"
-METRICS = (PROBE_ARRIVED, DELIVERY_SECONDS, TRAIL_LOGGING, DELIVERY_ERRORS, CONFIG_DRIFT, CANARY_RAN)
+#: Organization topology with Athena: how many ACTIVE accounts of the organization the Athena table does not
+#: project (their log files are in the archive, and no query sees them).
+UNPROJECTED_ACCOUNTS = "UnprojectedAccounts"
+METRICS = (
+    PROBE_ARRIVED,
+    DELIVERY_SECONDS,
+    TRAIL_LOGGING,
+    DELIVERY_ERRORS,
+    CONFIG_DRIFT,
+    CANARY_RAN,
+    UNPROJECTED_ACCOUNTS,
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ ENV_PREFIX = "EBTRAIL_PREFIX"
 ENV_KMS_KEY = "EBTRAIL_KMS_KEY"
 ENV_ORGANIZATION = "EBTRAIL_ORGANIZATION_TRAIL"
 ENV_MAX_DELIVERY_MINUTES = "EBTRAIL_MAX_DELIVERY_MINUTES"
+#: Comma-separated account IDs the Athena table projects; set only for an organization trail with Athena.
+ENV_PROJECTED_ACCOUNTS = "EBTRAIL_PROJECTED_ACCOUNTS"
 
 #: The verifier's groups the canary needs: read the trail, make and delete probes, list and read (and decrypt)
 #: log files. Not the SNS channel's queue and subscription, nor event history: the canary reads S3 only.
@@ -116,3 +129,28 @@ CANARY_PERMISSIONS: tuple[PermissionGroup, ...] = (
     *(group for group in PERMISSIONS if group.sid in VERIFIER_GROUPS),
     *CANARY_ONLY,
 )
+
+#: Only for an organization trail whose archive has the Athena table (the canary then runs in the management
+#: account, where ListAccounts is answered).
+LIST_ORGANIZATION_ACCOUNTS = PermissionGroup(
+    sid="ListOrganizationAccounts",
+    purpose=(
+        "Compare the organization's accounts with the accounts the Athena table projects (UnprojectedAccounts). "
+        "organizations:ListAccounts supports no resource-level permissions (Service Authorization Reference, "
+        "AWS Organizations: no resource type for ListAccounts), so the resource is *."
+    ),
+    actions=("organizations:ListAccounts",),
+    resources=("*",),
+    api_calls=(("organizations", "ListAccounts", "organizations:ListAccounts"),),
+    when="an organization trail with the Athena table",
+)
+
+#: The alarm on :data:`UNPROJECTED_ACCOUNTS` (with :data:`LIST_ORGANIZATION_ACCOUNTS`): any account not projected.
+#: Missing data keeps the state: the metric comes from the one canary in the management account, whose silence is
+#: the ``CanaryRan`` alarm's.
+UNPROJECTED_ACCOUNTS_RULE = AlarmRule(UNPROJECTED_ACCOUNTS, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore")
+
+
+def canary_permissions(*, organization_projection: bool) -> tuple[PermissionGroup, ...]:
+    """The canary's permission groups; ``organization_projection`` adds :data:`LIST_ORGANIZATION_ACCOUNTS`."""
+    return (*CANARY_PERMISSIONS, LIST_ORGANIZATION_ACCOUNTS) if organization_projection else CANARY_PERMISSIONS

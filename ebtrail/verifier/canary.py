@@ -44,12 +44,15 @@ from ebtrail.core.canary import (
     ENV_MAX_DELIVERY_MINUTES,
     ENV_ORGANIZATION,
     ENV_PREFIX,
+    ENV_PROJECTED_ACCOUNTS,
     ENV_TRAIL_ARN,
     NAMESPACE,
     PROBE_ARRIVED,
     TRAIL_LOGGING,
+    UNPROJECTED_ACCOUNTS,
 )
 from ebtrail.core.permissions import RESOURCE_PREFIX
+from ebtrail.core.regions import organizations_region
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
 from ebtrail.verifier.channels.base import State
 from ebtrail.verifier.channels.logfiles import LogFileScanner
@@ -107,6 +110,9 @@ class CanarySettings:
     #: The S3 channel's search window starts this long before the call (clock-skew guard, as the verifier).
     margin: timedelta = timedelta(minutes=2)
     namespace: str = NAMESPACE
+    #: The accounts the Athena table projects (organization trail with Athena): the run reports the
+    #: organization's ACTIVE accounts outside them as ``UnprojectedAccounts``. Empty: not checked.
+    projected_accounts: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> CanarySettings:
@@ -125,7 +131,11 @@ class CanarySettings:
             organization=env.get(ENV_ORGANIZATION, "false").lower() == "true",
         )
         expected.arn  # noqa: B018 - validates the ARN now, not halfway through a run
-        return cls(expected=expected, max_delivery=timedelta(minutes=minutes))
+        projected = tuple(a for a in env.get(ENV_PROJECTED_ACCOUNTS, "").split(",") if a)
+        bad = [a for a in projected if not re.fullmatch(r"\d{12}", a)]
+        if bad:
+            raise CanaryConfigError(f"{ENV_PROJECTED_ACCOUNTS}: not 12-digit account IDs: {', '.join(bad)}")
+        return cls(expected=expected, max_delivery=timedelta(minutes=minutes), projected_accounts=projected)
 
 
 class CanaryConfigError(Exception):
@@ -171,6 +181,8 @@ class CanaryReport:
     delivery_errors: list[str] | None = None
     drift: list[str] | None = None
     new_probe: str | None = None
+    #: ACTIVE accounts of the organization the Athena table does not project; None: not checked or unreadable.
+    unprojected_accounts: list[str] | None = None
     findings: Findings = field(default_factory=Findings)
 
     @property
@@ -193,6 +205,8 @@ class CanaryReport:
             elif probe.state == "not delivered":
                 add(PROBE_ARRIVED, 0.0)
         add(CANARY_RAN, 1.0)  # the heartbeat, from every run (ebtrail.core.canary.ALARM_RULES)
+        if self.unprojected_accounts is not None:
+            add(UNPROJECTED_ACCOUNTS, float(len(self.unprojected_accounts)))
         if self.trail_logging is not None:
             add(TRAIL_LOGGING, 1.0 if self.trail_logging else 0.0)
         if self.delivery_errors is not None:
@@ -210,6 +224,7 @@ class CanaryReport:
             "delivery_errors": self.delivery_errors,
             "drift": self.drift,
             "new_probe": self.new_probe,
+            "unprojected_accounts": self.unprojected_accounts,
             "problems": self.findings.problems,
             "warnings": self.findings.warnings,
             "metrics": {d["MetricName"]: d["Value"] for d in self.metric_data()},
@@ -269,6 +284,8 @@ def run_canary(
     eb = clients.elasticbeanstalk()
     check_previous_probes(clients, eb, settings, clock, report)
     check_trail(clients, settings, report)
+    if settings.projected_accounts:
+        check_organization_accounts(clients, settings, report)
     probe = Probe(eb, clock, nonce or new_nonce(), description_prefix=DESCRIPTION_PREFIX)
     try:
         report.new_probe = probe.create().application_name
@@ -424,6 +441,28 @@ def delivery_errors(info: TrailInfo) -> list[str]:
     if info.cloudwatch_logs_log_group_arn:
         fields.append(("LatestCloudWatchLogsDeliveryError", info.latest_cloudwatch_logs_delivery_error))
     return [f"{label}: {error}" for label, error in fields if error]
+
+
+def check_organization_accounts(clients: Clients, settings: CanarySettings, report: CanaryReport) -> None:
+    """The organization's ACTIVE accounts that the Athena table does not project (``ListAccounts``, paginated,
+    from the management account, at the Organizations endpoint of the partition). Their log files are in the
+    archive, and no query sees them until they are added to ``trail.members`` (README, "Organization accounts
+    added later"). An unreadable list is a problem of the run (the Errors alarm), not a metric."""
+    region = organizations_region(settings.expected.arn.partition) or clients.region
+    organizations = clients.client("organizations", region)
+    accounts: list[str] = []
+    try:
+        for page in organizations.get_paginator("list_accounts").paginate():
+            accounts += [str(a["Id"]) for a in page.get("Accounts", []) if a.get("State", a.get("Status")) == "ACTIVE"]
+    except AWS_ERRORS as exc:
+        report.findings.problem(describe_error("organizations", "ListAccounts", exc))
+        return
+    report.unprojected_accounts = sorted(set(accounts) - set(settings.projected_accounts))
+    if report.unprojected_accounts:
+        report.findings.warn(
+            "organization accounts not projected by the Athena table (add them to trail.members and redeploy): "
+            + ", ".join(report.unprojected_accounts)
+        )
 
 
 def drift_findings(info: TrailInfo, expected: ExpectedTrail) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +29,7 @@ from ebtrail.core.canary import (
     NAMESPACE,
     PROBE_ARRIVED,
     TRAIL_LOGGING,
+    UNPROJECTED_ACCOUNTS,
     AlarmRule,
 )
 from ebtrail.core.permissions import is_listed
@@ -539,3 +540,70 @@ def test_a_probe_not_delivered_alarms_after_its_run(session: boto3.Session, cloc
     model = alarm_model.replay(AlarmModel.of(ALARM_RULES[PROBE_ARRIVED], PERIOD), points, deployed, end)
     assert [s for _, s in model.notifications] == [alarm_model.OK, alarm_model.ALARM]
     assert model.notifications[1][0] <= deployed + PERIOD + timedelta(minutes=15)
+
+
+# --- organization accounts the Athena table does not project (issue 17 item 11) -------------------------------
+
+
+def test_organization_accounts_outside_the_projection_give_unprojected_accounts(
+    session: boto3.Session, clock: FakeClock
+) -> None:
+    """An account created after the deploy has logs in the archive and none in any Athena query: the canary in
+    the management account lists the organization's accounts and reports the ones the table does not project."""
+    dep = healthy(session, org=True)
+    organizations = session.client("organizations", region_name="us-east-1")
+    organizations.create_organization(FeatureSet="ALL")
+    listed = organizations.create_account(AccountName="listed", Email="listed@example.com")
+    created_later = organizations.create_account(AccountName="later", Email="later@example.com")
+    listed_id = listed["CreateAccountStatus"]["AccountId"]
+    later_id = created_later["CreateAccountStatus"]["AccountId"]
+    settings = replace(settings_for(dep), projected_accounts=(ACCOUNT, listed_id))
+    start = clock.now()
+    report = run_once(dep, clock, settings)
+    assert report.unprojected_accounts == [later_id]
+    assert any(later_id in w and "trail.members" in w for w in report.findings.warnings)
+    assert metric(session, UNPROJECTED_ACCOUNTS, start, clock.now(), "Maximum") == [1.0]
+    assert not report.failed
+
+    clock.sleep(HOUR)  # the account is added to trail.members and the stack redeployed
+    fixed = run_once(dep, clock, replace(settings, projected_accounts=(ACCOUNT, listed_id, later_id)))
+    assert fixed.unprojected_accounts == []
+    assert metric(session, UNPROJECTED_ACCOUNTS, start, clock.now(), "Maximum") == [1.0, 0.0]
+
+
+def test_without_a_projection_the_organization_is_not_listed(session: boto3.Session, clock: FakeClock) -> None:
+    dep = healthy(session)
+    api = ApiCalls(session)
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.unprojected_accounts is None
+    assert ("organizations", "ListAccounts") not in {(s, o) for s, o, _ in api.calls}
+    assert UNPROJECTED_ACCOUNTS not in report.as_dict()["metrics"]
+
+
+def test_an_unreadable_organization_fails_the_run(session: boto3.Session, clock: FakeClock) -> None:
+    dep = healthy(session, org=True)
+    deny(session, "organizations", "ListAccounts")
+    report = run_once(dep, clock, replace(settings_for(dep), projected_accounts=(ACCOUNT,)))
+    assert report.failed and report.unprojected_accounts is None
+    assert any("ListAccounts" in p for p in report.findings.problems)
+
+
+def test_list_accounts_is_granted_only_with_the_projection() -> None:
+    with_projection = core_canary.canary_permissions(organization_projection=True)
+    listed = {(svc, op) for g in with_projection for svc, op, _ in g.api_calls}
+    assert ("organizations", "ListAccounts") in listed
+    [group] = [g for g in with_projection if g.sid == "ListOrganizationAccounts"]
+    assert group.actions == ("organizations:ListAccounts",) and group.resources == ("*",)
+    assert core_canary.canary_permissions(organization_projection=False) == CANARY_PERMISSIONS
+    assert "ListOrganizationAccounts" not in {g.sid for g in CANARY_PERMISSIONS}
+
+
+def test_projected_accounts_from_the_environment() -> None:
+    env = {
+        core_canary.ENV_TRAIL_ARN: f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}",
+        core_canary.ENV_BUCKET: "b",
+        core_canary.ENV_PROJECTED_ACCOUNTS: f"{ACCOUNT},{OTHER_ACCOUNT}",
+    }
+    assert CanarySettings.from_environment(env).projected_accounts == (ACCOUNT, OTHER_ACCOUNT)
+    with pytest.raises(CanaryConfigError, match="EBTRAIL_PROJECTED_ACCOUNTS"):
+        CanarySettings.from_environment(env | {core_canary.ENV_PROJECTED_ACCOUNTS: "12345"})
