@@ -47,6 +47,12 @@ def test_trail_uses_advanced_selectors_instead_of_basic_ones(trail: dict[str, An
 
 def resources_arn(selector: dict[str, Any]) -> dict[str, Any]:
     [field] = [f for f in selector["FieldSelectors"] if f["Field"] == "resources.ARN"]
+    return dict(field)
+
+
+def arn_field_selector(selector: Any) -> Any:
+    """The ``resources.ARN`` field selector of a synthesized-in-Python advanced event selector."""
+    [field] = [f for f in selector.field_selectors if f.field == "resources.ARN"]
     return field
 
 
@@ -107,7 +113,7 @@ def test_a_log_bucket_under_the_prefix_is_excluded_with_not_starts_with() -> Non
         log_bucket_arn=f"arn:aws:s3:::{log_bucket}",
     )
     _, selector = advanced_event_selectors(audit)
-    [field] = [f for f in selector.field_selectors if f.field == "resources.ARN"]
+    field = arn_field_selector(selector)
     as_dict = {"StartsWith": list(field.starts_with or []), "NotStartsWith": list(field.not_starts_with or [])}
     assert as_dict["NotStartsWith"] == [f"arn:aws:s3:::{log_bucket}/"]
     assert not matches(as_dict, f"arn:aws:s3:::{log_bucket}/AWSLogs/111111111111/CloudTrail/x.json.gz")
@@ -137,8 +143,7 @@ def test_without_a_covered_log_bucket_there_is_no_exclusion() -> None:
         log_bucket_arn="arn:aws:s3:::ebtrail-logs-111111111111-us-east-1",
     )
     _, selector = advanced_event_selectors(props)
-    [field] = [f for f in selector.field_selectors if f.field == "resources.ARN"]
-    assert field.not_starts_with is None
+    assert arn_field_selector(selector).not_starts_with is None
 
 
 @pytest.mark.parametrize(

@@ -54,3 +54,15 @@ def test_iso_config_synthesizes_and_passes_preflight(region: str, partition: str
     for report in reports:
         allowed = [r for r in report.results if r.check.must_allow]
         assert allowed and all(r.check.request.resource.startswith(f"arn:{partition}:") for r in allowed)
+
+
+def test_a_region_of_no_partition_cannot_be_evaluated_never_guessed() -> None:
+    """An environment-agnostic stack's region (``unknown-region``) has no partition: the trail is unreadable
+    ("cannot evaluate"), where the old guess made it ``aws`` and evaluated the wrong ARNs."""
+    trail = {
+        "Type": "AWS::CloudTrail::Trail",
+        "Properties": {"TrailName": "t", "S3BucketName": "b", "IsLogging": True},
+    }
+    [subject] = Assembly([Stack("agnostic", "111111111111", "unknown-region", {"Trail": trail})]).trails()
+    assert subject.unreadable and "not a region of any partition" in subject.unreadable[0]
+    assert overall_exit([preflight_trail(subject)]) is not PreflightExit.PASS

@@ -44,7 +44,13 @@ def datapoints(
 
 
 def _statistic(name: str, values: list[float]) -> float:
-    return {"Minimum": min, "Maximum": max, "Sum": sum}[name](values)
+    if name == "Minimum":
+        return min(values)
+    if name == "Maximum":
+        return max(values)
+    if name == "Sum":
+        return float(sum(values))
+    raise AssertionError(f"statistic {name} not modelled")
 
 
 def _breaches(rule: AlarmRule, value: float) -> bool:
