@@ -9,12 +9,17 @@ from constructs import Construct
 
 from ebtrail.config import DeploymentConfig, Guardrails
 from ebtrail.constructs.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
+from ebtrail.core.regions import organizations_region
 from ebtrail.deployment import archive_names, trail_targets
 
-#: Region of the AWS Organizations endpoint per partition: "specify the us-east-1 Region for all AWS API and
-#: CLI calls made from the commercial AWS Regions outside of China", cn-northwest-1 in China
-#: (AWS Organizations API Reference, "Endpoint to call"); us-gov-west-1 in AWS GovCloud (US).
-ORGANIZATIONS_REGION: dict[str, str] = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
+
+def organizations_stack_region(partition: str, home_region: str) -> str:
+    """Region of the AWS Organizations endpoint of the partition: "specify the us-east-1 Region for all AWS API
+    and CLI calls made from the commercial AWS Regions outside of China", cn-northwest-1 in China (AWS
+    Organizations API Reference, "Endpoint to call"), read from botocore's endpoint data
+    (:func:`ebtrail.core.regions.organizations_region`). Where botocore lists no Organizations endpoint, the
+    trail's home region: a wrong region fails the deploy loudly, it cannot deploy a policy that is not there."""
+    return organizations_region(partition) or home_region
 
 
 class GuardrailsStack(Stack):
@@ -46,7 +51,7 @@ class GuardrailsStack(Stack):
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=account, region=ORGANIZATIONS_REGION[config.partition]),
+            env=Environment(account=account, region=organizations_stack_region(config.partition, trail.home_region)),
             description="ebtrail guardrails: a service control policy that protects the audit trail and its archive",
             **kwargs,
         )

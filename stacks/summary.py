@@ -12,8 +12,11 @@ warning and when the preflight does not pass.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from cfnlint.api import ManualArgs, lint_file
 from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import LifecyclePlan
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX
+from ebtrail.core.regions import partition_of
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
 
@@ -155,9 +159,48 @@ def verifier_lines(stacks: list[StackSummary]) -> list[str]:
 
 
 def lint(stack: StackSummary) -> list[str]:
-    """cfn-lint findings (errors, warnings and informational) for one template, as readable lines."""
+    """cfn-lint findings (errors, warnings and informational) for one template, as readable lines, without the
+    findings of :func:`partition_gap_locations`."""
     matches: list[Any] = lint_file(stack.template, config=ManualArgs(regions=[stack.region]))
-    return [f"{stack.template.name}: {match}" for match in matches]
+    gaps = partition_gap_locations(matches, partition_of(stack.region))
+    return [f"{stack.template.name}: {match}" for match in matches if (match.rule.id, match.linenumber) not in gaps]
+
+
+@cache
+def cfn_lint_knows_principals_of(partition: str) -> bool:
+    """Whether cfn-lint's IAM policy schema accepts an account principal ARN of ``partition``. Its principal
+    patterns name three partitions (``^arn:(aws|aws-cn|aws-us-gov):iam::...``), so every resource policy in an ISO
+    partition fails rule E3512 although IAM accepts it there."""
+    schema = json.loads((files("cfnlint.data.schemas.other.iam") / "policy.json").read_text())
+    patterns: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if isinstance(pattern, str) and ":iam::" in pattern:
+                patterns.append(pattern)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    principal = f"arn:{partition}:iam::111111111111:root"
+    return not patterns or any(re.search(pattern, principal) for pattern in patterns)
+
+
+def partition_gap_locations(matches: list[Any], partition: str) -> set[tuple[str, int]]:
+    """(rule, line) of the E3512 findings that are cfn-lint's schema gap, not a policy error: in a partition whose
+    principals cfn-lint does not know, every E3512 finding at a line where one of them names a principal ARN of
+    that partition (cfn-lint reports the one principal against each of its alternatives, some without the ARN)."""
+    if cfn_lint_knows_principals_of(partition):
+        return set()
+    return {
+        (str(m.rule.id), int(m.linenumber))
+        for m in matches
+        if m.rule.id == "E3512" and f"'arn:{partition}:iam::" in str(m.message)
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,13 @@ from ebtrail.constructs.delivery_canary import DeliveryCanary, DeliveryCanaryPro
 from ebtrail.constructs.trail import BeanstalkTrail
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.core.names import TrailTarget, alarm_name, canary_role_name
-from ebtrail.deployment import archive_names, beanstalk_events_prefixes, log_prefix, trail_props
+from ebtrail.deployment import (
+    archive_names,
+    beanstalk_events_prefixes,
+    log_prefix,
+    organization_projected_accounts,
+    trail_props,
+)
 from stacks.log_archive_stack import LogArchiveStack
 
 
@@ -139,6 +145,7 @@ class TrailStack(Stack):
                     role_name=canary_role_name(names.prefix),
                     rate_minutes=config.canary.rate_minutes,
                     max_delivery_minutes=config.canary.max_delivery_minutes,
+                    projected_accounts=organization_projected_accounts(config),
                 ),
             )
             # The canary's first run checks the trail: create it after the trail.

@@ -7,11 +7,11 @@ Kept apart from the models so that a format is written once and every section an
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Annotated, Literal
 
-import boto3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ebtrail.core.regions import known_regions
 
 
 class StrictModel(BaseModel):
@@ -20,17 +20,6 @@ class StrictModel(BaseModel):
     config's author wrote in the wrong type is a value they may not have meant."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-@cache
-def known_regions() -> dict[str, str]:
-    """Every region botocore's endpoint data knows for CloudTrail, mapped to its partition (``aws``, ...)."""
-    session = boto3.session.Session()
-    return {
-        region: partition
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("cloudtrail", partition_name=partition)
-    }
 
 
 def _check_region(value: str) -> str:

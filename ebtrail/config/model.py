@@ -35,11 +35,11 @@ from ebtrail.config.formats import (
     TagKey,
     TagValue,
     TrailName,
-    known_regions,
 )
 from ebtrail.config.problems import Problem
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.names import TrailTarget
+from ebtrail.core.regions import partition_of
 
 
 class Transition(StrictModel):
@@ -103,7 +103,7 @@ class Archive(StrictModel):
 
     @property
     def partition(self) -> str:
-        return known_regions()[self.region]
+        return partition_of(self.region)
 
 
 class Trail(StrictModel):

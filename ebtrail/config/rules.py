@@ -14,10 +14,10 @@ from ebtrail.config.formats import (
     MIN_STORAGE_DAYS,
     MIN_TRANSITION_AGE,
     STORAGE_CLASS_ORDER,
-    known_regions,
 )
 from ebtrail.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
 from ebtrail.config.problems import Problem
+from ebtrail.core.regions import partition_of
 
 
 def semantic_problems(config: TopologyConfig) -> list[Problem]:
@@ -37,7 +37,7 @@ def semantic_problems(config: TopologyConfig) -> list[Problem]:
             )
         )
     for path, region in config.home_regions():
-        if known_regions()[region] != config.partition:
+        if partition_of(region) != config.partition:
             problems.append(Problem(path, f"must be in the archive's partition ({config.partition}); got {region}"))
     return problems
 

@@ -22,6 +22,7 @@ from botocore.retries.standard import ThrottledRetryableChecker, TransientRetrya
 
 from ebtrail import __version__
 from ebtrail.core import permissions
+from ebtrail.core.regions import partitions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -195,7 +196,7 @@ def trail_argument_problem(trail: str) -> str | None:
     why = None
     if arn is None or arn.service != "cloudtrail" or not arn.resource.startswith("trail/"):
         why = "not a CloudTrail trail ARN"
-    elif arn.partition not in boto3.session.Session().get_available_partitions():
+    elif arn.partition not in partitions():
         why = f"unknown partition {arn.partition!r}"
     elif not REGION_NAME.fullmatch(arn.region):
         why = f"{arn.region!r} is not a region name"
