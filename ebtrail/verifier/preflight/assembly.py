@@ -18,8 +18,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import botocore.loaders
 
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 
@@ -47,11 +50,19 @@ class Stack:
 
 
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
+    """The region's partition from botocore's endpoint data (issue 17 item 10: ISO regions are not ``aws``);
+    a region botocore does not know yet is taken as ``aws`` only when no partition's pattern claims it."""
+    for partition in _partitions():
+        if region in partition["regions"] or re.fullmatch(partition["regionRegex"], region):
+            return str(partition["partition"])
     return "aws"
+
+
+@lru_cache(maxsize=1)
+def _partitions() -> tuple[dict[str, Any], ...]:
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    # The standard partition's pattern is the widest: test the others first.
+    return tuple(sorted(data["partitions"], key=lambda p: p["partition"] == "aws"))
 
 
 def read_stacks(cloud_assembly: Path) -> list[Stack]:
