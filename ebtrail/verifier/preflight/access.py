@@ -66,10 +66,13 @@ class Role:
 
 
 def _labelled(decision: Decision, policy: str) -> Decision:
+    reasons = decision.reasons
+    if decision.verdict is Verdict.IMPLICIT_DENY and not reasons:
+        reasons = ("no statement allows it",)
     return replace(
         decision,
         statements=tuple(f"{policy}: {s}" for s in decision.statements),
-        reasons=tuple(f"{policy}: {r}" for r in decision.reasons),
+        reasons=tuple(f"{policy}: {r}" for r in reasons),
     )
 
 
@@ -118,7 +121,7 @@ def identity_decision(role: Role, request: Request) -> Decision:
     if statements:
         decision = resource_decision({"Statement": statements}, request, name)
     else:
-        decision = Decision(Verdict.IMPLICIT_DENY)
+        decision = Decision(Verdict.IMPLICIT_DENY, reasons=(f"{name}: the role has no identity policy",))
     if decision.verdict is Verdict.IMPLICIT_DENY and role.unreadable:
         attached = ", ".join(role.unreadable)
         return unknown(f"{name}: not allowed by the policies in the assembly; also attached: {attached}")
@@ -214,7 +217,7 @@ class Judged:
             if d.verdict is Verdict.EXPLICIT_DENY:
                 return f"{head}: denied by {', '.join(d.statements)}"
             if d.verdict is Verdict.IMPLICIT_DENY:
-                return f"{head}: no statement allows it"
+                return f"{head}: not allowed ({'; '.join(d.reasons) or 'no statement allows it'})"
             return f"{head}: allowed by {', '.join(d.statements)}"
         if d.allowed:
             return f"{head}: must be denied, but {', '.join(d.statements)} allows it"

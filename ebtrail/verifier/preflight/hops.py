@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from ebtrail.verifier.exit_codes import ExitCode
@@ -43,7 +44,7 @@ from ebtrail.verifier.preflight.access import (
     unknown,
     with_uncertain,
 )
-from ebtrail.verifier.preflight.assembly import Assembly, Located, Stack, UnresolvableError
+from ebtrail.verifier.preflight.assembly import Assembly, Located, Stack, UnresolvableError, read_stacks
 from ebtrail.verifier.preflight.cloudtrail_requests import MEMBER_STAND_IN, partition_regions
 from ebtrail.verifier.preflight.policy import Principal, Request
 from ebtrail.verifier.preflight.wires import Wires, props, resolver
@@ -168,6 +169,11 @@ def counts(reports: list[HopReport]) -> dict[str, int]:
 
 def kind_verdicts(reports: list[HopReport]) -> dict[str, str]:
     return {kind: VERDICT_WORDS[overall([r for r in reports if r.kind == kind])] for kind in counts(reports)}
+
+
+def hops_from_assembly(cloud_assembly: Path) -> list[HopReport]:
+    """Every hop of a synthesized cloud assembly (``cdk.out``), evaluated offline."""
+    return preflight_hops(Assembly(read_stacks(cloud_assembly)))
 
 
 def preflight_hops(assembly: Assembly) -> list[HopReport]:
@@ -769,4 +775,4 @@ def _bucket_key(bucket: Located) -> bool:
     return any(str(rule.get("BucketKeyEnabled")).lower() == "true" for rule in rules)
 
 
-__all__ = ["HopReport", "counts", "kind_verdicts", "overall", "preflight_hops", "unknown"]
+__all__ = ["HopReport", "counts", "hops_from_assembly", "kind_verdicts", "overall", "preflight_hops", "unknown"]
