@@ -133,7 +133,8 @@ def test_all_features_wires_every_hop_kind(synthesized: Callable[[str], Synthesi
     assert trust.request.context["sts:ExternalId"] == synth.built.trails[0].account
     kms = next(r for r in firehose.results if r.request.action == "kms:GenerateDataKey")
     assert kms.request.context["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
-    assert kms.request.context["kms:EncryptionContext:aws:s3:arn"].startswith("arn:aws:s3:::ebtrail-logs-")
+    assert str(kms.request.context["kms:EncryptionContext:aws:s3:arn"]).startswith("arn:aws:s3:::ebtrail-logs-")
+    assert kms.request.context["kms:ResourceAliases"] == ["alias/ebtrail/cloudtrail-logs"]
     alarm = next(r for r in reports if r.kind == ALARM_TOPIC)
     publish = alarm.results[0]
     assert (publish.request.principal.identifier, publish.request.action) == ("cloudwatch.amazonaws.com", "sns:Publish")
