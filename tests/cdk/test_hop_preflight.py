@@ -4,14 +4,19 @@ the statement that authorizes it or changing a name it depends on makes that kin
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from ebtrail.verifier.cli import cli
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.hops import HopReport, counts, kind_verdicts, overall, preflight_hops
+from stacks.summary import print_hops
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import FIXTURE_CONFIGS
 
@@ -301,3 +306,26 @@ def test_a_role_with_a_policy_outside_the_assembly_cannot_be_evaluated(
     (hop,) = [r for r in reports if r.kind == SCHEDULE_LAMBDA]
     assert hop.exit_code is ExitCode.CANNOT_EVALUATE
     assert "AWSLambdaRole" in hop.unknown[0].explain()
+
+
+def test_preflight_and_the_synth_summary_list_the_hops(
+    synthesized: Callable[[str], Synthesized], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ebtrail-verify preflight --assembly --json`` lists every hop; the text and ``make synth`` count them."""
+    synth = synthesized("default.toml")
+    directory = synth.built.app.synth().directory
+    expected = counts(run(synth, templates_of(synth)))
+    result = CliRunner().invoke(cli, ["preflight", "--assembly", directory, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["verdict"], data["hop_verdict"], data["hop_counts"]) == ("pass", "pass", expected)
+    assert len(data["hops"]) == sum(expected.values())
+    check = data["hops"][0]["checks"][0]
+    assert {"principal", "action", "resource", "context", "must_be", "verdict", "statements"} <= set(check)
+    text = CliRunner().invoke(cli, ["preflight", "--assembly", directory]).output
+    assert f"hops: pass, {sum(expected.values())} hop(s)" in text
+    assert f"  {ALARM_TOPIC}: {expected[ALARM_TOPIC]} (pass)" in text
+    assert print_hops(Path(directory)) is ExitCode.PASS
+    printed = capsys.readouterr().out
+    assert f"hop preflight (every service-to-resource wire): pass, {sum(expected.values())} hop(s)" in printed
+    assert all(f"    {kind}: {count} (pass)" in printed for kind, count in expected.items())
