@@ -22,6 +22,7 @@ from ebtrail.verifier.preflight.hops import counts, overall, preflight_hops
 from ebtrail.verifier.preflight.run import overall_exit, preflight_trail
 from stacks.app_builder import build_app
 from tests.config.test_derived_names import LONGEST_REGION, REGIONS_BY_PARTITION, prefixes
+from tests.config.test_derived_names import trail_names as longest_trail_names
 
 #: The Beanstalk events stream name leaves a trail name 47 characters (tests/config/test_derived_names.py).
 LONGEST_TRAIL_WITH_EVENTS = 47
@@ -35,9 +36,12 @@ trail_names = st.builds(
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444"]
 
 
-def every_feature(prefix: str, trail: str, regions: tuple[str, str], topology: str) -> dict[str, Any]:
+def every_feature(
+    prefix: str, trail: str, regions: tuple[str, str], topology: str, *, beanstalk_events: bool = True
+) -> dict[str, Any]:
     """A config with every optional feature that wires a hop: alerts with a subscriber, the canary, CloudWatch
-    Logs with the CIS alarms, Beanstalk service events through Firehose, data events, Insights, a verifier role."""
+    Logs with the CIS alarms, Beanstalk service events through Firehose, data events, Insights. Trail names
+    longer than the Firehose stream allows (up to CloudTrail's 128) are accepted only without Beanstalk events."""
     archive_region, home_region = regions
     data: dict[str, Any] = {
         "name_prefix": prefix,
@@ -52,7 +56,7 @@ def every_feature(prefix: str, trail: str, regions: tuple[str, str], topology: s
         "alerts": {"enabled": True, "emails": ["security@example.com"]},
         "canary": {"enabled": True},
         "cloudwatch_logs": {"enabled": True},
-        "beanstalk_events": {"enabled": True},
+        "beanstalk_events": {"enabled": beanstalk_events},
     }
     if topology == "single-account":
         data["trail"] |= {"account": ACCOUNTS[0], "home_region": home_region}
@@ -72,6 +76,8 @@ def all_feature_configs(draw: st.DrawFn) -> dict[str, Any]:
         draw(st.sampled_from(REGIONS_BY_PARTITION[partition])),
     )
     topology = draw(st.sampled_from(["single-account", "accounts", "organization"]))
+    if draw(st.booleans()):  # the longest trail names: every feature but Beanstalk events
+        return every_feature(draw(prefixes), draw(longest_trail_names), regions, topology, beanstalk_events=False)
     return every_feature(draw(prefixes), draw(trail_names), regions, topology)
 
 
@@ -103,10 +109,12 @@ def synthesized_stacks(data: dict[str, Any]) -> list[Stack]:
 @example(every_feature("ebtrail", "ebtrail.beanstalk.audit", ("us-east-1", "us-east-1"), "single-account"))
 @example(every_feature("p" * 20, "a.b-c_d" + "x" * 40, (LONGEST_REGION, LONGEST_REGION), "accounts"))
 @example(every_feature("ebtrail", "ebtrail.beanstalk.audit", ("cn-north-1", "cn-northwest-1"), "organization"))
+@example(every_feature("p" * 20, "T.t" * 42 + "Tt", ("us-gov-west-1",) * 2, "accounts", beanstalk_events=False))
 def test_every_accepted_config_wires_every_hop_so_that_it_delivers(data: dict[str, Any]) -> None:
     assembly = Assembly(synthesized_stacks(data))
     hops = preflight_hops(assembly)
-    assert len(counts(hops)) == 9, counts(hops)  # every hop kind is wired with every feature on
+    # Every hop kind is wired with every feature on (the two Firehose kinds only with Beanstalk events).
+    assert len(counts(hops)) == (9 if data["beanstalk_events"]["enabled"] else 7), counts(hops)
     assert overall(hops) is ExitCode.PASS, [f"{h.kind} {h.source}: {line}" for h in hops for line in h.lines()]
     trails = [preflight_trail(trail) for trail in assembly.trails()]
     assert overall_exit(trails) is ExitCode.PASS, [r.explain() for t in trails for r in t.failures + t.unknown]
