@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ebtrail.verifier.preflight.policy import (
@@ -222,11 +222,3 @@ class Judged:
         if d.allowed:
             return f"{head}: must be denied, but {', '.join(d.statements)} allows it"
         return f"{head}: denied ({d.verdict.value})"
-
-
-@dataclass
-class Judgements:
-    items: list[Judged] = field(default_factory=list)
-
-    def add(self, policy: str, label: str, request: Request, decision: Decision, *, must_allow: bool = True) -> None:
-        self.items.append(Judged(policy, label, request, decision, must_allow))

@@ -41,7 +41,6 @@ from ebtrail.verifier.preflight.access import (
     resource_decision,
     role_to_resource,
     trust_decision,
-    unknown,
     with_uncertain,
 )
 from ebtrail.verifier.preflight.assembly import Assembly, Located, Stack, UnresolvableError, read_stacks
@@ -775,4 +774,4 @@ def _bucket_key(bucket: Located) -> bool:
     return any(str(rule.get("BucketKeyEnabled")).lower() == "true" for rule in rules)
 
 
-__all__ = ["HopReport", "counts", "hops_from_assembly", "kind_verdicts", "overall", "preflight_hops", "unknown"]
+__all__ = ["HopReport", "counts", "hops_from_assembly", "kind_verdicts", "overall", "preflight_hops"]
