@@ -248,3 +248,56 @@ def test_sample_keys_follow_firehose_object_names() -> None:
         "e/processing-failed/2026/11/27/s-1-2026-11-27-12-05-00-a1b2c3d4-EXAMPLE"
     )
     assert sample_key("p/!{partitionKeyFromQuery:id}/", "s") is None
+
+
+def alarm_stack(*extra: dict[str, Any]) -> Stack:
+    topic_arn = f"arn:aws:sns:{REGION}:{TRAILS}:alerts"
+    publish = {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{TRAILS}:alarm:app-*"},
+            "StringEquals": {"aws:SourceAccount": TRAILS},
+        },
+    }
+    return Stack(
+        "alarms",
+        TRAILS,
+        REGION,
+        {
+            "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}},
+            "TopicPolicy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {"Topics": [{"Ref": "Topic"}], "PolicyDocument": doc(publish, *extra)},
+            },
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {"AlarmName": "app-errors", "AlarmActions": [{"Ref": "Topic"}]},
+            },
+        },
+    )
+
+
+def test_an_alarm_publishes_with_its_source_arn_and_account() -> None:
+    report = only(preflight_hops(Assembly([alarm_stack()])), "CloudWatch alarm -> SNS topic")
+    assert report.exit_code is ExitCode.PASS, report.lines()
+    publish, foreign = report.results
+    assert publish.request.context["aws:SourceArn"] == f"arn:aws:cloudwatch:{REGION}:{TRAILS}:alarm:app-errors"
+    assert (foreign.must_allow, foreign.decision.allowed) == (False, False)
+
+
+def test_a_deny_on_a_key_the_request_model_does_not_know_cannot_be_evaluated() -> None:
+    """The alarm's request may carry keys AWS does not document for it: a statement depending on one is not
+    judged on the guess that the key is missing (that would pass a Deny that may well apply)."""
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sns:Publish",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
+    }
+    report = only(preflight_hops(Assembly([alarm_stack(deny)])), "CloudWatch alarm -> SNS topic")
+    assert report.exit_code is ExitCode.CANNOT_EVALUATE
+    assert "aws:SourceVpc is not modelled" in report.unknown[0].explain()

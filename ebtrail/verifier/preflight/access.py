@@ -76,6 +76,32 @@ def _labelled(decision: Decision, policy: str) -> Decision:
     )
 
 
+#: Condition keys whose absence the hop requests assert when they do not carry them: the keys AWS documents for
+#: these requests (each request sets those it sends). Any other key a statement depends on makes it unknown, so a
+#: policy conditioned on, say, ``aws:SourceOrgID`` or ``aws:SourceVpc`` is "cannot evaluate" rather than judged
+#: on a guess.
+MODELLED_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceArn",
+        "aws:SourceAccount",
+        "aws:SecureTransport",
+        "aws:PrincipalArn",
+        "aws:PrincipalAccount",
+        "kms:ViaService",
+        "kms:ResourceAliases",
+        "s3:x-amz-acl",
+        "sts:ExternalId",
+    )
+)
+
+
+def modelled(key: str) -> bool:
+    """Whether the hop requests know if ``key`` is sent (encryption contexts are documented per service)."""
+    lowered = key.lower()
+    return lowered in MODELLED_KEYS or lowered.startswith("kms:encryptioncontext:")
+
+
 def unknown(reason: str) -> Decision:
     return Decision(Verdict.CANNOT_EVALUATE, reasons=(reason,))
 
@@ -85,7 +111,7 @@ def resource_decision(policy: Mapping[str, Any] | None, request: Request, name: 
     if policy is None:
         return unknown(f"{name}: not available")
     try:
-        return _labelled(compile_policy(policy).evaluate(request), name)
+        return _labelled(compile_policy(policy).evaluate(request, modelled=modelled), name)
     except PolicyError as exc:
         return unknown(f"{name}: not a valid policy: {exc}")
 
