@@ -142,6 +142,7 @@ def firehose_stacks(*, bucket_grants: bool, cross_account: bool, key_grants: boo
                     "ExtendedS3DestinationConfiguration": {
                         "BucketARN": bucket_arn,
                         "Prefix": "events/!{timestamp:yyyy/MM/dd}/",
+                        "CompressionFormat": "GZIP",
                         "RoleARN": {"Fn::GetAtt": ["Role", "Arn"]},
                         "EncryptionConfiguration": {
                             "KMSEncryptionConfig": {"AWSKMSKeyARN": f"arn:aws:kms:{REGION}:{archive}:key/Key"}
@@ -190,9 +191,8 @@ def test_firehose_to_a_bucket_that_grants_the_role(cross_account: bool) -> None:
     actions = {r.request.action for r in report.results if r.must_allow}
     assert ("s3:PutObjectAcl" in actions) is cross_account  # only needed across accounts
     put = next(r for r in report.results if r.request.action == "s3:PutObject")
-    assert (
-        put.request.resource == f"arn:aws:s3:::{BUCKET}/events/2026/11/27/events-1-2026-11-27-12-05-00-a1b2c3d4-EXAMPLE"
-    )
+    name = "events-1-2026-11-27-12-05-00-6f1c2c3e-0d3a-4b8e-9a51-2f0c7d4e8b10.gz"
+    assert put.request.resource == f"arn:aws:s3:::{BUCKET}/events/2026/11/27/{name}"
     assert ("s3:x-amz-acl" in put.request.context) is cross_account
 
 
@@ -243,9 +243,9 @@ def test_a_role_named_by_cloudformation_is_followed_by_reference() -> None:
 
 
 def test_sample_keys_follow_firehose_object_names() -> None:
-    assert sample_key(None, "s") == "2026/11/27/12/s-1-2026-11-27-12-05-00-a1b2c3d4-EXAMPLE"
-    assert sample_key("e/!{firehose:error-output-type}/!{timestamp:yyyy}/", "s") == (
-        "e/processing-failed/2026/11/27/s-1-2026-11-27-12-05-00-a1b2c3d4-EXAMPLE"
+    assert sample_key(None, "s") == "2026/11/27/12/s-1-2026-11-27-12-05-00-6f1c2c3e-0d3a-4b8e-9a51-2f0c7d4e8b10"
+    assert sample_key("e/!{firehose:error-output-type}/!{timestamp:yyyy}/", "s", ".gz") == (
+        "e/processing-failed/2026/11/27/s-1-2026-11-27-12-05-00-6f1c2c3e-0d3a-4b8e-9a51-2f0c7d4e8b10.gz"
     )
     assert sample_key("p/!{partitionKeyFromQuery:id}/", "s") is None
 

@@ -57,7 +57,9 @@ TLS = {"aws:SecureTransport": "true"}
 #: A source in another account with the same name: a confused deputy every resource policy must refuse.
 FOREIGN_ACCOUNT = "999988887777"
 #: A sample delivery time for object keys (the policies must not depend on it).
-_DAY, _TIME = "2026/11/27", "2026-11-27-12-05-00"
+_DAY, _TIME, _UUID = "2026/11/27", "2026-11-27-12-05-00", "6f1c2c3e-0d3a-4b8e-9a51-2f0c7d4e8b10"
+#: File extensions Firehose adds by compression format ("Configure Amazon S3 object name format").
+_EXTENSIONS = {"GZIP": ".gz", "ZIP": ".zip", "Snappy": ".snappy", "HADOOP_SNAPPY": ".snappy"}
 
 #: What a role-based target's service is asked for, by the service of the target's ARN.
 #: EventBridge: "Using identity-based policies for Amazon EventBridge"
@@ -201,11 +203,11 @@ def _foreign(arn: str) -> str:
 def _topic_leg(wires: Wires, report: HopReport, principal: Principal, topic: Located, source_arn: str) -> None:
     """A service principal publishing to a topic of its account, and the topic's KMS key.
 
-    Topic policy: the service sends ``aws:SourceArn`` (the alarm or rule) and ``aws:SourceAccount`` -
-    CloudWatch "Cross-service confused deputy prevention"
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cross-service-confused-deputy-prevention.html),
-    EventBridge "Amazon SNS permissions" in "Using resource-based policies for Amazon EventBridge"
-    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
+    Topic policy: a service principal acting for one of our resources sends ``aws:SourceArn`` (that alarm or
+    rule) and ``aws:SourceAccount`` ("AWS global condition context keys", IAM User Guide,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn);
+    for EventBridge also "Using resource-based policies for Amazon EventBridge", Amazon SNS permissions
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
     Key policy: "Enable compatibility between event sources from AWS services and encrypted topics" (Amazon SNS
     Developer Guide, https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
     asks for ``kms:GenerateDataKey*`` and ``kms:Decrypt`` for the service principal, and the same guide says the
@@ -408,9 +410,9 @@ def _rules(wires: Wires) -> list[HopReport]:
                 role = _role(wires, rule.stack, target["RoleArn"], report)
                 if role is None:
                     continue
-                # "Using identity-based policies for Amazon EventBridge" and EventBridge's "Cross-service
-                # confused deputy prevention" (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html):
-                # EventBridge assumes the role with aws:SourceArn = the rule, aws:SourceAccount = its account.
+                # "Using identity-based policies for Amazon EventBridge" (eb-use-identity-based.html, above) and
+                # "AWS global condition context keys" (IAM): EventBridge assumes the role for the rule, with
+                # aws:SourceArn = the rule and aws:SourceAccount = its account.
                 source = {"aws:SourceArn": rule_arn, "aws:SourceAccount": rule.stack.account}
                 foreign = {"aws:SourceArn": _foreign(rule_arn), "aws:SourceAccount": FOREIGN_ACCOUNT}
                 _assume(report, role, EVENTS, source, foreign=foreign)
@@ -496,10 +498,12 @@ def _functions(wires: Wires) -> list[HopReport]:
 # CloudTrail to CloudWatch Logs
 
 
-#: CloudTrail's AssumeRole of the CloudWatch Logs role: "Sending events to CloudWatch Logs" (CloudTrail User
-#: Guide, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html)
-#: shows the trust policy without conditions and AWS does not document that this request carries
-#: ``aws:SourceArn``/``aws:SourceAccount``: a trust that needs them cannot be evaluated (issue 17 item 3).
+#: CloudTrail's AssumeRole of the CloudWatch Logs role: "Sending events to CloudWatch Logs" and "Role policy
+#: document for CloudTrail to use CloudWatch Logs for monitoring" (CloudTrail User Guide,
+#: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html)
+#: show the trust policy without conditions, and AWS does not document that this request carries
+#: ``aws:SourceArn``/``aws:SourceAccount``: a trust that needs them cannot be evaluated (issue 17 item 3) - it
+#: would work only if CloudTrail sent them, for every account of an organization trail too.
 CLOUDTRAIL_ASSUME_UNDOCUMENTED = (
     "AWS does not document CloudTrail sending them when it assumes the CloudWatch Logs role"
 )
@@ -610,11 +614,12 @@ def _log_groups(wires: Wires) -> list[HopReport]:
 # Firehose to S3
 
 
-def sample_key(prefix: str | None, stream: str) -> str | None:
+def sample_key(prefix: str | None, stream: str, extension: str = "") -> str | None:
     """An object key Firehose writes ("Configure Amazon S3 object name format", Amazon Data Firehose Developer
     Guide, https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html): the prefix with its expressions
-    evaluated (``YYYY/MM/dd/HH/`` when there is none), then ``<stream>-<version>-<time>-<random>``. None when
-    the prefix has an expression the preflight cannot evaluate (dynamic partitioning keys)."""
+    evaluated ("Custom Prefixes for Amazon S3 Objects", s3-prefixes.html; ``YYYY/MM/dd/HH/`` when there is
+    none), then ``<stream>-<version>-<year>-<month>-<day>-<hour>-<minute>-<second>-<uuid><extension>``. None
+    when the prefix has an expression the preflight cannot evaluate (dynamic partitioning keys)."""
     if not prefix:
         prefix = "2026/11/27/12/"
     values = {"firehose:error-output-type": "processing-failed", "firehose:random-string": "a1b2c3"}
@@ -631,7 +636,7 @@ def sample_key(prefix: str | None, stream: str) -> str | None:
         evaluated = re.sub(r"!\{([^}]+)\}", expression, prefix)
     except KeyError:
         return None
-    return f"{evaluated}{stream}-1-{_TIME}-a1b2c3d4-EXAMPLE"
+    return f"{evaluated}{stream}-1-{_TIME}-{_UUID}{extension}"
 
 
 def _firehose_streams(wires: Wires) -> list[HopReport]:
@@ -689,8 +694,9 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
                 extra={},
             )
         name = str(p.get("DeliveryStreamName", stream.logical_id))
+        extension = _EXTENSIONS.get(str(destination.get("CompressionFormat")), "")
         keys = [
-            sample_key(destination.get(field_), name)
+            sample_key(destination.get(field_), name, extension)
             for field_ in ("Prefix", "ErrorOutputPrefix")
             if field_ == "Prefix" or destination.get(field_)
         ]
