@@ -122,6 +122,7 @@ def preflight(
                     "trails": [r.to_json() for r in reports],
                     "hop_verdict": verdict_word(hops_overall(hops)),
                     "hop_counts": counts(hops),
+                    "hop_requests": sum(len(h.results) for h in hops),
                     "hops": [h.to_json() for h in hops],
                 },
                 indent=2,
