@@ -97,8 +97,29 @@ def sid(name: str) -> Callable[[dict[str, Any]], bool]:
     return lambda s: s.get("Sid") == name
 
 
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    value = statement.get("Action", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
 def principal(service: str, action: str = "sts:AssumeRole") -> Callable[[dict[str, Any]], bool]:
-    return lambda s: s.get("Principal") == {"Service": service} and s.get("Action") == action
+    """Allow statements of a resource, key or trust policy for ``service`` that grant ``action``."""
+    return lambda s: s["Effect"] == "Allow" and s.get("Principal") == {"Service": service} and action in actions_of(s)
+
+
+def identity_grant(action: str) -> Callable[[dict[str, Any]], bool]:
+    """Allow statements of identity policies (no Principal) that grant ``action``."""
+    return lambda s: s["Effect"] == "Allow" and "Principal" not in s and action in actions_of(s)
+
+
+def role_grant(action: str) -> Callable[[dict[str, Any]], bool]:
+    """Allow statements of resource or key policies that grant ``action`` to a role (``aws:PrincipalArn``)."""
+    return lambda s: (
+        s["Effect"] == "Allow"
+        and action in actions_of(s)
+        and any("aws:PrincipalArn" in block for block in s.get("Condition", {}).values())
+        and "delivery-canary" not in json.dumps(s)
+    )
 
 
 def failing(reports: list[HopReport], kind: str) -> list[str]:
@@ -193,34 +214,49 @@ def _dropping(*predicates: Callable[[dict[str, Any]], bool]) -> Callable[[Templa
 #: (hop kind, mutation, words of the finding). Each kind at least once by a dropped statement and, where a
 #: name decides, by a changed name.
 MUTATIONS: list[tuple[str, str, Callable[[Templates], None], str]] = [
-    (ALARM_TOPIC, "drop-topic-statement", _dropping(sid("AllowCloudWatchAlarmsPublish")), "topic policy: Publish:"),
+    (
+        ALARM_TOPIC,
+        "drop-topic-statement",
+        _dropping(principal("cloudwatch.amazonaws.com", "sns:Publish")),
+        "topic policy: Publish:",
+    ),
     (ALARM_TOPIC, "rename-alarms", _rename_alarms, "topic policy: Publish:"),
     (
         ALARM_TOPIC,
         "drop-key-statement",
-        _dropping(sid("AllowCloudWatchAlarmsToEncryptedTopic")),
+        _dropping(principal("cloudwatch.amazonaws.com", "kms:Decrypt")),
         "topic key policy: kms:GenerateDataKey",
     ),
-    (RULE_TOPIC, "drop-topic-statement", _dropping(sid("AllowEventBridgePublish")), "topic policy: Publish:"),
+    (
+        RULE_TOPIC,
+        "drop-topic-statement",
+        _dropping(principal("events.amazonaws.com", "sns:Publish")),
+        "topic policy: Publish:",
+    ),
     (RULE_TOPIC, "rename-rules", _rename_rules, "topic policy: Publish:"),
     (
         RULE_TOPIC,
         "drop-key-statement",
-        _dropping(sid("AllowEventBridgePublishToEncryptedTopic")),
+        _dropping(principal("events.amazonaws.com", "kms:Decrypt")),
         "topic key policy: kms:Decrypt",
     ),
     (RULE_FIREHOSE, "drop-trust", _dropping(principal("events.amazonaws.com")), "trust policy: AssumeRole"),
     (RULE_FIREHOSE, "rename-rules", _rename_rules, "trust policy: AssumeRole"),
-    (RULE_FIREHOSE, "drop-role-statement", _dropping(sid("PutBeanstalkEvents")), "firehose:PutRecord"),
+    (RULE_FIREHOSE, "drop-role-statement", _dropping(identity_grant("firehose:PutRecord")), "firehose:PutRecord"),
     (SCHEDULE_LAMBDA, "drop-trust", _dropping(principal("scheduler.amazonaws.com")), "trust policy: AssumeRole"),
     (SCHEDULE_LAMBDA, "other-schedule-group", _schedule_group, "trust policy: AssumeRole"),
-    (SCHEDULE_LAMBDA, "drop-role-statement", _dropping(sid("InvokeCanary")), "lambda:InvokeFunction"),
+    (
+        SCHEDULE_LAMBDA,
+        "drop-role-statement",
+        _dropping(identity_grant("lambda:InvokeFunction")),
+        "lambda:InvokeFunction",
+    ),
     (SCHEDULE_QUEUE, "drop-role-statement", _dropping(sid("SendFailedInvocations")), "sqs:SendMessage"),
     (LAMBDA_QUEUE, "drop-role-statement", _dropping(sid("SendFailedRuns")), "sqs:SendMessage"),
     (
         TRAIL_LOGS,
         "drop-role-statement",
-        _dropping(sid("AWSCloudTrailCreateLogStreamAndPutLogEvents")),
+        _dropping(identity_grant("logs:CreateLogStream")),
         "logs:CreateLogStream",
     ),
     (TRAIL_LOGS, "drop-trust", _dropping(principal("cloudtrail.amazonaws.com")), "trust policy: AssumeRole"),
@@ -228,20 +264,27 @@ MUTATIONS: list[tuple[str, str, Callable[[Templates], None], str]] = [
     (
         LOG_GROUP_KEY,
         "drop-key-statement",
-        _dropping(sid("AllowCloudWatchLogsUseOfTheKey"), sid("AllowCloudWatchLogsForTheCanaryLogGroup")),
+        _dropping(
+            lambda s: isinstance(s.get("Principal"), dict) and str(s["Principal"].get("Service")).startswith("logs.")
+        ),
         "log group key policy: kms:Encrypt",
     ),
     (LOG_GROUP_KEY, "rename-log-groups", _rename_log_groups, "log group key policy: kms:GenerateDataKey"),
     (FIREHOSE_BUCKET, "drop-trust", _dropping(principal("firehose.amazonaws.com")), "trust policy: AssumeRole"),
     (FIREHOSE_BUCKET, "other-external-id", _firehose_external_id, "trust policy: AssumeRole"),
-    (FIREHOSE_BUCKET, "drop-role-statement", _dropping(sid("WriteBeanstalkEvents")), "role policy + bucket policy"),
+    (
+        FIREHOSE_BUCKET,
+        "drop-role-statement",
+        _dropping(identity_grant("s3:AbortMultipartUpload")),
+        "role policy + bucket policy",
+    ),
     (
         FIREHOSE_BUCKET,
         "drop-bucket-statement",
-        _dropping(lambda s: s.get("Sid", "").startswith("BeanstalkEventsWrite")),
+        _dropping(role_grant("s3:AbortMultipartUpload")),
         "s3:PutObject",
     ),
-    (FIREHOSE_BUCKET, "drop-key-statement", _dropping(sid("BeanstalkEventsEncrypt111111111111")), "key policy"),
+    (FIREHOSE_BUCKET, "drop-key-statement", _dropping(role_grant("kms:GenerateDataKey")), "key policy"),
     (FIREHOSE_BUCKET, "other-prefix", _firehose_prefix, "s3:PutObject"),
 ]
 
@@ -299,7 +342,7 @@ def test_a_role_with_a_policy_outside_the_assembly_cannot_be_evaluated(
 ) -> None:
     synth = synthesized("default.toml")
     templates = templates_of(synth)
-    drop(templates, sid("InvokeCanary"))
+    drop(templates, identity_grant("lambda:InvokeFunction"))
     for role in resources(templates, "AWS::IAM::Role"):
         role["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/service-role/AWSLambdaRole"]
     reports = run(synth, templates)
