@@ -5,7 +5,8 @@ far back Athena can see, and a warning when Object Lock is on; e-mail subscripti
 confirmed; the compliance result (cdk-nag has already
 passed, or synth would have failed; its acknowledgments are listed), cfn-lint over every template, linted
 for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
-CloudTrail's own bucket, key and topic policy checks, evaluated offline). Exits 1 on any cfn-lint error or
+CloudTrail's own bucket, key and topic policy checks, evaluated offline) with the hop preflight (every
+service-to-resource wire the templates make, counted per kind). Exits 1 on any cfn-lint error or
 warning and when the preflight does not pass.
 """
 
@@ -27,6 +28,8 @@ from ebtrail.core.lifecycle import LifecyclePlan
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX
 from ebtrail.core.regions import partition_of
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
+from ebtrail.verifier.preflight.hops import counts, hops_from_assembly, kind_verdicts
+from ebtrail.verifier.preflight.hops import overall as hops_overall
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
 
 #: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
@@ -247,6 +250,29 @@ def print_preflight(cloud_assembly: Path) -> PreflightExit:
     for report in reports:
         for line in [r.explain() for r in report.failures + report.unknown] + report.problems:
             print(f"    {report.trail.name}: {line}")
+    hop_code = print_hops(cloud_assembly)
+    return code if code is not PreflightExit.PASS else hop_code
+
+
+def print_hops(cloud_assembly: Path) -> PreflightExit:
+    """The hop preflight: every service-to-resource wire of the templates, its count and verdict per kind."""
+    try:
+        hops = hops_from_assembly(cloud_assembly)
+    except AssemblyError as exc:
+        print(f"  hop preflight: cannot evaluate: {exc}")
+        return PreflightExit.CANNOT_EVALUATE
+    code = hops_overall(hops)
+    requests = sum(len(hop.results) for hop in hops)
+    print(
+        f"  hop preflight (every service-to-resource wire): {verdict_word(code)}, {len(hops)} hop(s), "
+        f"{requests} requests"
+    )
+    verdicts = kind_verdicts(hops)
+    for kind, count in counts(hops).items():
+        print(f"    {kind}: {count} ({verdicts[kind]})")
+    for hop in hops:
+        for line in hop.lines():
+            print(f"    {hop.kind} {hop.source}: {line}")
     return code
 
 
