@@ -95,18 +95,16 @@ def time_to_alarm(rate_minutes: int = 60, max_delivery_minutes: int = 30) -> dic
     A break happens uniformly within a period; the next run sees it (0 to one period, typical half). CloudWatch
     evaluates an alarm about every minute on the latest complete datapoints; 1 minute added for the evaluation.
     ``ProbeArrived``: the first probe made after the break is decided at the run after it (``max_delivery`` is
-    shorter than the period), giving 0; the alarm needs 2 consecutive periods below 1, so a second 0 one period
-    later. A dead canary: 2 periods without data (missing data breaching).
+    shorter than the period), giving an explicit 0; the alarm takes one period below 1 (ebtrail.core.canary
+    ALARM_RULES). A dead canary: the ``CanaryRan`` heartbeat alarm goes to INSUFFICIENT_DATA (which notifies)
+    once 2 periods hold no datapoint.
     """
     period = float(rate_minutes)
     decided_after = period * max(1, -(-max_delivery_minutes // rate_minutes))
     return {
         "TrailLogging / ConfigDrift / DeliveryErrors": (period / 2 + 1, period + 1),
-        "ProbeArrived (delivery broken)": (
-            period / 2 + decided_after + period + 1,
-            period + decided_after + period + 1,
-        ),
-        "ProbeArrived (canary dead)": (2 * period + period / 2 + 1, 3 * period + 1),
+        "ProbeArrived (delivery broken)": (period / 2 + decided_after + 1, period + decided_after + 1),
+        "CanaryRan (canary dead)": (2 * period + period / 2 + 1, 3 * period + 1),
     }
 
 

@@ -7,7 +7,7 @@ the constructs take; the stacks call these functions and hand plain values to th
 from __future__ import annotations
 
 from ebtrail.config import DeploymentConfig
-from ebtrail.constructs.audit_trail import storage_bucket_arn_prefixes
+from ebtrail.constructs.audit_trail import storage_bucket_arn_prefix
 from ebtrail.constructs.log_archive import AthenaOptions, LifecycleRules, LogArchiveProps, Retention, StorageTransition
 from ebtrail.constructs.trail import AlertOptions, BeanstalkTrailProps, VerifierOptions
 from ebtrail.core.names import ArchiveNames, TrailTarget
@@ -36,6 +36,15 @@ def logging_accounts(config: DeploymentConfig) -> list[str]:
     """Accounts whose log files land in the archive (for an organization: the management account and the
     listed members; other members' files are there too, but Athena's projection needs their IDs)."""
     return config.logging_accounts()
+
+
+def organization_projected_accounts(config: DeploymentConfig) -> tuple[str, ...]:
+    """For an organization trail with Athena, the accounts the table projects, which the canary compares with the
+    organization's accounts (issue 17 item 11: an account created later had logs in the archive and none in any
+    query); () otherwise (the other topologies project every account that writes)."""
+    if config.organization_id is None or not config.athena.enabled:
+        return ()
+    return tuple(logging_accounts(config))
 
 
 def archive_props(config: DeploymentConfig) -> LogArchiveProps:
@@ -95,9 +104,7 @@ def trail_props(config: DeploymentConfig, target: TrailTarget) -> BeanstalkTrail
         verifier=VerifierOptions.for_archive(names, assumed_by=config.verifier.assumed_by)
         if config.verifier.enabled
         else None,
-        data_event_arn_prefixes=tuple(
-            storage_bucket_arn_prefixes(target.partition, None if target.organization_id else target.account)
-        )
+        data_event_arn_prefixes=(storage_bucket_arn_prefix(target.partition),)
         if config.trail.beanstalk_data_events != "off"
         else (),
         data_events_read_write="All" if config.trail.beanstalk_data_events == "All" else "WriteOnly",

@@ -12,6 +12,7 @@ from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from ebtrail.config import ConfigError, DeploymentConfig, Problem
+from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT, scp_characters, scp_size_error
 from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
 from ebtrail.deployment import archive_names, trail_targets
 from stacks.guardrails_stack import GuardrailsStack
@@ -83,7 +84,7 @@ def build_app(
             after=[log_archive, *trails],
         )
     if enforce_policy_limits:
-        check_policy_sizes(config, log_archive)
+        check_policy_sizes(config, log_archive, guardrails)
     for key, value in sorted(config.tags.items()):
         Tags.of(app).add(key, value)
     if compliance:
@@ -96,8 +97,11 @@ def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
     return log_archive.archive.policy_sizes()
 
 
-def check_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -> None:
-    """Raise :class:`ConfigError` when the archive's bucket or key policy would exceed AWS's size limit."""
+def check_policy_sizes(
+    config: DeploymentConfig, log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
+) -> None:
+    """Raise :class:`ConfigError` when the archive's bucket or key policy, or the guardrails' service control
+    policy, would exceed AWS's size limit (the guardrails construct also fails synthesis on its own)."""
     sizes = archive_policy_sizes(log_archive)
     way_out = (
         "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
@@ -111,5 +115,7 @@ def check_policy_sizes(config: DeploymentConfig, log_archive: LogArchiveStack) -
         )
         if size > limit
     ]
+    if guardrails is not None and (scp := scp_characters(guardrails.guardrails.document)) > SCP_SIZE_LIMIT:
+        problems.append(Problem("organization.guardrails.exempt_roles", scp_size_error(scp)))
     if problems:
         raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)

@@ -9,20 +9,29 @@ from constructs import Construct
 
 from ebtrail.config import DeploymentConfig, Guardrails
 from ebtrail.constructs.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
+from ebtrail.core.regions import organizations_region
 from ebtrail.deployment import archive_names, trail_targets
 
-#: Region of the AWS Organizations endpoint per partition: "specify the us-east-1 Region for all AWS API and
-#: CLI calls made from the commercial AWS Regions outside of China", cn-northwest-1 in China
-#: (AWS Organizations API Reference, "Endpoint to call"); us-gov-west-1 in AWS GovCloud (US).
-ORGANIZATIONS_REGION: dict[str, str] = {"aws": "us-east-1", "aws-cn": "cn-northwest-1", "aws-us-gov": "us-gov-west-1"}
+
+def organizations_stack_region(partition: str, home_region: str) -> str:
+    """Region of the AWS Organizations endpoint of the partition: "specify the us-east-1 Region for all AWS API
+    and CLI calls made from the commercial AWS Regions outside of China", cn-northwest-1 in China (AWS
+    Organizations API Reference, "Endpoint to call"), read from botocore's endpoint data
+    (:func:`ebtrail.core.regions.organizations_region`). Where botocore lists no Organizations endpoint, the
+    trail's home region: a wrong region fails the deploy loudly, it cannot deploy a policy that is not there."""
+    return organizations_region(partition) or home_region
 
 
 class GuardrailsStack(Stack):
     """The service control policy ``guardrails`` (``organization.guardrails``), deployed last (after archive and
     trail).
 
-    In the management account and in the Organizations endpoint's region, where AWS::Organizations resources
-    are created; a stack of its own, so the trail may live in any home region.
+    In the Organizations endpoint's region, where AWS::Organizations resources are created; a stack of its own,
+    so the trail may live in any home region. In the management account, or in ``guardrails.deployment_account``:
+    ``AWS::Organizations::Policy`` "can be called only from the organization's management account or a member
+    account designated as a delegated administrator" (CloudFormation User Guide), and a member account becomes
+    one for policy management through the organization's resource-based delegation policy ("Delegated
+    administrator for AWS Organizations", Organizations User Guide).
     """
 
     def __init__(
@@ -35,12 +44,14 @@ class GuardrailsStack(Stack):
         after: list[Stack],
         **kwargs: Any,
     ) -> None:
-        # The organization trail is created in the management account, where the policy is created too.
+        # The organization trail is created in the management account; the policy there too unless a delegated
+        # administrator for AWS Organizations is named.
         [trail] = trail_targets(config)
+        account = guardrails.deployment_account or trail.account
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=trail.account, region=ORGANIZATIONS_REGION[config.partition]),
+            env=Environment(account=account, region=organizations_stack_region(config.partition, trail.home_region)),
             description="ebtrail guardrails: a service control policy that protects the audit trail and its archive",
             **kwargs,
         )

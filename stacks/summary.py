@@ -1,20 +1,25 @@
 """``python -m stacks.summary cdk.out [--verbose]``: what ``make synth`` prints after ``cdk synth``, on one screen.
 
 The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
-far back Athena can see, and a warning when Object Lock is on; the compliance result (cdk-nag has already
-passed, or synth would have failed; its acknowledgments are counted, each listed in cdk.out/ and with
-``--verbose``, ``make synth VERBOSE=1``), cfn-lint over every template, linted
+far back Athena can see, and a warning when Object Lock is on; e-mail subscriptions, which count only once
+confirmed; the compliance result (cdk-nag has already passed, or synth would have failed; its acknowledgments
+are counted, each listed in cdk.out/ and with ``--verbose``, ``make synth VERBOSE=1``), cfn-lint over every
+template, linted
 for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
-CloudTrail's own bucket, key and topic policy checks, evaluated offline). Exits 1 on any cfn-lint error or
+CloudTrail's own bucket, key and topic policy checks, evaluated offline) with the hop preflight (every
+service-to-resource wire the templates make, counted per kind). Exits 1 on any cfn-lint error or
 warning and when the preflight does not pass.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,10 @@ from cfnlint.api import ManualArgs, lint_file
 from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import LifecyclePlan
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX
+from ebtrail.core.regions import partition_of
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
+from ebtrail.verifier.preflight.hops import counts, hops_from_assembly, kind_verdicts
+from ebtrail.verifier.preflight.hops import overall as hops_overall
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
 
 #: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
@@ -108,6 +116,29 @@ def archive_lines(template: dict[str, Any]) -> list[str]:
     return lines
 
 
+def subscription_lines(stack_name: str, template: dict[str, Any]) -> list[str]:
+    """The e-mail subscriptions of a stack's topics, and that each counts only once confirmed.
+
+    SNS sends each address a confirmation message; until it is confirmed the subscription is pending and receives
+    nothing. With the CIS metric filters in the stack, Security Hub's CloudWatch.1 to .14 need a subscriber on
+    their alarms' topic ("Security Hub controls for Amazon CloudWatch"): a pending one does not make them pass.
+    """
+    resources = template.get("Resources", {}).values()
+    emails = sorted(
+        str(r["Properties"]["Endpoint"])
+        for r in resources
+        if r.get("Type") == "AWS::SNS::Subscription" and r.get("Properties", {}).get("Protocol") == "email"
+    )
+    if not emails:
+        return []
+    cis = any(r.get("Type") == "AWS::Logs::MetricFilter" for r in resources)
+    why = " and Security Hub CloudWatch.1-.14 count it" if cis else ""
+    return [
+        f"    NOTE: {stack_name}: e-mail subscriptions ({', '.join(sorted(set(emails)))}) receive alerts{why} only "
+        "once each address confirms AWS's subscription message (SNS delivers nothing to a pending subscription)"
+    ]
+
+
 def verifier_lines(stacks: list[StackSummary]) -> list[str]:
     """A warning for each trail account whose verifier can prove nothing: its policy exists but no role does,
     so the archive in another account names no principal of it, and the S3 and SNS channels cannot read the
@@ -136,9 +167,48 @@ def verifier_lines(stacks: list[StackSummary]) -> list[str]:
 
 
 def lint(stack: StackSummary) -> list[str]:
-    """cfn-lint findings (errors, warnings and informational) for one template, as readable lines."""
+    """cfn-lint findings (errors, warnings and informational) for one template, as readable lines, without the
+    findings of :func:`partition_gap_locations`."""
     matches: list[Any] = lint_file(stack.template, config=ManualArgs(regions=[stack.region]))
-    return [f"{stack.template.name}: {match}" for match in matches]
+    gaps = partition_gap_locations(matches, partition_of(stack.region))
+    return [f"{stack.template.name}: {match}" for match in matches if (match.rule.id, match.linenumber) not in gaps]
+
+
+@cache
+def cfn_lint_knows_principals_of(partition: str) -> bool:
+    """Whether cfn-lint's IAM policy schema accepts an account principal ARN of ``partition``. Its principal
+    patterns name three partitions (``^arn:(aws|aws-cn|aws-us-gov):iam::...``), so every resource policy in an ISO
+    partition fails rule E3512 although IAM accepts it there."""
+    schema = json.loads((files("cfnlint.data.schemas.other.iam") / "policy.json").read_text())
+    patterns: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if isinstance(pattern, str) and ":iam::" in pattern:
+                patterns.append(pattern)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    principal = f"arn:{partition}:iam::111111111111:root"
+    return not patterns or any(re.search(pattern, principal) for pattern in patterns)
+
+
+def partition_gap_locations(matches: list[Any], partition: str) -> set[tuple[str, int]]:
+    """(rule, line) of the E3512 findings that are cfn-lint's schema gap, not a policy error: in a partition whose
+    principals cfn-lint does not know, every E3512 finding at a line where one of them names a principal ARN of
+    that partition (cfn-lint reports the one principal against each of its alternatives, some without the ARN)."""
+    if cfn_lint_knows_principals_of(partition):
+        return set()
+    return {
+        (str(m.rule.id), int(m.linenumber))
+        for m in matches
+        if m.rule.id == "E3512" and f"'arn:{partition}:iam::" in str(m.message)
+    }
 
 
 def acknowledgment_lines(stacks: list[StackSummary], cloud_assembly: Path, verbose: bool) -> list[str]:
@@ -170,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources"
         )
-        for line in archive_lines(json.loads(stack.template.read_text())):
+        template = json.loads(stack.template.read_text())
+        for line in archive_lines(template) + subscription_lines(stack.stack_name, template):
             print(line)
     for line in verifier_lines(stacks):
         print(line)
@@ -201,6 +272,29 @@ def print_preflight(cloud_assembly: Path) -> PreflightExit:
     for report in reports:
         for line in [r.explain() for r in report.failures + report.unknown] + report.problems:
             print(f"    {report.trail.name}: {line}")
+    hop_code = print_hops(cloud_assembly)
+    return code if code is not PreflightExit.PASS else hop_code
+
+
+def print_hops(cloud_assembly: Path) -> PreflightExit:
+    """The hop preflight: every service-to-resource wire of the templates, its count and verdict per kind."""
+    try:
+        hops = hops_from_assembly(cloud_assembly)
+    except AssemblyError as exc:
+        print(f"  hop preflight: cannot evaluate: {exc}")
+        return PreflightExit.CANNOT_EVALUATE
+    code = hops_overall(hops)
+    requests = sum(len(hop.results) for hop in hops)
+    print(
+        f"  hop preflight (every service-to-resource wire): {verdict_word(code)}, {len(hops)} hop(s), "
+        f"{requests} requests"
+    )
+    verdicts = kind_verdicts(hops)
+    for kind, count in counts(hops).items():
+        print(f"    {kind}: {count} ({verdicts[kind]})")
+    for hop in hops:
+        for line in hop.lines():
+            print(f"    {hop.kind} {hop.source}: {line}")
     return code
 
 

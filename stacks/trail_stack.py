@@ -15,8 +15,14 @@ from ebtrail.constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, 
 from ebtrail.constructs.delivery_canary import DeliveryCanary, DeliveryCanaryProps
 from ebtrail.constructs.trail import BeanstalkTrail
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
-from ebtrail.core.names import TrailTarget, canary_role_name
-from ebtrail.deployment import archive_names, beanstalk_events_prefixes, log_prefix, trail_props
+from ebtrail.core.names import TrailTarget, alarm_name, canary_role_name
+from ebtrail.deployment import (
+    archive_names,
+    beanstalk_events_prefixes,
+    log_prefix,
+    organization_projected_accounts,
+    trail_props,
+)
 from stacks.log_archive_stack import LogArchiveStack
 
 
@@ -58,8 +64,6 @@ class TrailStack(Stack):
                 CloudWatchLogsDeliveryProps(
                     log_group_name=target.cloudwatch_log_group_name,
                     key_alias=f"alias/{names.prefix}/cloudtrail-cloudwatch-logs",
-                    trail_arn=target.arn,
-                    trail_account=target.account,
                     retention_days=config.cloudwatch_logs.retention_days,
                 ),
             )
@@ -98,14 +102,14 @@ class TrailStack(Stack):
                     bucket_region=names.region,
                     buffer_seconds=config.beanstalk_events.buffer_seconds,
                     alarm_topic=self.alerts.topic if self.alerts else None,
+                    alarm_name=alarm_name(target.name, "beanstalk-events-delivery"),
                 ),
             )
             if self.alerts:
-                self.alerts.allow_cloudwatch_alarms(f"{target.name}-")  # the stream's delivery alarm
+                self.alerts.allow_cloudwatch_alarms(target.alarm_name_prefix)  # the stream's delivery alarm
         self.cis_alarms: CisAlarms | None = None
         if self.cloudwatch_logs and self.alerts:
-            alarm_prefix = f"{target.name}-"
-            self.alerts.allow_cloudwatch_alarms(alarm_prefix)
+            self.alerts.allow_cloudwatch_alarms(target.alarm_name_prefix)
             self.cis_alarms = CisAlarms(
                 self.trail,
                 "CisAlarms",
@@ -113,15 +117,15 @@ class TrailStack(Stack):
                     log_group=self.cloudwatch_logs.log_group,
                     topic=self.alerts.topic,
                     filters=(*CIS_FILTERS, beanstalk_filter(config.alerts.actions)),
-                    alarm_name_prefix=alarm_prefix,
+                    trail_name=target.name,
                     namespace=f"{names.prefix}/CloudTrailMetrics",
                 ),
             )
         self.canary: DeliveryCanary | None = None
         if config.canary.enabled:
             assert self.alerts is not None, "config validation requires alerts with the canary"
-            # CloudWatch alarms named <trail>-* (here the canary's) may publish to the alert topic.
-            self.alerts.allow_cloudwatch_alarms(f"{target.name}-")
+            # The canary's alarms are named alarm_name(<trail>, ...), which the alert topic must let publish.
+            self.alerts.allow_cloudwatch_alarms(target.alarm_name_prefix)
             self.canary = DeliveryCanary(
                 self,
                 "DeliveryCanary",
@@ -141,6 +145,7 @@ class TrailStack(Stack):
                     role_name=canary_role_name(names.prefix),
                     rate_minutes=config.canary.rate_minutes,
                     max_delivery_minutes=config.canary.max_delivery_minutes,
+                    projected_accounts=organization_projected_accounts(config),
                 ),
             )
             # The canary's first run checks the trail: create it after the trail.

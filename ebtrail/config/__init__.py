@@ -18,7 +18,6 @@ from ebtrail.config.formats import (
     S3_RESERVED_PREFIXES,
     STORAGE_CLASS_ORDER,
     StorageClass,
-    known_regions,
 )
 from ebtrail.config.guardrails import archive_deployment_role_arn, arn_like
 from ebtrail.config.loading import load_config, load_or_exit, parse_config
@@ -54,6 +53,7 @@ from ebtrail.config.topologies import (
     SingleAccountConfig,
     SingleAccountTrail,
 )
+from ebtrail.core.regions import known_regions
 
 __all__ = [
     "DEFAULT_TOPOLOGY",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Literal
 
-import boto3
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ebtrail.core.regions import known_regions
 
 
 class StrictModel(BaseModel):
@@ -30,17 +30,6 @@ class Allowed:
     the format's validator says the same words when it refuses a value."""
 
     allowed: str
-
-
-@cache
-def known_regions() -> dict[str, str]:
-    """Every region botocore's endpoint data knows for CloudTrail, mapped to its partition (``aws``, ...)."""
-    session = boto3.session.Session()
-    return {
-        region: partition
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("cloudtrail", partition_name=partition)
-    }
 
 
 _REGION = Allowed("a region where CloudTrail runs, such as us-east-1 or eu-west-1")

@@ -37,11 +37,11 @@ from ebtrail.config.formats import (
     TagKey,
     TagValue,
     TrailName,
-    known_regions,
 )
 from ebtrail.config.problems import Problem
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.names import TrailTarget
+from ebtrail.core.regions import partition_of
 
 
 class Transition(StrictModel):
@@ -128,13 +128,14 @@ class Archive(StrictModel):
     )
     log_readers: tuple[PrincipalArn, ...] = Field(
         default=(),
-        description="Role or user ARNs, of any account, allowed to decrypt log files (besides IAM principals of the "
-        "archive account that an IAM policy allows)",
+        description="Role or user ARNs, of any account, allowed to read (bucket policy, [prefix/]AWSLogs/*) and "
+        "decrypt (key policy) log files, besides IAM principals of the archive account that an IAM policy allows; "
+        "each still needs an IAM grant in its own account",
     )
 
     @property
     def partition(self) -> str:
-        return known_regions()[self.region]
+        return partition_of(self.region)
 
 
 class Trail(StrictModel):
@@ -231,6 +232,14 @@ class Guardrails(StrictModel):
         description="The CDK bootstrap qualifier of the archive account, which names its deployment roles "
         "(the default of `cdk bootstrap`)",
     )
+    #: Delegated administrator: "Delegated administrator for AWS Organizations", Organizations User Guide
+    #: (CreatePolicy, UpdatePolicy, DeletePolicy, AttachPolicy, DetachPolicy, DescribePolicy ...).
+    deployment_account: AccountId | None = Field(
+        default=None,
+        description="The account the guardrails stack is deployed to: by default the management account; or a member "
+        "account that the organization's resource-based delegation policy lets manage service control policies, as "
+        "AWS recommends keeping work out of the management account",
+    )
 
 
 class Organization(StrictModel):
@@ -256,7 +265,11 @@ class Alerts(StrictModel):
         description="Elastic Beanstalk API actions (CloudTrail eventName) that raise an alert; default the seven "
         "destructive or traffic-changing ones",
     )
-    emails: tuple[Email, ...] = Field(default=(), description="E-mail addresses subscribed to each alert topic")
+    emails: tuple[Email, ...] = Field(
+        default=(),
+        description="E-mail addresses subscribed to each alert topic; cloudwatch_logs.enabled needs at least one (the "
+        "CIS alarms' subscriber, which counts only once its address confirms)",
+    )
 
 
 class Athena(StrictModel):

@@ -14,10 +14,10 @@ from ebtrail.config.formats import (
     MIN_STORAGE_DAYS,
     MIN_TRANSITION_AGE,
     STORAGE_CLASS_ORDER,
-    known_regions,
 )
 from ebtrail.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
 from ebtrail.config.problems import Problem
+from ebtrail.core.regions import partition_of
 
 
 def semantic_problems(config: TopologyConfig) -> list[Problem]:
@@ -37,7 +37,7 @@ def semantic_problems(config: TopologyConfig) -> list[Problem]:
             )
         )
     for path, region in config.home_regions():
-        if known_regions()[region] != config.partition:
+        if partition_of(region) != config.partition:
             problems.append(Problem(path, f"must be in the archive's partition ({config.partition}); got {region}"))
     return problems
 
@@ -184,6 +184,18 @@ def _feature_problems(config: TopologyConfig) -> list[Problem]:
             Problem(
                 "cloudwatch_logs.enabled",
                 "the CIS alarms publish to the Beanstalk alert topic; allowed only with alerts.enabled = true",
+            )
+        )
+    elif logs.enabled and not config.alerts.emails:
+        # "Security Hub controls for Amazon CloudWatch" (Security Hub User Guide): CloudWatch.1 to .14 check the
+        # alarm's SNS topic (resource type AWS::SNS::Topic) and its remediation subscribes someone to it. CIS alarms
+        # nobody receives fail the controls they exist for, and deploy green.
+        problems.append(
+            Problem(
+                "alerts.emails",
+                "with cloudwatch_logs.enabled the CIS alarms (Security Hub CloudWatch.1 to .14) need a subscriber on "
+                "the alert topic; allowed: at least one e-mail address (a subscription counts only once its "
+                "address confirms it), or cloudwatch_logs.enabled = false",
             )
         )
     return problems

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import boto3
 from aws_cdk import Stack, Token
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
@@ -23,6 +22,7 @@ from ebtrail.constructs.projected_table import (
     ProjectedTableProps,
     projected_table,
 )
+from ebtrail.core.regions import cloudtrail_regions, partition_of
 
 #: Columns of a CloudTrail record, as in AWS's "Create the table for CloudTrail logs in Athena using
 #: partition projection" (Athena User Guide,
@@ -87,16 +87,6 @@ ENGINE_VERSION = "Athena engine version 3"
 
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
-
-
-def cloudtrail_regions(partition: str = "aws") -> list[str]:
-    """Regions where CloudTrail runs in ``partition``, from botocore's endpoint data (no AWS call)."""
-    return sorted(boto3.session.Session().get_available_regions("cloudtrail", partition_name=partition))
-
-
-def partition_of(region: str) -> str:
-    """``aws``, ``aws-cn`` or ``aws-us-gov`` for a region, from botocore's endpoint data (no AWS call)."""
-    return str(boto3.session.Session().get_partition_for_region(region))
 
 
 @dataclass(frozen=True)
@@ -262,7 +252,7 @@ def _stack_partition_regions(stack: Stack) -> list[str]:
             "AthenaArchiveProps.regions is required in an environment-agnostic stack: the partition, and so the "
             "regions to project, follow from the stack's region"
         )
-    return cloudtrail_regions(partition_of(stack.region))
+    return list(cloudtrail_regions(partition_of(stack.region)))
 
 
 def logs_root(bucket_name: str, log_prefix: str, organization_id: str | None) -> str:

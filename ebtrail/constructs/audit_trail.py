@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import boto3
 import jsii
 from aws_cdk import aws_cloudtrail as cloudtrail
 from constructs import Construct, IConstruct, IValidation
@@ -177,23 +176,20 @@ class _EventSelectorLimits:
         return errors
 
 
-def beanstalk_regions(partition: str = "aws") -> list[str]:
-    """Regions where Elastic Beanstalk runs in ``partition``, from botocore's endpoint data (no AWS call)."""
-    return sorted(boto3.session.Session().get_available_regions("elasticbeanstalk", partition_name=partition))
-
-
-def storage_bucket_arn_prefixes(partition: str, account: str | None) -> list[str]:
-    """``resources.ARN`` prefixes of the objects in the Elastic Beanstalk storage buckets, one per region.
+def storage_bucket_arn_prefix(partition: str) -> str:
+    """The ``resources.ARN`` prefix of the objects in every Elastic Beanstalk storage bucket of the partition.
 
     Elastic Beanstalk keeps application versions (source bundles) and saved configurations in a bucket named
     ``elasticbeanstalk-<region>-<account>`` in each region where the account uses it ("Using Elastic Beanstalk
-    with Amazon S3", Elastic Beanstalk Developer Guide). With ``account`` the prefixes name that account's
-    buckets exactly (``.../elasticbeanstalk-<region>-<account>/``); without it (an organization trail, which
-    records every member account) they cover every account's bucket of the region
-    (``.../elasticbeanstalk-<region>-``).
+    with Amazon S3", Elastic Beanstalk Developer Guide). One prefix ``arn:<partition>:s3:::elasticbeanstalk-``
+    covers every region of the partition, including regions launched after the pinned botocore (a list of one
+    prefix per known region missed those), and every account's bucket: selectors have no wildcard, and neither
+    ``StartsWith`` nor ``EndsWith`` can pin the account in the middle of the bucket name (AdvancedFieldSelector,
+    CloudTrail API Reference: "Selectors don't support the use of wildcards"). A trail records data events of
+    the calls its own accounts make, so the wider prefix adds only other accounts' Beanstalk buckets these
+    accounts touch.
     """
-    tail = f"{account}/" if account else ""
-    return [f"arn:{partition}:s3:::elasticbeanstalk-{region}-{tail}" for region in beanstalk_regions(partition)]
+    return f"arn:{partition}:s3:::elasticbeanstalk-"
 
 
 def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail.AdvancedEventSelectorProperty]:
@@ -206,15 +202,24 @@ def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail
 
     The log bucket is never among the data-event buckets: a trail recording S3 data events on the bucket it
     delivers to records its own deliveries, each delivery making another event ("Logging data events", the
-    warning about logging a bucket the trail delivers to). A prefix covering the log bucket's objects raises.
+    warning about logging a bucket the trail delivers to). A prefix wider than the log bucket (the log bucket of
+    ``name_prefix = "elasticbeanstalk"`` starts with ``elasticbeanstalk-``) gets ``NotStartsWith`` the log
+    bucket's objects in the same ``resources.ARN`` field selector: ``StartsWith`` "includes events that match",
+    ``NotStartsWith`` "excludes events that match" (AdvancedFieldSelector, CloudTrail API Reference), and
+    excluding the trail's own bucket with ``resources.ARN`` is the use "Filtering data events by using advanced
+    event selectors" (CloudTrail User Guide) gives. A prefix inside the log bucket raises: it would record only
+    the trail's own deliveries.
     """
     prefixes = list(props.data_event_arn_prefixes)
-    if props.log_bucket_arn is not None:
-        log_objects = f"{props.log_bucket_arn}/"
-        looping = [p for p in prefixes if log_objects.startswith(p) or p.startswith(log_objects)]
-        if looping:
-            raise ValueError(f"data-event prefixes {looping} cover the log bucket {props.log_bucket_arn}")
-    values = 1 + len(prefixes) + 2 + (props.management_events != "All") + (props.data_events_read_write != "All")
+    excluded = log_bucket_exclusion(prefixes, props.log_bucket_arn)
+    values = (
+        1
+        + len(prefixes)
+        + len(excluded)
+        + 2
+        + (props.management_events != "All")
+        + (props.data_events_read_write != "All")
+    )
     if values > 500:
         raise ValueError(f"{values} advanced event selector values; CloudTrail allows at most 500 per trail")
 
@@ -227,7 +232,9 @@ def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail
     data = [
         equals("eventCategory", "Data"),
         equals("resources.type", "AWS::S3::Object"),
-        cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(field="resources.ARN", starts_with=prefixes),
+        cloudtrail.CfnTrail.AdvancedFieldSelectorProperty(
+            field="resources.ARN", starts_with=prefixes, not_starts_with=excluded or None
+        ),
     ]
     if props.data_events_read_write == "WriteOnly":
         data.append(equals("readOnly", "false"))
@@ -237,3 +244,15 @@ def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail
             name="Elastic Beanstalk storage bucket objects", field_selectors=data
         ),
     ]
+
+
+def log_bucket_exclusion(prefixes: list[str], log_bucket_arn: str | None) -> list[str]:
+    """``NotStartsWith`` values that keep the log bucket's objects out of the data events (see
+    :func:`advanced_event_selectors`): the log bucket's objects when a prefix covers them, else none."""
+    if log_bucket_arn is None:
+        return []
+    log_objects = f"{log_bucket_arn}/"
+    inside = [p for p in prefixes if p.startswith(log_objects)]
+    if inside:
+        raise ValueError(f"data-event prefixes {inside} name objects of the log bucket {log_bucket_arn}")
+    return [log_objects] if any(log_objects.startswith(p) for p in prefixes) else []

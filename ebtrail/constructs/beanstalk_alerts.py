@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces.aws_events import IRuleRef
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic, add_publisher
 from ebtrail.constructs.policy_conditions import source_arn_equals
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS, EVENT_SOURCE
+from ebtrail.core.names import alarms_arn_pattern
 
 EVENTS_SERVICE = "events.amazonaws.com"
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
@@ -111,6 +113,7 @@ class BeanstalkAlerts(Construct):
         self.key, self.topic, self.publish = parts.key, parts.topic, parts.publish
         self._parts = parts
         self._cloudwatch_publish: iam.PolicyStatement | None = None
+        self._alarm_prefixes: list[str] = []
 
         self.rule = events.Rule(
             self,
@@ -129,10 +132,15 @@ class BeanstalkAlerts(Construct):
         self.rule.add_target(_TopicWithoutGrant(self.topic, alert_message()))
         # The topic policy must exist before EventBridge first publishes.
         self.rule.node.add_dependency(self.policy)
+        self.node.add_validation(_AlarmsMayPublish(self))
 
     def allow_cloudwatch_alarms(self, alarm_name_prefix: str) -> iam.PolicyStatement:
-        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic
-        (once: later calls return the first statement, whose prefix must cover theirs).
+        """Let CloudWatch alarms named ``<alarm_name_prefix>*`` of this account and region publish to the topic.
+
+        Every call adds its prefix to the one statement (a prefix already covered by an earlier one adds nothing),
+        so the topic allows every prefix it was given. Name the alarms and derive the prefix from one place
+        (:func:`ebtrail.core.names.alarm_name` and :func:`~ebtrail.core.names.alarm_name_prefix`): an alarm the
+        pattern does not match goes to ALARM and notifies nobody.
 
         * ``AllowCloudWatchAlarmsToEncryptedTopic`` (key policy): ``kms:GenerateDataKey*`` and ``kms:Decrypt``
           for ``cloudwatch.amazonaws.com`` ("Enable compatibility between event sources from AWS services and
@@ -142,18 +150,23 @@ class BeanstalkAlerts(Construct):
           carries ``aws:SourceArn``, and a condition it did not carry would drop every alarm notification
           silently. The key encrypts only this topic.
         * ``AllowCloudWatchAlarmsPublish`` (topic policy): ``sns:Publish`` only with ``aws:SourceArn`` like
-          ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_name_prefix>*`` and
+          ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm_name_prefix>*`` (one value per prefix) and
           ``aws:SourceAccount`` = this account.
         """
-        if self._cloudwatch_publish is not None:
+        if any(alarm_name_prefix.startswith(known) for known in self._alarm_prefixes):
+            assert self._cloudwatch_publish is not None
             return self._cloudwatch_publish
+        self._alarm_prefixes = [p for p in self._alarm_prefixes if not p.startswith(alarm_name_prefix)]
+        self._alarm_prefixes.append(alarm_name_prefix)
         stack = Stack.of(self)
-        alarm_arns = stack.format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name=f"{alarm_name_prefix}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        alarm_arns = [
+            alarms_arn_pattern(stack.partition, stack.region, stack.account, prefix)
+            for prefix in sorted(self._alarm_prefixes)
+        ]
+        if self._cloudwatch_publish is not None:
+            # add_condition merges by operator and replaces the key's values: the full list, every time.
+            self._cloudwatch_publish.add_condition("ArnLike", {"aws:SourceArn": alarm_arns})
+            return self._cloudwatch_publish
         self._cloudwatch_publish = add_publisher(
             self._parts,
             ServicePublisher(
@@ -162,12 +175,17 @@ class BeanstalkAlerts(Construct):
                 key_conditions=None,
                 publish_sid="AllowCloudWatchAlarmsPublish",
                 publish_conditions={
-                    "ArnLike": {"aws:SourceArn": [alarm_arns]},
+                    "ArnLike": {"aws:SourceArn": alarm_arns},
                     "StringEquals": {"aws:SourceAccount": [stack.account]},
                 },
             ),
         )
         return self._cloudwatch_publish
+
+    @property
+    def alarm_name_prefixes(self) -> tuple[str, ...]:
+        """The alarm-name prefixes the topic policy lets publish (:meth:`allow_cloudwatch_alarms`)."""
+        return tuple(sorted(self._alarm_prefixes))
 
     @property
     def policy(self) -> sns.TopicPolicy:
@@ -212,3 +230,37 @@ class _TopicWithoutGrant:
     def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         del rule, id
         return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
+
+
+@jsii.implements(IValidation)
+class _AlarmsMayPublish:
+    """Fails synthesis when an alarm of the stack notifies the alert topic under a name its policy does not allow.
+
+    Such an alarm deploys green, goes to ALARM and reaches nobody (CloudWatch's ``sns:Publish`` is refused), so it
+    is refused here, naming the alarm and the allowed prefixes.
+    """
+
+    def __init__(self, alerts: BeanstalkAlerts) -> None:
+        self._alerts = alerts
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._alerts)
+        topic = stack.resolve(self._alerts.topic.topic_arn)
+        prefixes = self._alerts.alarm_name_prefixes
+        errors: list[str] = []
+        for node in stack.node.find_all():
+            if not isinstance(node, cloudwatch.CfnAlarm):
+                continue
+            # Resolve each list whole: the L2 alarm's action lists are lazy list tokens.
+            lists = (node.alarm_actions, node.ok_actions, node.insufficient_data_actions)
+            if not any(topic in (stack.resolve(actions) or []) for actions in lists):
+                continue
+            name = node.alarm_name
+            if name is not None and not Token.is_unresolved(name) and name.startswith(prefixes):
+                continue
+            allowed = ", ".join(f"{p}*" for p in prefixes) or "none (call allow_cloudwatch_alarms)"
+            errors.append(
+                f"alarm {name or node.node.path} notifies the alert topic, whose policy lets only alarms named "
+                f"{allowed} publish: name it with ebtrail.core.names.alarm_name, or allow its prefix"
+            )
+        return errors

@@ -17,7 +17,13 @@ from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.core.beanstalk import EVENTS_SOURCE
 
 #: What Firehose needs on its S3 destination ("Grant Firehose access to an Amazon S3 destination", Amazon Data
-#: Firehose Developer Guide, https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3).
+#: Firehose Developer Guide, https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3),
+#: with ``s3:PutObjectAcl``: "Cross-account delivery to an Amazon S3 destination" (same page,
+#: #cross-account-delivery-s3) says it "is required for cross account delivery", because Firehose sets the
+#: ``x-amz-acl`` header to ``bucket-owner-full-control``, and its example bucket policy grants it too. Granted in
+#: every topology, in the role and in the archive's bucket statement: the same-account case does not need it, but
+#: whether the bucket is another account's is decided by the config, and a missing grant fails no deploy, only every
+#: delivery (the stream's delivery alarm would be the first to tell).
 FIREHOSE_S3_ACTIONS: tuple[str, ...] = (
     "s3:AbortMultipartUpload",
     "s3:GetBucketLocation",
@@ -25,6 +31,7 @@ FIREHOSE_S3_ACTIONS: tuple[str, ...] = (
     "s3:ListBucket",
     "s3:ListBucketMultipartUploads",
     "s3:PutObject",
+    "s3:PutObjectAcl",
 )
 #: What Firehose needs on the destination's KMS key (same page): only through S3.
 FIREHOSE_KMS_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
@@ -54,9 +61,12 @@ class BeanstalkEventsProps:
     #: Region of the log bucket (for ``kms:ViaService``).
     bucket_region: str
     buffer_seconds: int = 300
-    #: Topic for the delivery alarm (the alert topic, which must let alarms named ``<stream_name>-*`` publish).
+    #: Topic for the delivery alarm (the alert topic, whose policy must let :attr:`alarm_name` publish).
     #: Default: no alarm.
     alarm_topic: sns.ITopic | None = None
+    #: Name of the delivery alarm. Default ``<stream_name>-delivery``; the trail stack names it with
+    #: :func:`ebtrail.core.names.alarm_name`, like every alarm the alert topic allows.
+    alarm_name: str | None = None
 
 
 class BeanstalkEvents(Construct):
@@ -210,7 +220,7 @@ class BeanstalkEvents(Construct):
             self.delivery_alarm = cloudwatch.Alarm(
                 self,
                 "DeliveryAlarm",
-                alarm_name=f"{props.stream_name}-delivery",
+                alarm_name=props.alarm_name or f"{props.stream_name}-delivery",
                 alarm_description=f"Firehose {props.stream_name} has held Elastic Beanstalk events for over 15 minutes",
                 metric=cloudwatch.Metric(
                     namespace="AWS/Firehose",

@@ -44,8 +44,9 @@ class BeanstalkEventsArchiveAccess(Construct):
     (an ``aws:SourceArn`` condition applies to requests a service makes on its own behalf, and would be absent
     here, so every delivery would be denied). The principal is the account root with that pin: S3 and KMS refuse a
     policy naming a role that does not exist yet, and the archive is deployed before the trail accounts.
-    Each role may write only under its own account's prefixes, and use the key only through S3, only for this
-    bucket's Beanstalk event objects.
+    Each role may write only under its own account's prefixes (the actions of
+    :data:`~ebtrail.constructs.beanstalk_events.FIREHOSE_S3_ACTIONS`, ``s3:PutObjectAcl`` included, as that page's
+    bucket policy grants it), and use the key only through S3, only for this bucket's Beanstalk event objects.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkEventsArchiveAccessProps) -> None:

@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ebtrail.core.cis_filters import MonitoringFilter
+from ebtrail.core.names import alarm_name
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,9 @@ class CisAlarmsProps:
     log_group: logs.ILogGroup
     topic: sns.ITopic
     filters: tuple[MonitoringFilter, ...]
-    #: Alarm names are ``<alarm_name_prefix><slug>``; the topic policy allows alarms with this prefix.
-    alarm_name_prefix: str
+    #: The trail whose events the log group holds: alarm names are :func:`~ebtrail.core.names.alarm_name`
+    #: ``(trail_name, slug)``, which the alert topic's policy allows by their prefix.
+    trail_name: str
     #: CloudWatch namespace of the metrics.
     namespace: str
 
@@ -55,7 +57,7 @@ class CisAlarms(Construct):
             alarm = cloudwatch.Alarm(
                 self,
                 f"Alarm-{monitored.slug}",
-                alarm_name=f"{props.alarm_name_prefix}{monitored.slug}",
+                alarm_name=alarm_name(props.trail_name, monitored.slug),
                 alarm_description=f"{monitored.control}: {monitored.title}",
                 metric=metric_filter.metric(statistic="Sum", period=Duration.minutes(5)),
                 threshold=1,

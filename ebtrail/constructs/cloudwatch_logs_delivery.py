@@ -25,10 +25,6 @@ class CloudWatchLogsDeliveryProps:
     log_group_name: str
     #: Alias of the log group's own key, for example ``alias/<prefix>/cloudtrail-cloudwatch-logs``.
     key_alias: str
-    #: ARN of the trail that delivers (the role trusts CloudTrail only on behalf of this trail).
-    trail_arn: str
-    #: Account that owns the trail (the management account for an organization trail).
-    trail_account: str
     #: Days CloudWatch Logs keeps the events.
     retention_days: int = 365
 
@@ -51,11 +47,20 @@ class CloudWatchLogsDelivery(Construct):
       https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html):
       ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on this log group's streams only
       (``log-stream:*``, which also covers the ``<o-id>_*`` streams an organization trail writes).
-    * The role's trust lets ``cloudtrail.amazonaws.com`` assume it only with ``aws:SourceArn`` = our trail
-      and ``aws:SourceAccount`` = the trail's account (confused-deputy protection). The CloudTrail guide's
-      own example trust has no condition; CloudTrail checks the role when the trail is created or updated
-      (``InvalidCloudWatchLogsRoleArnException``), so a condition CloudTrail did not satisfy would fail the
-      deploy loudly rather than drop events silently.
+    * The role's trust is the one "Sending events to CloudWatch Logs" (CloudTrail User Guide, "Creating a role",
+      https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html)
+      shows: ``sts:AssumeRole`` for ``cloudtrail.amazonaws.com``, deliberately *without* ``aws:SourceArn`` or
+      ``aws:SourceAccount``. No CloudTrail page says that CloudTrail's AssumeRole for log delivery carries them:
+      "Cross-service confused deputy prevention" (CloudTrail User Guide) speaks of resource policies, and the
+      role pages show no condition. Of the two ways a guessed condition can be wrong, one is silent: CloudTrail
+      assumes the role when the trail is created or updated, so a key it never sends fails the deploy
+      (``InvalidCloudWatchLogsRoleArnException``), but an organization trail delivers every member account's
+      events through this role, and if CloudTrail named the member as ``aws:SourceAccount`` for those (nothing
+      documents which account it sends), the management account's own events would pass the deploy-time check
+      while every member's events would be dropped without an error. So the side that cannot fail silently is
+      no condition. What still confines the role: only a principal of this account allowed ``iam:PassRole`` on
+      it can name it on a trail (a trail's CloudWatch Logs role must be in the trail's own account), and it can
+      write only this log group's streams.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: CloudWatchLogsDeliveryProps) -> None:
@@ -102,14 +107,9 @@ class CloudWatchLogsDelivery(Construct):
             self,
             "DeliveryRole",
             description=f"CloudTrail delivers the events of its trail to the {props.log_group_name} log group",
-            assumed_by=iam.ServicePrincipal(CLOUDTRAIL_SERVICE).with_conditions(
-                {
-                    "StringEquals": {
-                        "aws:SourceArn": props.trail_arn,
-                        "aws:SourceAccount": props.trail_account,
-                    }
-                }
-            ),
+            # No aws:SourceArn/aws:SourceAccount: undocumented for this AssumeRole, and for an organization trail a
+            # wrong guess would drop the member accounts' events silently (see the class docstring).
+            assumed_by=iam.ServicePrincipal(CLOUDTRAIL_SERVICE),
         )
         self.delivery = iam.PolicyStatement(
             sid="AWSCloudTrailCreateLogStreamAndPutLogEvents",

@@ -22,7 +22,7 @@ import ebtrail
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.verifier_access import render_statements
 from ebtrail.core import canary as facts
-from ebtrail.core.names import canary_function_name
+from ebtrail.core.names import alarm_name, canary_function_name
 from ebtrail.core.permissions import RESOURCE_PREFIX
 
 #: Lambda's Python runtime (the verifier needs 3.11 or later); arm64 costs less per GB-second than x86_64.
@@ -57,13 +57,18 @@ class DeliveryCanaryProps:
     log_key_account: str
     log_key_region: str
     log_key_alias: str
-    #: The alert topic: every alarm publishes there. Its policies must let CloudWatch alarms named
-    #: ``<function_name>-*`` publish (the trail stack calls ``BeanstalkAlerts.allow_cloudwatch_alarms``).
+    #: The alert topic: every alarm publishes there. The alarms are named :func:`~ebtrail.core.names.alarm_name`
+    #: ``(trail_name, "canary-...")``; the topic's policies must let that prefix publish (the trail stack calls
+    #: ``BeanstalkAlerts.allow_cloudwatch_alarms`` with :func:`~ebtrail.core.names.alarm_name_prefix`).
     alarm_topic: sns.ITopic
     #: Name of the canary's role (fixed, so the archive's bucket and key policies can name it across accounts).
     role_name: str
     rate_minutes: int = 60
     max_delivery_minutes: int = 30
+    #: The accounts the archive's Athena table projects, for an organization trail with Athena: the canary
+    #: reports the organization's accounts outside them (``UnprojectedAccounts``, its alarm, and
+    #: ``organizations:ListAccounts`` in the role). Empty: not checked.
+    projected_accounts: tuple[str, ...] = ()
 
     @property
     def log_key_alias_arn(self) -> str:
@@ -122,12 +127,14 @@ class DeliveryCanary(Construct):
     * **Log group** ``/aws/lambda/<function>``: one-year retention, encrypted with its own key, whose policy lets
       ``logs.<region>.amazonaws.com`` use it only with the encryption context of this log group (CloudWatch Logs
       User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS"). Key and log group are retained.
-    * **Alarms** to the alert topic (ALARM and OK): ``ProbeArrived`` < 1 for 2 periods, missing data breaching
-      (a dead canary alarms); ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; and the
-      function's own ``Errors``. The alert topic's policies must let CloudWatch alarms publish
-      (``BeanstalkAlerts.allow_cloudwatch_alarms``: ``aws:SourceArn`` in the topic policy; the key statement
-      unconditioned, as the SNS Developer Guide's "Enable compatibility between event sources from AWS services
-      and encrypted topics" shows it).
+    * **Alarms** to the alert topic (ALARM and OK), rendered from :data:`ebtrail.core.canary.ALARM_RULES`:
+      ``ProbeArrived`` < 1 (a probe not delivered; missing data not breaching, so a fresh deploy does not alarm);
+      ``CanaryRan`` (the heartbeat every run publishes; a dead canary notifies through INSUFFICIENT_DATA);
+      ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; ``UnprojectedAccounts`` >= 1 (an
+      organization trail with Athena: accounts the table does not project); and the function's own ``Errors``.
+      The alert topic's policies must let CloudWatch alarms publish (``BeanstalkAlerts.allow_cloudwatch_alarms``:
+      ``aws:SourceArn`` in the topic policy; the key statement unconditioned, as the SNS Developer Guide's
+      "Enable compatibility between event sources from AWS services and encrypted topics" shows it).
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: DeliveryCanaryProps) -> None:
@@ -192,7 +199,8 @@ class DeliveryCanary(Construct):
             "KeyArn": f"arn:{props.partition}:kms:{props.log_key_region}:{props.log_key_account}:key/*",
             "Region": props.region,
         }
-        self.statements = render_statements(facts.CANARY_PERMISSIONS, values, props.log_key_alias)
+        groups = facts.canary_permissions(organization_projection=bool(props.projected_accounts))
+        self.statements = render_statements(groups, values, props.log_key_alias)
         self.statements += [
             iam.PolicyStatement(
                 sid="WriteOwnLogGroup",
@@ -240,6 +248,7 @@ class DeliveryCanary(Construct):
                 facts.ENV_KMS_KEY: props.log_key_alias_arn,
                 facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
                 facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
+                **_projection_environment(props),
             },
         )
         # The function must not run before its policy is attached. aws-cdk-lib also makes it depend on the role,
@@ -318,78 +327,47 @@ class DeliveryCanary(Construct):
 
     def _alarms(self, props: DeliveryCanaryProps, period: Duration) -> dict[str, cloudwatch.Alarm]:
         name = props.function_name
-        dims = {facts.DIMENSION: props.trail_name}
-
-        def metric(metric_name: str, statistic: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=facts.NAMESPACE,
-                metric_name=metric_name,
-                dimensions_map=dims,
-                period=period,
-                statistic=statistic,
-            )
-
-        specs = {
-            facts.PROBE_ARRIVED: (
-                metric(facts.PROBE_ARRIVED, "Minimum"),
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                2,
-                cloudwatch.TreatMissingData.BREACHING,
-                f"The canary's probe call (an Elastic Beanstalk CreateApplication) did not reach the log files of "
-                f"trail {props.trail_name} within {props.max_delivery_minutes} minutes, or the canary stopped "
-                f"reporting. Check TrailLogging, DeliveryErrors and ConfigDrift, the canary's log group "
-                f"/aws/lambda/{name} and its failed-runs queue; run 'ebtrail-verify verify --trail "
-                f"{props.trail_name}' to see the path end to end.",
-            ),
-            facts.TRAIL_LOGGING: (
-                metric(facts.TRAIL_LOGGING, "Minimum"),
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                1,
-                cloudwatch.TreatMissingData.IGNORE,
-                f"Trail {props.trail_name} is not logging: someone called StopLogging (see who in CloudTrail event "
-                f"history) or deleted the trail. Run 'aws cloudtrail start-logging --name {props.trail_arn}' once "
-                "the change is understood, or redeploy the stack.",
-            ),
-            facts.CONFIG_DRIFT: (
-                metric(facts.CONFIG_DRIFT, "Maximum"),
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-                cloudwatch.TreatMissingData.IGNORE,
-                f"Trail {props.trail_name} differs from what the stack deployed (bucket, prefix, KMS key or its "
-                "state, multi-region, log file validation, organization, management write events). The drifted "
-                f"setting is in the canary's log group /aws/lambda/{name}; redeploy the stack (or run "
-                "CloudFormation drift detection) to restore it.",
-            ),
-            facts.DELIVERY_ERRORS: (
-                metric(facts.DELIVERY_ERRORS, "Maximum"),
-                cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                1,
-                cloudwatch.TreatMissingData.IGNORE,
-                f"CloudTrail reports a delivery error for trail {props.trail_name} (GetTrailStatus "
-                "LatestDeliveryError, LatestNotificationError or LatestDigestDeliveryError): the bucket policy, the "
-                "KMS key policy or state, or the topic policy no longer lets CloudTrail write. 'aws cloudtrail "
-                f"get-trail-status --name {props.trail_arn}' shows the error; restore the policy by redeploying.",
-            ),
+        descriptions = {
+            facts.PROBE_ARRIVED: f"The canary's probe call (an Elastic Beanstalk CreateApplication) did not reach the "
+            f"log files of trail {props.trail_name} within {props.max_delivery_minutes} minutes. Check TrailLogging, "
+            f"DeliveryErrors and ConfigDrift, the canary's log group /aws/lambda/{name} and its failed-runs queue; "
+            f"run 'ebtrail-verify verify --trail {props.trail_name}' to see the path end to end.",
+            facts.CANARY_RAN: f"The {name} canary has not reported for two periods (this alarm is then in "
+            "INSUFFICIENT_DATA, which notifies): its schedule is disabled or deleted, Scheduler cannot invoke it, or "
+            f"every run dies before publishing. Check the schedule {name}, the queue {name}-failed-runs and the log "
+            f"group /aws/lambda/{name}. Nothing proves the trail delivers until it runs again.",
+            facts.TRAIL_LOGGING: f"Trail {props.trail_name} is not logging: someone called StopLogging (see who in "
+            f"CloudTrail event history) or deleted the trail. Run 'aws cloudtrail start-logging --name "
+            f"{props.trail_arn}' once the change is understood, or redeploy the stack.",
+            facts.CONFIG_DRIFT: f"Trail {props.trail_name} differs from what the stack deployed (bucket, prefix, KMS "
+            "key or its state, multi-region, log file validation, organization, management write events). The "
+            f"drifted setting is in the canary's log group /aws/lambda/{name}; redeploy the stack (or run "
+            "CloudFormation drift detection) to restore it.",
+            facts.DELIVERY_ERRORS: f"CloudTrail reports a delivery error for trail {props.trail_name} (GetTrailStatus "
+            "LatestDeliveryError, LatestNotificationError, LatestDigestDeliveryError or, with CloudWatch Logs "
+            "delivery, LatestCloudWatchLogsDeliveryError): the bucket policy, the KMS key policy or state, the "
+            "topic policy, or the CloudWatch Logs role, log group or its key no longer lets CloudTrail write "
+            "(the CIS alarms go quiet while CloudWatch Logs delivery fails). 'aws cloudtrail get-trail-status "
+            f"--name {props.trail_arn}' shows the error; restore the policy by redeploying.",
         }
-        alarms: dict[str, cloudwatch.Alarm] = {}
-        for metric_name, (source, operator, threshold, missing, description) in specs.items():
-            evaluation_periods = 2 if metric_name == facts.PROBE_ARRIVED else 1
-            alarms[metric_name] = cloudwatch.Alarm(
-                self,
-                f"{metric_name}Alarm",
-                alarm_name=f"{name}-{_kebab(metric_name)}",
-                alarm_description=description,
-                metric=source,
-                threshold=threshold if metric_name != facts.PROBE_ARRIVED else 1,
-                comparison_operator=operator,
-                evaluation_periods=evaluation_periods,
-                datapoints_to_alarm=evaluation_periods,
-                treat_missing_data=missing,
+        alarms = {
+            metric_name: self._rule_alarm(rule, props, period, descriptions[metric_name])
+            for metric_name, rule in facts.ALARM_RULES.items()
+        }
+        if props.projected_accounts:
+            alarms[facts.UNPROJECTED_ACCOUNTS] = self._rule_alarm(
+                facts.UNPROJECTED_ACCOUNTS_RULE,
+                props,
+                period,
+                f"The organization of trail {props.trail_name} has accounts the Athena table does not project: "
+                "their log files are in the archive and no query sees them. The accounts are in the canary's log "
+                f"group /aws/lambda/{name}; add each to trail.members in the config and redeploy (README, "
+                "'Organization accounts added later').",
             )
         alarms["Errors"] = cloudwatch.Alarm(
             self,
             "ErrorsAlarm",
-            alarm_name=f"{name}-errors",
+            alarm_name=alarm_name(props.trail_name, "canary-errors"),
             alarm_description=(
                 f"A run of the {name} canary failed (a missing permission, an unreadable log file, a throttled API): "
                 f"its report is in the log group /aws/lambda/{name}, the failed event in the queue {name}-failed-runs."
@@ -401,10 +379,49 @@ class DeliveryCanary(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         action = cloudwatch_actions.SnsAction(props.alarm_topic)
-        for alarm in alarms.values():
+        for metric_name, alarm in alarms.items():
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
+            rule = facts.ALARM_RULES.get(metric_name)
+            if rule is not None and rule.notify_insufficient_data:
+                alarm.add_insufficient_data_action(action)
         return alarms
+
+    def _rule_alarm(
+        self, rule: facts.AlarmRule, props: DeliveryCanaryProps, period: Duration, description: str
+    ) -> cloudwatch.Alarm:
+        """The alarm of one :data:`ebtrail.core.canary.ALARM_RULES` entry (M of N with M = N)."""
+        return cloudwatch.Alarm(
+            self,
+            f"{rule.metric}Alarm",
+            alarm_name=alarm_name(props.trail_name, f"canary-{_kebab(rule.metric)}"),
+            alarm_description=description,
+            metric=cloudwatch.Metric(
+                namespace=facts.NAMESPACE,
+                metric_name=rule.metric,
+                dimensions_map={facts.DIMENSION: props.trail_name},
+                period=period,
+                statistic=rule.statistic,
+            ),
+            threshold=rule.threshold,
+            comparison_operator=cloudwatch.ComparisonOperator[_upper_snake(rule.comparison)],
+            evaluation_periods=rule.evaluation_periods,
+            datapoints_to_alarm=rule.evaluation_periods,
+            treat_missing_data=cloudwatch.TreatMissingData[_upper_snake(rule.treat_missing)],
+        )
+
+
+def _projection_environment(props: DeliveryCanaryProps) -> dict[str, str]:
+    """The projected accounts for the function, only when the canary checks them (other templates unchanged)."""
+    if not props.projected_accounts:
+        return {}
+    return {facts.ENV_PROJECTED_ACCOUNTS: ",".join(sorted(props.projected_accounts))}
+
+
+def _upper_snake(cloudformation_value: str) -> str:
+    """``LessThanThreshold`` -> ``LESS_THAN_THRESHOLD``, ``notBreaching`` -> ``NOT_BREACHING``: the jsii enum member
+    of a CloudFormation value."""
+    return "".join(f"_{c}" if c.isupper() else c.upper() for c in cloudformation_value).lstrip("_")
 
 
 def _kebab(metric_name: str) -> str:
@@ -423,6 +440,8 @@ def _wildcard_reasons(statements: list[iam.PolicyStatement], log_group_arn: str)
         "DescribeLogKey": "The log key's ID is unknown here; kms:ResourceAliases pins it to the log key's alias.",
         "PublishCanaryMetrics": "cloudwatch:PutMetricData supports no resource-level permissions; the "
         "cloudwatch:namespace condition keeps it to the canary's namespace.",
+        "ListOrganizationAccounts": "organizations:ListAccounts supports no resource-level permissions (Service "
+        "Authorization Reference, 'Actions, resources, and condition keys for AWS Organizations'); read-only.",
         "WriteOwnLogGroup": f"Log streams of the function's own log group {log_group_arn}.",
     }
     out: dict[str, list[str]] = {}

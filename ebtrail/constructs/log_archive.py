@@ -26,6 +26,7 @@ from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
 from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
 from ebtrail.constructs.log_bucket import LogBucket, LogBucketProps
 from ebtrail.constructs.log_key import LogEncryptionKey, LogEncryptionKeyProps, log_key_statements
+from ebtrail.constructs.log_reader_access import LogReaderAccess, LogReaderAccessProps
 from ebtrail.constructs.policy_size import (
     KMS_KEY_POLICY_LIMIT,
     S3_BUCKET_POLICY_LIMIT,
@@ -105,8 +106,9 @@ class LogArchiveProps:
     object_lock: Retention | None = None
     #: Days S3 server access logs of the archive are kept.
     access_log_retention_days: int = 365
-    #: Role or user ARNs, of any account, that may decrypt log files (they need an IAM grant in their own
-    #: account too; :meth:`LogArchive.grant_read_logs` gives both to a principal of a stack in this app).
+    #: Role or user ARNs, of any account, that may read and decrypt log files: named in the bucket policy
+    #: (:class:`~ebtrail.constructs.log_reader_access.LogReaderAccess`) and the key policy. They need an IAM grant
+    #: in their own account too; :meth:`LogArchive.grant_read_logs` gives one to a principal of a stack in this app.
     reader_principals: Sequence[str] = ()
     #: Trails whose account's verifier role (``<prefix>-beanstalk-verifier``) reads its own log files across
     #: accounts: named in the bucket and key policies. Default: none.
@@ -188,6 +190,18 @@ class LogArchive(Construct):
                     bucket=self.log_bucket.bucket,
                     writers=list(props.remote_verifiers),
                     name_prefix=names.prefix,
+                    log_prefix=props.log_prefix,
+                ),
+            )
+        if props.reader_principals:
+            # The key grant (AllowNamedLogReadersDecrypt) alone lets another account's reader decrypt nothing it
+            # can fetch: the bucket policy must let it read too.
+            LogReaderAccess(
+                self,
+                "LogReaderAccess",
+                LogReaderAccessProps(
+                    bucket=self.log_bucket.bucket,
+                    reader_principals=props.reader_principals,
                     log_prefix=props.log_prefix,
                 ),
             )
@@ -336,7 +350,7 @@ class ExistingArchiveProps:
     partition: str = "aws"
     #: ``""`` or ``"<key prefix>/"``.
     log_prefix: str = ""
-    #: Role or user ARNs that may decrypt log files (added to the printed key-policy statements).
+    #: Role or user ARNs that may read and decrypt log files (added to the printed bucket- and key-policy statements).
     reader_principals: Sequence[str] = ()
 
 
@@ -367,6 +381,16 @@ class ExistingLogArchive(Construct):
             CloudTrailBucketPolicyProps(bucket=self.bucket, writers=list(props.writers), log_prefix=props.log_prefix),
         )
         self._key_statements = log_key_statements(props.writers, props.reader_principals)
+        self._reader_statements: list[iam.PolicyStatement] = []
+        if props.reader_principals:
+            readers = LogReaderAccess(
+                self,
+                "LogReaderAccess",
+                LogReaderAccessProps(
+                    bucket=self.bucket, reader_principals=props.reader_principals, log_prefix=props.log_prefix
+                ),
+            )
+            self._reader_statements = [readers.read, readers.list]
         Annotations.of(self).add_info(
             f"ebtrail: the owner of bucket {props.bucket_name} and key {props.key_arn} must add these statements "
             f"before the trail is created:\n{json.dumps(self.owner_policies(), indent=2)}"
@@ -384,7 +408,7 @@ class ExistingLogArchive(Construct):
         refs = {"AWS::Partition": self._partition}
         if not Token.is_unresolved(account):
             refs["AWS::AccountId"] = account
-        statements = [self._bucket_statements.acl_check, *self._bucket_statements.writes]
+        statements = [self._bucket_statements.acl_check, *self._bucket_statements.writes, *self._reader_statements]
         return {
             "bucket_policy_statements": [plain_document(stack, s.to_statement_json(), refs) for s in statements],
             "key_policy_statements": [plain_document(stack, s.to_statement_json(), refs) for s in self._key_statements],

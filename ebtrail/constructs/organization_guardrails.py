@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+import jsii
 from aws_cdk import aws_organizations as organizations
-from constructs import Construct
+from constructs import Construct, IValidation
 
 #: What the guardrail denies on the trail (issue 13; "Actions, resources, and condition keys for AWS
 #: CloudTrail", Service Authorization Reference).
@@ -22,8 +24,25 @@ BUCKET_ACTIONS: tuple[str, ...] = ("s3:DeleteBucket", "s3:DeleteBucketPolicy", "
 KEY_ACTIONS: tuple[str, ...] = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
 #: Moving the alias off the key would take the key out of the KEY_ACTIONS statement's alias condition.
 ALIAS_ACTIONS: tuple[str, ...] = ("kms:DeleteAlias", "kms:UpdateAlias")
-#: Service control policies are at most 5,120 characters ("Quotas and service limits for AWS Organizations").
+#: Service control policies are at most 5,120 characters: the limit the ``AWS::Organizations::Policy`` reference
+#: (CloudFormation User Guide, ``Content``) and the AWS Organizations quotas pages in the China Regions state. The
+#: current English "Quotas and service limits for AWS Organizations" page
+#: (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html) lists 10,240; the smaller
+#: one is checked, so a policy that passes here deploys in every partition (a refusal here is loud and immediate,
+#: an oversized policy would fail halfway through the deploy).
 SCP_SIZE_LIMIT = 5120
+
+
+def scp_characters(document: dict[str, Any]) -> int:
+    """Characters of the SCP as counted against :data:`SCP_SIZE_LIMIT`.
+
+    The quotas page: whitespace is removed before counting only when the policy is saved in the console; "if you
+    save the policy using an SDK operation or the AWS CLI, then the policy is saved exactly as you provided". How
+    CloudFormation turns a JSON-object ``Content`` into the string it sends is not documented, so this counts
+    JSON with a space after every ``,`` and ``:`` (Python's default separators): more than the compact form, never
+    less than what CloudFormation could send without indentation.
+    """
+    return len(json.dumps(document))
 
 
 @dataclass(frozen=True)
@@ -91,13 +110,14 @@ def guardrail_document(props: OrganizationGuardrailsProps) -> dict[str, Any]:
 class OrganizationGuardrails(Construct):
     """``AWS::Organizations::Policy`` of type ``SERVICE_CONTROL_POLICY``, attached to ``target_ids``.
 
-    Created in the management account ("This operation can be called only from the organization's management
-    account or a member account designated as a delegated administrator", AWS::Organizations::Policy,
-    CloudFormation). The content is a JSON object, not a string, so CloudFormation can detect drift (same
-    page). SCPs never restrict the management account itself ("Service control policies (SCPs)",
-    Organizations User Guide): the organization trail lives there, so within the management account only IAM
-    protects it; the SCP binds every member account, including a CloudTrail delegated administrator, which
-    could otherwise update or delete the organization trail, and the archive account, where bucket and key live.
+    Created in the management account or in a delegated administrator for AWS Organizations ("This operation can
+    be called only from the organization's management account or a member account designated as a delegated
+    administrator", AWS::Organizations::Policy, CloudFormation). The content is a JSON object, not a string, so
+    CloudFormation can detect drift (same page). SCPs never restrict the management account itself ("Service
+    control policies (SCPs)", Organizations User Guide): the organization trail lives there, so within the
+    management account only IAM protects it; the SCP binds every member account, including a CloudTrail
+    delegated administrator, which could otherwise update or delete the organization trail, and the archive
+    account, where bucket and key live.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: OrganizationGuardrailsProps) -> None:
@@ -116,3 +136,28 @@ class OrganizationGuardrails(Construct):
             content=self.document,
             target_ids=list(props.target_ids),
         )
+        self.node.add_validation(_ScpSize(self.document))
+
+
+@jsii.implements(IValidation)
+class _ScpSize:
+    """Fails synthesis when the SCP is over :data:`SCP_SIZE_LIMIT`, saying what makes it long."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self._document = document
+
+    def validate(self) -> list[str]:
+        size = scp_characters(self._document)
+        if size <= SCP_SIZE_LIMIT:
+            return []
+        return [scp_size_error(size)]
+
+
+def scp_size_error(size: int) -> str:
+    """What to shorten when the SCP is over the limit: the exempt role patterns are what grows (each is in all four
+    statements)."""
+    return (
+        f"the guardrails service control policy has {size:,} characters, over AWS Organizations' "
+        f"{SCP_SIZE_LIMIT:,}-character limit; shorten the exempt roles (organization.guardrails.exempt_roles: fewer "
+        "patterns, or one wildcard pattern such as arn:aws:iam::*:role/cdk-*-cfn-exec-role-* that covers several)"
+    )

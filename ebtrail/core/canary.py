@@ -7,6 +7,8 @@ The permissions are the verifier's groups the canary uses, taken from :data:`ebt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ebtrail.core.permissions import PERMISSIONS, Condition, PermissionGroup
 
 #: CloudWatch namespace of every canary metric (the role may publish to this namespace only).
@@ -21,11 +23,65 @@ PROBE_ARRIVED = "ProbeArrived"
 DELIVERY_SECONDS = "DeliverySeconds"
 #: 1 while GetTrailStatus says IsLogging, else 0.
 TRAIL_LOGGING = "TrailLogging"
-#: 1 when GetTrailStatus reports a delivery, notification or digest delivery error, else 0.
+#: 1 when GetTrailStatus reports a delivery, notification or digest delivery error, or (when the trail has a log
+#: group) a CloudWatch Logs delivery error, else 0.
 DELIVERY_ERRORS = "DeliveryErrors"
 #: 1 when the trail differs from what the stack deployed, else 0.
 CONFIG_DRIFT = "ConfigDrift"
-METRICS = (PROBE_ARRIVED, DELIVERY_SECONDS, TRAIL_LOGGING, DELIVERY_ERRORS, CONFIG_DRIFT)
+#: 1 from every run, the first included (a heartbeat): its absence is a dead canary.
+CANARY_RAN = "CanaryRan"
+#: Organization topology with Athena: how many ACTIVE accounts of the organization the Athena table does not
+#: project (their log files are in the archive, and no query sees them).
+UNPROJECTED_ACCOUNTS = "UnprojectedAccounts"
+METRICS = (
+    PROBE_ARRIVED,
+    DELIVERY_SECONDS,
+    TRAIL_LOGGING,
+    DELIVERY_ERRORS,
+    CONFIG_DRIFT,
+    CANARY_RAN,
+    UNPROJECTED_ACCOUNTS,
+)
+
+
+@dataclass(frozen=True)
+class AlarmRule:
+    """How one canary metric alarms, in CloudFormation's words (``AWS::CloudWatch::Alarm``): the construct renders
+    it, and the canary's tests evaluate it against the metrics a run publishes, with CloudWatch's documented
+    semantics ("Configuring how CloudWatch alarms treat missing data", CloudWatch User Guide)."""
+
+    metric: str
+    statistic: str
+    comparison: str
+    threshold: float
+    evaluation_periods: int
+    #: ``breaching``, ``notBreaching``, ``ignore`` or ``missing``.
+    treat_missing: str
+    #: Whether the INSUFFICIENT_DATA state notifies too (the heartbeat: see :data:`ALARM_RULES`).
+    notify_insufficient_data: bool = False
+
+
+#: The canary's alarms on its own metrics.
+#:
+#: * ``ProbeArrived``: a probe decided "not delivered" is an explicit 0, so missing data (the first run, which has
+#:   no earlier probe to judge, and runs whose probe is still pending) is not breaching. It used to be breaching
+#:   over two periods, and the first probe is judged only by the second run: every fresh deploy was in ALARM for
+#:   one to two hours.
+#: * ``CanaryRan``: the dead-canary alarm. Every run publishes 1, from the first run on, and EventBridge Scheduler
+#:   starts a rate schedule without a start date "immediately" ("Schedule types in EventBridge Scheduler",
+#:   rate-based). Missing data is ``missing``: "If all data points in the alarm evaluation range are missing, the
+#:   alarm transitions to INSUFFICIENT_DATA" (CloudWatch User Guide, "Configuring how CloudWatch alarms treat
+#:   missing data"). A new alarm starts in INSUFFICIENT_DATA and actions run on state changes only, so a fresh
+#:   deploy notifies nobody before the first run; a canary that stops running moves the alarm from OK to
+#:   INSUFFICIENT_DATA after two silent periods, and that transition notifies the alert topic. ``breaching``
+#:   here would page on every fresh deploy while the alarm exists before the first datapoint.
+ALARM_RULES: dict[str, AlarmRule] = {
+    PROBE_ARRIVED: AlarmRule(PROBE_ARRIVED, "Minimum", "LessThanThreshold", 1, 1, "notBreaching"),
+    CANARY_RAN: AlarmRule(CANARY_RAN, "Sum", "LessThanThreshold", 1, 2, "missing", notify_insufficient_data=True),
+    TRAIL_LOGGING: AlarmRule(TRAIL_LOGGING, "Minimum", "LessThanThreshold", 1, 1, "ignore"),
+    CONFIG_DRIFT: AlarmRule(CONFIG_DRIFT, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    DELIVERY_ERRORS: AlarmRule(DELIVERY_ERRORS, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+}
 
 #: The Lambda handler, as the function's ``Handler`` names it.
 HANDLER = "ebtrail.verifier.canary.handler"
@@ -37,6 +93,8 @@ ENV_PREFIX = "EBTRAIL_PREFIX"
 ENV_KMS_KEY = "EBTRAIL_KMS_KEY"
 ENV_ORGANIZATION = "EBTRAIL_ORGANIZATION_TRAIL"
 ENV_MAX_DELIVERY_MINUTES = "EBTRAIL_MAX_DELIVERY_MINUTES"
+#: Comma-separated account IDs the Athena table projects; set only for an organization trail with Athena.
+ENV_PROJECTED_ACCOUNTS = "EBTRAIL_PROJECTED_ACCOUNTS"
 
 #: The verifier's groups the canary needs: read the trail, make and delete probes, list and read (and decrypt)
 #: log files. Not the SNS channel's queue and subscription, nor event history: the canary reads S3 only.
@@ -71,3 +129,28 @@ CANARY_PERMISSIONS: tuple[PermissionGroup, ...] = (
     *(group for group in PERMISSIONS if group.sid in VERIFIER_GROUPS),
     *CANARY_ONLY,
 )
+
+#: Only for an organization trail whose archive has the Athena table (the canary then runs in the management
+#: account, where ListAccounts is answered).
+LIST_ORGANIZATION_ACCOUNTS = PermissionGroup(
+    sid="ListOrganizationAccounts",
+    purpose=(
+        "Compare the organization's accounts with the accounts the Athena table projects (UnprojectedAccounts). "
+        "organizations:ListAccounts supports no resource-level permissions (Service Authorization Reference, "
+        "AWS Organizations: no resource type for ListAccounts), so the resource is *."
+    ),
+    actions=("organizations:ListAccounts",),
+    resources=("*",),
+    api_calls=(("organizations", "ListAccounts", "organizations:ListAccounts"),),
+    when="an organization trail with the Athena table",
+)
+
+#: The alarm on :data:`UNPROJECTED_ACCOUNTS` (with :data:`LIST_ORGANIZATION_ACCOUNTS`): any account not projected.
+#: Missing data keeps the state: the metric comes from the one canary in the management account, whose silence is
+#: the ``CanaryRan`` alarm's.
+UNPROJECTED_ACCOUNTS_RULE = AlarmRule(UNPROJECTED_ACCOUNTS, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore")
+
+
+def canary_permissions(*, organization_projection: bool) -> tuple[PermissionGroup, ...]:
+    """The canary's permission groups; ``organization_projection`` adds :data:`LIST_ORGANIZATION_ACCOUNTS`."""
+    return (*CANARY_PERMISSIONS, LIST_ORGANIZATION_ACCOUNTS) if organization_projection else CANARY_PERMISSIONS

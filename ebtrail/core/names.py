@@ -17,6 +17,8 @@ MAX_BUCKET_NAME = 63
 MAX_RULE_NAME = 64
 #: Lambda function names 1-64 of [a-zA-Z0-9-_] (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
 MAX_FUNCTION_NAME = 64
+#: CloudWatch alarm names 1-255 characters (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+MAX_ALARM_NAME = 255
 
 
 def fit(name: str, limit: int) -> str:
@@ -34,6 +36,35 @@ def topic_base(trail_name: str) -> str:
     (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html,
     https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html)."""
     return trail_name.replace(".", "-")
+
+
+def alarm_name_prefix(trail_name: str) -> str:
+    """What every CloudWatch alarm of a trail stack is named with first: ``<trail name>-``, the trail name as it is
+    (CloudWatch allows '.' in alarm names, and a trail name has at most 128 of the 255 characters).
+
+    The alert topic's policy lets alarms publish by this prefix (:func:`alarm_arn_pattern`), so an alarm named any
+    other way could not notify anyone: every alarm name comes from :func:`alarm_name`.
+    """
+    return f"{trail_name}-"
+
+
+def alarm_name(trail_name: str, suffix: str) -> str:
+    """The alarm ``<trail name>-<suffix>`` (shortened with a hash past 255 characters, never into the prefix)."""
+    return fit(f"{alarm_name_prefix(trail_name)}{suffix}", MAX_ALARM_NAME)
+
+
+def alarm_arn_pattern(partition: str, region: str, account: str, trail_name: str) -> str:
+    """The ``ArnLike`` pattern of ``aws:SourceArn`` that matches every :func:`alarm_name` of this trail
+    (:func:`alarms_arn_pattern` of :func:`alarm_name_prefix`)."""
+    return alarms_arn_pattern(partition, region, account, alarm_name_prefix(trail_name))
+
+
+def alarms_arn_pattern(partition: str, region: str, account: str, prefix: str) -> str:
+    """``ArnLike`` pattern of the alarms named ``<prefix>*``: the alarm ARN is
+    ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`` ("Actions, resources, and condition keys for
+    Amazon CloudWatch", Service Authorization Reference), which CloudWatch sends as ``aws:SourceArn`` when the alarm
+    publishes. Trail names have no ``*`` or ``?``, so a prefix made of one matches itself only."""
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}*"
 
 
 #: The verifier's managed policy and role are named ``<prefix>-beanstalk-verifier`` in each trail account.
@@ -103,6 +134,16 @@ class TrailTarget:
         """The role Firehose writes Beanstalk service events to the archive with: the archive's bucket and key
         policies name it, so its name is fixed."""
         return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-events-delivery"
+
+    @property
+    def alarm_name_prefix(self) -> str:
+        """Every alarm in this trail's stack is named :func:`alarm_name` ``(self.name, ...)``, beginning with this."""
+        return alarm_name_prefix(self.name)
+
+    @property
+    def alarm_arn_pattern(self) -> str:
+        """The alert topic's ``aws:SourceArn`` pattern for this trail's alarms (:func:`alarm_arn_pattern`)."""
+        return alarm_arn_pattern(self.partition, self.home_region, self.account, self.name)
 
     @property
     def alert_topic_name(self) -> str:

@@ -22,6 +22,7 @@ from botocore.retries.standard import ThrottledRetryableChecker, TransientRetrya
 
 from ebtrail import __version__
 from ebtrail.core import permissions
+from ebtrail.core.regions import partitions
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
@@ -70,16 +71,23 @@ NOT_IMPLEMENTED_CODES = frozenset(
 TOTAL_MAX_ATTEMPTS = 5
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 30
+#: Connections each client may keep open (botocore's ``max_pool_connections``, default 10): sized to the largest
+#: pool of threads that shares one client, the integrity check's (``integrity --workers``, at most this many).
+#: botocore opens connections only on demand, so a single-threaded run still opens one. Source: botocore
+#: "Config Reference" (https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html).
+MAX_POOL_CONNECTIONS = 64
 
 
 def client_config(total_max_attempts: int = TOTAL_MAX_ATTEMPTS) -> Config:
     """The configuration of every client the verifier makes (verify, integrity, preflight, the canary): standard
-    retry mode (throttling, 5xx and connection errors), timeouts and the verifier's user agent."""
+    retry mode (throttling, 5xx and connection errors), timeouts, a connection pool for the integrity check's
+    threads and the verifier's user agent."""
     return Config(
         retries={"mode": "standard", "total_max_attempts": total_max_attempts},
         user_agent_extra=USER_AGENT_EXTRA,
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
 
@@ -188,7 +196,7 @@ def trail_argument_problem(trail: str) -> str | None:
     why = None
     if arn is None or arn.service != "cloudtrail" or not arn.resource.startswith("trail/"):
         why = "not a CloudTrail trail ARN"
-    elif arn.partition not in boto3.session.Session().get_available_partitions():
+    elif arn.partition not in partitions():
         why = f"unknown partition {arn.partition!r}"
     elif not REGION_NAME.fullmatch(arn.region):
         why = f"{arn.region!r} is not a region name"

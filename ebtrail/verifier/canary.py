@@ -9,7 +9,8 @@ Each run (an AWS Lambda invocation from an EventBridge Scheduler schedule, in th
    ``max_delivery`` and not found: ``ProbeArrived`` 0. A decided probe is deleted; a younger one waits for the
    next run. A probe a crashed run left behind is simply checked by the next run.
 2. **checks the trail's health and drift** (the verifier's trail reader): ``TrailLogging`` (``IsLogging``),
-   ``DeliveryErrors`` (``LatestDeliveryError``, ``LatestNotificationError``, ``LatestDigestDeliveryError``) and
+   ``DeliveryErrors`` (``LatestDeliveryError``, ``LatestNotificationError``, ``LatestDigestDeliveryError`` and,
+   when the trail delivers to CloudWatch Logs, ``LatestCloudWatchLogsDeliveryError``) and
    ``ConfigDrift`` (bucket, prefix, KMS key and its state, multi-region, log file validation, organization trail,
    management write events, against what the stack deployed), with the reasons in the run's log.
 3. **makes a new probe** (``CreateApplication``, free, as the verifier does).
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from ebtrail.core.canary import (
+    CANARY_RAN,
     CONFIG_DRIFT,
     DELIVERY_ERRORS,
     DELIVERY_SECONDS,
@@ -42,12 +44,15 @@ from ebtrail.core.canary import (
     ENV_MAX_DELIVERY_MINUTES,
     ENV_ORGANIZATION,
     ENV_PREFIX,
+    ENV_PROJECTED_ACCOUNTS,
     ENV_TRAIL_ARN,
     NAMESPACE,
     PROBE_ARRIVED,
     TRAIL_LOGGING,
+    UNPROJECTED_ACCOUNTS,
 )
 from ebtrail.core.permissions import RESOURCE_PREFIX
+from ebtrail.core.regions import organizations_region
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
 from ebtrail.verifier.channels.base import State
 from ebtrail.verifier.channels.logfiles import LogFileScanner
@@ -105,6 +110,9 @@ class CanarySettings:
     #: The S3 channel's search window starts this long before the call (clock-skew guard, as the verifier).
     margin: timedelta = timedelta(minutes=2)
     namespace: str = NAMESPACE
+    #: The accounts the Athena table projects (organization trail with Athena): the run reports the
+    #: organization's ACTIVE accounts outside them as ``UnprojectedAccounts``. Empty: not checked.
+    projected_accounts: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> CanarySettings:
@@ -123,7 +131,11 @@ class CanarySettings:
             organization=env.get(ENV_ORGANIZATION, "false").lower() == "true",
         )
         expected.arn  # noqa: B018 - validates the ARN now, not halfway through a run
-        return cls(expected=expected, max_delivery=timedelta(minutes=minutes))
+        projected = tuple(a for a in env.get(ENV_PROJECTED_ACCOUNTS, "").split(",") if a)
+        bad = [a for a in projected if not re.fullmatch(r"\d{12}", a)]
+        if bad:
+            raise CanaryConfigError(f"{ENV_PROJECTED_ACCOUNTS}: not 12-digit account IDs: {', '.join(bad)}")
+        return cls(expected=expected, max_delivery=timedelta(minutes=minutes), projected_accounts=projected)
 
 
 class CanaryConfigError(Exception):
@@ -169,6 +181,8 @@ class CanaryReport:
     delivery_errors: list[str] | None = None
     drift: list[str] | None = None
     new_probe: str | None = None
+    #: ACTIVE accounts of the organization the Athena table does not project; None: not checked or unreadable.
+    unprojected_accounts: list[str] | None = None
     findings: Findings = field(default_factory=Findings)
 
     @property
@@ -190,6 +204,9 @@ class CanaryReport:
                     add(DELIVERY_SECONDS, probe.delivery_seconds, "Seconds")
             elif probe.state == "not delivered":
                 add(PROBE_ARRIVED, 0.0)
+        add(CANARY_RAN, 1.0)  # the heartbeat, from every run (ebtrail.core.canary.ALARM_RULES)
+        if self.unprojected_accounts is not None:
+            add(UNPROJECTED_ACCOUNTS, float(len(self.unprojected_accounts)))
         if self.trail_logging is not None:
             add(TRAIL_LOGGING, 1.0 if self.trail_logging else 0.0)
         if self.delivery_errors is not None:
@@ -207,6 +224,7 @@ class CanaryReport:
             "delivery_errors": self.delivery_errors,
             "drift": self.drift,
             "new_probe": self.new_probe,
+            "unprojected_accounts": self.unprojected_accounts,
             "problems": self.findings.problems,
             "warnings": self.findings.warnings,
             "metrics": {d["MetricName"]: d["Value"] for d in self.metric_data()},
@@ -266,6 +284,8 @@ def run_canary(
     eb = clients.elasticbeanstalk()
     check_previous_probes(clients, eb, settings, clock, report)
     check_trail(clients, settings, report)
+    if settings.projected_accounts:
+        check_organization_accounts(clients, settings, report)
     probe = Probe(eb, clock, nonce or new_nonce(), description_prefix=DESCRIPTION_PREFIX)
     try:
         report.new_probe = probe.create().application_name
@@ -386,15 +406,7 @@ def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport
         return
     if read.status_read:
         report.trail_logging = info.logging
-        report.delivery_errors = [
-            f"{label}: {error}"
-            for label, error in (
-                ("LatestDeliveryError", info.latest_delivery_error),
-                ("LatestNotificationError", info.latest_notification_error),
-                ("LatestDigestDeliveryError", info.latest_digest_delivery_error),
-            )
-            if error
-        ]
+        report.delivery_errors = delivery_errors(info)
     else:
         for problem in read.problems:
             if "GetTrailStatus" in problem:
@@ -410,6 +422,47 @@ def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport
     else:
         report.findings.problem("; ".join(read.warnings) or "GetEventSelectors was not answered")
     report.drift = drift
+
+
+def delivery_errors(info: TrailInfo) -> list[str]:
+    """The errors ``GetTrailStatus`` reports for each of the trail's deliveries, as ``<field>: <error>``.
+
+    ``LatestCloudWatchLogsDeliveryError`` counts only when the trail has a log group (``GetTrail``
+    ``CloudWatchLogsLogGroupArn``): "Displays any CloudWatch Logs error that CloudTrail encountered when
+    attempting to deliver logs to CloudWatch Logs" (GetTrailStatus, CloudTrail API Reference). Without it a
+    broken delivery (the role's trust or policy, a deleted log group, its KMS key) makes the CIS metric filters
+    go quiet, and their alarms treat missing data as not breaching: nothing would alert.
+    """
+    fields = [
+        ("LatestDeliveryError", info.latest_delivery_error),
+        ("LatestNotificationError", info.latest_notification_error),
+        ("LatestDigestDeliveryError", info.latest_digest_delivery_error),
+    ]
+    if info.cloudwatch_logs_log_group_arn:
+        fields.append(("LatestCloudWatchLogsDeliveryError", info.latest_cloudwatch_logs_delivery_error))
+    return [f"{label}: {error}" for label, error in fields if error]
+
+
+def check_organization_accounts(clients: Clients, settings: CanarySettings, report: CanaryReport) -> None:
+    """The organization's ACTIVE accounts that the Athena table does not project (``ListAccounts``, paginated,
+    from the management account, at the Organizations endpoint of the partition). Their log files are in the
+    archive, and no query sees them until they are added to ``trail.members`` (README, "Organization accounts
+    added later"). An unreadable list is a problem of the run (the Errors alarm), not a metric."""
+    region = organizations_region(settings.expected.arn.partition) or clients.region
+    organizations = clients.client("organizations", region)
+    accounts: list[str] = []
+    try:
+        for page in organizations.get_paginator("list_accounts").paginate():
+            accounts += [str(a["Id"]) for a in page.get("Accounts", []) if a.get("State", a.get("Status")) == "ACTIVE"]
+    except AWS_ERRORS as exc:
+        report.findings.problem(describe_error("organizations", "ListAccounts", exc))
+        return
+    report.unprojected_accounts = sorted(set(accounts) - set(settings.projected_accounts))
+    if report.unprojected_accounts:
+        report.findings.warn(
+            "organization accounts not projected by the Athena table (add them to trail.members and redeploy): "
+            + ", ".join(report.unprojected_accounts)
+        )
 
 
 def drift_findings(info: TrailInfo, expected: ExpectedTrail) -> list[str]:

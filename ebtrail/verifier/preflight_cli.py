@@ -13,12 +13,15 @@ from botocore.exceptions import BotoCoreError
 
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
 from ebtrail.verifier.preflight.deployed import trail_from_account
+from ebtrail.verifier.preflight.hops import HopReport, counts, hops_from_assembly, kind_verdicts
+from ebtrail.verifier.preflight.hops import overall as hops_overall
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail, verdict_word
 
 EPILOG = """
 \b
 Exit codes:
   0  every request CloudTrail makes would be allowed, every negative denied
+     (with --assembly: and every request along every service-to-resource hop)
   1  a request would fail (each line names the request, the resource and
      the statement that denied it, or that no statement allows it), or a
      negative would be allowed
@@ -43,7 +46,10 @@ def _organization_id(_ctx: click.Context, _param: click.Parameter, value: str | 
         "region, GenerateDataKey with the trail's encryption context, DescribeKey, Publish, the topic key) and "
         "the ones that must stay denied (another account's trail, another account's folder, no ACL, no TLS), "
         "with an IAM policy evaluator. Offline over a cloud assembly (--assembly cdk.out) or over a deployed "
-        "trail's policies (--trail)."
+        "trail's policies (--trail). With --assembly, also every service-to-resource hop the templates wire "
+        "(alarm -> topic, rule -> topic or Firehose, Scheduler -> Lambda, Lambda -> its queue, CloudTrail -> "
+        "CloudWatch Logs, log group -> key, Firehose -> bucket and key), each request with the context the "
+        "service sends, against the trust, role, resource and key policies that decide it."
     ),
 )
 @click.option(
@@ -84,10 +90,12 @@ def preflight(
         raise click.UsageError("give exactly one of --assembly DIR or --trail NAME_OR_ARN")
     started = time.perf_counter()
     reports: list[TrailReport] = []
+    hops: list[HopReport] = []
     errors: list[str] = []
     if assembly is not None:
         try:
             subjects = trails_from_assembly(assembly, organization_id)
+            hops = hops_from_assembly(assembly)
         except AssemblyError as exc:
             subjects, errors = [], [str(exc)]
         if not subjects and not errors:
@@ -100,7 +108,7 @@ def preflight(
         except BotoCoreError as exc:
             subjects, errors = [], [f"cannot start a boto3 session: {exc}"]
     reports = [preflight_trail(subject) for subject in subjects]
-    code = PreflightExit.CANNOT_EVALUATE if errors else overall_exit(reports)
+    code = PreflightExit.CANNOT_EVALUATE if errors else combined_exit(overall_exit(reports), hops_overall(hops))
     seconds = time.perf_counter() - started
     if as_json:
         click.echo(
@@ -112,6 +120,10 @@ def preflight(
                     "seconds": round(seconds, 3),
                     "problems": errors,
                     "trails": [r.to_json() for r in reports],
+                    "hop_verdict": verdict_word(hops_overall(hops)),
+                    "hop_counts": counts(hops),
+                    "hop_requests": sum(len(h.results) for h in hops),
+                    "hops": [h.to_json() for h in hops],
                 },
                 indent=2,
             )
@@ -121,6 +133,8 @@ def preflight(
             click.echo(f"error: {line}", err=True)
         for report in reports:
             click.echo(format_report(report))
+        if assembly is not None:
+            click.echo(format_hops(hops))
         requests = sum(len(r.results) for r in reports)
         click.echo(
             f"preflight: {verdict_word(code)} ({len(reports)} trail(s), {requests} CloudTrail requests evaluated "
@@ -142,4 +156,27 @@ def format_report(report: TrailReport) -> str:
     if len(findings) > MAX_LINES:
         lines.append(f"  ... and {len(findings) - MAX_LINES} more (--json lists every request)")
     lines += [f"  CANNOT EVALUATE {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+def combined_exit(*codes: PreflightExit) -> PreflightExit:
+    """A failure anywhere fails; else anything unevaluable makes the whole run unevaluable."""
+    for code in (PreflightExit.FAIL, PreflightExit.CANNOT_EVALUATE):
+        if code in codes:
+            return code
+    return PreflightExit.PASS
+
+
+def format_hops(hops: list[HopReport]) -> str:
+    """The hops: their verdict and count per kind, then each failing or unevaluable request."""
+    verdicts = kind_verdicts(hops)
+    requests = sum(len(h.results) for h in hops)
+    lines = [f"hops: {verdict_word(hops_overall(hops))}, {len(hops)} hop(s), {requests} requests"]
+    lines += [f"  {kind}: {count} ({verdicts[kind]})" for kind, count in counts(hops).items()]
+    findings = [
+        f"  {h.kind} {h.source}: {line}" for h in hops if h.exit_code is not PreflightExit.PASS for line in h.lines()
+    ]
+    lines += findings[:MAX_LINES]
+    if len(findings) > MAX_LINES:
+        lines.append(f"  ... and {len(findings) - MAX_LINES} more (--json lists every request)")
     return "\n".join(lines)

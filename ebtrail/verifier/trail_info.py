@@ -41,11 +41,14 @@ class TrailInfo:
     multi_region: bool = False
     #: ``LogFileValidationEnabled``; None when the answer does not say.
     log_file_validation: bool | None = None
+    #: ``CloudWatchLogsLogGroupArn``: the log group CloudTrail also delivers to; None when it delivers to S3 only.
+    cloudwatch_logs_log_group_arn: str | None = None
     #: ``GetTrailStatus``: ``IsLogging`` and the latest delivery errors.
     logging: bool = False
     latest_delivery_error: str | None = None
     latest_notification_error: str | None = None
     latest_digest_delivery_error: str | None = None
+    latest_cloudwatch_logs_delivery_error: str | None = None
 
     @classmethod
     def from_get_trail(
@@ -72,6 +75,7 @@ class TrailInfo:
             organization=bool(trail.get("IsOrganizationTrail", False)),
             multi_region=bool(trail.get("IsMultiRegionTrail", False)),
             log_file_validation=None if validation is None else bool(validation),
+            cloudwatch_logs_log_group_arn=trail.get("CloudWatchLogsLogGroupArn") or None,
         )
 
     @classmethod
@@ -99,6 +103,7 @@ class TrailInfo:
             latest_delivery_error=status.get("LatestDeliveryError") or None,
             latest_notification_error=status.get("LatestNotificationError") or None,
             latest_digest_delivery_error=status.get("LatestDigestDeliveryError") or None,
+            latest_cloudwatch_logs_delivery_error=status.get("LatestCloudWatchLogsDeliveryError") or None,
         )
 
     @property

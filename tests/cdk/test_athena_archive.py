@@ -23,7 +23,6 @@ from ebtrail.constructs.athena_archive import (
     TABLE_COLUMN_NAMES,
     AthenaArchive,
     AthenaArchiveProps,
-    cloudtrail_regions,
 )
 from ebtrail.constructs.athena_queries import (
     ALL_QUERIES,
@@ -32,6 +31,7 @@ from ebtrail.constructs.athena_queries import (
     SavedQuery,
     render,
 )
+from ebtrail.core.regions import cloudtrail_regions
 from stacks.app_builder import build_app, feature_flags
 from tests.cdk.policy_helpers import only_resource
 
@@ -222,7 +222,7 @@ def test_partition_projection_for_trails_of_single_accounts(built: Built) -> Non
 def test_default_regions_are_every_cloudtrail_region() -> None:
     regions = cloudtrail_regions()
     assert {"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"} <= set(regions)
-    assert regions == sorted(regions)
+    assert list(regions) == sorted(regions)
     assert not [r for r in regions if r.startswith(("cn-", "us-gov-"))]
 
 
@@ -240,6 +240,7 @@ def _regions_in_botocore_endpoint_data(partition_name: str) -> list[str]:
         ("us-east-1", "aws", "eu-west-1", "cn-north-1"),
         ("cn-north-1", "aws-cn", "cn-northwest-1", "us-east-1"),
         ("us-gov-west-1", "aws-us-gov", "us-gov-east-1", "us-east-1"),
+        ("us-isof-south-1", "aws-iso-f", "us-isof-east-1", "us-east-1"),
     ],
 )
 def test_projected_regions_are_those_of_the_archive_partition(

@@ -39,6 +39,8 @@ S3_ACTIONS = [
     "s3:ListBucket",
     "s3:ListBucketMultipartUploads",
     "s3:PutObject",
+    # "Cross-account delivery to an Amazon S3 destination" (Firehose Developer Guide): required cross-account.
+    "s3:PutObjectAcl",
 ]
 CONTEXT = [BUCKET_ARN, f"{BUCKET_ARN}/{PREFIX}*", f"{BUCKET_ARN}/{ERROR_PREFIX}*"]
 

@@ -10,6 +10,7 @@ import pytest
 
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
+from ebtrail.verifier.preflight.policy import Principal, Request, Verdict, evaluate
 from tests.cdk.policy_helpers import only_resource, resources_of_type, statement
 from tests.cdk.synth_cache import Synthesized
 
@@ -62,15 +63,27 @@ def test_log_key_lets_cloudwatch_logs_use_it_for_this_log_group_only(trail: dict
     ]
 
 
-def test_delivery_role_trusts_cloudtrail_for_our_trail_only(trail: dict[str, Any]) -> None:
+def test_delivery_role_trusts_cloudtrail_as_documented_without_source_conditions(trail: dict[str, Any]) -> None:
+    """The trust "Sending events to CloudWatch Logs" (CloudTrail User Guide) shows, without conditions: a source
+    account CloudTrail did not send (an organization trail's member events) would drop events silently."""
     role = only_resource(trail, "AWS::IAM::Role", id_prefix="CloudWatchLogs")
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust == {
         "Action": "sts:AssumeRole",
         "Effect": "Allow",
         "Principal": {"Service": "cloudtrail.amazonaws.com"},
-        "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN, "aws:SourceAccount": "111111111111"}},
     }
+    # The trust as IAM evaluates it (a trust policy's resource is the role itself): CloudTrail may assume the
+    # role whatever source account it names for an organization trail's member events, or none.
+    role_arn = "arn:aws:iam::111111111111:role/delivery"
+    trust_as_resource_policy = {"Statement": [{**trust, "Resource": role_arn}]}
+    for context in (
+        {"aws:SourceArn": TRAIL_ARN, "aws:SourceAccount": "333333333333"},
+        {"aws:SourceArn": TRAIL_ARN, "aws:SourceAccount": "111111111111"},
+        {},
+    ):
+        request = Request(Principal("Service", "cloudtrail.amazonaws.com"), "sts:AssumeRole", role_arn, context)
+        assert evaluate(trust_as_resource_policy, request).verdict is Verdict.ALLOWED, context
     assert "Policies" not in role["Properties"] and "ManagedPolicyArns" not in role["Properties"]
 
 

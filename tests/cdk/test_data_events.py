@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from ebtrail.config import parse_config
 from ebtrail.constructs.audit_trail import (
     AuditTrailProps,
     advanced_event_selectors,
-    beanstalk_regions,
-    storage_bucket_arn_prefixes,
+    storage_bucket_arn_prefix,
 )
+from ebtrail.core.regions import partition_of
+from ebtrail.deployment import trail_props, trail_targets
 from ebtrail.verifier.trail_info import management_write_problem
 from tests.cdk.policy_helpers import only_resource
 from tests.cdk.synth_cache import Synthesized
@@ -43,38 +45,105 @@ def test_trail_uses_advanced_selectors_instead_of_basic_ones(trail: dict[str, An
     assert len(fields) == 4
 
 
-def test_organization_trail_records_every_accounts_beanstalk_buckets_in_every_region(trail: dict[str, Any]) -> None:
+def resources_arn(selector: dict[str, Any]) -> dict[str, Any]:
+    [field] = [f for f in selector["FieldSelectors"] if f["Field"] == "resources.ARN"]
+    return dict(field)
+
+
+def arn_field_selector(selector: Any) -> Any:
+    """The ``resources.ARN`` field selector of a synthesized-in-Python advanced event selector."""
+    [field] = [f for f in selector.field_selectors if f.field == "resources.ARN"]
+    return field
+
+
+def matches(field: dict[str, Any], arn: str) -> bool:
+    """Whether a ``resources.ARN`` field selector takes ``arn``: a StartsWith value matches and no NotStartsWith
+    value does (AdvancedFieldSelector, CloudTrail API Reference: StartsWith includes, NotStartsWith excludes)."""
+    included = any(arn.startswith(p) for p in field.get("StartsWith", []))
+    return included and not any(arn.startswith(p) for p in field.get("NotStartsWith", []))
+
+
+#: A region name of the aws partition that no botocore lists (yet).
+FUTURE_REGION = "ap-nowhere-9"
+
+
+def test_organization_trail_records_every_beanstalk_bucket_of_the_partition(trail: dict[str, Any]) -> None:
+    """One prefix for the partition, not one per region botocore knows: a region launched after the pinned
+    botocore is recorded too (the old selector listed 32 regions and missed every other)."""
     _, data = trail["AdvancedEventSelectors"]
-    [arns] = [f["StartsWith"] for f in data["FieldSelectors"] if f["Field"] == "resources.ARN"]
-    regions = beanstalk_regions("aws")
-    assert len(regions) >= 20 and "us-east-1" in regions
-    assert arns == [f"arn:aws:s3:::elasticbeanstalk-{region}-" for region in regions]
+    field = resources_arn(data)
+    assert field == {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::elasticbeanstalk-"]}
+    assert partition_of(FUTURE_REGION) == "aws"
+    for account in ("222222222222", "333333333333"):
+        assert matches(field, f"arn:aws:s3:::elasticbeanstalk-{FUTURE_REGION}-{account}/app/v1.zip")
+        assert matches(field, f"arn:aws:s3:::elasticbeanstalk-us-east-1-{account}/app/v1.zip")
+    assert not matches(field, "arn:aws:s3:::other-bucket/elasticbeanstalk-us-east-1-222222222222/x")
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso-f"])
+def test_one_prefix_per_partition(partition: str) -> None:
+    assert storage_bucket_arn_prefix(partition) == f"arn:{partition}:s3:::elasticbeanstalk-"
 
 
 def test_data_events_never_cover_the_log_bucket(trail: dict[str, Any]) -> None:
     _, data = trail["AdvancedEventSelectors"]
-    [arns] = [f["StartsWith"] for f in data["FieldSelectors"] if f["Field"] == "resources.ARN"]
-    log_objects = "arn:aws:s3:::ebtrail-logs-222222222222-us-east-1/"
-    assert not [arn for arn in arns if log_objects.startswith(arn)]
+    log_objects = "arn:aws:s3:::ebtrail-logs-222222222222-us-east-1/AWSLogs/x.json.gz"
+    assert not matches(resources_arn(data), log_objects)
 
 
-def test_a_prefix_covering_the_log_bucket_is_refused() -> None:
+def test_a_log_bucket_under_the_prefix_is_excluded_with_not_starts_with() -> None:
+    """name_prefix "elasticbeanstalk" names the log bucket elasticbeanstalk-logs-...: the partition prefix covers
+    it, so the selector excludes its objects (a trail recording its own deliveries loops)."""
+    data: dict[str, Any] = {
+        "name_prefix": "elasticbeanstalk",
+        "archive": {"account": "111111111111", "region": "us-east-1"},
+        "trail": {"account": "111111111111", "home_region": "us-east-1", "beanstalk_data_events": "WriteOnly"},
+    }
+    config = parse_config(data)
+    [target] = trail_targets(config)
+    props = trail_props(config, target)
+    log_bucket = props.bucket_name
+    assert log_bucket.startswith("elasticbeanstalk-")
+    audit = AuditTrailProps(
+        trail_name="t",
+        bucket_name=log_bucket,
+        kms_key_id="k",
+        sns_topic_name="n",
+        data_event_arn_prefixes=tuple(props.data_event_arn_prefixes),
+        log_bucket_arn=f"arn:aws:s3:::{log_bucket}",
+    )
+    _, selector = advanced_event_selectors(audit)
+    field = arn_field_selector(selector)
+    as_dict = {"StartsWith": list(field.starts_with or []), "NotStartsWith": list(field.not_starts_with or [])}
+    assert as_dict["NotStartsWith"] == [f"arn:aws:s3:::{log_bucket}/"]
+    assert not matches(as_dict, f"arn:aws:s3:::{log_bucket}/AWSLogs/111111111111/CloudTrail/x.json.gz")
+    assert matches(as_dict, f"arn:aws:s3:::elasticbeanstalk-{FUTURE_REGION}-111111111111/app.zip")
+
+
+def test_a_prefix_inside_the_log_bucket_is_refused() -> None:
     props = AuditTrailProps(
         trail_name="t",
         bucket_name="elasticbeanstalk-us-east-1-111111111111",
         kms_key_id="k",
         sns_topic_name="n",
-        data_event_arn_prefixes=("arn:aws:s3:::elasticbeanstalk-us-east-1-",),
+        data_event_arn_prefixes=("arn:aws:s3:::elasticbeanstalk-us-east-1-111111111111/AWSLogs/",),
         log_bucket_arn="arn:aws:s3:::elasticbeanstalk-us-east-1-111111111111",
     )
-    with pytest.raises(ValueError, match="cover the log bucket"):
+    with pytest.raises(ValueError, match="name objects of the log bucket"):
         advanced_event_selectors(props)
 
 
-def test_member_trails_name_their_own_accounts_buckets_exactly() -> None:
-    prefixes = storage_bucket_arn_prefixes("aws", "333333333333")
-    assert "arn:aws:s3:::elasticbeanstalk-eu-west-1-333333333333/" in prefixes
-    assert all(p.endswith("-333333333333/") for p in prefixes)
+def test_without_a_covered_log_bucket_there_is_no_exclusion() -> None:
+    props = AuditTrailProps(
+        trail_name="t",
+        bucket_name="ebtrail-logs-111111111111-us-east-1",
+        kms_key_id="k",
+        sns_topic_name="n",
+        data_event_arn_prefixes=(storage_bucket_arn_prefix("aws"),),
+        log_bucket_arn="arn:aws:s3:::ebtrail-logs-111111111111-us-east-1",
+    )
+    _, selector = advanced_event_selectors(props)
+    assert arn_field_selector(selector).not_starts_with is None
 
 
 @pytest.mark.parametrize(

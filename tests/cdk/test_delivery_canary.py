@@ -175,7 +175,8 @@ def test_log_group_encrypted_with_its_own_key_and_retention(trail: dict[str, Any
 
 EXPECTED_ALARMS = {
     # name suffix: (metric, statistic, operator, threshold, periods, missing data)
-    "probe-arrived": ("ProbeArrived", "Minimum", "LessThanThreshold", 1, 2, "breaching"),
+    "probe-arrived": ("ProbeArrived", "Minimum", "LessThanThreshold", 1, 1, "notBreaching"),
+    "canary-ran": ("CanaryRan", "Sum", "LessThanThreshold", 1, 2, "missing"),
     "trail-logging": ("TrailLogging", "Minimum", "LessThanThreshold", 1, 1, "ignore"),
     "config-drift": ("ConfigDrift", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
     "delivery-errors": ("DeliveryErrors", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
@@ -200,6 +201,8 @@ def test_alarms_on_the_canary_metrics_to_the_alert_topic(trail: dict[str, Any]) 
         assert alarm["EvaluationPeriods"] == periods == alarm["DatapointsToAlarm"]
         assert alarm["TreatMissingData"] == missing
         assert alarm["AlarmActions"] == [{"Ref": topic_id}] == alarm["OKActions"]
+        # only the heartbeat notifies on INSUFFICIENT_DATA (a dead canary; ebtrail.core.canary.ALARM_RULES)
+        assert alarm.get("InsufficientDataActions") == ([{"Ref": topic_id}] if suffix == "canary-ran" else None)
         assert len(alarm["AlarmDescription"]) > 100  # says what to do
     errors = alarms[f"{TRAIL_NAME}-canary-errors"]
     assert errors["Namespace"] == "AWS/Lambda" and errors["MetricName"] == "Errors"
@@ -331,3 +334,52 @@ def test_canary_enabled_false_leaves_no_canary() -> None:
     types = {r["Type"] for r in template["Resources"].values()}
     assert not types & {"AWS::Scheduler::Schedule", "AWS::Lambda::Function", "AWS::CloudWatch::Alarm"}
     assert trail.canary is None
+
+
+def test_organization_canary_compares_the_organization_with_the_projected_accounts(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    """Issue 17 item 11: the organization canary gets the Athena table's accounts, may list the organization's
+    (ListAccounts has no resource-level permission: Resource *, acknowledged) and alarms on the difference."""
+    result = synthesized("organization.toml")
+    assert isinstance(result.config, OrganizationConfig)
+    management = result.config.organization.management_account
+    trail = trail_template(result, management)
+    env = only_resource(trail, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    assert env[facts.ENV_PROJECTED_ACCOUNTS] == ",".join(sorted(result.config.logging_accounts()))
+    [table] = [
+        t["Properties"]["TableInput"]
+        for t in resources_of_type(result.archive_json, "AWS::Glue::Table").values()
+        if t["Properties"]["TableInput"]["Name"] == "cloudtrail_logs"
+    ]
+    projected = table["Parameters"]["projection.account.values"]
+    assert projected.split(",") == env[facts.ENV_PROJECTED_ACCOUNTS].split(",")  # the same accounts, one source
+    fn = only_resource(trail, "AWS::Lambda::Function")["Properties"]
+    [policy] = [
+        p["Properties"]
+        for p in resources_of_type(trail, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Roles") == [{"Ref": ref_id(fn["Role"])}]
+    ]
+    by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert by_sid["ListOrganizationAccounts"]["Action"] == "organizations:ListAccounts"
+    assert by_sid["ListOrganizationAccounts"]["Resource"] == "*"
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in resources_of_type(trail, "AWS::CloudWatch::Alarm").values()
+    }
+    alarm = alarms["ebtrail-org-beanstalk-audit-canary-unprojected-accounts"]
+    assert alarm["MetricName"] == "UnprojectedAccounts"
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+    topic_id = logical_id(trail, "AWS::SNS::Topic", "BeanstalkAlerts")
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_other_topologies_do_not_list_the_organization(trail: dict[str, Any]) -> None:
+    statements = [
+        s
+        for p in resources_of_type(trail, "AWS::IAM::ManagedPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert not [s for s in statements if "organizations:ListAccounts" in str(s.get("Action"))]
+    names = [a["Properties"]["AlarmName"] for a in resources_of_type(trail, "AWS::CloudWatch::Alarm").values()]
+    assert not [n for n in names if n.endswith("unprojected-accounts")]

@@ -8,10 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
 
-from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT
+from ebtrail.config import ConfigError, parse_config
+from ebtrail.constructs.organization_guardrails import (
+    SCP_SIZE_LIMIT,
+    OrganizationGuardrails,
+    OrganizationGuardrailsProps,
+    scp_characters,
+)
+from stacks.app_builder import build_app
 from tests.cdk.policy_helpers import only_resource, statement
 from tests.cdk.synth_cache import Synthesized
+from tests.config.config_changes import with_changes
+from tests.fixtures.paths import fixture_data
 
 STACK = "ebtrail-guardrails"
 EXEMPT = {
@@ -93,8 +104,79 @@ def test_every_statement_denies_and_spares_only_the_exempt_roles(policy: dict[st
 
 
 def test_policy_fits_the_scp_size_limit(policy: dict[str, Any]) -> None:
-    assert len(json.dumps(policy["Content"], separators=(",", ":"))) < SCP_SIZE_LIMIT
+    assert scp_characters(policy["Content"]) < SCP_SIZE_LIMIT
+    # Counted with the spaces an API call keeps ("Quotas and service limits for AWS Organizations"): never less than
+    # the compact JSON.
+    assert scp_characters(policy["Content"]) > len(json.dumps(policy["Content"], separators=(",", ":")))
+
+
+#: Enough exempt role patterns (each appears in all four statements) to pass the 5,120-character limit.
+MANY_ROLES = [f"arn:aws:iam::222222222222:role/deployment-role-number-{n:03}" for n in range(30)]
+
+
+def _guardrails_props(exempt: list[str]) -> OrganizationGuardrailsProps:
+    return OrganizationGuardrailsProps(
+        policy_name="p",
+        trail_arn="arn:aws:cloudtrail:us-east-1:111111111111:trail/t",
+        log_bucket_arn="arn:aws:s3:::b",
+        log_key_arns="arn:aws:kms:us-east-1:222222222222:key/*",
+        log_key_alias="alias/a",
+        log_key_alias_arn="arn:aws:kms:us-east-1:222222222222:alias/a",
+        exempt_principal_arns=tuple(exempt),
+        target_ids=("r-a1b2",),
+    )
+
+
+def test_an_oversized_scp_fails_synthesis_saying_what_to_shorten() -> None:
+    """Issue 17, item 8: checked at synth (node.add_validation), not only in this test file."""
+    stack = Stack(App(), "Guardrails", env={"account": "111111111111", "region": "us-east-1"})
+    guardrails = OrganizationGuardrails(stack, "Guardrails", _guardrails_props(MANY_ROLES))
+    size = scp_characters(guardrails.document)
+    assert size > SCP_SIZE_LIMIT
+    with pytest.raises(RuntimeError, match=rf"{size:,} characters, over AWS Organizations' 5,120-character limit"):
+        Template.from_stack(stack)
+    with pytest.raises(RuntimeError, match=r"shorten the exempt roles \(organization\.guardrails\.exempt_roles"):
+        Template.from_stack(stack)
+
+
+def test_a_small_scp_passes_the_synth_check() -> None:
+    stack = Stack(App(), "Guardrails", env={"account": "111111111111", "region": "us-east-1"})
+    OrganizationGuardrails(stack, "Guardrails", _guardrails_props(MANY_ROLES[:3]))
+    Template.from_stack(stack)
+
+
+def test_an_oversized_scp_is_a_config_error_on_exempt_roles() -> None:
+    data = fixture_data("all-features.toml")
+    roles = [*data["organization"]["guardrails"]["exempt_roles"], *MANY_ROLES]
+    config = parse_config(with_changes(data, **{"organization.guardrails.exempt_roles": roles}))
+    with pytest.raises(ConfigError) as error:
+        build_app(config, compliance=False)
+    [problem] = error.value.problems
+    assert problem.path == "organization.guardrails.exempt_roles"
+    assert "over AWS Organizations' 5,120-character limit" in problem.message
 
 
 def test_no_guardrail_stack_without_guardrails(synthesized: Callable[[str], Synthesized]) -> None:
     assert synthesized("organization.toml").built.guardrails is None
+
+
+def test_guardrails_may_deploy_to_a_delegated_administrator_for_organizations() -> None:
+    """Issue 17, item 12: README and code agree. "Delegated administrator for AWS Organizations" (Organizations User
+    Guide) lets a member account manage policies; ``deployment_account`` puts the stack there, the policy unchanged."""
+    data = fixture_data("all-features.toml")
+    default = build_app(parse_config(data), compliance=False).guardrails
+    delegated = build_app(
+        parse_config(with_changes(data, **{"organization.guardrails.deployment_account": "666666666666"})),
+        compliance=False,
+    ).guardrails
+    assert default is not None and delegated is not None
+    assert (default.account, default.region) == ("111111111111", "us-east-1")  # the management account
+    assert (delegated.account, delegated.region) == ("666666666666", "us-east-1")
+    assert delegated.guardrails.document == default.guardrails.document
+
+
+def test_deployment_account_must_be_an_account_id() -> None:
+    data = with_changes(fixture_data("all-features.toml"), **{"organization.guardrails.deployment_account": "me"})
+    with pytest.raises(ConfigError) as error:
+        parse_config(data)
+    assert [p.path for p in error.value.problems] == ["organization.guardrails.deployment_account"]

@@ -13,7 +13,7 @@ from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, 
 from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
-from stacks.summary import ACKNOWLEDGED_FILE, OBJECT_LOCK_WARNING, archive_lines, read_stacks
+from stacks.summary import ACKNOWLEDGED_FILE, OBJECT_LOCK_WARNING, archive_lines, read_stacks, subscription_lines
 from stacks.summary import main as summary_main
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import FIXTURE_CONFIGS
@@ -127,6 +127,21 @@ def test_config_transitions_reach_the_template(synthesized: Callable[[str], Synt
     assert Transition(storage_class="GLACIER_IR", days=90) in result.config.archive.lifecycle.transitions
 
 
+def test_summary_says_an_email_subscription_counts_only_once_confirmed(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    """Issue 17, item 6: the CIS alarms need a confirmed subscriber (Security Hub CloudWatch.1-.14)."""
+    stack = "ebtrail-trail-111111111111"
+    [line] = subscription_lines(stack, synthesized("all-features.toml").json(stack))
+    assert "platform-team@example.com, security-team@example.com" in line
+    assert "Security Hub CloudWatch.1-.14" in line
+    assert "only once each address confirms" in line
+    # default.toml: a delivery-topic address, no CIS alarms.
+    [line] = subscription_lines(stack, synthesized("default.toml").json(stack))
+    assert "only once each address confirms" in line and "Security Hub" not in line
+    assert subscription_lines(stack, {"Resources": {}}) == []
+
+
 #: What the issue allows the default config's summary (issue 21: "a summary that fits a screen").
 SCREEN_LINES = 25
 
@@ -142,6 +157,7 @@ def test_default_summary_fits_a_screen_and_names_every_verdict(
         "cdk-nag": "  cdk-nag AwsSolutions + NIST 800-53 R5: 0 unacknowledged findings, ",
         "cfn-lint": "  cfn-lint: 0 finding(s)",
         "preflight": "  preflight (CloudTrail's bucket, key and topic policy checks): pass, 1 trail(s), ",
+        "hop preflight": "  hop preflight (every service-to-resource wire): pass, ",
     }
     assert {name: any(line.startswith(start) for line in lines) for name, start in verdicts.items()} == dict.fromkeys(
         verdicts, True

@@ -65,6 +65,8 @@ def accepted_configs(draw: st.DrawFn) -> Any:
     data = _config(draw(prefixes), draw(trail_names), partition, regions=regions, members=members, topology=topology)
     data["beanstalk_events"] = {"enabled": draw(st.booleans())}
     data["cloudwatch_logs"] = {"enabled": draw(st.booleans())}
+    if data["cloudwatch_logs"]["enabled"]:
+        data["alerts"] = {"emails": ["security@example.com"]}  # the CIS alarms need a subscriber
     return data
 
 

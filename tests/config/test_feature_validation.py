@@ -49,6 +49,18 @@ def test_cis_alarms_need_the_alert_topic() -> None:
     assert "alerts.enabled = true" in problems["cloudwatch_logs.enabled"]
 
 
+def test_cis_alarms_need_a_subscriber_on_the_alert_topic() -> None:
+    """Security Hub CloudWatch.1-.14 need a subscriber on the alarms' topic (issue 17, item 6)."""
+    problems = problems_of(with_changes(DEFAULT, **{"cloudwatch_logs.enabled": True, "alerts.emails": []}))
+    assert list(problems) == ["alerts.emails"]
+    assert "CloudWatch.1 to .14" in problems["alerts.emails"]
+    assert "allowed: at least one e-mail address" in problems["alerts.emails"]
+    assert "cloudwatch_logs.enabled = false" in problems["alerts.emails"]
+    # One address is enough; without CloudWatch Logs no address is needed.
+    parse_config(with_changes(DEFAULT, **{"cloudwatch_logs.enabled": True, "alerts.emails": ["sec@example.com"]}))
+    parse_config(with_changes(DEFAULT, **{"alerts.emails": []}))
+
+
 def test_insights_need_write_management_events() -> None:
     problems = problems_of(with_changes(DEFAULT, **{"trail.insights": True, "trail.management_events": "ReadOnly"}))
     assert 'trail.management_events = "All" or "WriteOnly"' in problems["trail.insights"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +19,9 @@ import pytest
 
 from ebtrail.core import canary as core_canary
 from ebtrail.core.canary import (
+    ALARM_RULES,
     CANARY_PERMISSIONS,
+    CANARY_RAN,
     CONFIG_DRIFT,
     DELIVERY_ERRORS,
     DELIVERY_SECONDS,
@@ -27,6 +29,8 @@ from ebtrail.core.canary import (
     NAMESPACE,
     PROBE_ARRIVED,
     TRAIL_LOGGING,
+    UNPROJECTED_ACCOUNTS,
+    AlarmRule,
 )
 from ebtrail.core.permissions import is_listed
 from ebtrail.verifier import canary
@@ -40,6 +44,8 @@ from ebtrail.verifier.canary import (
 )
 from ebtrail.verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
 from ebtrail.verifier.probe import Probe
+from tests.verifier import alarm_model
+from tests.verifier.alarm_model import AlarmModel
 from tests.verifier.verify_double import (
     ACCOUNT,
     ORG_ID,
@@ -426,3 +432,178 @@ def test_the_canary_module_imports_only_the_verifier_and_shared_facts() -> None:
     } | {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     standard = {"__future__", "json", "os", "re", "collections", "dataclasses", "datetime", "typing", "secrets"}
     assert roots <= standard | {"boto3", "botocore", "ebtrail", "mypy_boto3_elasticbeanstalk", "mypy_boto3_s3"}
+
+
+# --- CloudWatch Logs delivery (issue 17 item 4) ---------------------------------------------------------------
+
+
+def _cloudwatch_logs_error(parsed: dict[str, Any], **kwargs: Any) -> None:
+    # What CloudTrail reports when it can no longer assume its CloudWatch Logs role or write the log group.
+    parsed["LatestCloudWatchLogsDeliveryError"] = "AccessDeniedException"
+
+
+def test_cloudwatch_logs_delivery_error_gives_delivery_errors_1(session: boto3.Session, clock: FakeClock) -> None:
+    """With CloudWatch Logs delivery on, a broken delivery silences the CIS alarms (their missing data is not
+    breaching): the canary must count LatestCloudWatchLogsDeliveryError, which it used to ignore."""
+    dep = healthy(session)
+    log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:aws-cloudtrail-logs-{TRAIL}:*"
+    dep.session.client("cloudtrail", region_name=REGION).update_trail(
+        Name=TRAIL,
+        CloudWatchLogsLogGroupArn=log_group,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/{TRAIL}-cloudwatch-logs",
+    )
+    session.events.register("after-call.cloudtrail.GetTrailStatus", _cloudwatch_logs_error)
+    start = clock.now()
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.delivery_errors == ["LatestCloudWatchLogsDeliveryError: AccessDeniedException"]
+    assert metric(session, DELIVERY_ERRORS, start, clock.now(), "Maximum") == [1.0]
+    assert report.findings.problems == []  # a trail problem is a metric, not a failed run
+
+
+def test_cloudwatch_logs_error_without_a_log_group_is_not_counted(session: boto3.Session, clock: FakeClock) -> None:
+    """A trail that delivers to S3 only has no CloudWatch Logs delivery to fail (a stale error from a log group
+    removed on purpose is not an alarm)."""
+    dep = healthy(session)
+    session.events.register("after-call.cloudtrail.GetTrailStatus", _cloudwatch_logs_error)
+    start = clock.now()
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.delivery_errors == []
+    assert metric(session, DELIVERY_ERRORS, start, clock.now(), "Maximum") == [0.0]
+
+
+# --- fresh deploy and dead canary, under CloudWatch's alarm semantics (issue 17 item 7) ----------------------
+
+PERIOD = timedelta(hours=1)
+#: The ProbeArrived alarm as it was: Minimum < 1 for 2 of 2 periods, missing data breaching.
+OLD_PROBE_ARRIVED = AlarmRule(PROBE_ARRIVED, "Minimum", "LessThanThreshold", 1, 2, "breaching")
+
+
+def hourly_runs(dep: Deployment, clock: FakeClock, runs: int) -> None:
+    """The schedule: the first run when the stack is deployed (Scheduler starts a rate schedule without a start
+    date immediately), then one per period."""
+    settings = settings_for(dep)
+    for run in range(runs):
+        if run:
+            clock.sleep(PERIOD.total_seconds())
+        run_once(dep, clock, settings)
+
+
+def published(session: boto3.Session, name: str, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+    return alarm_model.datapoints(session, REGION, TRAIL, name, start=start - PERIOD, end=end + PERIOD)
+
+
+def test_a_fresh_deploy_notifies_nobody(session: boto3.Session, clock: FakeClock) -> None:
+    """The alarms exist a few minutes before the schedule's first run; six healthy hours follow. No alarm may go
+    to ALARM (or notify INSUFFICIENT_DATA). The old ProbeArrived alarm did, in the first hour."""
+    dep = healthy(session)
+    CloudTrailDouble(dep, clock, delay=300).install()
+    deployed = clock.now() - timedelta(minutes=5)  # alarms created before the trail and the schedule
+    hourly_runs(dep, clock, 6)
+    end = clock.now() + timedelta(minutes=30)
+    for name, rule in ALARM_RULES.items():
+        model = alarm_model.replay(AlarmModel.of(rule, PERIOD), published(session, name, deployed, end), deployed, end)
+        bad = [(t, s) for t, s in model.notifications if s != alarm_model.OK]
+        assert bad == [], f"{name}: {alarm_model.describe(model)}"
+    assert ALARM_RULES[CANARY_RAN].notify_insufficient_data
+    old = alarm_model.replay(
+        AlarmModel.of(OLD_PROBE_ARRIVED, PERIOD), published(session, PROBE_ARRIVED, deployed, end), deployed, end
+    )
+    assert old.notifications[0] == (deployed, alarm_model.ALARM)  # the page every fresh deploy used to send
+
+
+def test_a_dead_canary_notifies_within_three_periods(session: boto3.Session, clock: FakeClock) -> None:
+    """Four healthy runs, then the schedule stops (disabled, deleted, Scheduler cannot invoke): the heartbeat
+    alarm goes from OK to INSUFFICIENT_DATA, which notifies the alert topic."""
+    dep = healthy(session)
+    CloudTrailDouble(dep, clock, delay=300).install()
+    deployed = clock.now() - timedelta(minutes=5)
+    hourly_runs(dep, clock, 4)
+    last_run = clock.now()
+    end = last_run + 6 * PERIOD
+    points = published(session, CANARY_RAN, deployed, end)
+    assert [v for _, v in points] == [1.0] * 4  # every run, the first included, published the heartbeat
+    model = alarm_model.replay(AlarmModel.of(ALARM_RULES[CANARY_RAN], PERIOD), points, deployed, end)
+    assert [s for _, s in model.notifications] == [alarm_model.OK, alarm_model.INSUFFICIENT_DATA]
+    went_silent_at = model.notifications[1][0]
+    assert last_run + 2 * PERIOD <= went_silent_at <= last_run + 3 * PERIOD
+
+
+def test_a_probe_not_delivered_alarms_after_its_run(session: boto3.Session, clock: FakeClock) -> None:
+    """Missing ProbeArrived data is not breaching now, so the explicit 0 of a probe not delivered must alarm."""
+    dep = healthy(session)
+    CloudTrailDouble(dep, clock, delay=300, write=False).install()  # CloudTrail never delivers
+    deployed = clock.now() - timedelta(minutes=5)
+    hourly_runs(dep, clock, 3)
+    end = clock.now() + timedelta(minutes=30)
+    points = published(session, PROBE_ARRIVED, deployed, end)
+    assert [v for _, v in points] == [0.0, 0.0]  # the first run has no earlier probe to judge
+    model = alarm_model.replay(AlarmModel.of(ALARM_RULES[PROBE_ARRIVED], PERIOD), points, deployed, end)
+    assert [s for _, s in model.notifications] == [alarm_model.OK, alarm_model.ALARM]
+    assert model.notifications[1][0] <= deployed + PERIOD + timedelta(minutes=15)
+
+
+# --- organization accounts the Athena table does not project (issue 17 item 11) -------------------------------
+
+
+def test_organization_accounts_outside_the_projection_give_unprojected_accounts(
+    session: boto3.Session, clock: FakeClock
+) -> None:
+    """An account created after the deploy has logs in the archive and none in any Athena query: the canary in
+    the management account lists the organization's accounts and reports the ones the table does not project."""
+    dep = healthy(session, org=True)
+    organizations = session.client("organizations", region_name="us-east-1")
+    organizations.create_organization(FeatureSet="ALL")
+    listed = organizations.create_account(AccountName="listed", Email="listed@example.com")
+    created_later = organizations.create_account(AccountName="later", Email="later@example.com")
+    listed_id = listed["CreateAccountStatus"]["AccountId"]
+    later_id = created_later["CreateAccountStatus"]["AccountId"]
+    settings = replace(settings_for(dep), projected_accounts=(ACCOUNT, listed_id))
+    start = clock.now()
+    report = run_once(dep, clock, settings)
+    assert report.unprojected_accounts == [later_id]
+    assert any(later_id in w and "trail.members" in w for w in report.findings.warnings)
+    assert metric(session, UNPROJECTED_ACCOUNTS, start, clock.now(), "Maximum") == [1.0]
+    assert not report.failed
+
+    clock.sleep(HOUR)  # the account is added to trail.members and the stack redeployed
+    fixed = run_once(dep, clock, replace(settings, projected_accounts=(ACCOUNT, listed_id, later_id)))
+    assert fixed.unprojected_accounts == []
+    assert metric(session, UNPROJECTED_ACCOUNTS, start, clock.now(), "Maximum") == [1.0, 0.0]
+
+
+def test_without_a_projection_the_organization_is_not_listed(session: boto3.Session, clock: FakeClock) -> None:
+    dep = healthy(session)
+    api = ApiCalls(session)
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.unprojected_accounts is None
+    assert ("organizations", "ListAccounts") not in {(s, o) for s, o, _ in api.calls}
+    assert UNPROJECTED_ACCOUNTS not in report.as_dict()["metrics"]
+
+
+def test_an_unreadable_organization_fails_the_run(session: boto3.Session, clock: FakeClock) -> None:
+    dep = healthy(session, org=True)
+    deny(session, "organizations", "ListAccounts")
+    report = run_once(dep, clock, replace(settings_for(dep), projected_accounts=(ACCOUNT,)))
+    assert report.failed and report.unprojected_accounts is None
+    assert any("ListAccounts" in p for p in report.findings.problems)
+
+
+def test_list_accounts_is_granted_only_with_the_projection() -> None:
+    with_projection = core_canary.canary_permissions(organization_projection=True)
+    listed = {(svc, op) for g in with_projection for svc, op, _ in g.api_calls}
+    assert ("organizations", "ListAccounts") in listed
+    [group] = [g for g in with_projection if g.sid == "ListOrganizationAccounts"]
+    assert group.actions == ("organizations:ListAccounts",) and group.resources == ("*",)
+    assert core_canary.canary_permissions(organization_projection=False) == CANARY_PERMISSIONS
+    assert "ListOrganizationAccounts" not in {g.sid for g in CANARY_PERMISSIONS}
+
+
+def test_projected_accounts_from_the_environment() -> None:
+    env = {
+        core_canary.ENV_TRAIL_ARN: f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}",
+        core_canary.ENV_BUCKET: "b",
+        core_canary.ENV_PROJECTED_ACCOUNTS: f"{ACCOUNT},{OTHER_ACCOUNT}",
+    }
+    assert CanarySettings.from_environment(env).projected_accounts == (ACCOUNT, OTHER_ACCOUNT)
+    with pytest.raises(CanaryConfigError, match="EBTRAIL_PROJECTED_ACCOUNTS"):
+        CanarySettings.from_environment(env | {core_canary.ENV_PROJECTED_ACCOUNTS: "12345"})

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.regions import UnknownRegionError, dns_suffix, partition_of
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 
 ORGANIZATION_METADATA = "ebtrail:OrganizationId"
@@ -43,15 +44,12 @@ class Stack:
 
     @property
     def partition(self) -> str:
-        return partition_of(self.region)
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+        """From the one region module (botocore's endpoint data); a region of no known partition (an
+        environment-agnostic stack) cannot be evaluated, never guessed to be ``aws``."""
+        try:
+            return partition_of(self.region)
+        except UnknownRegionError as exc:
+            raise UnresolvableError(f"{self.name}: {exc}") from exc
 
 
 def read_stacks(cloud_assembly: Path) -> list[Stack]:
@@ -98,7 +96,7 @@ class Resolver:
             "AWS::AccountId": s.account,
             "AWS::Region": s.region,
             "AWS::Partition": s.partition,
-            "AWS::URLSuffix": "amazonaws.com.cn" if s.partition == "aws-cn" else "amazonaws.com",
+            "AWS::URLSuffix": dns_suffix(s.partition),
             "AWS::StackName": s.name,
         }
         if name in pseudo:
@@ -293,20 +291,16 @@ class Assembly:
         problems: list[str] = []
         props = found.resource.get("Properties", {})
         try:
+            partition = stack.partition
+        except UnresolvableError as exc:  # an environment-agnostic stack: the partition is never guessed
+            return _unreadable_trail(found, "unknown", exc)
+        try:
             name = str(resolver.resolve(props.get("TrailName", found.logical_id)))
             bucket = str(resolver.resolve(props["S3BucketName"]))
             prefix_value = resolver.resolve(props.get("S3KeyPrefix"))
         except (UnresolvableError, KeyError) as exc:
-            arn = f"arn:{stack.partition}:cloudtrail:{stack.region}:{stack.account}:trail/{found.logical_id}"
-            return TrailSubject(
-                arn=arn,
-                home_region=stack.region,
-                multi_region=False,
-                bucket="?",
-                prefix="",
-                unreadable=(f"trail {found.logical_id} in {stack.name}: {exc}",),
-            )
-        arn = f"arn:{stack.partition}:cloudtrail:{stack.region}:{stack.account}:trail/{name}"
+            return _unreadable_trail(found, partition, exc)
+        arn = f"arn:{partition}:cloudtrail:{stack.region}:{stack.account}:trail/{name}"
         is_org = _truthy(props.get("IsOrganizationTrail"))
         org_id = organization_id or found.resource.get("Metadata", {}).get(ORGANIZATION_METADATA)
         if is_org and not org_id:
@@ -376,3 +370,16 @@ def _replace(subject: TrailSubject, **changes: Any) -> TrailSubject:
 
 def trails_from_assembly(cloud_assembly: Path, organization_id: str | None = None) -> list[TrailSubject]:
     return Assembly(read_stacks(cloud_assembly)).trails(organization_id)
+
+
+def _unreadable_trail(found: Located, partition: str, exc: Exception) -> TrailSubject:
+    """A trail whose name, bucket or partition cannot be read offline: "cannot evaluate", never a pass."""
+    stack = found.stack
+    return TrailSubject(
+        arn=f"arn:{partition}:cloudtrail:{stack.region}:{stack.account}:trail/{found.logical_id}",
+        home_region=stack.region,
+        multi_region=False,
+        bucket="?",
+        prefix="",
+        unreadable=(f"trail {found.logical_id} in {stack.name}: {exc}",),
+    )

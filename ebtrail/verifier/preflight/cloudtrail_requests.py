@@ -26,11 +26,9 @@ them), the home region for a single-region one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-import boto3
-
+from ebtrail.core.regions import cloudtrail_regions
 from ebtrail.verifier.preflight.policy import Principal, Request
 
 CLOUDTRAIL = Principal("Service", "cloudtrail.amazonaws.com")
@@ -103,12 +101,6 @@ class CheckList:
         self.checks.append(Check(policy, label, request, must_allow))
 
 
-@lru_cache(maxsize=8)
-def partition_regions(partition: str) -> tuple[str, ...]:
-    """Every region where CloudTrail runs in the partition, from botocore's bundled endpoint data (offline)."""
-    return tuple(sorted(boto3.session.Session().get_available_regions("cloudtrail", partition_name=partition)))
-
-
 def _context(trail: TrailSubject, *, tls: bool = True, source_account: str | None = None) -> dict[str, str]:
     return {
         "aws:SourceArn": trail.arn,
@@ -157,7 +149,7 @@ def bucket_checks(trail: TrailSubject, out: CheckList) -> None:
     acl = {**ok, "s3:x-amz-acl": "bucket-owner-full-control"}
     policy = "bucket policy"
     out.add(policy, "GetBucketAcl (ACL check)", Request(CLOUDTRAIL, "s3:GetBucketAcl", bucket_arn, ok))
-    regions = partition_regions(trail.partition) if trail.multi_region else (trail.home_region,)
+    regions = cloudtrail_regions(trail.partition) if trail.multi_region else (trail.home_region,)
     if trail.home_region not in regions:
         regions = (*regions, trail.home_region)
     for folder, account in log_folders(trail):

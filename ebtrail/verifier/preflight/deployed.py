@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 from ebtrail.verifier.trail_info import TrailInfo, get_trail
@@ -53,7 +54,7 @@ def trail_from_account(
     organization_id: str | None = None,
     archive_role_arn: str | None = None,
 ) -> TrailSubject:
-    default_region = _region_of(trail, region or session.region_name or "us-east-1")
+    default_region = _region_of(trail, region or session.region_name or FALLBACK_REGION)
     clients = Clients(session, default_region)
     problems: list[str] = []
     try:

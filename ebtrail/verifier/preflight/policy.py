@@ -32,7 +32,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -235,7 +235,10 @@ class CompiledPolicy:
             self._by_principal_action[key] = found
         return found
 
-    def evaluate(self, request: Request) -> Decision:
+    def evaluate(self, request: Request, *, modelled: Callable[[str], bool] | None = None) -> Decision:
+        """``modelled`` (optional) says which condition keys the request model knows: a statement whose decision
+        would depend on a key that is neither in the request nor known to be absent is unknown (a request
+        modelled from a service's documentation cannot claim that an undocumented key is missing)."""
         denies: list[str] = []
         allows: list[str] = []
         unknown_deny: list[str] = []
@@ -244,9 +247,26 @@ class CompiledPolicy:
         for statement in self._candidates(request.principal, request.action).for_resource(request.resource):
             if not statement.matches_resource(request.resource):
                 continue
-            applies, why = conditions_hold(statement.conditions, request.context)
+            conditions, unmodelled = statement.conditions, []
+            if modelled is not None:
+                unmodelled = sorted(
+                    str(key)
+                    for block in conditions.values()
+                    for key in block
+                    if _lookup(request.context, str(key)) is None and not modelled(str(key))
+                )
+                # Judge the rest: only a condition false without the unmodelled keys rules the statement out.
+                conditions = {
+                    op: kept
+                    for op, block in conditions.items()
+                    if (kept := {k: v for k, v in block.items() if str(k) not in unmodelled})
+                }
+            applies, why = conditions_hold(conditions, request.context)
             if applies is False:
                 continue
+            if unmodelled:
+                applies = None
+                why = [*why, f"condition key {', '.join(unmodelled)} is not modelled for this request"]
             deny = statement.effect == "Deny"
             if applies is None:
                 (unknown_deny if deny else unknown_allow).append(statement.label)

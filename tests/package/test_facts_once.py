@@ -1,0 +1,131 @@
+"""Each AWS fact once: regions and partitions live in :mod:`ebtrail.core.regions` alone (issue 18, "each fact
+once"; issue 17 item 10: ``partition_of`` in the preflight guessed ``aws`` for us-isof-south-1).
+
+A source scan with ``ast`` (nothing imported but the regions module, which the scan compares against): outside
+that module, no string constant is a region name, a partition name other than ``aws``, or a region-name prefix
+used to guess a partition (``"cn-"``, ``"us-gov-"``), and nothing calls botocore's region and partition APIs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from ebtrail.core import regions
+from ebtrail.core.regions import known_regions, partitions
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+THE_MODULE = REPO_ROOT / "ebtrail" / "core" / "regions.py"
+
+#: botocore's region/partition lookups: only the one module asks botocore.
+BOTOCORE_REGION_APIS = {
+    "get_available_regions",
+    "get_available_partitions",
+    "get_partition_for_region",
+    "get_available_endpoints",
+    "load_data",
+    "get_data",
+}
+ENDPOINT_DATA_NAMES = {"endpoints", "endpoints.json", "partitions", "partitions.json"}
+
+
+def _region_prefixes() -> set[str]:
+    """``us-``, ``us-gov-``, ``cn-``, ``us-isof-`` ...: every leading part of a region name, with its dash."""
+    out = set()
+    for region in known_regions():
+        parts = region.split("-")
+        out |= {"-".join(parts[:i]) + "-" for i in range(1, len(parts))}
+    return out
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring constants (prose may name regions as examples)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+    return out
+
+
+def region_facts_in(source: str, filename: str = "<source>") -> list[str]:
+    """Every place in ``source`` that writes down a region or partition fact, as ``file:line what``."""
+    regions = set(known_regions())
+    foreign_partitions = set(partitions()) - {"aws"}  # "aws" is the default partition and a common word
+    prefixes = _region_prefixes()
+    tree = ast.parse(source, filename=filename)
+    docstrings = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            value = node.value
+            if value in regions:
+                found.append(f"{filename}:{node.lineno} region {value!r}")
+            elif value in foreign_partitions:
+                found.append(f"{filename}:{node.lineno} partition {value!r}")
+            elif value in prefixes:
+                found.append(f"{filename}:{node.lineno} region prefix {value!r} (a guess at a partition)")
+            elif value in ENDPOINT_DATA_NAMES:
+                found.append(f"{filename}:{node.lineno} botocore data {value!r}")
+        elif isinstance(node, ast.Attribute) and node.attr in BOTOCORE_REGION_APIS:
+            found.append(f"{filename}:{node.lineno} calls botocore's {node.attr}")
+    return found
+
+
+def source_files() -> list[Path]:
+    return [
+        REPO_ROOT / "app.py",
+        *sorted((REPO_ROOT / "ebtrail").rglob("*.py")),
+        *sorted((REPO_ROOT / "stacks").rglob("*.py")),
+    ]
+
+
+def test_no_module_but_regions_writes_down_a_region_or_partition() -> None:
+    found = [
+        fact
+        for path in source_files()
+        if path != THE_MODULE
+        for fact in region_facts_in(path.read_text(), str(path.relative_to(REPO_ROOT)))
+    ]
+    assert found == [], "regions and partitions come from ebtrail.core.regions only:\n" + "\n".join(found)
+
+
+def test_the_scan_finds_the_old_guess_and_the_old_lists() -> None:
+    """The code this replaced, each form of it caught (so the scan above can fail)."""
+    old_guess = (
+        "def partition_of(region):\n"
+        "    if region.startswith('cn-'):\n"
+        "        return 'aws-cn'\n"
+        "    if region.startswith('us-gov-'):\n"
+        "        return 'aws-us-gov'\n"
+        "    return 'aws'\n"
+    )
+    assert len(region_facts_in(old_guess)) == 4
+    old_list = "ORGANIZATIONS_REGION = {'aws': 'us-east-1', 'aws-cn': 'cn-northwest-1'}\n"
+    assert len(region_facts_in(old_list)) == 3
+    old_lookup = "regions = boto3.session.Session().get_available_regions('cloudtrail', partition_name=p)\n"
+    assert region_facts_in(old_lookup) == ["<source>:1 calls botocore's get_available_regions"]
+    docstring_only = 'def f():\n    """A region such as us-east-1."""\n'
+    assert region_facts_in(docstring_only) == []
+
+
+def test_the_one_module_knows_every_partition_and_the_iso_regions() -> None:
+    assert {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f"} <= set(partitions())
+    assert regions.partition_of("us-isof-south-1") == "aws-iso-f"
+    assert regions.partition_of("eu-isoe-west-1") == "aws-iso-e"
+    assert regions.partition_of("cn-north-1") == "aws-cn"
+    assert regions.partition_of("us-gov-west-1") == "aws-us-gov"
+    # a region botocore does not list yet: its partition from the partition's regionRegex
+    assert regions.partition_of("us-isof-north-7") == "aws-iso-f"
+    assert regions.partition_of("ap-nowhere-9") == "aws"
+    assert regions.dns_suffix("aws-cn") == "amazonaws.com.cn"
+    assert regions.dns_suffix("aws-iso-f") == "csp.hci.ic.gov"
+    assert regions.organizations_region("aws") == "us-east-1"
+    assert regions.organizations_region("aws-cn") == "cn-northwest-1"
+    assert regions.organizations_region("aws-us-gov") == "us-gov-west-1"
+    assert "us-isof-south-1" in regions.cloudtrail_regions("aws-iso-f")
+    with pytest.raises(regions.UnknownRegionError, match="not a region"):
+        regions.partition_of("mars-1")
