@@ -43,13 +43,6 @@ EVERY_KIND = {
     FIREHOSE_BUCKET,
 }
 
-#: Depends on issue 17 items 2 (Firehose cross-account s3:PutObjectAcl) and 3 (the CloudWatch Logs role's trust
-#: carries aws:SourceArn/aws:SourceAccount that AWS does not document CloudTrail sending), both fixed on branch
-#: wires-policies: remove this marker once that branch is merged.
-KNOWN_BUGS_ON_MAIN = pytest.mark.xfail(
-    strict=True, reason="issue 17 items 2 and 3, fixed on branch wires-policies: remove after merge"
-)
-
 
 def templates_of(synth: Synthesized) -> Templates:
     return {name: copy.deepcopy(synth.json(name)) for name in synth.templates}
@@ -128,7 +121,7 @@ def failing(reports: list[HopReport], kind: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "config_file",
-    [pytest.param(c, marks=KNOWN_BUGS_ON_MAIN) if c == "all-features.toml" else c for c in FIXTURE_CONFIGS],
+    FIXTURE_CONFIGS,
 )
 def test_every_example_config_passes_the_hop_preflight(
     synthesized: Callable[[str], Synthesized], config_file: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from aws_cdk.assertions import Template
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -90,14 +89,6 @@ def synthesized_stacks(data: dict[str, Any]) -> list[Stack]:
     ]
 
 
-# Depends on issue 17 items 1 (canary alarm names with a dotted or long trail name are not authorized by the alert
-# topic policy), 2 (Firehose cross-account s3:PutObjectAcl) and 3 (the CloudWatch Logs role's trust needs keys AWS
-# does not document CloudTrail sending), all fixed on branch wires-policies: remove the xfail once it is merged.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 17 items 1, 2 and 3, fixed on branch wires-policies: remove after merge",
-)
 @settings(
     max_examples=3,
     deadline=None,
