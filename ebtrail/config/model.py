@@ -125,6 +125,11 @@ class Trail(StrictModel):
     #: CloudTrail Insights on management events (API call rate and API error rate). Default off; billed per
     #: event analyzed, see README.md.
     insights: bool = False
+    #: Names this trail had before a rename, for a rename without a gap: while listed, the archive's bucket and key
+    #: policies also allow the trails of these names (their ARNs in ``aws:SourceArn``), so the old trail keeps
+    #: delivering until CloudFormation has created the new one and deleted it. Remove them after the deploy that
+    #: renamed the trail (README.md, "Changing a deployment"). Default: none.
+    previous_names: tuple[TrailName, ...] = ()
 
 
 class CloudWatchLogs(StrictModel):

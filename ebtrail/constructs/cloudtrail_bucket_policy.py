@@ -33,6 +33,8 @@ class CloudTrailBucketPolicy(Construct):
       only (``[prefix/]AWSLogs/<account>/*``; for an organization trail also
       ``[prefix/]AWSLogs/<o-orgid>/*``), only with ``s3:x-amz-acl = bucket-owner-full-control``, and only
       when ``aws:SourceArn`` is *that* trail: one member's trail cannot write under another's path.
+      A renamed trail's previous names (``trail.previous_names``) are listed beside its name in both statements,
+      so the old trail keeps delivering until CloudFormation has replaced it.
 
     Every statement is conditioned on ``aws:SourceArn``, AWS's recommended confused-deputy protection.
     The aws-cdk-lib ``Trail`` construct adds no such condition, nothing at all to an imported bucket, and
@@ -47,7 +49,9 @@ class CloudTrailBucketPolicy(Construct):
             principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
             actions=["s3:GetBucketAcl"],
             resources=[bucket.bucket_arn],
-            conditions={"StringEquals": source_arn_equals([writer.arn for writer in props.writers])},
+            conditions={
+                "StringEquals": source_arn_equals([arn for writer in props.writers for arn in writer.delivering_arns])
+            },
         )
         bucket.add_to_resource_policy(self.acl_check)
         self.writes: list[iam.PolicyStatement] = []
@@ -60,7 +64,7 @@ class CloudTrailBucketPolicy(Construct):
                 conditions={
                     "StringEquals": {
                         "s3:x-amz-acl": "bucket-owner-full-control",
-                        **source_arn_equals([writer.arn]),
+                        **source_arn_equals(writer.delivering_arns),
                     }
                 },
             )
