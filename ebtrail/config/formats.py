@@ -143,6 +143,14 @@ NamePrefix = Annotated[str, AfterValidator(_check_name_prefix)]
 Region = Annotated[str, AfterValidator(_check_region)]
 TrailName = Annotated[str, AfterValidator(_check_trail_name)]
 KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
+
+
+def _check_previous_key_prefix(value: str) -> str:
+    return value if value == "" else _check_key_prefix(value)
+
+
+#: A key prefix the trails used before, or ``""`` for none.
+PreviousKeyPrefix = Annotated[str, AfterValidator(_check_previous_key_prefix)]
 Email = Annotated[str, AfterValidator(_check_email)]
 PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
 TagKey = Annotated[str, AfterValidator(_check_tag_key)]

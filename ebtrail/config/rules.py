@@ -31,6 +31,7 @@ def semantic_problems(config: TopologyConfig) -> list[Problem]:
     problems += duplicate_email_problems(config.trail.notification_emails, "trail.notification_emails")
     problems += duplicate_email_problems(config.alerts.emails, "alerts.emails")
     problems += previous_name_problems(config.trail)
+    problems += previous_prefix_problems(config.archive.key_prefix, config.archive.previous_key_prefixes)
     if config.canary.enabled and not config.alerts.enabled:
         problems.append(
             Problem(
@@ -227,4 +228,18 @@ def previous_name_problems(trail: Trail) -> list[Problem]:
         elif name in seen:
             problems.append(Problem(f"trail.previous_names[{index}]", f"duplicate name {name!r}; allowed: each once"))
         seen.add(name)
+    return problems
+
+
+def previous_prefix_problems(key_prefix: str | None, previous: tuple[str, ...]) -> list[Problem]:
+    """``archive.previous_key_prefixes`` lists other prefixes, each once."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, prefix in enumerate(previous):
+        path = f"archive.previous_key_prefixes[{index}]"
+        if prefix == (key_prefix or ""):
+            problems.append(Problem(path, f"{prefix!r} is the current archive.key_prefix; allowed: earlier prefixes"))
+        elif prefix in seen:
+            problems.append(Problem(path, f"duplicate prefix {prefix!r}; allowed: each once"))
+        seen.add(prefix)
     return problems

@@ -21,6 +21,9 @@ class CloudTrailBucketPolicyProps:
     writers: list[TrailTarget]
     #: ``""`` or ``"<key prefix>/"``, the part in front of ``AWSLogs/``.
     log_prefix: str = ""
+    #: Prefixes (same form) the trails wrote under before a prefix change (``archive.previous_key_prefixes``):
+    #: each writer may still write there until CloudFormation has updated its trail.
+    previous_log_prefixes: tuple[str, ...] = ()
 
 
 class CloudTrailBucketPolicy(Construct):
@@ -60,7 +63,11 @@ class CloudTrailBucketPolicy(Construct):
                 sid=f"AWSCloudTrailWrite{writer.account}",
                 principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
                 actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{props.log_prefix}{path}*") for path in writer.log_paths],
+                resources=[
+                    bucket.arn_for_objects(f"{prefix}{path}*")
+                    for prefix in dict.fromkeys((props.log_prefix, *props.previous_log_prefixes))
+                    for path in writer.log_paths
+                ],
                 conditions={
                     "StringEquals": {
                         "s3:x-amz-acl": "bucket-owner-full-control",

@@ -145,10 +145,12 @@ def format_changes(results: list[StackChanges], code: ExitCode) -> str:
             lines.append(f"{result.stack}: not in the new assembly (a deploy leaves it as it is)")
             continue
         counts = ", ".join(f"{len(result.of(a))} to {a}" for a in ("add", "delete", "replace"))
+        if result.of("update"):
+            counts += f", {len(result.of('update'))} update(s) that matter"
         lines.append(f"{result.stack}{' (new stack)' if result.status == 'new' else ''}: {counts}")
         if result.status == "new":
             continue
-        for change in sorted(result.changes, key=lambda c: ("replace", "delete", "add").index(c.action)):
+        for change in sorted(result.changes, key=lambda c: ("replace", "update", "delete", "add").index(c.action)):
             mark = " (allowed)" if change.allowed else " !" if change.guarded else ""
             lines.append(f"  {change.action.upper()}{mark} {change.logical_id} {change.resource_type}: {change.reason}")
             if change.meaning:

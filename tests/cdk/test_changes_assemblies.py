@@ -1,6 +1,7 @@
 """``ebtrail-verify changes`` on pairs of cloud assemblies synthesized from the default fixture and a changed copy:
 a rename replaces the trail and the topics (exit 1), an added subscriber and a lifecycle change replace nothing
-(exit 0), a name-prefix change replaces the buckets, a key-prefix change replaces nothing."""
+(exit 0), a name-prefix change makes new stacks beside the old ones, a key-prefix change updates the trail in place
+but opens a gap (exit 1) unless ``archive.previous_key_prefixes`` keeps the old prefix writable."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "lifecycle": {"archive.lifecycle.expiration_days": 3650},
     "name-prefix": {"name_prefix": "audit"},
     "key-prefix": {"archive.key_prefix": "beanstalk-v2"},
+    "key-prefix-with-previous": {"archive.key_prefix": "beanstalk-v2", "archive.previous_key_prefixes": ["beanstalk"]},
 }
 
 
@@ -114,7 +116,7 @@ def test_a_lifecycle_change_replaces_nothing(assemblies: dict[str, Path]) -> Non
     assert all(s["add"] == s["delete"] == s["replace"] == [] for s in report["stacks"])
 
 
-def test_a_name_prefix_change_replaces_the_buckets(assemblies: dict[str, Path]) -> None:
+def test_a_name_prefix_change_makes_new_stacks_beside_the_old_ones(assemblies: dict[str, Path]) -> None:
     """Every stack has a new name: CloudFormation creates new stacks, the old ones stay as they are."""
     code, report = changes(assemblies, "name-prefix")
     statuses = {s["stack"]: s["status"] for s in report["stacks"]}
@@ -127,10 +129,21 @@ def test_a_name_prefix_change_replaces_the_buckets(assemblies: dict[str, Path]) 
     assert code == 0  # nothing is replaced in a stack: the new stacks are new, the old ones untouched
 
 
-def test_a_key_prefix_change_updates_the_trail_in_place(assemblies: dict[str, Path]) -> None:
+def test_a_key_prefix_change_updates_the_trail_in_place_but_opens_a_gap(assemblies: dict[str, Path]) -> None:
     code, report = changes(assemblies, "key-prefix")
-    assert code == 0
+    assert code == 1
     assert all(s["replace"] == [] for s in report["stacks"])
+    (update,) = _stack(report, TRAIL_STACK)["update"]
+    assert update["type"] == "AWS::CloudTrail::Trail" and update["guarded"] is True
+    assert update["reason"] == "S3KeyPrefix changes from 'beanstalk' to 'beanstalk-v2'"
+    assert 'archive.previous_key_prefixes = ["beanstalk"]' in update["meaning"]
+
+
+def test_a_key_prefix_change_with_the_previous_prefix_has_no_gap(assemblies: dict[str, Path]) -> None:
+    code, report = changes(assemblies, "key-prefix-with-previous")
+    assert code == 0
+    (update,) = _stack(report, TRAIL_STACK)["update"]
+    assert update["guarded"] is False and update["meaning"].startswith("no gap")
 
 
 def test_the_text_report_names_the_way_to_allow(assemblies: dict[str, Path]) -> None:

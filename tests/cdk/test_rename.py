@@ -65,3 +65,18 @@ def test_the_trail_stack_has_only_the_new_trail(renamed: Synthesized) -> None:
         if r["Type"] == "AWS::CloudTrail::Trail"
     ]
     assert trails == ["ebtrail-renamed"]
+
+
+def test_previous_key_prefixes_keep_the_old_path_writable() -> None:
+    data = with_changes(
+        fixture_data("default.toml"),
+        **{"archive.key_prefix": "beanstalk-v2", "archive.previous_key_prefixes": ["beanstalk"]},
+    )
+    archive = synthesize(parse_config(data, "prefix.toml")).archive_json
+    write = statement(log_bucket_policy(archive), "AWSCloudTrailWrite111111111111")
+    assert write["Action"] == "s3:PutObject"
+    assert write["Resource"] == [
+        {"Fn::Join": ["", [{"Fn::GetAtt": ["LogBucket7273C8DB", "Arn"]}, f"/{prefix}/AWSLogs/111111111111/*"]]}
+        for prefix in ("beanstalk-v2", "beanstalk")
+    ]
+    assert write["Condition"]["StringEquals"]["aws:SourceArn"] == [OLD]  # the trail is the same

@@ -110,3 +110,16 @@ def test_a_region_typo_names_the_nearest_known_region(typo: str, nearest: str) -
 def test_a_region_far_from_every_known_one_gets_no_guess() -> None:
     problems = problems_of(with_changes(DEFAULT, **{"archive.region": "mars-1"}))
     assert "did you mean" not in problems["archive.region"]
+
+
+def test_previous_key_prefixes_are_other_prefixes_each_once() -> None:
+    problems = problems_of(with_changes(DEFAULT, **{"archive.previous_key_prefixes": ["beanstalk", "old", "old"]}))
+    assert set(problems) == {"archive.previous_key_prefixes[0]", "archive.previous_key_prefixes[2]"}
+    assert "current archive.key_prefix" in problems["archive.previous_key_prefixes[0]"]
+    bad = problems_of(with_changes(DEFAULT, **{"archive.previous_key_prefixes": ["AWSLogs/x"]}))
+    assert set(bad) == {"archive.previous_key_prefixes[0]"}
+    assert "must not start with 'AWSLogs/'" in bad["archive.previous_key_prefixes[0]"]
+    ok = with_changes(DEFAULT, **{"archive.previous_key_prefixes": ["old", ""]})
+    assert parse_config(ok, "test.toml").archive.previous_key_prefixes == ("old", "")
+    dup = problems_of(with_changes(DEFAULT, **{"archive.previous_key_prefixes": ["", ""]}))
+    assert "duplicate prefix ''" in dup["archive.previous_key_prefixes[1]"]

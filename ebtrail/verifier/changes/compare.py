@@ -33,7 +33,8 @@ from typing import Any, Literal
 from ebtrail.verifier.changes.assembly import AssemblyStack
 from ebtrail.verifier.changes.schemas import schema_of
 
-Action = Literal["add", "delete", "replace"]
+#: ``update`` is listed only for an in-place update that opens a gap (a trail's new ``S3KeyPrefix``).
+Action = Literal["add", "delete", "replace", "update"]
 Category = Literal["record", "notify", "delivery"]
 
 CATEGORIES: dict[str, Category] = {
@@ -99,7 +100,7 @@ class StackChanges:
         return {
             "stack": self.stack,
             "status": self.status,
-            **{action: [c.to_json() for c in self.of(action)] for action in ("add", "delete", "replace")},
+            **{action: [c.to_json() for c in self.of(action)] for action in ("add", "delete", "replace", "update")},
         }
 
 
@@ -183,6 +184,9 @@ def _stack_changes(before: AssemblyStack, after: AssemblyStack, assembly: list[A
         )
     for lid, reason in reasons.items():
         changes.append(_replacement(after.name, lid, str(new[lid].get("Type")), reason))
+    for lid in sorted((old.keys() & new.keys()) - reasons.keys()):
+        if new[lid].get("Type") == "AWS::CloudTrail::Trail":
+            changes += _prefix_change(after.name, lid, old[lid], new[lid], assembly)
     return [_with_meaning(c, before, assembly, (old, new)) for c in changes]
 
 
@@ -207,6 +211,41 @@ def _with_meaning(
     kept = previous.get("UpdateReplacePolicy") in ("Retain", "Snapshot")
     fate = "the old one is kept (UpdateReplacePolicy)" if kept else "CloudFormation deletes the old one"
     return Change(**{**change.__dict__, "meaning": f"{meaning} ({fate})" if meaning else fate})
+
+
+def _prefix_change(
+    stack: str, logical_id: str, old: dict[str, Any], new: dict[str, Any], assembly: list[AssemblyStack]
+) -> list[Change]:
+    """A trail updated to a new ``S3KeyPrefix``: the archive's bucket policy, updated first, must still let it write
+    under the old prefix until then (``archive.previous_key_prefixes``), or the trail is denied meanwhile."""
+    before = old.get("Properties", {}).get("S3KeyPrefix") or ""
+    after = new.get("Properties", {}).get("S3KeyPrefix") or ""
+    if before == after or not isinstance(before, str):
+        return []
+    reason = f"S3KeyPrefix changes from {before or '(none)'!r} to {after or '(none)'!r}"
+    if _bucket_policies_allow(assembly, before):
+        meaning = (
+            "no gap: the bucket policy still allows the old prefix (archive.previous_key_prefixes) until "
+            "CloudFormation has updated the trail; remove it and deploy again afterwards"
+        )
+        return [Change(stack, logical_id, "AWS::CloudTrail::Trail", "update", reason, meaning, "record", False)]
+    meaning = (
+        "a gap in the record: the archive's bucket policy, updated first, lets CloudTrail write only under the "
+        "new prefix, so the trail is denied until CloudFormation has updated it; set "
+        f'archive.previous_key_prefixes = ["{before}"] for this deploy'
+    )
+    return [Change(stack, logical_id, "AWS::CloudTrail::Trail", "update", reason, meaning, "record", True)]
+
+
+def _bucket_policies_allow(assembly: list[AssemblyStack], prefix: str) -> bool:
+    """Whether a bucket policy of the assembly names ``<bucket>/[<prefix>/]AWSLogs/`` (as a joined ARN or literal)."""
+    path = re.escape(f"/{prefix}/AWSLogs/" if prefix else "/AWSLogs/")
+    pattern = re.compile(rf'(?:"|:::[^/"]+){path}')
+    return any(
+        resource.get("Type") == "AWS::S3::BucketPolicy" and pattern.search(json.dumps(resource))
+        for stack in assembly
+        for resource in stack.resources.values()
+    )
 
 
 def _replacement_reason(old: dict[str, Any], new: dict[str, Any]) -> str:
