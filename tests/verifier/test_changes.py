@@ -246,3 +246,11 @@ def test_import_map_has_nothing_to_do_for_a_live_stack_or_a_first_deploy(tmp_pat
     _deploy("app-trail", KEPT)
     code, report, _ = import_map(tmp_path / "again", KEPT)
     assert code == 0 and report["stacks"][0]["exists"] is True
+
+
+def test_an_empty_allow_as_make_deploy_passes_it_allows_nothing(tmp_path: Path) -> None:
+    """``make deploy`` without ALLOW_REPLACE passes ``--allow ""``."""
+    old = assembly(tmp_path / "a", {"Trail": trail("old")})
+    new = assembly(tmp_path / "b", {"Trail": trail("new")})
+    code, report = run("--from", str(old), "--to", str(new), "--allow", "")
+    assert code == 1 and report["refused"] == 1
