@@ -4,9 +4,8 @@ CloudWatch alarms tell the alert topic when the trail stops proving itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -18,8 +17,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-import ebtrail
 from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.constructs.lambda_bundle import lambda_code
 from ebtrail.constructs.verifier_access import render_statements
 from ebtrail.core import canary as facts
 from ebtrail.core.names import canary_function_name
@@ -72,34 +71,6 @@ class DeliveryCanaryProps:
     @property
     def function_name(self) -> str:
         return canary_function_name(self.trail_name)
-
-
-def canary_code() -> lambda_.Code:
-    """The ebtrail package itself, bundled without Docker: the directory that holds the package, with everything
-    but the package excluded, and no bytecode or constructs (the handler does not import them).
-
-    The asset hash is a hash of the included files' paths and contents, so it is the same on every machine with
-    the same source; the path comes from the package's location, whether it is a checkout or an installed wheel.
-    """
-    package_dir = Path(ebtrail.__file__).resolve().parent
-    return lambda_.Code.from_asset(
-        str(package_dir.parent), ignore_mode=IgnoreMode.GLOB, exclude=asset_excludes(package_dir.name)
-    )
-
-
-def asset_excludes(package: str) -> list[str]:
-    """Everything next to the package, dotfiles, bytecode and the constructs (glob patterns, last match wins)."""
-    return [
-        "*",
-        ".*",  # "*" does not match names starting with a dot (.git, .venv, tool caches)
-        f"!{package}",
-        f"!{package}/**",
-        "**/.*",
-        "**/__pycache__",
-        "**/*.pyc",
-        f"{package}/constructs",
-        f"{package}/constructs/**",
-    ]
 
 
 class DeliveryCanary(Construct):
@@ -225,7 +196,7 @@ class DeliveryCanary(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=facts.HANDLER,
-            code=canary_code(),
+            code=lambda_code(),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
             # Every grant is in the managed policy above; no inline default policy next to it.
