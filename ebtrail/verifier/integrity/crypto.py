@@ -1,11 +1,4 @@
-"""The cryptography of CloudTrail digests: string to sign, SHA256withRSA signatures, hashes of gzip streams.
-
-Signatures are checked with the pure-Python ``rsa`` library (the one aws-cli v1's ``validate-logs`` uses), not
-``cryptography``: the Lambda Python runtime has no ``cryptography``, and the canary and the sweep run this very
-module there (bundled with ``rsa`` and ``pyasn1``, both pure Python). One implementation for the CLI, the canary
-and the sweep means one verdict. Verifying is cheap in pure Python (public exponent 65537: 17 modular
-multiplications in CPython's C big integers), and only public data is involved, so constant time does not matter.
-"""
+"""The cryptography of CloudTrail digests: string to sign, SHA256withRSA signatures, hashes of gzip streams."""
 
 from __future__ import annotations
 
@@ -14,8 +7,9 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import rsa
-from pyasn1.error import PyAsn1Error  # type: ignore[import-untyped]  # no stubs; rsa decodes keys with it
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 
@@ -37,20 +31,15 @@ def string_to_sign(digest: Mapping[str, Any], inflated_digest: bytes) -> bytes:
     ).encode()
 
 
-def load_public_key(der: bytes) -> rsa.PublicKey:
+def load_public_key(der: bytes) -> rsa.RSAPublicKey:
     """Load CloudTrail's public key: DER, PKCS#1 ``RSAPublicKey`` (aws-cli) or ``SubjectPublicKeyInfo``.
 
     Raises ValueError when it is not an RSA public key.
     """
-    try:
-        return rsa.PublicKey.load_pkcs1(der, "DER")
-    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError):
-        pass
-    try:
-        return rsa.PublicKey.load_pkcs1_openssl_der(der)
-    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError):
-        pass
-    raise ValueError("not a DER-encoded RSA public key (PKCS#1 or SubjectPublicKeyInfo)")
+    key = serialization.load_der_public_key(der)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError(f"not an RSA public key: {type(key).__name__}")
+    return key
 
 
 def fingerprint(der: bytes) -> str:
@@ -58,13 +47,14 @@ def fingerprint(der: bytes) -> str:
     return hashlib.md5(der, usedforsecurity=False).hexdigest()
 
 
-def verify_signature(public_key: rsa.PublicKey, signature_hex: str, message: bytes) -> bool:
+def verify_signature(public_key: rsa.RSAPublicKey, signature_hex: str, message: bytes) -> bool:
     """RSA PKCS#1 v1.5 with SHA-256. False on a bad signature; ValueError when ``signature_hex`` is not hex."""
     signature = bytes.fromhex(signature_hex)
     try:
-        return rsa.verify(message, signature, public_key) == "SHA-256"
-    except rsa.VerificationError:
+        public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
         return False
+    return True
 
 
 def sha256_of_gzip(chunks: Iterable[bytes]) -> str:
