@@ -35,7 +35,7 @@ def test_same_verdict_as_cryptography(key: SigningKey, case: str) -> None:
     elif case == "signature changed":
         signature = bytes([signature[0] ^ 1]) + signature[1:]
     elif case == "sha1 signature":  # a valid RSA signature, but not SHA256withRSA
-        signature = key.private.sign(MESSAGE, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - the point
+        signature = key.private.sign(MESSAGE, padding.PKCS1v15(), hashes.SHA1())
     elif case == "truncated signature":
         signature = signature[:-1]
     expected = case == "valid"
@@ -58,8 +58,10 @@ def test_not_an_rsa_key_is_a_value_error(der: bytes) -> None:
 
 
 def test_an_ec_key_is_a_value_error() -> None:
-    der = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    der = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     with pytest.raises(ValueError, match="not a DER-encoded RSA public key"):
         load_public_key(der)
