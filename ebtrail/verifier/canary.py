@@ -38,6 +38,7 @@ from ebtrail.core.canary import (
     DELIVERY_SECONDS,
     DIMENSION,
     ENV_BUCKET,
+    ENV_INTEGRITY_WINDOW_MINUTES,
     ENV_KMS_KEY,
     ENV_MAX_DELIVERY_MINUTES,
     ENV_ORGANIZATION,
@@ -47,8 +48,10 @@ from ebtrail.core.canary import (
     PROBE_ARRIVED,
     TRAIL_LOGGING,
 )
+from ebtrail.core.canary import INTEGRITY_OVERLAP_MINUTES as _OVERLAP
 from ebtrail.core.permissions import RESOURCE_PREFIX
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
+from ebtrail.verifier.canary_integrity import IntegrityRun, IntegrityScope, check_integrity
 from ebtrail.verifier.channels.base import State
 from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.channels.s3 import S3Channel
@@ -105,6 +108,8 @@ class CanarySettings:
     #: The S3 channel's search window starts this long before the call (clock-skew guard, as the verifier).
     margin: timedelta = timedelta(minutes=2)
     namespace: str = NAMESPACE
+    #: Digests delivered this long before a run are checked by it (:mod:`ebtrail.verifier.canary_integrity`).
+    integrity_window: timedelta = timedelta(minutes=60 + _OVERLAP)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> CanarySettings:
@@ -123,7 +128,14 @@ class CanarySettings:
             organization=env.get(ENV_ORGANIZATION, "false").lower() == "true",
         )
         expected.arn  # noqa: B018 - validates the ARN now, not halfway through a run
-        return cls(expected=expected, max_delivery=timedelta(minutes=minutes))
+        return cls(expected=expected, max_delivery=timedelta(minutes=minutes), integrity_window=_integrity_window(env))
+
+
+def _integrity_window(env: Mapping[str, str]) -> timedelta:
+    try:
+        return timedelta(minutes=int(env.get(ENV_INTEGRITY_WINDOW_MINUTES, str(60 + _OVERLAP))))
+    except ValueError as exc:
+        raise CanaryConfigError(f"{ENV_INTEGRITY_WINDOW_MINUTES}: not a whole number of minutes") from exc
 
 
 class CanaryConfigError(Exception):
@@ -169,6 +181,8 @@ class CanaryReport:
     delivery_errors: list[str] | None = None
     drift: list[str] | None = None
     new_probe: str | None = None
+    #: The hourly integrity check (None: not run).
+    integrity: IntegrityRun | None = None
     findings: Findings = field(default_factory=Findings)
 
     @property
@@ -196,6 +210,9 @@ class CanaryReport:
             add(DELIVERY_ERRORS, 1.0 if self.delivery_errors else 0.0)
         if self.drift is not None:
             add(CONFIG_DRIFT, 1.0 if self.drift else 0.0)
+        if self.integrity is not None:
+            for metric_name, value in self.integrity.metrics():
+                add(metric_name, value)
         return data
 
     def as_dict(self) -> dict[str, Any]:
@@ -207,6 +224,7 @@ class CanaryReport:
             "delivery_errors": self.delivery_errors,
             "drift": self.drift,
             "new_probe": self.new_probe,
+            "integrity": self.integrity.as_dict() if self.integrity is not None else None,
             "problems": self.findings.problems,
             "warnings": self.findings.warnings,
             "metrics": {d["MetricName"]: d["Value"] for d in self.metric_data()},
@@ -266,6 +284,7 @@ def run_canary(
     eb = clients.elasticbeanstalk()
     check_previous_probes(clients, eb, settings, clock, report)
     check_trail(clients, settings, report)
+    check_run_integrity(clients, settings, clock, report)
     probe = Probe(eb, clock, nonce or new_nonce(), description_prefix=DESCRIPTION_PREFIX)
     try:
         report.new_probe = probe.create().application_name
@@ -370,6 +389,24 @@ def check_probe(
         if problem:
             run_findings.problem(problem)
     return outcome
+
+
+def check_run_integrity(clients: Clients, settings: CanarySettings, clock: Clock, report: CanaryReport) -> None:
+    """What CloudTrail delivered since the previous run, in every region of the trail (the canary's account)."""
+    expected = settings.expected
+    scope = IntegrityScope(
+        trail_name=expected.name,
+        home_region=expected.arn.region,
+        account=expected.arn.account,
+        bucket=expected.bucket,
+        prefix=expected.prefix,
+        organization=expected.organization,
+        multi_region=expected.multi_region,
+        window=settings.integrity_window,
+    )
+    report.integrity = check_integrity(clients, scope, clock.now())
+    for problem in report.integrity.problems:
+        report.findings.problem(f"integrity: {problem}")
 
 
 def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport) -> None:
