@@ -13,10 +13,11 @@ from botocore.exceptions import ClientError
 from ebtrail.verifier.aws import AWS_ERRORS, Clients, MissingRegionError, is_transient
 from ebtrail.verifier.clock import Clock, SystemClock
 from ebtrail.verifier.integrity.aws import PublicKeys, TrailConfigError, resolve_trail
-from ebtrail.verifier.integrity.crypto import LogFormatError, sha256_of_gzip
-from ebtrail.verifier.integrity.digests import CheckedDigest, DigestChecker, Link, previous_link
+from ebtrail.verifier.integrity.digests import DigestChecker, previous_link
+from ebtrail.verifier.integrity.fetch import fetch_log_hash
 from ebtrail.verifier.integrity.keys import Location, LogObject, digest_key_time, parse_log_key, split_s3_uri
 from ebtrail.verifier.integrity.model import FileKind, FileResult, IntegrityReport, Status
+from ebtrail.verifier.integrity.pairwise import DigestCheck, LinkCheck, ListedLog, check_log
 from ebtrail.verifier.signals import signum_of
 from ebtrail.verifier.trail_info import TrailInfo
 
@@ -107,7 +108,7 @@ def verify_integrity(
 class _Cover:
     """Outcome of looking for the digest that lists a log file."""
 
-    digest: CheckedDigest | None = None
+    digest: DigestCheck | None = None
     pending: bool = False
     reason: str = ""
 
@@ -136,7 +137,7 @@ class _Run:
         # Digests not verifiable on their own (public key no longer listed) that a valid next digest vouches for.
         self.chain_authenticated: set[tuple[str, str]] = set()
 
-    def trusted(self, digest: CheckedDigest) -> bool:
+    def trusted(self, digest: DigestCheck) -> bool:
         return digest.trusted or (digest.bucket, digest.key) in self.chain_authenticated
 
     # --- modes -------------------------------------------------------------------------------------------------
@@ -198,9 +199,9 @@ class _Run:
                 continue
             if digest.trusted:
                 self.report.record(digest.result())
-            for entry in digest.log_files():
-                self.check_log_file(str(entry["s3Bucket"]), str(entry["s3Object"]), digest)
-            previous_time = digest_key_time(str((digest.data or {}).get("previousDigestS3Object") or ""))
+            for entry in digest.log_files:
+                self.check_log_file(entry.bucket, entry.key, digest)
+            previous_time = digest_key_time(digest.previous.key) if digest.previous else None
             in_range = previous_time is not None and previous_time >= start
             # Links inside the range are always checked (that finds deleted digests); --chain N goes beyond it.
             self.walk_chain(digest, 1 if in_range else self.chain)
@@ -241,7 +242,7 @@ class _Run:
 
     def find_cover(self, log: LogObject) -> _Cover:
         """The first valid digest after the log file's delivery that lists it."""
-        invalid: list[CheckedDigest] = []
+        invalid: list[DigestCheck] = []
         latest_end: datetime | None = None
         for key in self.digest_keys(log.location, log.delivered_at - KEY_TIME_MARGIN):
             digest = self.checker.check(log.location.bucket, key)
@@ -251,7 +252,7 @@ class _Run:
                 continue
             if digest.hash_of(log.bucket, log.key) is not None:
                 return _Cover(digest=digest)
-            start, end = digest.time("digestStartTime"), digest.time("digestEndTime")
+            start, end = digest.start, digest.end
             latest_end = max(latest_end, end) if latest_end and end else (end or latest_end)
             if not digest.backfill and start is not None and start > log.delivered_at + COVER_SLACK:
                 if invalid:
@@ -292,14 +293,14 @@ class _Run:
         self.check_log_file(log.bucket, log.key, cover.digest)
         self.walk_chain(cover.digest, self.chain)
 
-    def walk_chain(self, digest: CheckedDigest, steps: int) -> None:
+    def walk_chain(self, digest: DigestCheck, steps: int) -> None:
         current = digest
         for _ in range(steps):
             if (current.bucket, current.key, steps) in self.walked:
                 return
             self.walked.add((current.bucket, current.key, steps))
             link = previous_link(self.checker, current)
-            if not isinstance(link, Link):
+            if not isinstance(link, LinkCheck):
                 self.report.notes.append(f"{current.uri}: {link}")
                 return
             assert link.previous is not None
@@ -313,32 +314,12 @@ class _Run:
 
     # --- log files ---------------------------------------------------------------------------------------------
 
-    def check_log_file(self, bucket: str, key: str, digest: CheckedDigest) -> None:
+    def check_log_file(self, bucket: str, key: str, digest: DigestCheck) -> None:
         if (bucket, key) in self.logs_done:
             return
         self.logs_done.add((bucket, key))
-        expected = digest.hash_of(bucket, key)
-
-        def record(status: Status, reason: str) -> None:
-            self.report.record(FileResult(FileKind.LOG, bucket, key, status, reason, digest=digest.uri))
-
-        try:
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"]
-            actual = sha256_of_gzip(body.iter_chunks(64 * 1024))
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404"):
-                record(Status.MISSING, "listed in its digest but not found in S3 (deleted?)")
-            else:
-                record(Status.UNVERIFIABLE, f"cannot read it: {code or exc}")
-            return
-        except LogFormatError as exc:
-            record(Status.MODIFIED, f"invalid format: {exc}")
-            return
-        if actual == expected:
-            record(Status.VALID, "SHA-256 of the uncompressed content matches its digest")
-        else:
-            record(Status.MODIFIED, f"SHA-256 {actual[:16]}... differs from the digest's hashValue {expected}")
+        listed = ListedLog(bucket, key, digest.hash_of(bucket, key) or "")
+        self.report.record(check_log(listed, fetch_log_hash(self.s3, bucket, key), digest.uri))
 
     def fetch_missing(self, bucket: str, key: str) -> bool:
         try:
