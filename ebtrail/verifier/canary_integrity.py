@@ -99,6 +99,7 @@ class IntegrityRun:
 
     regions: list[RegionIntegrity] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def checked(self) -> int:
@@ -127,6 +128,7 @@ class IntegrityRun:
             "late_regions": [r.region for r in self.regions if r.late],
             "regions": [r.as_dict() for r in self.regions],
             "problems": list(self.problems),
+            "notes": list(self.notes),
         }
 
 
@@ -162,21 +164,21 @@ def check_integrity(clients: Clients, scope: IntegrityScope, now: datetime) -> I
     except AWS_ERRORS as exc:
         run.problems.append(describe_error("s3", "ListObjectsV2", exc, f"s3://{scope.bucket}/"))
         return run
-    if base is None:
-        run.problems.append(f"organization trail: no AWSLogs/o-.../ folder in s3://{scope.bucket}/")
+    if base is None:  # nothing delivered yet (a new organization trail); the probe's ProbeArrived tells the rest
+        run.notes.append(f"organization trail: no AWSLogs/o-.../ folder in s3://{scope.bucket}/ yet")
         return run
     keys = PublicKeys(clients)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for region, seen in regions:
-            location = Location(scope.bucket, scope.prefix, base[1], scope.account, region)
+        for region_name, seen in regions:
+            location = Location(scope.bucket, scope.prefix, base[1], scope.account, region_name)
             try:
                 run.regions.append(
                     _check_region(s3, keys, pool, scope=scope, location=location, folder_exists=seen, now=now)
                 )
             except AWS_ERRORS as exc:
                 run.problems.append(describe_error("s3", "GetObject", exc, f"s3://{scope.bucket}/{location.base}"))
-    for region in run.regions:
-        for result in region.unverifiable:
+    for checked in run.regions:
+        for result in checked.unverifiable:
             run.problems.append(f"{result.uri}: {result.reason}")
     return run
 
