@@ -19,6 +19,7 @@ from ebtrail.constructs.lambda_bundle import stage_bundle
 from ebtrail.core import canary as facts
 from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
 from tests.cdk.synth_cache import Synthesized
+from tests.verifier.integrity_fixtures import SigningKey
 
 TRAIL_NAME = "ebtrail-beanstalk-audit"
 ACCOUNT = "111111111111"
@@ -105,6 +106,7 @@ def test_function_python_arm64_timeout_shorter_than_period_no_reserved_concurren
         facts.ENV_KMS_KEY: f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/ebtrail/cloudtrail-logs",
         facts.ENV_ORGANIZATION: "false",
         facts.ENV_MAX_DELIVERY_MINUTES: "30",
+        facts.ENV_INTEGRITY_WINDOW_MINUTES: "70",  # the period and 10 minutes of overlap
     }
     invoke_config = only_resource(trail, "AWS::Lambda::EventInvokeConfig")["Properties"]
     assert invoke_config["MaximumRetryAttempts"] == 0  # a retry would make a second probe in the period
@@ -132,6 +134,13 @@ def test_role_is_rendered_from_the_canary_permissions(trail: dict[str, Any]) -> 
         "StringEquals": {"cloudwatch:namespace": "ebtrail/Canary"}
     }
     assert by_sid["PublishCanaryMetrics"]["Resource"] == "*"
+    # The hourly integrity check: CloudTrail's public keys (no resource-level permission); digests are read
+    # under ReadLogFiles (the trail's AWSLogs/ prefix holds CloudTrail-Digest/).
+    assert (by_sid["DigestPublicKeys"]["Action"], by_sid["DigestPublicKeys"]["Resource"]) == (
+        "cloudtrail:ListPublicKeys",
+        "*",
+    )
+    assert "Condition" not in by_sid["DigestPublicKeys"]
     assert by_sid["ProbeApplication"]["Resource"] == (
         f"arn:aws:elasticbeanstalk:*:{ACCOUNT}:application/ebtrail-verify-*"
     )
@@ -179,6 +188,9 @@ EXPECTED_ALARMS = {
     "trail-logging": ("TrailLogging", "Minimum", "LessThanThreshold", 1, 1, "ignore"),
     "config-drift": ("ConfigDrift", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
     "delivery-errors": ("DeliveryErrors", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    # The hourly integrity check: a modified or missing file, a region's digest overdue.
+    "integrity-failures": ("IntegrityFailures", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    "digests-late": ("DigestsLate", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
 }
 
 
@@ -283,6 +295,8 @@ def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_pat
     """Python isolated from the checkout (``-I``) with the bundle first on its path, and the libraries the Lambda
     Python runtime lacks made unimportable."""
     asset = staged_asset(default)
+    key = SigningKey.generate()
+    signature = key.sign_hex(b"m")
     code = (
         "import sys\n"
         f"sys.path.insert(0, {str(asset)!r})\n"
@@ -296,8 +310,11 @@ def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_pat
         f"assert m.__file__.startswith({str(asset)!r}), m.__file__\n"
         f"assert callable(getattr(m, {facts.HANDLER.rsplit('.', 1)[1]!r}))\n"
         # The integrity check's signature code runs from the bundle's own rsa and pyasn1, not the checkout's.
-        "import ebtrail.verifier.integrity.crypto as crypto, rsa, pyasn1\n"
-        f"for mod in (crypto, rsa, pyasn1): assert mod.__file__.startswith({str(asset)!r}), mod.__file__\n"
+        "import ebtrail.verifier.integrity.pure_rsa as pure_rsa, ebtrail.verifier.canary_integrity, rsa, pyasn1\n"
+        f"for mod in (pure_rsa, rsa, pyasn1): assert mod.__file__.startswith({str(asset)!r}), mod.__file__\n"
+        # ... and verifies a real SHA256withRSA signature there.
+        f"der, sig = bytes.fromhex({key.der.hex()!r}), bytes.fromhex({signature!r})\n"
+        "assert pure_rsa.verify_der_signature(der, sig, b'm') and not pure_rsa.verify_der_signature(der, sig, b'x')\n"
         "assert 'cryptography' not in sys.modules\n"
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
