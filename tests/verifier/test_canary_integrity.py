@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -241,3 +242,16 @@ def test_the_window_comes_from_the_functions_environment_and_the_metrics_reach_t
         INTEGRITY_CHECKED: 0.0,
         DIGESTS_LATE: 0.0,
     }
+
+
+def test_requests_of_one_run_for_the_cost_model(session: boto3.Session, s3: Any, signing_key: SigningKey) -> None:
+    """The README's cost per trail counts these: per region and run, one LIST of its digests (plus one LIST of the
+    region folders per run), GETs of the new digest, of the previous one and of each log file it lists."""
+    writer = TrailWriter(s3=s3, key=signing_key)
+    chain(writer, 3, logs=12)
+    clients = clients_for(session, signing_key)
+    calls: list[str] = []
+    clients.s3().meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    run = check_integrity(clients, scope(), NOW)
+    assert (run.failures, run.checked) == (0, 13)
+    assert Counter(calls) == {"ListObjectsV2": 2, "GetObject": 1 + 1 + 12}

@@ -226,3 +226,18 @@ def test_the_handlers_write_the_summary_and_publish_the_metrics(
     cloudwatch = session.client("cloudwatch")
     metrics = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace=facts.NAMESPACE)["Metrics"]}
     assert metrics == set(facts.METRICS)
+
+
+def test_requests_of_one_batch_for_the_cost_model(s3: Any, signing_key: SigningKey) -> None:
+    """The README's cost per million digests counts these: one GET per digest of the batch, one for the previous
+    digest of its oldest one (outside the batch), one per log file; nothing else (keys come from the map)."""
+    writer = TrailWriter(s3=s3, key=signing_key)
+    writer.hourly_chain(6, logs_per_hour=12)
+    batch = listing(s3)[2:5]
+    calls: list[str] = []
+    s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    result = sweep.check_batch(
+        s3, StaticPublicKeys({(REGION, signing_key.fingerprint): signing_key.der}), BUCKET, batch, REGION
+    )
+    assert result.counts == {("digest", "valid"): 3, ("log", "valid"): 36}
+    assert Counter(calls) == {"GetObject": 3 + 1 + 36}
