@@ -70,16 +70,23 @@ NOT_IMPLEMENTED_CODES = frozenset(
 TOTAL_MAX_ATTEMPTS = 5
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 30
+#: Connections each client may keep open (botocore's ``max_pool_connections``, default 10): sized to the largest
+#: pool of threads that shares one client, the integrity check's (``integrity --workers``, at most this many).
+#: botocore opens connections only on demand, so a single-threaded run still opens one. Source: botocore
+#: "Config Reference" (https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html).
+MAX_POOL_CONNECTIONS = 64
 
 
 def client_config(total_max_attempts: int = TOTAL_MAX_ATTEMPTS) -> Config:
     """The configuration of every client the verifier makes (verify, integrity, preflight, the canary): standard
-    retry mode (throttling, 5xx and connection errors), timeouts and the verifier's user agent."""
+    retry mode (throttling, 5xx and connection errors), timeouts, a connection pool for the integrity check's
+    threads and the verifier's user agent."""
     return Config(
         retries={"mode": "standard", "total_max_attempts": total_max_attempts},
         user_agent_extra=USER_AGENT_EXTRA,
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
 
 

@@ -52,6 +52,12 @@ class PublicKeys:
             self._load(region, start - PUBLIC_KEY_LOOKBACK, end + PUBLIC_KEY_LOOKAHEAD)
         return self._keys.get((region, fingerprint))
 
+    def cover(self, region: str, start: datetime, end: datetime) -> None:
+        """Read the keys of ``region`` for digests of [start, end] now, in one ``ListPublicKeys`` (paginated), so
+        that threads checking those digests in any order find them without another call. Raises AWS errors."""
+        if not any(s <= start and end <= e for s, e in self._queried.get(region, [])):
+            self._load(region, start - PUBLIC_KEY_LOOKBACK, end + PUBLIC_KEY_LOOKAHEAD)
+
     def _load(self, region: str, start: datetime, end: datetime) -> None:
         paginator = self._clients.cloudtrail(region).get_paginator("list_public_keys")
         for page in paginator.paginate(StartTime=start, EndTime=end):

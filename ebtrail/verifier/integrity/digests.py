@@ -9,6 +9,7 @@ fingerprint from ListPublicKeys in the digest's region, SHA256withRSA over the s
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,11 @@ class DigestChecker:
             )
             self._cache[(bucket, key)] = cached
         return cached
+
+    @property
+    def cache(self) -> Mapping[tuple[str, str], DigestCheck]:
+        """Every digest checked so far, by (bucket, key)."""
+        return self._cache
 
     def checked(self, bucket: str, key: str) -> DigestCheck | None:
         """The digest if it was checked already (no request)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -65,6 +66,52 @@ class FileResult:
 
 
 @dataclass
+class ChainSummary:
+    """One chain (an account x region folder of the trail) of an ``--all-regions``/``--all-accounts`` run."""
+
+    account: str
+    region: str
+    digests: dict[str, int]
+    """Digest files by status."""
+    logs: dict[str, int]
+    """Log files by status."""
+    start: datetime | None = None
+    end: datetime | None = None
+    """The period its trusted digests cover."""
+    found: bool = True
+    """Digests of the range were found in its folder."""
+    gaps: int = 0
+    """Times the chain restarts (CloudTrail wrote no digests for a while)."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """This chain's verdict, as :attr:`IntegrityReport.exit_code` would give it alone."""
+        if self.digests.get(Status.MODIFIED.value) or self.digests.get(Status.MISSING.value):
+            return ExitCode.TAMPERED
+        if self.logs.get(Status.MODIFIED.value) or self.logs.get(Status.MISSING.value):
+            return ExitCode.TAMPERED
+        if not self.found or self.digests.get(Status.UNVERIFIABLE.value) or self.logs.get(Status.UNVERIFIABLE.value):
+            return ExitCode.UNVERIFIABLE
+        return ExitCode.VALID
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "region": self.region,
+            "exit_code": int(self.exit_code),
+            "digests": dict(self.digests),
+            "logs": dict(self.logs),
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "gaps": self.gaps,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
 class IntegrityReport:
     """Everything one run found; ``to_json()`` is what ``--json`` prints."""
 
@@ -78,6 +125,9 @@ class IntegrityReport:
     """The error that stopped the check was an outage, not a misconfiguration (exit code 3)."""
     signal: int | None = None
     """The signal (SIGINT, SIGTERM, SIGHUP) that ended the check before it finished (exit code 128 + its number)."""
+    chains: list[ChainSummary] = field(default_factory=list)
+    """``--all-regions``/``--all-accounts``: one summary per chain (account x region)."""
+    _index: dict[tuple[FileKind, str, str], FileResult] = field(default_factory=dict, repr=False, compare=False)
 
     def interrupt(self, signum: int) -> None:
         """The check was stopped by ``signum``: what it found so far stays, the verdict is "interrupted"."""
@@ -86,17 +136,21 @@ class IntegrityReport:
 
     def record(self, result: FileResult) -> FileResult:
         """Add ``result``, or merge it into an earlier result for the same object (the worse status wins)."""
-        for existing in self.files:
-            if (existing.kind, existing.bucket, existing.key) == (result.kind, result.bucket, result.key):
-                if _SEVERITY[result.status] > _SEVERITY[existing.status]:
-                    existing.status, existing.reason = result.status, result.reason
-                existing.digest = existing.digest or result.digest
-                return existing
+        existing = self.get(result.kind, result.bucket, result.key)
+        if existing is not None:
+            if _SEVERITY[result.status] > _SEVERITY[existing.status]:
+                existing.status, existing.reason = result.status, result.reason
+            existing.digest = existing.digest or result.digest
+            return existing
         self.files.append(result)
+        self._index[(result.kind, result.bucket, result.key)] = result
         return result
 
     def get(self, kind: FileKind, bucket: str, key: str) -> FileResult | None:
-        return next((f for f in self.files if (f.kind, f.bucket, f.key) == (kind, bucket, key)), None)
+        """The result for one object (an index, so that recording tens of thousands of files stays linear)."""
+        if len(self._index) != len(self.files):  # files appended directly
+            self._index = {(f.kind, f.bucket, f.key): f for f in self.files}
+        return self._index.get((kind, bucket, key))
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status is status)
@@ -128,6 +182,8 @@ class IntegrityReport:
             "notes": list(self.notes),
             "errors": list(self.errors),
         }
+        if self.chains:  # only with --all-regions/--all-accounts
+            out["chains"] = [c.to_dict() for c in self.chains]
         if self.signal is not None:  # only then: the output of a finished check stays as it was
             out["signal"] = signal_name(self.signal)
         return out

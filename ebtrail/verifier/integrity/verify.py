@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
@@ -15,9 +15,25 @@ from ebtrail.verifier.clock import Clock, SystemClock
 from ebtrail.verifier.integrity.aws import PublicKeys, TrailConfigError, resolve_trail
 from ebtrail.verifier.integrity.digests import DigestChecker, previous_link
 from ebtrail.verifier.integrity.fetch import fetch_log_hash
-from ebtrail.verifier.integrity.keys import Location, LogObject, digest_key_time, parse_log_key, split_s3_uri
-from ebtrail.verifier.integrity.model import FileKind, FileResult, IntegrityReport, Status
-from ebtrail.verifier.integrity.pairwise import DigestCheck, LinkCheck, ListedLog, check_log
+from ebtrail.verifier.integrity.keys import (
+    Location,
+    LogObject,
+    digest_key_time,
+    is_backfill_digest_key,
+    parse_log_key,
+    split_s3_uri,
+)
+from ebtrail.verifier.integrity.model import ChainSummary, FileKind, FileResult, IntegrityReport, Status
+from ebtrail.verifier.integrity.pairwise import (
+    ChainEvent,
+    DigestCheck,
+    LinkCheck,
+    ListedLog,
+    LogHash,
+    assess_continuity,
+    check_log,
+)
+from ebtrail.verifier.integrity.pool import Pool
 from ebtrail.verifier.signals import signum_of
 from ebtrail.verifier.trail_info import TrailInfo
 
@@ -31,6 +47,11 @@ KEY_TIME_MARGIN = timedelta(minutes=1)
 # valid digest starting this long after its delivery has been seen (slack for the clocks of the two file names).
 COVER_SLACK = timedelta(minutes=15)
 DEFAULT_POLL_INTERVAL = 60.0
+#: S3 reads at a time. Each read waits on one round trip; 32 in flight keep a 20 ms round trip from bounding the
+#: run while staying within the clients' connection pool (ebtrail.verifier.aws.MAX_POOL_CONNECTIONS) and far
+#: below S3's request rates per prefix (3,500 GET/HEAD per second: "Best practices design patterns: optimizing
+#: Amazon S3 performance", https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html).
+DEFAULT_WORKERS = 32
 
 
 def verify_integrity(
@@ -47,6 +68,10 @@ def verify_integrity(
     clients: Clients | None = None,
     clock: Clock | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
+    workers: int = DEFAULT_WORKERS,
+    all_regions: bool = False,
+    all_accounts: bool = False,
+    progress: Progress | None = None,
 ) -> IntegrityReport:
     """Prove (or disprove) the integrity of CloudTrail log files with the trail's signed digest files.
 
@@ -58,6 +83,14 @@ def verify_integrity(
     mode (log keys carry both); a naive ``since`` is UTC. ``trail`` may be a :class:`TrailInfo` already read
     (``verify --integrity`` passes its own), saving the ``GetTrail``. ``clients`` and ``clock`` (the verifier's
     one :class:`~ebtrail.verifier.clock.Clock`) are for tests.
+
+    ``workers`` S3 reads run at a time (capped at the clients' ``max_pool_connections``): every digest of the
+    range, the previous digests the chain check needs and every log file they list are fetched and checked pairwise
+    in a bounded pool first, and the same decisions as the sequential reference (``workers=1``, one read after
+    another, as ``validate-logs``) are then made from those results. ``all_regions`` checks every region folder of
+    the trail, ``all_accounts`` (organization trails) every account folder, each account x region its own chain
+    (``report.chains``); both are for ``since`` mode. ``progress`` is told how many files there are and how many are
+    done.
     Never raises for AWS or configuration errors: they end up in ``report.errors`` (exit code 2, or 3 when AWS
     could not be reached). A first SIGINT/SIGTERM/SIGHUP (a ``KeyboardInterrupt``) ends the check with what it
     found so far and ``report.signal`` set: it creates nothing, so there is nothing to clean up. Raises ValueError
@@ -67,6 +100,8 @@ def verify_integrity(
         raise ValueError("give either log_keys or since")
     if chain < 0 or wait < 0:
         raise ValueError("chain and wait must not be negative")
+    if (all_regions or all_accounts) and since is None:
+        raise ValueError("all_regions and all_accounts are for since mode")
     clock = clock or SystemClock()
     report = IntegrityReport(trail=trail if isinstance(trail, str) else trail.arn)
     try:
@@ -86,22 +121,56 @@ def verify_integrity(
     if info.log_file_validation is False:
         report.notes.append("log file validation is disabled on this trail: CloudTrail writes no new digests")
     deadline = clock.now() + timedelta(seconds=wait)
+    pool = Pool(min(workers, int(getattr(clients.config, "max_pool_connections", None) or workers)))
     try:
-        run = _Run(clients=clients, trail=info, report=report, clock=clock, poll_interval=poll_interval, chain=chain)
+        run = _Run(
+            clients=clients,
+            trail=info,
+            report=report,
+            clock=clock,
+            poll_interval=poll_interval,
+            chain=chain,
+            pool=pool,
+            progress=progress or _NoProgress(),
+        )
         if log_keys:
             run.check_log_keys(log_keys, deadline)
         else:
             assert since is not None
+            aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
             location = run.location_for(region, account_id, organization_id)
-            if location is not None:
-                aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+            if location is not None and (all_regions or all_accounts):
+                locations = run.chain_locations(location, all_regions=all_regions, all_accounts=all_accounts)
+                if locations:
+                    run.check_since_chains(locations, aware, deadline)
+            elif location is not None:
                 run.check_since(location, aware, deadline)
     except AWS_ERRORS as exc:
         report.errors.append(f"AWS error: {exc}")
         report.unreachable = is_transient(exc)
     except KeyboardInterrupt as exc:
         report.interrupt(signum_of(exc))
+    finally:
+        pool.close()
     return report
+
+
+class Progress(Protocol):
+    """Told about the files of a run as they are found and checked (the CLI's progress bar)."""
+
+    def add(self, files: int) -> None:
+        """``files`` more files to check."""
+
+    def advance(self, files: int = 1) -> None:
+        """``files`` more files checked."""
+
+
+class _NoProgress:
+    def add(self, files: int) -> None:
+        pass
+
+    def advance(self, files: int = 1) -> None:
+        pass
 
 
 @dataclass
@@ -123,6 +192,8 @@ class _Run:
         clock: Clock,
         poll_interval: float,
         chain: int,
+        pool: Pool,
+        progress: Progress,
     ) -> None:
         self.clients = clients
         self.trail = trail
@@ -131,11 +202,16 @@ class _Run:
         self.poll_interval = max(poll_interval, 0.001)
         self.chain = chain
         self.s3: S3Client = clients.s3()
-        self.checker = DigestChecker(self.s3, PublicKeys(clients), trail.home_region)
+        self.public_keys = PublicKeys(clients)
+        self.checker = DigestChecker(self.s3, self.public_keys, trail.home_region)
         self.logs_done: set[tuple[str, str]] = set()
         self.walked: set[tuple[str, str, int]] = set()
         # Digests not verifiable on their own (public key no longer listed) that a valid next digest vouches for.
         self.chain_authenticated: set[tuple[str, str]] = set()
+        self.pool = pool
+        self.progress = progress
+        # Log files already read and hashed by the pool, until the decision that needs them takes them.
+        self.log_hashes: dict[tuple[str, str], LogHash] = {}
 
     def trusted(self, digest: DigestCheck) -> bool:
         return digest.trusted or (digest.bucket, digest.key) in self.chain_authenticated
@@ -192,6 +268,33 @@ class _Run:
                 f"since {since:%Y-%m-%dT%H:%M:%SZ}"
             )
             return
+        self.prefetch({location: keys}, start)
+        self.decide_since(location, keys, start)
+
+    def check_since_chains(self, locations: Sequence[Location], since: datetime, deadline: datetime) -> None:
+        """Every chain (account x region folder) side by side: one pool for all their reads, then each decided
+        and summarized on its own (``report.chains``)."""
+        start = since - KEY_TIME_MARGIN
+        while True:
+            keys = {location: list(self.digest_keys(location, start)) for location in locations}
+            remaining = (deadline - self.clock.now()).total_seconds()
+            if any(keys.values()) or remaining <= 0:
+                break
+            self.clock.sleep(min(self.poll_interval, remaining))
+        if not any(keys.values()):
+            folders = ", ".join(f"s3://{loc.bucket}/{loc.digest_folder}" for loc in locations)
+            self.report.errors.append(
+                f"no digest files of trail {self.trail.name} since {since:%Y-%m-%dT%H:%M:%SZ} in {folders}"
+            )
+            return
+        self.prefetch(keys, start)
+        for location in locations:
+            if keys[location]:
+                self.decide_since(location, keys[location], start)
+            self.report.chains.append(self.summarize(location, since, bool(keys[location])))
+
+    def decide_since(self, location: Location, keys: Sequence[str], start: datetime) -> None:
+        """The sequential reference's decisions over one chain (reads not prefetched are made here, one by one)."""
         for key in reversed(keys):  # newest first, as validate-logs
             digest = self.checker.check(location.bucket, key)
             if not self.trusted(digest):
@@ -205,6 +308,114 @@ class _Run:
             in_range = previous_time is not None and previous_time >= start
             # Links inside the range are always checked (that finds deleted digests); --chain N goes beyond it.
             self.walk_chain(digest, 1 if in_range else self.chain)
+        checked = [d for d in (self.checker.checked(location.bucket, k) for k in keys) if d is not None]
+        for finding in assess_continuity(checked, self.checker.cache).findings:
+            if finding.event in (ChainEvent.GAP, ChainEvent.ROTATION, ChainEvent.TIME_GAP):
+                self.report.notes.append(f"{finding.digest}: {finding.message}")
+
+    # --- parallel reads ----------------------------------------------------------------------------------------
+
+    def prefetch(self, keys: Mapping[Location, Sequence[str]], start: datetime) -> None:
+        """Read and check, in the pool, every digest and log file :meth:`decide_since` will ask for: the digests of
+        the range, the previous digests its links need (in the range; ``--chain`` steps beyond it) and the log files
+        of every digest whose content may be relied on. Nothing is decided here."""
+        if self.pool.workers <= 1:
+            return
+        self._cover_public_keys(keys)
+        frontier = self._check_digests([(loc.bucket, key) for loc, listed in keys.items() for key in listed])
+        for step in range(max(1, self.chain)):
+            wanted: dict[tuple[str, str], None] = {}
+            for digest in frontier:
+                ref = digest.previous if _may_be_trusted(digest) else None
+                if ref is None or self.checker.checked(ref.bucket, ref.key) is not None:
+                    continue
+                when = digest_key_time(ref.key)
+                if step < self.chain or (when is not None and when >= start):
+                    wanted[(ref.bucket, ref.key)] = None
+            if not wanted:
+                break
+            frontier = self._check_digests(list(wanted))
+        logs: dict[tuple[str, str], None] = {}
+        for digest in self.checker.cache.values():
+            if _may_be_trusted(digest):
+                logs.update(((entry.bucket, entry.key), None) for entry in digest.log_files)
+        self.progress.add(len(logs))
+        for (bucket, key), hashed in self.pool.map(lambda bk: fetch_log_hash(self.s3, *bk), list(logs)):
+            self.log_hashes[(bucket, key)] = hashed
+            self.progress.advance()
+
+    def _cover_public_keys(self, keys: Mapping[Location, Sequence[str]]) -> None:
+        """One ListPublicKeys per region for the whole range before the threads start: checked in any order, the
+        digests then ask for no more than the reference does (newest first, its first call covers a day back)."""
+        for location, listed in keys.items():
+            times = [t for t in (digest_key_time(k) for k in listed if not is_backfill_digest_key(k)) if t]
+            if not times:
+                continue
+            try:  # a failure is left to each digest, which reports it as the reference does
+                self.public_keys.cover(location.region, min(times) - timedelta(hours=1), max(times))
+            except AWS_ERRORS:
+                continue
+
+    def _check_digests(self, wanted: Sequence[tuple[str, str]]) -> list[DigestCheck]:
+        self.progress.add(len(wanted))
+        checked: list[DigestCheck] = []
+        for _, digest in self.pool.map(lambda bk: self.checker.check(*bk), wanted):
+            checked.append(digest)
+            self.progress.advance()
+        return checked
+
+    # --- chains ------------------------------------------------------------------------------------------------
+
+    def chain_locations(self, location: Location, *, all_regions: bool, all_accounts: bool) -> list[Location]:
+        """The chains to check: the account x region folders of the trail (``--all-regions``, ``--all-accounts``)."""
+        if all_accounts and location.organization_id is None:
+            self.report.errors.append(
+                f"--all-accounts: allowed only for an organization trail; {self.trail.arn} is not one"
+            )
+            return []
+        root = "/".join(p for p in (location.prefix, "AWSLogs", location.organization_id) if p) + "/"
+        accounts = sorted(self._folders(location.bucket, root)) if all_accounts else [location.account_id]
+        accounts = [a for a in accounts if a.isdigit() and len(a) == 12]
+        out: list[Location] = []
+        for account in accounts:
+            at = replace(location, account_id=account)
+            base = at.digest_folder.removesuffix(f"{at.region}/")
+            regions = sorted(self._folders(location.bucket, base)) if all_regions else [location.region]
+            out.extend(replace(at, region=region) for region in regions)
+        if not out:
+            self.report.errors.append(
+                f"no digest folders of trail {self.trail.name} under s3://{location.bucket}/{root}"
+            )
+        return out
+
+    def _folders(self, bucket: str, prefix: str) -> list[str]:
+        """The folder names right under ``prefix`` (ListObjectsV2 with a delimiter: one request per 1,000)."""
+        paginator = self.s3.get_paginator("list_objects_v2")
+        names: list[str] = []
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                names.append(common.get("Prefix", "")[len(prefix) :].strip("/"))
+        return [n for n in names if n]
+
+    def summarize(self, location: Location, since: datetime, found: bool) -> ChainSummary:
+        digest_folder = location.digest_folder
+        log_folder = f"{location.base}/CloudTrail/{location.region}/"
+        digests = [f for f in self.report.files if f.kind is FileKind.DIGEST and f.key.startswith(digest_folder)]
+        logs = [f for f in self.report.files if f.kind is FileKind.LOG and f.key.startswith(log_folder)]
+        checked = [
+            d for d in self.checker.cache.values() if d.bucket == location.bucket and d.key.startswith(digest_folder)
+        ]
+        continuity = assess_continuity(checked, self.checker.cache)
+        return ChainSummary(
+            account=location.account_id,
+            region=location.region,
+            digests={s.value: sum(1 for f in digests if f.status is s) for s in Status},
+            logs={s.value: sum(1 for f in logs if f.status is s) for s in Status},
+            start=continuity.start or (since if found else None),
+            end=continuity.end,
+            found=found,
+            gaps=len(continuity.of(ChainEvent.GAP)),
+        )
 
     def location_for(self, region: str | None, account_id: str | None, organization_id: str | None) -> Location | None:
         org = organization_id
@@ -319,7 +530,8 @@ class _Run:
             return
         self.logs_done.add((bucket, key))
         listed = ListedLog(bucket, key, digest.hash_of(bucket, key) or "")
-        self.report.record(check_log(listed, fetch_log_hash(self.s3, bucket, key), digest.uri))
+        hashed = self.log_hashes.pop((bucket, key), None) or fetch_log_hash(self.s3, bucket, key)
+        self.report.record(check_log(listed, hashed, digest.uri))
 
     def fetch_missing(self, bucket: str, key: str) -> bool:
         try:
@@ -327,3 +539,8 @@ class _Run:
         except ClientError as exc:
             return exc.response.get("Error", {}).get("Code", "") in ("NoSuchKey", "404")
         return False
+
+
+def _may_be_trusted(digest: DigestCheck) -> bool:
+    """Its content may end up relied on: valid, or unverifiable on its own but perhaps vouched for by the chain."""
+    return digest.parsed and digest.status in (Status.VALID, Status.UNVERIFIABLE)
