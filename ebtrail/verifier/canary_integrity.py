@@ -21,6 +21,7 @@ The state between runs is the bucket itself: no state store. Nothing here writes
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -242,6 +243,11 @@ def _check_region(
         out.late = True
         since = f"the newest ended {out.newest:%Y-%m-%dT%H:%M:%SZ}" if out.newest else "none in the last day"
         out.notes.append(f"digest overdue in {location.region}: {since}")
+
+    # One ListPublicKeys for the region before the threads look keys up (else each might call it); when it fails,
+    # each digest's own lookup reports the error (unverifiable: a problem of the run).
+    with contextlib.suppress(*AWS_ERRORS):
+        keys.cover(location.region, now - DIGEST_LOOKBACK, now)
 
     def check(key: str) -> DigestCheck:
         return check_digest(

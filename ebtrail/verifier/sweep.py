@@ -24,12 +24,14 @@ makes it valid).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -48,7 +50,7 @@ from ebtrail.core.sweep import (
 from ebtrail.verifier.aws import AWS_ERRORS, Clients
 from ebtrail.verifier.integrity.aws import PublicKeys
 from ebtrail.verifier.integrity.fetch import fetch_digest, fetch_log_hash
-from ebtrail.verifier.integrity.keys import DIGEST_KEY_RE, digest_key_region
+from ebtrail.verifier.integrity.keys import DIGEST_KEY_RE, digest_key_region, digest_key_time
 from ebtrail.verifier.integrity.model import FileKind, FileResult, Status
 from ebtrail.verifier.integrity.pairwise import (
     ChainEvent,
@@ -130,6 +132,8 @@ def check_batch(
             continue
         wanted.append((item_bucket, key))
 
+    _cover_keys(public_keys, wanted, default_region)
+
     def check(ref: tuple[str, str]) -> DigestCheck:
         region = digest_key_region(ref[1]) or default_region
         return check_digest(
@@ -172,6 +176,21 @@ def check_batch(
         if finding.event in _INFO_EVENTS:
             out.events[finding.event.value] += 1
     return out
+
+
+def _cover_keys(public_keys: PublicKeySource, wanted: Sequence[tuple[str, str]], default_region: str) -> None:
+    """One ListPublicKeys per region of the batch before the threads look keys up (else each might call it)."""
+    cover = getattr(public_keys, "cover", None)
+    if cover is None:  # keys already read (StaticPublicKeys)
+        return
+    times: dict[str, list[datetime]] = {}
+    for _, key in wanted:
+        when = digest_key_time(key)
+        if when is not None:
+            times.setdefault(digest_key_region(key) or default_region, []).append(when)
+    for region, seen in times.items():
+        with contextlib.suppress(*AWS_ERRORS):  # each digest's own lookup then reports the error (unverifiable)
+            cover(region, min(seen) - timedelta(hours=2), max(seen))
 
 
 # --- the summary ---------------------------------------------------------------------------------------------

@@ -255,3 +255,59 @@ def test_requests_of_one_run_for_the_cost_model(session: boto3.Session, s3: Any,
     run = check_integrity(clients, scope(), NOW)
     assert (run.failures, run.checked) == (0, 13)
     assert Counter(calls) == {"ListObjectsV2": 2, "GetObject": 1 + 1 + 12}
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["valid", "log modified", "log deleted", "digest modified", "digest deleted", "backfill", "rotation", "gap"],
+)
+def test_the_canary_gives_the_verdicts_of_an_integrity_run(
+    session: boto3.Session, s3: Any, signing_key: SigningKey, case: str
+) -> None:
+    """Over a window holding the whole chain, the canary's failures are exactly those of ``verify_integrity``."""
+    from ebtrail.verifier.integrity import TrailInfo, verify_integrity
+    from tests.verifier.verify_double import FakeClock
+
+    rotated = SigningKey.generate()
+    writer = TrailWriter(s3=s3, key=signing_key)
+    periods = chain(writer, 5, logs=3)
+    d = writer.digests
+    if case == "log modified":
+        s3.put_object(Bucket=BUCKET, Key=periods[2][0][0], Body=gzip.compress(b'{"Records": []}'))
+    elif case == "log deleted":
+        s3.delete_object(Bucket=BUCKET, Key=periods[3][1][0])
+    elif case == "digest modified":
+        metadata = s3.head_object(Bucket=BUCKET, Key=d[2].key)["Metadata"]
+        body = gzip.compress(json.dumps(dict(d[2].body, logFiles=[])).encode())
+        s3.put_object(Bucket=BUCKET, Key=d[2].key, Body=body, Metadata=metadata)
+    elif case == "digest deleted":
+        s3.delete_object(Bucket=BUCKET, Key=d[1].key)
+    elif case == "backfill":
+        late = writer.put_log(NOW - timedelta(hours=3, minutes=30))
+        writer.put_digest(NOW - timedelta(hours=4), [late], backfill_generated=NOW - timedelta(hours=1))
+    elif case == "rotation":
+        start = NOW - timedelta(minutes=15)
+        writer.put_digest(start, [writer.put_log(start + timedelta(minutes=2))], previous=d[-1], signer=rotated)
+    elif case == "gap":  # logging stopped for two hours, then a new chain
+        start = NOW + timedelta(hours=1, minutes=45)
+        writer.put_digest(start, [writer.put_log(start + timedelta(minutes=2))], previous=None)
+    now = NOW + timedelta(hours=3)
+    canary = check_integrity(
+        clients_for(session, signing_key, rotated),
+        IntegrityScope(**{**vars(scope()), "window": timedelta(hours=9)}),
+        now,
+    )
+    clients = StubbedClients(session)
+    clients.add_public_keys(signing_key, rotated)
+    report = verify_integrity(
+        session,
+        TrailInfo.from_arn(f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}", bucket=BUCKET, prefix=PREFIX),
+        since=NOW - timedelta(hours=7),
+        region=REGION,
+        clients=clients,
+        clock=FakeClock(now),
+    )
+    expected = {f.key: f.status for f in report.files if f.status in (Status.MODIFIED, Status.MISSING)}
+    assert failures(canary) == expected
+    assert bool(expected) is (case in ("log modified", "log deleted", "digest modified", "digest deleted"))
+    assert canary.problems == []
