@@ -241,6 +241,18 @@ class Canary(StrictModel):
     max_delivery_minutes: int = Field(default=30, ge=15, le=1440)
 
 
+class IntegritySweep(StrictModel):
+    """The integrity sweep in the archive stack: a Step Functions Distributed Map that checks every digest and log
+    file of a digest prefix with the pairwise integrity check, in batches on Lambda. Off unless enabled."""
+
+    enabled: bool = False
+    #: Batches checked at once (the map's MaxConcurrency). Default 40; from 1 to 1000.
+    max_concurrency: int = Field(default=40, ge=1, le=1000)
+    #: Digest keys per batch (the ItemBatcher's MaxItemsPerBatch). Default 100; from 1 to 1000 (a batch of 1,000
+    #: digests with 12 log files each is about a minute of the function's 10-minute timeout).
+    digests_per_batch: int = Field(default=100, ge=1, le=1000)
+
+
 class TopologyConfig(StrictModel):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything.
 
@@ -259,6 +271,7 @@ class TopologyConfig(StrictModel):
     athena: Athena = Athena()
     verifier: Verifier = Verifier()
     canary: Canary = Canary()
+    integrity_sweep: IntegritySweep = IntegritySweep()
     cloudwatch_logs: CloudWatchLogs = CloudWatchLogs()
     beanstalk_events: BeanstalkEvents = BeanstalkEvents()
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
