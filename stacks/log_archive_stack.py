@@ -14,6 +14,7 @@ from ebtrail.constructs.beanstalk_events_access import (
     BeanstalkEventsWriter,
 )
 from ebtrail.constructs.beanstalk_events_table import BeanstalkEventsTable, BeanstalkEventsTableProps
+from ebtrail.constructs.integrity_sweep import IntegritySweep, IntegritySweepProps
 from ebtrail.constructs.log_archive import LogArchive
 from ebtrail.deployment import archive_names, archive_props, beanstalk_events_prefixes, log_prefix, trail_targets
 
@@ -83,3 +84,23 @@ class LogArchiveStack(Stack):
                         projection_start=f"{config.athena.projection_start:%Y/%m/%d}",
                     ),
                 )
+        self.integrity_sweep: IntegritySweep | None = None
+        if config.integrity_sweep.enabled:
+            # Under the archive construct ("Default", left out of logical IDs), like the other features.
+            self.integrity_sweep = IntegritySweep(
+                self.archive,
+                "IntegritySweep",
+                IntegritySweepProps(
+                    name=f"{names.prefix}-integrity-sweep",
+                    partition=names.partition,
+                    account=names.account,
+                    region=names.region,
+                    archive_bucket_name=names.log_bucket,
+                    log_prefix=log_prefix(config),
+                    log_key=self.log_key.key,
+                    access_log_bucket=self.access_logs.bucket,
+                    max_concurrency=config.integrity_sweep.max_concurrency,
+                    digests_per_batch=config.integrity_sweep.digests_per_batch,
+                    alarm_emails=tuple(config.alerts.emails),
+                ),
+            )

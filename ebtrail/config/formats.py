@@ -6,7 +6,9 @@ Kept apart from the models so that a format is written once and every section an
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -35,9 +37,24 @@ class Allowed:
 _REGION = Allowed("a region where CloudTrail runs, such as us-east-1 or eu-west-1")
 
 
+def nearest_region(value: str) -> str | None:
+    """The known region nearest to a typo, or None when none is near: difflib's close matches (ratio 0.8, one or
+    two characters off), ties broken by the characters in common (a transposition, ``us-esat-1``, keeps them all)."""
+    candidates = difflib.get_close_matches(value, known_regions(), n=5, cutoff=0.8)
+    if not candidates:
+        return None
+
+    def closeness(region: str) -> tuple[float, int]:
+        return difflib.SequenceMatcher(None, value, region).ratio(), sum((Counter(value) & Counter(region)).values())
+
+    return max(candidates, key=closeness)
+
+
 def _check_region(value: str) -> str:
     if value not in known_regions():
-        raise ValueError(f"unknown region {value!r}; allowed: {_REGION.allowed}")
+        nearest = nearest_region(value)
+        hint = f"did you mean {nearest}? " if nearest else ""
+        raise ValueError(f"unknown region {value!r}; {hint}allowed: {_REGION.allowed}")
     return value
 
 
@@ -153,6 +170,16 @@ KeyPrefix = Annotated[
         "path segments of letters, digits and !_.*'()- separated by single '/', at most 200 characters, not "
         "starting with AWSLogs/"
     ),
+]
+
+
+def _check_previous_key_prefix(value: str) -> str:
+    return value if value == "" else _check_key_prefix(value)
+
+
+#: A key prefix the trails used before, or ``""`` for none.
+PreviousKeyPrefix = Annotated[
+    str, AfterValidator(_check_previous_key_prefix), Allowed('a key prefix as archive.key_prefix, or "" for none')
 ]
 Email = Annotated[str, AfterValidator(_check_email), _EMAIL_ALLOWED]
 PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn), _PRINCIPAL_ARN_ALLOWED]

@@ -29,6 +29,7 @@ from ebtrail.config.formats import (
     KeyPrefix,
     NamePrefix,
     OrganizationId,
+    PreviousKeyPrefix,
     PrincipalArn,
     Region,
     RolePattern,
@@ -118,6 +119,14 @@ class Archive(StrictModel):
     key_prefix: KeyPrefix | None = Field(
         default=None, description="S3 key prefix in front of AWSLogs/ (CloudTrail's S3KeyPrefix)"
     )
+    #: While listed, the bucket policy still lets the trails write under the old prefixes, until CloudFormation has
+    #: updated each trail to the new prefix.
+    previous_key_prefixes: tuple[PreviousKeyPrefix, ...] = Field(
+        default=(),
+        description='Key prefixes the trails wrote under before key_prefix changed ("" for no prefix), for a '
+        "change without a gap: the bucket policy still lets the trails write there until each trail is updated. "
+        "Remove them after that deploy",
+    )
     lifecycle: Lifecycle = Field(default=Lifecycle(), description="Archive and delete rules for the log files")
     access_logs: AccessLogs = Field(default=AccessLogs(), description="The server-access-log bucket of the log bucket")
     object_lock: ObjectLock | None = Field(
@@ -155,7 +164,9 @@ class Trail(StrictModel):
         description="Set to true to deploy a ReadOnly trail on purpose: it records no Elastic Beanstalk change",
     )
     notification_emails: tuple[Email, ...] = Field(
-        default=(), description="E-mail addresses subscribed to each delivery topic (each must confirm)"
+        default=(),
+        description="E-mail addresses subscribed to each delivery topic (each must confirm; each address once, "
+        "compared ignoring case)",
     )
     beanstalk_data_events: Literal["off", "WriteOnly", "All"] = Field(
         default="off",
@@ -167,6 +178,15 @@ class Trail(StrictModel):
         default=False,
         description="CloudTrail Insights (API call rate and API error rate) on management events; needs "
         "management_events All or WriteOnly. Billed per event analyzed",
+    )
+    #: While listed, the archive's bucket and key policies also allow the trails of these names (their ARNs in
+    #: ``aws:SourceArn``), so the old trail keeps delivering until CloudFormation has created the new one and
+    #: deleted it.
+    previous_names: tuple[TrailName, ...] = Field(
+        default=(),
+        description="Names this trail had before a rename, for a rename without a gap: the old trail keeps "
+        "delivering until CloudFormation has replaced it. Remove them after the deploy that renamed the trail "
+        "(see Changing a deployment)",
     )
 
 
@@ -267,8 +287,9 @@ class Alerts(StrictModel):
     )
     emails: tuple[Email, ...] = Field(
         default=(),
-        description="E-mail addresses subscribed to each alert topic; cloudwatch_logs.enabled needs at least one (the "
-        "CIS alarms' subscriber, which counts only once its address confirms)",
+        description="E-mail addresses subscribed to each alert topic (each address once, compared ignoring case); "
+        "cloudwatch_logs.enabled needs at least one (the CIS alarms' subscriber, which counts only once its address "
+        "confirms)",
     )
 
 
@@ -319,6 +340,24 @@ class Canary(StrictModel):
     )
 
 
+class IntegritySweep(StrictModel):
+    """The integrity sweep in the archive stack: a Step Functions Distributed Map that checks every digest and log
+    file of a digest prefix with the pairwise integrity check, in batches on Lambda. Off unless enabled."""
+
+    enabled: bool = Field(
+        default=False,
+        description="A Step Functions Distributed Map in the archive stack that checks every digest and log file of "
+        "a digest prefix with the pairwise integrity check, in batches on Lambda",
+    )
+    max_concurrency: int = Field(
+        default=40, ge=1, le=1000, description="Batches checked at once (the map's MaxConcurrency)"
+    )
+    #: A batch of 1,000 digests with 12 log files each is about a minute of the function's 10-minute timeout.
+    digests_per_batch: int = Field(
+        default=100, ge=1, le=1000, description="Digest keys per batch (the ItemBatcher's MaxItemsPerBatch)"
+    )
+
+
 class TopologyConfig(StrictModel):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything.
 
@@ -336,6 +375,10 @@ class TopologyConfig(StrictModel):
     athena: Athena = Field(default=Athena(), description="Athena over the archive")
     verifier: Verifier = Field(default=Verifier(), description="Least-privilege IAM for ebtrail-verify")
     canary: Canary = Field(default=Canary(), description="The delivery canary: a scheduled proof of delivery")
+    integrity_sweep: IntegritySweep = Field(
+        default=IntegritySweep(),
+        description="The integrity sweep: every log file of the archive checked against its digests",
+    )
     cloudwatch_logs: CloudWatchLogs = Field(
         default=CloudWatchLogs(), description="CloudWatch Logs delivery and the CIS alarms"
     )

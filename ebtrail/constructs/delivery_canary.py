@@ -4,9 +4,8 @@ CloudWatch alarms tell the alert topic when the trail stops proving itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
@@ -18,8 +17,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-import ebtrail
 from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.constructs.lambda_bundle import lambda_code
 from ebtrail.constructs.verifier_access import render_statements
 from ebtrail.core import canary as facts
 from ebtrail.core.names import alarm_name, canary_function_name
@@ -79,34 +78,6 @@ class DeliveryCanaryProps:
         return canary_function_name(self.trail_name)
 
 
-def canary_code() -> lambda_.Code:
-    """The ebtrail package itself, bundled without Docker: the directory that holds the package, with everything
-    but the package excluded, and no bytecode or constructs (the handler does not import them).
-
-    The asset hash is a hash of the included files' paths and contents, so it is the same on every machine with
-    the same source; the path comes from the package's location, whether it is a checkout or an installed wheel.
-    """
-    package_dir = Path(ebtrail.__file__).resolve().parent
-    return lambda_.Code.from_asset(
-        str(package_dir.parent), ignore_mode=IgnoreMode.GLOB, exclude=asset_excludes(package_dir.name)
-    )
-
-
-def asset_excludes(package: str) -> list[str]:
-    """Everything next to the package, dotfiles, bytecode and the constructs (glob patterns, last match wins)."""
-    return [
-        "*",
-        ".*",  # "*" does not match names starting with a dot (.git, .venv, tool caches)
-        f"!{package}",
-        f"!{package}/**",
-        "**/.*",
-        "**/__pycache__",
-        "**/*.pyc",
-        f"{package}/constructs",
-        f"{package}/constructs/**",
-    ]
-
-
 class DeliveryCanary(Construct):
     """An EventBridge Scheduler schedule that invokes a Lambda function running
     :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and four alarms on its metrics.
@@ -130,7 +101,8 @@ class DeliveryCanary(Construct):
     * **Alarms** to the alert topic (ALARM and OK), rendered from :data:`ebtrail.core.canary.ALARM_RULES`:
       ``ProbeArrived`` < 1 (a probe not delivered; missing data not breaching, so a fresh deploy does not alarm);
       ``CanaryRan`` (the heartbeat every run publishes; a dead canary notifies through INSUFFICIENT_DATA);
-      ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1; ``UnprojectedAccounts`` >= 1 (an
+      ``TrailLogging`` < 1; ``ConfigDrift`` >= 1; ``DeliveryErrors`` >= 1;
+      ``IntegrityFailures`` >= 1 and ``DigestsLate`` >= 1 (the hourly integrity check); ``UnprojectedAccounts`` >= 1 (an
       organization trail with Athena: accounts the table does not project); and the function's own ``Errors``.
       The alert topic's policies must let CloudWatch alarms publish (``BeanstalkAlerts.allow_cloudwatch_alarms``:
       ``aws:SourceArn`` in the topic policy; the key statement unconditioned, as the SNS Developer Guide's
@@ -233,7 +205,7 @@ class DeliveryCanary(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=facts.HANDLER,
-            code=canary_code(),
+            code=lambda_code(),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
             # Every grant is in the managed policy above; no inline default policy next to it.
@@ -249,6 +221,7 @@ class DeliveryCanary(Construct):
                 facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
                 facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
                 **_projection_environment(props),
+                facts.ENV_INTEGRITY_WINDOW_MINUTES: str(props.rate_minutes + facts.INTEGRITY_OVERLAP_MINUTES),
             },
         )
         # The function must not run before its policy is attached. aws-cdk-lib also makes it depend on the role,
@@ -354,6 +327,11 @@ class DeliveryCanary(Construct):
             metric_name: self._rule_alarm(rule, props, period, descriptions[metric_name])
             for metric_name, rule in facts.ALARM_RULES.items()
         }
+        integrity_descriptions = _integrity_descriptions(props)
+        alarms.update(
+            (metric_name, self._rule_alarm(rule, props, period, integrity_descriptions[metric_name]))
+            for metric_name, rule in facts.INTEGRITY_ALARM_RULES.items()
+        )
         if props.projected_accounts:
             alarms[facts.UNPROJECTED_ACCOUNTS] = self._rule_alarm(
                 facts.UNPROJECTED_ACCOUNTS_RULE,
@@ -424,6 +402,24 @@ def _upper_snake(cloudformation_value: str) -> str:
     return "".join(f"_{c}" if c.isupper() else c.upper() for c in cloudformation_value).lstrip("_")
 
 
+def _integrity_descriptions(props: DeliveryCanaryProps) -> dict[str, str]:
+    """What the hourly integrity check's alarms (:data:`ebtrail.core.canary.INTEGRITY_ALARM_RULES`,
+    :mod:`ebtrail.verifier.canary_integrity`) mean: a modified or missing file, and a region whose digest is
+    overdue."""
+    name = props.function_name
+    return {
+        facts.INTEGRITY_FAILURES: f"A digest or log file of trail {props.trail_name} delivered since the canary's "
+        "previous run was modified or deleted, or a digest no longer links to the previous one (signature, SHA-256 "
+        f'or chain). The files and reasons are in the canary\'s log group /aws/lambda/{name} ("integrity"); prove '
+        f"the range with 'ebtrail-verify integrity --trail {props.trail_name} --since ... --all-regions'.",
+        facts.DIGESTS_LATE: f"No digest file of trail {props.trail_name} in a region for more than "
+        f"{int(facts.DIGEST_OVERDUE.total_seconds() // 60)} minutes (CloudTrail delivers one per region per hour "
+        "while log file validation is on): validation was turned off, logging stopped, or digests are being "
+        f"deleted. The region is in the canary's log group /aws/lambda/{name}; check TrailLogging, ConfigDrift "
+        "and LatestDigestDeliveryError.",
+    }
+
+
 def _kebab(metric_name: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in metric_name).lstrip("-")
 
@@ -438,6 +434,8 @@ def _wildcard_reasons(statements: list[iam.PolicyStatement], log_group_arn: str)
         "ReadLogFiles": "Log file names are generated by CloudTrail under the trail's AWSLogs/ folder.",
         "DecryptLogFiles": "The log key's ID is unknown here; kms:ResourceAliases pins it to the log key's alias.",
         "DescribeLogKey": "The log key's ID is unknown here; kms:ResourceAliases pins it to the log key's alias.",
+        "DigestPublicKeys": "cloudtrail:ListPublicKeys supports no resource-level permissions (Service Authorization "
+        "Reference, 'Actions, resources, and condition keys for AWS CloudTrail'): the public keys are public.",
         "PublishCanaryMetrics": "cloudwatch:PutMetricData supports no resource-level permissions; the "
         "cloudwatch:namespace condition keeps it to the canary's namespace.",
         "ListOrganizationAccounts": "organizations:ListAccounts supports no resource-level permissions (Service "

@@ -8,6 +8,7 @@ The permissions are the verifier's groups the canary uses, taken from :data:`ebt
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ebtrail.core.permissions import PERMISSIONS, Condition, PermissionGroup
 
@@ -99,6 +100,9 @@ ENV_PROJECTED_ACCOUNTS = "EBTRAIL_PROJECTED_ACCOUNTS"
 #: The verifier's groups the canary needs: read the trail, make and delete probes, list and read (and decrypt)
 #: log files. Not the SNS channel's queue and subscription, nor event history: the canary reads S3 only.
 VERIFIER_GROUPS = ("ReadTrail", "ProbeApplication", "ListLogPrefix", "ReadLogFiles", "DecryptLogFiles")
+#: The verifier's groups the hourly integrity check adds (:mod:`ebtrail.verifier.canary_integrity`): CloudTrail's
+#: public keys. The digest files are under the trail's AWSLogs/ prefix, read and listed by the groups above.
+INTEGRITY_GROUPS = ("DigestPublicKeys",)
 
 CANARY_ONLY: tuple[PermissionGroup, ...] = (
     PermissionGroup(
@@ -126,7 +130,7 @@ CANARY_ONLY: tuple[PermissionGroup, ...] = (
 )
 
 CANARY_PERMISSIONS: tuple[PermissionGroup, ...] = (
-    *(group for group in PERMISSIONS if group.sid in VERIFIER_GROUPS),
+    *(group for group in PERMISSIONS if group.sid in VERIFIER_GROUPS + INTEGRITY_GROUPS),
     *CANARY_ONLY,
 )
 
@@ -154,3 +158,33 @@ UNPROJECTED_ACCOUNTS_RULE = AlarmRule(UNPROJECTED_ACCOUNTS, "Maximum", "GreaterT
 def canary_permissions(*, organization_projection: bool) -> tuple[PermissionGroup, ...]:
     """The canary's permission groups; ``organization_projection`` adds :data:`LIST_ORGANIZATION_ACCOUNTS`."""
     return (*CANARY_PERMISSIONS, LIST_ORGANIZATION_ACCOUNTS) if organization_projection else CANARY_PERMISSIONS
+
+
+# --- the hourly integrity check (ebtrail.verifier.canary_integrity) ---------------------------------------------
+
+#: Digest and log files of the run that are modified or missing (a replaced or deleted digest, a changed or
+#: deleted log file): 0 while the archive is intact. The files are in the run's log.
+INTEGRITY_FAILURES = "IntegrityFailures"
+#: Digest and log files the run checked (the n of IntegrityFailures' 0/n).
+INTEGRITY_CHECKED = "IntegrityFilesChecked"
+#: Regions whose newest digest ended more than DIGEST_OVERDUE before the run.
+DIGESTS_LATE = "DigestsLate"
+INTEGRITY_METRICS = (INTEGRITY_FAILURES, INTEGRITY_CHECKED, DIGESTS_LATE)
+
+#: CloudTrail delivers a digest per region per hour while log file validation is on ("CloudTrail digest file
+#: structure", CloudTrail User Guide); AWS gives no bound on its delivery, so half an hour of slack.
+DIGEST_OVERDUE = timedelta(minutes=90)
+#: How far back a run lists a region's digests (the newest one, for the late check): two day folders at most.
+DIGEST_LOOKBACK = timedelta(days=1)
+#: Minutes added to the period for the window of "delivered since the previous run": the schedule's jitter. A
+#: digest in two windows is checked twice (harmless); none falls between two.
+INTEGRITY_OVERLAP_MINUTES = 10
+#: Minutes of that window (period + overlap), set by the construct.
+ENV_INTEGRITY_WINDOW_MINUTES = "EBTRAIL_INTEGRITY_WINDOW_MINUTES"
+
+#: The integrity check's alarms, beside :data:`ALARM_RULES`: any modified or missing file, any overdue region.
+#: Missing data keeps the state: a canary that stops reporting is the ``CanaryRan`` alarm's.
+INTEGRITY_ALARM_RULES: dict[str, AlarmRule] = {
+    INTEGRITY_FAILURES: AlarmRule(INTEGRITY_FAILURES, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    DIGESTS_LATE: AlarmRule(DIGESTS_LATE, "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+}

@@ -40,6 +40,7 @@ from ebtrail.core.canary import (
     DELIVERY_SECONDS,
     DIMENSION,
     ENV_BUCKET,
+    ENV_INTEGRITY_WINDOW_MINUTES,
     ENV_KMS_KEY,
     ENV_MAX_DELIVERY_MINUTES,
     ENV_ORGANIZATION,
@@ -51,9 +52,11 @@ from ebtrail.core.canary import (
     TRAIL_LOGGING,
     UNPROJECTED_ACCOUNTS,
 )
+from ebtrail.core.canary import INTEGRITY_OVERLAP_MINUTES as _OVERLAP
 from ebtrail.core.permissions import RESOURCE_PREFIX
 from ebtrail.core.regions import organizations_region
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
+from ebtrail.verifier.canary_integrity import IntegrityRun, IntegrityScope, check_integrity
 from ebtrail.verifier.channels.base import State
 from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.channels.s3 import S3Channel
@@ -113,6 +116,8 @@ class CanarySettings:
     #: The accounts the Athena table projects (organization trail with Athena): the run reports the
     #: organization's ACTIVE accounts outside them as ``UnprojectedAccounts``. Empty: not checked.
     projected_accounts: tuple[str, ...] = ()
+    #: Digests delivered this long before a run are checked by it (:mod:`ebtrail.verifier.canary_integrity`).
+    integrity_window: timedelta = timedelta(minutes=60 + _OVERLAP)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> CanarySettings:
@@ -135,7 +140,19 @@ class CanarySettings:
         bad = [a for a in projected if not re.fullmatch(r"\d{12}", a)]
         if bad:
             raise CanaryConfigError(f"{ENV_PROJECTED_ACCOUNTS}: not 12-digit account IDs: {', '.join(bad)}")
-        return cls(expected=expected, max_delivery=timedelta(minutes=minutes), projected_accounts=projected)
+        return cls(
+            expected=expected,
+            max_delivery=timedelta(minutes=minutes),
+            projected_accounts=projected,
+            integrity_window=_integrity_window(env),
+        )
+
+
+def _integrity_window(env: Mapping[str, str]) -> timedelta:
+    try:
+        return timedelta(minutes=int(env.get(ENV_INTEGRITY_WINDOW_MINUTES, str(60 + _OVERLAP))))
+    except ValueError as exc:
+        raise CanaryConfigError(f"{ENV_INTEGRITY_WINDOW_MINUTES}: not a whole number of minutes") from exc
 
 
 class CanaryConfigError(Exception):
@@ -183,6 +200,8 @@ class CanaryReport:
     new_probe: str | None = None
     #: ACTIVE accounts of the organization the Athena table does not project; None: not checked or unreadable.
     unprojected_accounts: list[str] | None = None
+    #: The hourly integrity check (None: not run).
+    integrity: IntegrityRun | None = None
     findings: Findings = field(default_factory=Findings)
 
     @property
@@ -213,6 +232,9 @@ class CanaryReport:
             add(DELIVERY_ERRORS, 1.0 if self.delivery_errors else 0.0)
         if self.drift is not None:
             add(CONFIG_DRIFT, 1.0 if self.drift else 0.0)
+        if self.integrity is not None:
+            for metric_name, value in self.integrity.metrics():
+                add(metric_name, value)
         return data
 
     def as_dict(self) -> dict[str, Any]:
@@ -225,6 +247,7 @@ class CanaryReport:
             "drift": self.drift,
             "new_probe": self.new_probe,
             "unprojected_accounts": self.unprojected_accounts,
+            "integrity": self.integrity.as_dict() if self.integrity is not None else None,
             "problems": self.findings.problems,
             "warnings": self.findings.warnings,
             "metrics": {d["MetricName"]: d["Value"] for d in self.metric_data()},
@@ -286,6 +309,7 @@ def run_canary(
     check_trail(clients, settings, report)
     if settings.projected_accounts:
         check_organization_accounts(clients, settings, report)
+    check_run_integrity(clients, settings, clock, report)
     probe = Probe(eb, clock, nonce or new_nonce(), description_prefix=DESCRIPTION_PREFIX)
     try:
         report.new_probe = probe.create().application_name
@@ -390,6 +414,24 @@ def check_probe(
         if problem:
             run_findings.problem(problem)
     return outcome
+
+
+def check_run_integrity(clients: Clients, settings: CanarySettings, clock: Clock, report: CanaryReport) -> None:
+    """What CloudTrail delivered since the previous run, in every region of the trail (the canary's account)."""
+    expected = settings.expected
+    scope = IntegrityScope(
+        trail_name=expected.name,
+        home_region=expected.arn.region,
+        account=expected.arn.account,
+        bucket=expected.bucket,
+        prefix=expected.prefix,
+        organization=expected.organization,
+        multi_region=expected.multi_region,
+        window=settings.integrity_window,
+    )
+    report.integrity = check_integrity(clients, scope, clock.now())
+    for problem in report.integrity.problems:
+        report.findings.problem(f"integrity: {problem}")
 
 
 def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport) -> None:

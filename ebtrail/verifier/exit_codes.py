@@ -77,6 +77,26 @@ COMMAND_EXITS: dict[str, tuple[tuple[int, str], ...]] = {
         (ExitCode.UNREACHABLE, "AWS could not be reached (connection errors, throttling after retries, 5xx): retry"),
         *_INTERRUPTED,
     ),
+    "changes": (
+        (ExitCode.PROVEN, "the deploy replaces nothing that records or notifies, or only what `--allow` names"),
+        (
+            ExitCode.DISPROVEN,
+            "the deploy would replace what records or notifies (each replacement listed, with why); name them with "
+            "`--allow` (`make deploy ALLOW_REPLACE=...`) to go ahead",
+        ),
+        (ExitCode.UNDECIDED, "an assembly cannot be read, has no CloudFormation stack, or a bad option"),
+        (ExitCode.UNREACHABLE, "the deployed templates could not be read from CloudFormation: retry"),
+    ),
+    "import-map": (
+        (ExitCode.PROVEN, "every kept resource a redeploy needs is in an import map (or nothing was deleted before)"),
+        (
+            ExitCode.DISPROVEN,
+            "a kept resource could not be mapped (the deleted stack's record is gone: CloudFormation keeps it for 90 "
+            "days); write its mapping by hand",
+        ),
+        (ExitCode.UNDECIDED, "the assembly cannot be read"),
+        (ExitCode.UNREACHABLE, "the deleted stacks could not be read from CloudFormation: retry"),
+    ),
     "preflight": (
         (ExitCode.PASS, "every request CloudTrail makes would be allowed and every negative denied"),
         (

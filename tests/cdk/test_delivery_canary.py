@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import FileSystem, IgnoreMode
+from aws_cdk import FileSystem
 
 import ebtrail
 from ebtrail.config import OrganizationConfig
-from ebtrail.constructs.delivery_canary import asset_excludes
+from ebtrail.constructs.lambda_bundle import stage_bundle
 from ebtrail.core import canary as facts
 from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
 from tests.cdk.synth_cache import Synthesized
+from tests.verifier.integrity_fixtures import SigningKey
 
 TRAIL_NAME = "ebtrail-beanstalk-audit"
 ACCOUNT = "111111111111"
@@ -105,6 +106,7 @@ def test_function_python_arm64_timeout_shorter_than_period_no_reserved_concurren
         facts.ENV_KMS_KEY: f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/ebtrail/cloudtrail-logs",
         facts.ENV_ORGANIZATION: "false",
         facts.ENV_MAX_DELIVERY_MINUTES: "30",
+        facts.ENV_INTEGRITY_WINDOW_MINUTES: "70",  # the period and 10 minutes of overlap
     }
     invoke_config = only_resource(trail, "AWS::Lambda::EventInvokeConfig")["Properties"]
     assert invoke_config["MaximumRetryAttempts"] == 0  # a retry would make a second probe in the period
@@ -132,6 +134,13 @@ def test_role_is_rendered_from_the_canary_permissions(trail: dict[str, Any]) -> 
         "StringEquals": {"cloudwatch:namespace": "ebtrail/Canary"}
     }
     assert by_sid["PublishCanaryMetrics"]["Resource"] == "*"
+    # The hourly integrity check: CloudTrail's public keys (no resource-level permission); digests are read
+    # under ReadLogFiles (the trail's AWSLogs/ prefix holds CloudTrail-Digest/).
+    assert (by_sid["DigestPublicKeys"]["Action"], by_sid["DigestPublicKeys"]["Resource"]) == (
+        "cloudtrail:ListPublicKeys",
+        "*",
+    )
+    assert "Condition" not in by_sid["DigestPublicKeys"]
     assert by_sid["ProbeApplication"]["Resource"] == (
         f"arn:aws:elasticbeanstalk:*:{ACCOUNT}:application/ebtrail-verify-*"
     )
@@ -180,6 +189,9 @@ EXPECTED_ALARMS = {
     "trail-logging": ("TrailLogging", "Minimum", "LessThanThreshold", 1, 1, "ignore"),
     "config-drift": ("ConfigDrift", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
     "delivery-errors": ("DeliveryErrors", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    # The hourly integrity check: a modified or missing file, a region's digest overdue.
+    "integrity-failures": ("IntegrityFailures", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
+    "digests-late": ("DigestsLate", "Maximum", "GreaterThanOrEqualToThreshold", 1, 1, "ignore"),
 }
 
 
@@ -273,7 +285,11 @@ def test_bundle_holds_the_package_without_bytecode_constructs_or_dotfiles(defaul
     files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert "ebtrail/verifier/canary.py" in files
     assert "ebtrail/core/canary.py" in files
-    assert all(f.startswith("ebtrail/") for f in files), files
+    # The pure-Python RSA verifier and its DER decoder, with their licences (the Lambda runtime lacks both).
+    assert "rsa/pkcs1.py" in files and "pyasn1/codec/der/decoder.py" in files
+    assert "rsa-4.9.1.dist-info/LICENSE" in files
+    assert [f for f in files if f.startswith("pyasn1-") and "LICENSE" in f]
+    assert all(f.startswith(("ebtrail/", "rsa/", "pyasn1/", "rsa-", "pyasn1-")) for f in files), files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or "/." in f or f.startswith(".")]
     assert not [f for f in files if f.startswith("ebtrail/constructs/")]
 
@@ -282,6 +298,8 @@ def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_pat
     """Python isolated from the checkout (``-I``) with the bundle first on its path, and the libraries the Lambda
     Python runtime lacks made unimportable."""
     asset = staged_asset(default)
+    key = SigningKey.generate()
+    signature = key.sign_hex(b"m")
     code = (
         "import sys\n"
         f"sys.path.insert(0, {str(asset)!r})\n"
@@ -294,6 +312,13 @@ def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_pat
         f"import importlib; m = importlib.import_module({facts.HANDLER.rsplit('.', 1)[0]!r})\n"
         f"assert m.__file__.startswith({str(asset)!r}), m.__file__\n"
         f"assert callable(getattr(m, {facts.HANDLER.rsplit('.', 1)[1]!r}))\n"
+        # The integrity check's signature code runs from the bundle's own rsa and pyasn1, not the checkout's.
+        "import ebtrail.verifier.integrity.pure_rsa as pure_rsa, ebtrail.verifier.canary_integrity, rsa, pyasn1\n"
+        f"for mod in (pure_rsa, rsa, pyasn1): assert mod.__file__.startswith({str(asset)!r}), mod.__file__\n"
+        # ... and verifies a real SHA256withRSA signature there.
+        f"der, sig = bytes.fromhex({key.der.hex()!r}), bytes.fromhex({signature!r})\n"
+        "assert pure_rsa.verify_der_signature(der, sig, b'm') and not pure_rsa.verify_der_signature(der, sig, b'x')\n"
+        "assert 'cryptography' not in sys.modules\n"
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
@@ -304,16 +329,17 @@ def test_asset_hash_is_the_same_for_a_copy_of_the_package_elsewhere(tmp_path: Pa
     bytecode or its tool caches (the snapshots mask it; this proves it is stable across machines)."""
     package_dir = Path(ebtrail.__file__).resolve().parent
     copy = tmp_path / "elsewhere"
-    shutil.copytree(package_dir, copy / package_dir.name)
+    shutil.copytree(package_dir, copy / package_dir.name, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / package_dir.name / "verifier" / "__pycache__").mkdir(exist_ok=True)
     (copy / package_dir.name / "verifier" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"machine-specific")
-    (copy / ".mypy_cache").mkdir()
-    (copy / ".mypy_cache" / "junk").write_text("machine-specific")
-    (copy / "unrelated.txt").write_text("not the package")
-    excludes = asset_excludes(package_dir.name)
-    here = FileSystem.fingerprint(str(package_dir.parent), exclude=excludes, ignore_mode=IgnoreMode.GLOB)
-    there = FileSystem.fingerprint(str(copy), exclude=excludes, ignore_mode=IgnoreMode.GLOB)
-    assert here == there
+    (copy / package_dir.name / ".mypy_cache").mkdir()
+    (copy / package_dir.name / ".mypy_cache" / "junk").write_text("machine-specific")
+    here = stage_bundle(tmp_path / "here", package_dir)
+    there = stage_bundle(tmp_path / "there", copy / package_dir.name)
+    assert FileSystem.fingerprint(str(here)) == FileSystem.fingerprint(str(there))
+    (copy / package_dir.name / "verifier" / "canary.py").write_text("# changed\n")
+    changed = stage_bundle(tmp_path / "changed", copy / package_dir.name)
+    assert FileSystem.fingerprint(str(changed)) != FileSystem.fingerprint(str(here))
 
 
 def test_canary_enabled_false_leaves_no_canary() -> None:

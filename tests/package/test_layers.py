@@ -31,12 +31,12 @@ LAYERS: dict[str, int] = {
 
 CDK = {"aws_cdk", "constructs", "cdk_nag", "jsii"}
 #: Third-party packages each layer may import (the standard library is always allowed). The verifier is the
-#: base install (boto3, botocore, click, rich, cryptography): it must run without aws-cdk-lib and pydantic.
+#: base install (boto3, botocore, click, rich, cryptography, rsa): it must run without aws-cdk-lib and pydantic.
 THIRD_PARTY: dict[str, set[str]] = {
     # botocore's endpoint data is the one source of regions and partitions (ebtrail.core.regions); botocore is a
     # base dependency and in the Lambda Python runtime.
     "ebtrail.core": {"botocore"},
-    "ebtrail.verifier": {"boto3", "botocore", "click", "rich", "cryptography", "mypy_boto3_*"},
+    "ebtrail.verifier": {"boto3", "botocore", "click", "rich", "cryptography", "rsa", "pyasn1", "mypy_boto3_*"},
     "ebtrail.constructs": CDK | {"boto3"},
     "ebtrail.config": {"pydantic", "boto3"},
     "ebtrail.deployment": set(),

@@ -31,6 +31,8 @@ def test_one_import_package(wheel: Path) -> None:
     names = set(_names(wheel))
     for module in ("ebtrail/verifier/cli.py", "ebtrail/core/names.py", "ebtrail/constructs/log_key.py"):
         assert module in names
+    # The create-only properties `ebtrail-verify changes` decides replacements by (package data, no cfn-lint).
+    assert "ebtrail/verifier/changes/resource_schemas.json" in names
     assert not [n for n in names if n.startswith(("ebtrail/tests", "stacks/", "tests/", "bench/"))]
 
 
@@ -39,7 +41,7 @@ def test_base_dependencies_are_the_verifiers_and_the_cdk_is_an_extra(wheel: Path
     requires = metadata.get_all("Requires-Dist") or []
     base = sorted(r.split(">")[0].split("<")[0].strip() for r in requires if "extra ==" not in r)
     cdk = sorted(r.split(">")[0].split("<")[0].strip() for r in requires if 'extra == "cdk"' in r)
-    assert base == ["boto3", "botocore", "click", "cryptography", "rich"]
+    assert base == ["boto3", "botocore", "click", "cryptography", "rich", "rsa"]
     assert cdk == ["aws-cdk-lib", "cdk-nag", "constructs", "pydantic"]
     # Ranges with an upper bound, not exact pins (constraints.txt is the app's lock, not the library's).
     specifiers = [r.split(";")[0] for r in requires]

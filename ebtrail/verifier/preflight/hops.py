@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.regions import cloudtrail_regions
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.access import (
     Judged,
@@ -44,7 +45,7 @@ from ebtrail.verifier.preflight.access import (
     with_uncertain,
 )
 from ebtrail.verifier.preflight.assembly import Assembly, Located, Stack, UnresolvableError, read_stacks
-from ebtrail.verifier.preflight.cloudtrail_requests import MEMBER_STAND_IN, partition_regions
+from ebtrail.verifier.preflight.cloudtrail_requests import MEMBER_STAND_IN
 from ebtrail.verifier.preflight.policy import Principal, Request
 from ebtrail.verifier.preflight.wires import Wires, props, resolver
 
@@ -546,7 +547,7 @@ def _trails(wires: Wires) -> list[HopReport]:
         _assume(report, role, CLOUDTRAIL, {}, uncertain=undocumented)
         group = group_arn.removesuffix(":*")
         multi = str(p.get("IsMultiRegionTrail")).lower() == "true"
-        regions = partition_regions(s.partition) if multi else (s.region,)
+        regions = cloudtrail_regions(s.partition) if multi else (s.region,)
         streams = [f"{s.account}_CloudTrail_{region}" for region in regions]
         if str(p.get("IsOrganizationTrail")).lower() == "true":
             org = trail.resource.get("Metadata", {}).get("ebtrail:OrganizationId")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ebtrail.core.regions import dns_suffix
 from ebtrail.verifier.preflight.access import Role
 from ebtrail.verifier.preflight.assembly import Assembly, Located, Resolver, Stack, UnresolvableError
 
@@ -47,8 +48,7 @@ def _role_arn(stack: Stack, name: str, props: Mapping[str, Any]) -> str:
 
 
 def _queue_url(stack: Stack, name: str, _props: Mapping[str, Any]) -> str:
-    suffix = "amazonaws.com.cn" if stack.partition == "aws-cn" else "amazonaws.com"
-    return f"https://sqs.{stack.region}.{suffix}/{stack.account}/{name}"
+    return f"https://sqs.{stack.region}.{dns_suffix(stack.partition)}/{stack.account}/{name}"
 
 
 def _rule_arn(stack: Stack, name: str, props: Mapping[str, Any]) -> str:
