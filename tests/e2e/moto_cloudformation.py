@@ -34,24 +34,33 @@ for "No Moto CloudFormation support" and that every template resource exists in 
 
 from __future__ import annotations
 
+import copy
 import json
+import re
+import traceback
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from moto.athena.models import athena_backends
 from moto.awslambda.models import lambda_backends
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import CloudFormationError
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
+from moto.core.responses import ActionResult, EmptyResult
 from moto.firehose.models import firehose_backends
 from moto.glue.models import glue_backends
 from moto.kms.models import Key, kms_backends
+from moto.logs.models import LogGroup as MotoLogGroup
 from moto.logs.models import logs_backends
 from moto.organizations.models import organizations_backends
+from moto.s3.cloud_formation import cfn_to_api_encryption
 from moto.s3.models import FakeBucket, s3_backends
 from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
+from moto.utilities.tagging_service import TaggingService
 from moto.utilities.utils import get_partition
 
 from ebtrail.verifier.preflight.policy import PolicyError, Principal, Request, Verdict, evaluate
@@ -153,11 +162,26 @@ class _Created:
         account_id: str,
         region_name: str,
     ) -> _Created:
-        """Update is replace: delete the old resource, create the new one."""
-        cls.delete_from_cloudformation_json(
-            original_resource.physical_resource_id, cloudformation_json, account_id, region_name
+        """Update is replacement, unless the model updates in place (:meth:`update_in_place`): the new resource
+        first, then the old one deleted (the old one first only when both have the same name)."""
+        updated = cls.update_in_place(
+            original_resource, cloudformation_json.get("Properties", {}), Where(account_id, region_name)
         )
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        if updated is not None:
+            return updated
+        old_id = original_resource.physical_resource_id
+        if new_resource_name == old_id:  # the new resource needs the old one's name: the old one goes first
+            cls.delete_from_cloudformation_json(old_id, cloudformation_json, account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        created = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        if created.physical_resource_id != old_id:  # moto's put/subscribe calls may return the same resource
+            cls.delete_from_cloudformation_json(old_id, cloudformation_json, account_id, region_name)
+        return created
+
+    @classmethod
+    def update_in_place(cls, original: _Created, props: Props, where: Where) -> _Created | None:
+        """Apply new properties to ``original`` and return it, or ``None`` for a replacement (the default)."""
+        return None
 
 
 def _register(cls: type[CloudFormationModel]) -> type[CloudFormationModel]:
@@ -265,6 +289,14 @@ class GlueDatabaseModel(_Created, CloudFormationModel):
     def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         glue_backends[where.account][where.region].delete_database(resource_name)
 
+    @classmethod
+    def update_in_place(cls, original: _Created, props: Props, where: Where) -> _Created | None:
+        database_input = props["DatabaseInput"]
+        if database_input["Name"] != original.physical_id:
+            return None
+        glue_backends[where.account][where.region].update_database(database_input["Name"], database_input)
+        return original
+
 
 @_register
 class GlueTableModel(_Created, CloudFormationModel):
@@ -280,6 +312,14 @@ class GlueTableModel(_Created, CloudFormationModel):
     def delete(cls, where: Where, resource_name: str, props: Props) -> None:
         database, _, table = resource_name.partition("|")
         glue_backends[where.account][where.region].delete_table(database, table)
+
+    @classmethod
+    def update_in_place(cls, original: _Created, props: Props, where: Where) -> _Created | None:
+        table_input = props["TableInput"]
+        if f"{props['DatabaseName']}|{table_input['Name']}" != original.physical_id:
+            return None
+        glue_backends[where.account][where.region].update_table(props["DatabaseName"], table_input["Name"], table_input)
+        return original
 
 
 @_register
@@ -321,7 +361,8 @@ class AthenaNamedQueryModel(_Created, CloudFormationModel):
 
     @classmethod
     def delete(cls, where: Where, resource_name: str, props: Props) -> None:
-        athena_backends[where.account][where.region].delete_named_query(resource_name)  # type: ignore[attr-defined]
+        # moto has no DeleteNamedQuery: the query goes from the backend's own table.
+        athena_backends[where.account][where.region].named_queries.pop(resource_name, None)
 
 
 @_register
@@ -434,7 +475,40 @@ class OrganizationsPolicyModel(_Created, CloudFormationModel):
 
     @classmethod
     def delete(cls, where: Where, resource_name: str, props: Props) -> None:
-        organizations_backends[where.account][get_partition(where.region)].delete_policy(PolicyId=resource_name)
+        backend = organizations_backends[where.account][get_partition(where.region)]
+        for target in backend.list_targets_for_policy(PolicyId=resource_name)["Targets"]:
+            backend.detach_policy(PolicyId=resource_name, TargetId=target["TargetId"])  # CloudFormation detaches first
+        backend.delete_policy(PolicyId=resource_name)
+
+
+@_register
+class LogGroupModel(CloudFormationModel):
+    """``AWS::Logs::LogGroup``: moto's own, plus the ``KmsKeyId`` moto drops (it reads ``kmsKeyId``)."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "LogGroupName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::LogGroup"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return MotoLogGroup.has_cfn_attr(attr)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kw: Any
+    ) -> MotoLogGroup:
+        group = MotoLogGroup.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name
+        )
+        group.kms_key_id = cloudformation_json.get("Properties", {}).get("KmsKeyId")
+        return group
+
+    def is_created(self) -> bool:
+        return True
 
 
 @_register
@@ -482,6 +556,9 @@ class KmsKeyModel(CloudFormationModel):
         props = cloudformation_json["Properties"]
         backend = kms_backends[account_id][region_name]
         backend.put_key_policy(original_resource.id, _json_text(props["KeyPolicy"]))
+        original_resource.key_rotation_status = _flag(props.get("EnableKeyRotation", False))
+        original_resource.enabled = _flag(props.get("Enabled", True))
+        original_resource.description = props.get("Description", "")
         return original_resource  # type: ignore[no-any-return]
 
     @classmethod
@@ -524,6 +601,45 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
+def _apply_bucket(bucket: FakeBucket, props: Props, backend: Any) -> None:
+    """Every bucket property ebtrail sets, on creation and on update alike (an absent property is removed, as
+    CloudFormation does on update)."""
+    name = bucket.name
+    if props.get("BucketEncryption"):
+        backend.put_bucket_encryption(name, cfn_to_api_encryption(props["BucketEncryption"]))
+        encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        if encryption.get("BucketKeyEnabled") is not None:
+            # moto's translation of BucketEncryption drops the S3 Bucket Key setting.
+            bucket.encryption["Rule"]["BucketKeyEnabled"] = str(_flag(encryption["BucketKeyEnabled"])).lower()
+    if "Tags" in props:
+        backend.put_bucket_tagging(name, TaggingService().flatten_tag_list(props["Tags"]))
+    if props.get("VersioningConfiguration"):
+        backend.put_bucket_versioning(name, props["VersioningConfiguration"]["Status"])
+    if props.get("PublicAccessBlockConfiguration"):
+        block = {k: str(_flag(v)).lower() for k, v in props["PublicAccessBlockConfiguration"].items()}
+        backend.put_public_access_block(name, block)
+    if props.get("OwnershipControls"):
+        (rule,) = props["OwnershipControls"]["Rules"]
+        backend.put_bucket_ownership_controls(name, rule["ObjectOwnership"])
+    if props.get("ObjectLockEnabled"):
+        retention = props.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
+        backend.put_object_lock_configuration(
+            name,
+            lock_enabled=True,
+            mode=retention.get("Mode"),
+            # moto's own XML handler passes 0 for an absent period (None breaks its default_retention).
+            days=int(retention.get("Days", 0)),
+            years=int(retention.get("Years", 0)),
+        )
+    if props.get("LifecycleConfiguration"):
+        rules = [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
+        backend.put_bucket_lifecycle(name, rules)
+    elif bucket.rules:
+        backend.delete_bucket_lifecycle(name)
+    if props.get("LoggingConfiguration"):
+        _set_logging(bucket, props["LoggingConfiguration"], backend)
+
+
 @_register
 class S3BucketModel(CloudFormationModel):
     """``AWS::S3::Bucket``: moto's own creation, then every bucket property ebtrail sets."""
@@ -547,36 +663,9 @@ class S3BucketModel(CloudFormationModel):
         bucket = FakeBucket.create_from_cloudformation_json(
             resource_name, cloudformation_json, account_id, region_name, **kw
         )
-        props = cloudformation_json.get("Properties", {})
-        backend = s3_backends[account_id][get_partition(region_name)]
-        name = bucket.name
-        encryption = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [{}])[0]
-        if encryption.get("BucketKeyEnabled") is not None and bucket.encryption:
-            # moto's translation of BucketEncryption drops the S3 Bucket Key setting.
-            bucket.encryption["Rule"]["BucketKeyEnabled"] = str(_flag(encryption["BucketKeyEnabled"])).lower()
-        if props.get("VersioningConfiguration"):
-            backend.put_bucket_versioning(name, props["VersioningConfiguration"]["Status"])
-        if props.get("PublicAccessBlockConfiguration"):
-            block = {k: str(_flag(v)).lower() for k, v in props["PublicAccessBlockConfiguration"].items()}
-            backend.put_public_access_block(name, block)
-        if props.get("OwnershipControls"):
-            (rule,) = props["OwnershipControls"]["Rules"]
-            backend.put_bucket_ownership_controls(name, rule["ObjectOwnership"])
-        if props.get("ObjectLockEnabled"):
-            retention = props.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
-            backend.put_object_lock_configuration(
-                name,
-                lock_enabled=True,
-                mode=retention.get("Mode"),
-                # moto's own XML handler passes 0 for an absent period (None breaks its default_retention).
-                days=int(retention.get("Days", 0)),
-                years=int(retention.get("Years", 0)),
-            )
-        if props.get("LifecycleConfiguration"):
-            rules = [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
-            backend.put_bucket_lifecycle(name, rules)
-        if props.get("LoggingConfiguration"):
-            _set_logging(bucket, props["LoggingConfiguration"], backend)
+        _apply_bucket(
+            bucket, cloudformation_json.get("Properties", {}), s3_backends[account_id][get_partition(region_name)]
+        )
         return bucket
 
     @classmethod
@@ -588,9 +677,13 @@ class S3BucketModel(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> FakeBucket:
-        return FakeBucket.update_from_cloudformation_json(  # type: ignore[no-any-return]
-            original_resource, new_resource_name, cloudformation_json, account_id, region_name
-        )
+        """In place (every property ebtrail sets is updatable without replacement), unless ``BucketName``
+        changed: then a new bucket, and the old one is kept (ebtrail's ``UpdateReplacePolicy: Retain``)."""
+        props = cloudformation_json.get("Properties", {})
+        if props.get("BucketName", original_resource.name) != original_resource.name:
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        _apply_bucket(original_resource, props, s3_backends[account_id][get_partition(region_name)])
+        return original_resource  # type: ignore[no-any-return]
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
@@ -706,9 +799,439 @@ class EventInvokeConfigModel(_Created, CloudFormationModel):
         return None  # goes with the function
 
 
+# --- Day two: updates, change sets and deletes --------------------------------------------------------------------
+#
+# moto 5.2.5's ResourceMap.update diffs the *raw* template (a resource whose Ref/GetAtt inputs changed is not
+# updated), applies Modify and Remove in dictionary order with silent retries, drops a resource whose type has no
+# update (the stack says UPDATE_COMPLETE and keeps the old one), and deletes resources with DeletionPolicy Retain on
+# update. ResourceMap.delete tries every resource in arbitrary order and ignores DeletionPolicy values other than
+# exactly "Retain". The replacements below follow CloudFormation's documented order ("Update behaviors of stack
+# resources"; "DeletionPolicy attribute"): create and update in dependency order, compare properties with the
+# intrinsic functions resolved, clean up removed resources last in reverse dependency order, and keep what
+# DeletionPolicy / UpdateReplacePolicy Retain keeps.
+
+#: DeletionPolicy values under which CloudFormation keeps the resource (and its physical data).
+_KEPT = {"Retain", "RetainExceptOnCreate", "Snapshot"}
+
+
+def _references(value: Any, names: set[str]) -> set[str]:
+    """The logical IDs in ``names`` that ``value`` refers to (Ref, Fn::GetAtt, Fn::Sub)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str) and item in names:
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                target = item[0] if isinstance(item, list) else str(item).split(".", 1)[0]
+                if target in names:
+                    found.add(target)
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) else item
+                found |= {m.split(".", 1)[0] for m in re.findall(r"\$\{([^}!]+)\}", text)} & names
+                if isinstance(item, list):
+                    found |= _references(item[1], names)
+            else:
+                found |= _references(item, names)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _references(item, names)
+    return found
+
+
+def _dependency_order(resources: dict[str, Any]) -> list[str]:
+    """Logical IDs, each after everything it depends on (DependsOn and references)."""
+    names = set(resources)
+    depends: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        explicit = resource.get("DependsOn", [])
+        explicit = [explicit] if isinstance(explicit, str) else explicit
+        depends[logical_id] = (set(explicit) & names) | _references(resource, names) - {logical_id}
+    ordered: list[str] = []
+    done: set[str] = set()
+
+    def visit(logical_id: str, path: tuple[str, ...]) -> None:
+        if logical_id in done:
+            return
+        if logical_id in path:
+            raise ValueError(f"circular dependency: {' -> '.join((*path, logical_id))}")
+        for dependency in sorted(depends[logical_id]):
+            visit(dependency, (*path, logical_id))
+        done.add(logical_id)
+        ordered.append(logical_id)
+
+    for logical_id in resources:
+        visit(logical_id, ())
+    return ordered
+
+
+class ResourceFailedError(Exception):
+    """One resource could not be created, updated or deleted; the message names it (the stack's status reason)."""
+
+
+def _resolved_properties(resource_map: Any, resource_json: dict[str, Any]) -> Any:
+    return parsing.clean_json(copy.deepcopy(resource_json.get("Properties", {})), resource_map)
+
+
+def _is_active(resource_map: Any, resource_json: dict[str, Any]) -> bool:
+    condition = resource_json.get("Condition")
+    return not condition or bool(resource_map.lazy_condition_map[condition])
+
+
+def _previous_ssm_paths(resource_map: Any, template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters for an update, with ``UsePreviousValue`` of an SSM parameter type (the CDK's
+    ``BootstrapVersion``) meaning the previous parameter *path*, as on AWS: moto's CreateChangeSet passes the
+    previous *resolved* value ("21"), which it then looks up in SSM as a path (``'NoneType' object has no
+    attribute 'value'``)."""
+    slots = template.get("Parameters", {})
+    fixed = dict(parameters)
+    for key, value in parameters.items():
+        ssm = str(slots.get(key, {}).get("Type", "")).startswith("AWS::SSM::Parameter::")
+        if ssm and value == resource_map.resolved_parameters.get(key):
+            if key in resource_map.input_parameters and resource_map.input_parameters[key] != value:
+                fixed[key] = resource_map.input_parameters[key]
+            else:
+                del fixed[key]  # the previous value was the default path
+    return fixed
+
+
+def _update_resource_map(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+    """``ResourceMap.update`` as CloudFormation orders it (see the comment above)."""
+    old_json: dict[str, Any] = dict(self._resource_json_map)
+    old_props = {
+        logical_id: _resolved_properties(self, resource_json)
+        for logical_id, resource_json in old_json.items()
+        if logical_id in self._parsed_resources
+    }
+    self._template = template
+    if parameters:
+        self.input_parameters = _previous_ssm_paths(self, template, parameters)
+    self.load_mapping()
+    self.load_parameters()
+    self.load_conditions()
+    new_json: dict[str, Any] = template["Resources"]
+    self._resource_json_map = new_json
+    for logical_id in _dependency_order(new_json):
+        resource_json = new_json[logical_id]
+        if not _is_active(self, resource_json):
+            continue
+        try:
+            if logical_id not in self._parsed_resources:
+                _ = self[logical_id]  # moto's lazy map creates the resource on first access
+                continue
+            if old_json[logical_id]["Type"] != resource_json["Type"]:
+                raise ValueError(f"type changed from {old_json[logical_id]['Type']}: not supported on moto")
+            if _resolved_properties(self, resource_json) == old_props[logical_id]:
+                continue
+            self._parsed_resources[logical_id] = _update_one(self, logical_id, resource_json)
+        except Exception as error:
+            raise ResourceFailedError(
+                f"{logical_id} ({resource_json['Type']}): {type(error).__name__}: {error}"
+            ) from error
+    removed = [
+        logical_id
+        for logical_id in old_json
+        if logical_id in self._parsed_resources
+        and (logical_id not in new_json or not _is_active(self, new_json[logical_id]))
+    ]
+    for logical_id in reversed(_dependency_order(old_json)):
+        if logical_id in removed:
+            _delete_one(self, logical_id, old_json[logical_id])
+
+
+def _update_one(resource_map: Any, logical_id: str, resource_json: dict[str, Any]) -> Any:
+    resource_class, resolved, new_name = parsing.parse_resource_and_generate_name(
+        logical_id, resource_json, resource_map
+    )
+    original = resource_map._parsed_resources[logical_id]
+    account, region = resource_map._account_id, resource_map._region_name
+    updater = _UPDATERS.get(resource_json["Type"])
+    if updater is not None:
+        updated = updater(original, new_name, resolved, account, region)
+    elif hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
+        raise NotImplementedError("moto has no update for this type and the support module none either")
+    else:
+        updated = resource_class.update_from_cloudformation_json(
+            original_resource=original,
+            new_resource_name=new_name,
+            cloudformation_json=resolved,
+            account_id=account,
+            region_name=region,
+        )
+    updated.cf_resource_type = resource_json["Type"]
+    updated.logical_resource_id = logical_id
+    return updated
+
+
+def _delete_one(resource_map: Any, logical_id: str, resource_json: dict[str, Any]) -> None:
+    """Delete one resource, or only forget it when its DeletionPolicy keeps it."""
+    parsed = resource_map._parsed_resources.get(logical_id)
+    if resource_json.get("DeletionPolicy") not in _KEPT and parsed is not None and not isinstance(parsed, str):
+        try:
+            deleter = _DELETERS.get(resource_json["Type"])
+            if deleter is not None:
+                deleter(parsed, resource_json, resource_map._account_id, resource_map._region_name)
+            else:
+                resource_map._delete_resource(parsed, resource_json)
+        except Exception as error:
+            raise ResourceFailedError(
+                f"{logical_id} ({resource_json['Type']}): {type(error).__name__}: {error}"
+            ) from error
+    resource_map._parsed_resources.pop(logical_id, None)
+
+
+def _delete_resource_map(self: Any) -> None:
+    """``ResourceMap.delete``: reverse dependency order, keeping what DeletionPolicy keeps; the first failure
+    stops the delete and names the resource (CloudFormation's DELETE_FAILED)."""
+    resources: dict[str, Any] = self._resource_json_map
+    for logical_id in reversed(_dependency_order(resources)):
+        _delete_one(self, logical_id, resources[logical_id])
+
+
+def _replace(create: Callable[[], Any], delete_old: Callable[[], None], *, same_name: bool) -> Any:
+    """Replacement in CloudFormation's order: the new resource first, the old one deleted afterwards (the old
+    one first only when the new one needs its name)."""
+    if same_name:
+        delete_old()
+        return create()
+    created = create()
+    delete_old()
+    return created
+
+
+def _update_role(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
+    """``AWS::IAM::Role`` in place (moto's update changes only the description, and reads the session duration
+    from ``RoleDescription``): trust policy, description, session duration, inline policies."""
+    from moto.iam.models import Role
+
+    props = resolved["Properties"]
+    if props.get("RoleName", original.name) != original.name:
+        return _replace(
+            lambda: Role.create_from_cloudformation_json(new_name, resolved, account, region),
+            lambda: Role.delete_from_cloudformation_json(original.name, resolved, account, region),
+            same_name=False,
+        )
+    document = props["AssumeRolePolicyDocument"]
+    original.assume_role_policy_document = _json_text(document)
+    original.description = props.get("Description", "")
+    original.max_session_duration = props.get("MaxSessionDuration", 3600)
+    original.policies = {}
+    for policy in props.get("Policies", []):
+        original.put_policy(policy["PolicyName"], policy["PolicyDocument"])
+    return original
+
+
+def _policy_roles(backend: Any, policy_arn: str) -> set[str]:
+    return {role.name for role in backend.roles.values() if policy_arn in role.managed_policies}
+
+
+def _update_managed_policy(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
+    """``AWS::IAM::ManagedPolicy`` (moto has no update): a new default version, and the roles attached as the
+    template says now. Users and groups are refused (ebtrail attaches roles only)."""
+    from moto.iam.models import iam_backends
+
+    props = resolved["Properties"]
+    if props.get("Users") or props.get("Groups"):
+        raise NotImplementedError("Users and Groups of a managed policy are not supported by the support module")
+    backend = iam_backends[account][get_partition(region)]
+    if props.get("ManagedPolicyName", original.name) != original.name:
+        raise NotImplementedError("renaming a managed policy (a replacement) is not supported by the support module")
+    document = json.dumps(props["PolicyDocument"])
+    current = next(v for v in original.versions if v.is_default).document
+    if json.loads(document) != json.loads(current):
+        for version in [v for v in original.versions if not v.is_default]:
+            backend.delete_policy_version(original.arn, version.version_id)
+        backend.create_policy_version(original.arn, document, set_as_default=True)
+    attached, wanted = _policy_roles(backend, original.arn), set(props.get("Roles", []))
+    for role in sorted(attached - wanted):
+        backend.detach_role_policy(original.arn, role)
+    for role in sorted(wanted - attached):
+        backend.attach_role_policy(original.arn, role)
+    return original
+
+
+def _delete_managed_policy(parsed: Any, resource_json: dict[str, Any], account: str, region: str) -> None:
+    """``AWS::IAM::ManagedPolicy`` (moto has no delete, so the roles it is attached to can never be deleted:
+    "must detach all policies first"): detach it from every role, then delete it."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account][get_partition(region)]
+    for role in sorted(_policy_roles(backend, parsed.arn)):
+        backend.detach_role_policy(parsed.arn, role)
+    backend.delete_policy(parsed.arn)
+
+
+def _update_topic(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
+    """``AWS::SNS::Topic`` in place when its name stays (moto deletes and recreates it, which drops its
+    subscriptions and policy): key, display name."""
+    from moto.sns.models import Topic
+
+    props = resolved["Properties"]
+    if props.get("TopicName", original.name) != original.name:
+        return _replace(
+            lambda: Topic.create_from_cloudformation_json(new_name, resolved, account, region),
+            lambda: original.delete(account, region),
+            same_name=False,
+        )
+    original.kms_master_key_id = props.get("KmsMasterKeyId", "")
+    original.display_name = props.get("DisplayName", "")
+    return original
+
+
+def _update_log_group(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
+    """``AWS::Logs::LogGroup`` (moto has no update) in place: retention and key. A new name is a new log group;
+    the old one is kept (ebtrail's UpdateReplacePolicy: Retain)."""
+    props = resolved["Properties"]
+    if props.get("LogGroupName", original.name) != original.name:
+        return LogGroupModel.create_from_cloudformation_json(new_name, resolved, account, region)
+    original.retention_in_days = props.get("RetentionInDays")
+    original.kms_key_id = props.get("KmsKeyId")
+    return original
+
+
+def _update_kms_key(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
+    return KmsKeyModel.update_from_cloudformation_json(original, new_name, resolved, account, region)
+
+
+def _updates_in_place(model: Any) -> Any:
+    def update(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
+        return model.update_in_place(original, new_name, resolved, account, region)
+
+    return update
+
+
+#: Types whose update the support module supplies (moto's is missing or replaces what CloudFormation updates).
+_UPDATERS: dict[str, Any] = {
+    "AWS::IAM::Role": _update_role,
+    "AWS::IAM::ManagedPolicy": _update_managed_policy,
+    "AWS::SNS::Topic": _update_topic,
+    "AWS::Logs::LogGroup": _update_log_group,
+}
+#: Types whose delete the support module supplies.
+_DELETERS: dict[str, Any] = {"AWS::IAM::ManagedPolicy": _delete_managed_policy}
+
+
+class _ChangeSetNotFoundError(CloudFormationError):
+    code = "ChangeSetNotFound"
+
+
+def _find_change_set(backend: Any, name_or_arn: str, stack_name: str | None) -> Any:
+    """A change set by ARN, or by name within the stack named (moto looks names up across every stack of the
+    account and region, so two stacks' ``cdk-deploy-change-set`` collide)."""
+    if name_or_arn in backend.change_sets:
+        return backend.change_sets[name_or_arn]
+    for change_set in backend.change_sets.values():
+        if change_set.change_set_name == name_or_arn and stack_name in (
+            None,
+            "",
+            change_set.stack_name,
+            change_set.stack_id,
+        ):
+            return change_set
+    return None
+
+
+def _describe_change_set_response(self: Any) -> Any:
+    name = self._get_param("ChangeSetName")
+    change_set = _find_change_set(self.cloudformation_backend, name, self._get_param("StackName"))
+    if change_set is None:
+        raise _ChangeSetNotFoundError(f"ChangeSet [{name}] does not exist")
+    return ActionResult(change_set)
+
+
+def _delete_change_set_response(self: Any) -> Any:
+    """DeleteChangeSet of a change set that is not there succeeds (the CDK CLI deletes its old one blindly)."""
+    backend = self.cloudformation_backend
+    change_set = _find_change_set(backend, self._get_param("ChangeSetName"), self._get_param("StackName"))
+    if change_set is not None:
+        del backend.change_sets[change_set.change_set_id]
+    return EmptyResult()
+
+
+def _execute_change_set_response(self: Any) -> Any:
+    backend = self.cloudformation_backend
+    name = self._get_param("ChangeSetName")
+    change_set = _find_change_set(backend, name, self._get_param("StackName"))
+    if change_set is None:
+        raise _ChangeSetNotFoundError(f"ChangeSet [{name}] does not exist")
+    _execute(backend, change_set)
+    return EmptyResult()
+
+
+def _execute(backend: Any, change_set: Any) -> None:
+    """Apply a change set; a resource that fails ends the stack in ``<TYPE>_FAILED`` with a reason naming it
+    (moto raised out of the request, an HTTP 500 the SDK retries, and left the stack half-updated in
+    ``UPDATE_IN_PROGRESS``). Afterwards every change set of the stack is gone, as on AWS ("After you execute a
+    change set, CloudFormation deletes all change sets that are associated with the stack", ExecuteChangeSet)."""
+    stack = backend.stacks[change_set.stack_id]
+    kind = change_set.change_set_type
+    stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
+    stack.status = f"{kind}_IN_PROGRESS"
+    try:
+        change_set.apply()
+    except Exception as error:
+        traceback.print_exc()  # into moto_server's log, which make e2e checks for tracebacks
+        reason = str(error) if isinstance(error, ResourceFailedError) else f"{type(error).__name__}: {error}"
+        stack._add_stack_event(f"{kind}_FAILED", resource_status_reason=reason)
+        stack.status = f"{kind}_FAILED"
+        change_set.execution_status = "EXECUTE_FAILED"
+    else:
+        stack.template = change_set.template
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        if change_set.parameters:
+            stack.parameters = change_set.parameters
+        stack.output_map = stack._create_output_map()
+        stack._add_stack_event(f"{kind}_COMPLETE")
+        stack.status = f"{kind}_COMPLETE"
+        change_set.execution_status = "EXECUTE_COMPLETE"
+    for change_set_id in [k for k, v in backend.change_sets.items() if v.stack_id == stack.stack_id]:
+        del backend.change_sets[change_set_id]
+
+
+def _delete_stack(self: Any, name_or_stack_id: str) -> None:
+    """``DeleteStack``: a resource that cannot be deleted ends the stack in ``DELETE_FAILED`` with a reason naming
+    it, and the stack stays (moto raised out of the request and had already forgotten the stack)."""
+    stack = self.stacks.get(name_or_stack_id) or next(
+        (s for s in self.stacks.values() if s.name == name_or_stack_id), None
+    )
+    if stack is None:
+        return
+    export_names = [export.name for export in stack.exports]
+    stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+    stack.status = "DELETE_IN_PROGRESS"
+    try:
+        stack.resource_map.delete()
+    except Exception as error:
+        traceback.print_exc()  # into moto_server's log, which make e2e checks for tracebacks
+        stack._add_stack_event("DELETE_FAILED", resource_status_reason=str(error))
+        stack.status = "DELETE_FAILED"
+        return
+    stack._add_stack_event("DELETE_COMPLETE")
+    stack.status = "DELETE_COMPLETE"
+    del self.stacks[stack.stack_id]
+    self.deleted_stacks[stack.stack_id] = stack
+    for export_name in export_names:
+        self.exports.pop(export_name, None)
+    for change_set_id in [k for k, v in self.change_sets.items() if v.stack_id == stack.stack_id]:
+        del self.change_sets[change_set_id]
+
+
+def _install_day_two() -> None:
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    parsing.ResourceMap.update = _update_resource_map  # type: ignore[method-assign]
+    parsing.ResourceMap.delete = _delete_resource_map  # type: ignore[method-assign]
+    CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
+    CloudFormationResponse.describe_change_set = _describe_change_set_response  # type: ignore[method-assign]
+    CloudFormationResponse.delete_change_set = _delete_change_set_response  # type: ignore[method-assign]
+    CloudFormationResponse.execute_change_set = _execute_change_set_response  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Make moto's template parser see the models above (its model lists are cached on first use)."""
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
+    _install_day_two()
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
     model_map = parsing.get_model_map()
