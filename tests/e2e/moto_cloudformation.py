@@ -27,14 +27,64 @@ closes those gaps, each through moto's own backend calls, the ones its API handl
   IAM evaluator and the context ``aws:SecureTransport = true`` instead (the SDK speaks HTTPS to AWS; only the
   emulator endpoint is plain HTTP); an explicit ``Deny`` still refuses the request.
 
-Deletion removes what creation made; update is replace. Anything this module cannot apply raises, so the
-stack fails instead of deploying something else than the template says. The e2e run also checks moto's log
-for "No Moto CloudFormation support" and that every template resource exists in the stack.
+* replaces ``AWS::Logs::LogGroup``: moto's, plus the ``KmsKeyId`` moto drops (it reads ``kmsKeyId``).
+
+Day two (updates and deletes, ``make e2e``'s update, rename, destroy and redeploy steps). Each gap of moto
+5.2.5 below is worked around here, following CloudFormation's documented behaviour (pages "Update behaviors of
+stack resources", "DeletionPolicy attribute", "UpdateReplacePolicy attribute", "ExecuteChangeSet"):
+
+* **Change sets.** moto finds a change set by name across every stack of the account and region (the CDK
+  CLI names every one ``cdk-deploy-change-set``, so the archive and trail stacks' collide), keeps executed
+  change sets, and fails ``DeleteChangeSet`` of one that is not there (the CLI deletes its old one blindly
+  before an update: ``Stack with id cdk-deploy-change-set does not exist``). Here change sets are found by
+  ARN or by stack and name, a missing one is ``ChangeSetNotFound`` (a no-op for ``DeleteChangeSet``), and
+  executing one deletes every change set of the stack, as AWS does.
+* **UsePreviousValue of an SSM parameter type** (the CDK's ``BootstrapVersion``): moto passes the previous
+  resolved value ("21") and looks it up as an SSM path (``'NoneType' object has no attribute 'value'``; with
+  ``--method=direct``, ``KeyError: 'BootstrapVersion'``). Here the previous path is used, as on AWS.
+* **Updates.** moto diffs the raw template (a resource whose Ref or GetAtt inputs changed is not updated),
+  applies changes in dictionary order with silent retries, drops a resource whose type has no update and still
+  says ``UPDATE_COMPLETE``, keeps the old stack template and outputs after a change set, and deletes removed
+  resources even under ``DeletionPolicy: Retain``. Here ``ResourceMap.update`` creates and updates in
+  dependency order (``DependsOn``, ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``), updates a resource when its
+  properties *with intrinsics resolved* differ, then removes what the new template lacks in reverse dependency
+  order, keeping what ``DeletionPolicy`` keeps. A type with no update fails the stack.
+* **Updates in place** where moto replaces or ignores: ``AWS::S3::Bucket`` (moto's update applied only encryption
+  and tags: the issue's old lifecycle and Bucket Key flag), ``AWS::KMS::Key`` (policy, rotation, description),
+  ``AWS::IAM::Role`` (moto's changed only the description: trust policy, inline policies, session duration),
+  ``AWS::IAM::ManagedPolicy`` (moto has none: a new default version, the roles attached), ``AWS::SNS::Topic`` (moto
+  deletes and recreates it, losing its subscriptions and policy), ``AWS::Logs::LogGroup`` (none in moto),
+  ``AWS::Glue::Database``/``Table``. A change of a create-only property (a name, say) is a replacement: the new
+  resource first, the old one deleted afterwards (old first only when the new one needs its name), and a resource
+  under ``UpdateReplacePolicy: Retain`` is kept. Which properties replace a resource comes from the CloudFormation
+  resource schemas cfn-lint ships (``createOnlyProperties``), not from a hand-made list; a registered type of this
+  module whose other properties change is replaced the same way unless it updates in place (Glue) or moto returns
+  the same resource (``put_*`` calls that overwrite, ``subscribe`` of the same endpoint).
+* **Deletes.** moto's ``ResourceMap.delete`` tries every resource in any order; ``AWS::IAM::ManagedPolicy`` has
+  no delete in moto, so its roles can never go ("must detach all policies first", and moto's retries leave the
+  IAM roles behind); a failed delete raised out of the request (an HTTP 500) after moto had already forgotten
+  the stack. Here resources go in reverse dependency order, a managed policy is detached from its roles and
+  deleted, an Organizations policy is detached from its targets first, Athena's ``DeleteNamedQuery`` (missing
+  from moto) removes the query from moto's table, and a failure ends the stack in ``DELETE_FAILED`` with a
+  reason naming the resource.
+* **A failed change set** raised out of ``ExecuteChangeSet`` (an HTTP 500 the SDK retries, the stack left in
+  ``UPDATE_IN_PROGRESS``, the CLI waiting). Here the stack ends in ``CREATE_FAILED``/``UPDATE_FAILED`` with an
+  event naming the resource and the error (the CLI prints it), the traceback goes to moto's log (which
+  ``make e2e`` checks), and nothing is rolled back (moto has no rollback; the e2e run fails the step).
+
+Not worked around (the e2e run does not depend on them): ``ManagedPolicyArns`` of an ``AWS::IAM::Role`` are not
+attached by moto; stack exports are not refreshed after an update (ebtrail's stacks have none); resource-level
+stack events are not written (only the stack's own).
+
+Anything this module cannot apply raises, so the stack fails instead of deploying something else than the
+template says. The e2e run also checks moto's log for "No Moto CloudFormation support" and that every template
+resource exists in the stack.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import traceback
@@ -677,11 +727,9 @@ class S3BucketModel(CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> FakeBucket:
-        """In place (every property ebtrail sets is updatable without replacement), unless ``BucketName``
-        changed: then a new bucket, and the old one is kept (ebtrail's ``UpdateReplacePolicy: Retain``)."""
+        """In place (every property ebtrail sets but the name is updatable without replacement; a new name is a
+        replacement, see ``_update_one``)."""
         props = cloudformation_json.get("Properties", {})
-        if props.get("BucketName", original_resource.name) != original_resource.name:
-            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
         _apply_bucket(original_resource, props, s3_backends[account_id][get_partition(region_name)])
         return original_resource  # type: ignore[no-any-return]
 
@@ -922,7 +970,9 @@ def _update_resource_map(self: Any, template: dict[str, Any], parameters: dict[s
                 raise ValueError(f"type changed from {old_json[logical_id]['Type']}: not supported on moto")
             if _resolved_properties(self, resource_json) == old_props[logical_id]:
                 continue
-            self._parsed_resources[logical_id] = _update_one(self, logical_id, resource_json)
+            self._parsed_resources[logical_id] = _update_one(
+                self, logical_id, resource_json, old_json[logical_id], old_props[logical_id]
+            )
         except Exception as error:
             raise ResourceFailedError(
                 f"{logical_id} ({resource_json['Type']}): {type(error).__name__}: {error}"
@@ -938,14 +988,48 @@ def _update_resource_map(self: Any, template: dict[str, Any], parameters: dict[s
             _delete_one(self, logical_id, old_json[logical_id])
 
 
-def _update_one(resource_map: Any, logical_id: str, resource_json: dict[str, Any]) -> Any:
+@functools.cache
+def _create_only(resource_type: str) -> tuple[str, ...]:
+    """The type's create-only properties (a change replaces the resource), from the CloudFormation resource
+    schemas cfn-lint ships ("Resource type schema": ``createOnlyProperties``)."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    paths = schema.get("createOnlyProperties", [])
+    return tuple(sorted({path.split("/")[2] for path in paths if path.startswith("/properties/")}))
+
+
+def _update_one(
+    resource_map: Any, logical_id: str, resource_json: dict[str, Any], old_json: dict[str, Any], old_props: Any
+) -> Any:
+    """Update one resource: a replacement when a create-only property changed, else in place (the support
+    module's updater for the type, or moto's)."""
     resource_class, resolved, new_name = parsing.parse_resource_and_generate_name(
         logical_id, resource_json, resource_map
     )
     original = resource_map._parsed_resources[logical_id]
     account, region = resource_map._account_id, resource_map._region_name
-    updater = _UPDATERS.get(resource_json["Type"])
-    if updater is not None:
+    kind = resource_json["Type"]
+    props = resolved.get("Properties", {})
+    if any(props.get(p) != old_props.get(p) for p in _create_only(kind)):
+        name_property = parsing.resource_name_property_from_type(kind)
+        same_name = bool(name_property) and props.get(name_property, 0) == old_props.get(name_property, 1)
+
+        def create() -> Any:
+            return resource_class.create_from_cloudformation_json(
+                new_name, resolved, account, region, LogicalId=logical_id, ResourceType=kind
+            )
+
+        def delete_old() -> None:
+            if old_json.get("UpdateReplacePolicy") not in _KEPT:  # Retain keeps the old one, as on AWS
+                deleter = _DELETERS.get(kind)
+                if deleter is not None:
+                    deleter(original, old_json, account, region)
+                else:
+                    resource_map._delete_resource(original, old_json)
+
+        updated = _replace(create, delete_old, same_name=same_name)
+    elif (updater := _UPDATERS.get(kind)) is not None:
         updated = updater(original, new_name, resolved, account, region)
     elif hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
         raise NotImplementedError("moto has no update for this type and the support module none either")
@@ -957,7 +1041,7 @@ def _update_one(resource_map: Any, logical_id: str, resource_json: dict[str, Any
             account_id=account,
             region_name=region,
         )
-    updated.cf_resource_type = resource_json["Type"]
+    updated.cf_resource_type = kind
     updated.logical_resource_id = logical_id
     return updated
 
@@ -1001,15 +1085,7 @@ def _replace(create: Callable[[], Any], delete_old: Callable[[], None], *, same_
 def _update_role(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
     """``AWS::IAM::Role`` in place (moto's update changes only the description, and reads the session duration
     from ``RoleDescription``): trust policy, description, session duration, inline policies."""
-    from moto.iam.models import Role
-
     props = resolved["Properties"]
-    if props.get("RoleName", original.name) != original.name:
-        return _replace(
-            lambda: Role.create_from_cloudformation_json(new_name, resolved, account, region),
-            lambda: Role.delete_from_cloudformation_json(original.name, resolved, account, region),
-            same_name=False,
-        )
     document = props["AssumeRolePolicyDocument"]
     original.assume_role_policy_document = _json_text(document)
     original.description = props.get("Description", "")
@@ -1033,8 +1109,6 @@ def _update_managed_policy(original: Any, new_name: str, resolved: dict[str, Any
     if props.get("Users") or props.get("Groups"):
         raise NotImplementedError("Users and Groups of a managed policy are not supported by the support module")
     backend = iam_backends[account][get_partition(region)]
-    if props.get("ManagedPolicyName", original.name) != original.name:
-        raise NotImplementedError("renaming a managed policy (a replacement) is not supported by the support module")
     document = json.dumps(props["PolicyDocument"])
     current = next(v for v in original.versions if v.is_default).document
     if json.loads(document) != json.loads(current):
@@ -1061,28 +1135,17 @@ def _delete_managed_policy(parsed: Any, resource_json: dict[str, Any], account: 
 
 
 def _update_topic(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
-    """``AWS::SNS::Topic`` in place when its name stays (moto deletes and recreates it, which drops its
-    subscriptions and policy): key, display name."""
-    from moto.sns.models import Topic
-
+    """``AWS::SNS::Topic`` in place (moto deletes and recreates it, which drops its subscriptions and policy):
+    key, display name."""
     props = resolved["Properties"]
-    if props.get("TopicName", original.name) != original.name:
-        return _replace(
-            lambda: Topic.create_from_cloudformation_json(new_name, resolved, account, region),
-            lambda: original.delete(account, region),
-            same_name=False,
-        )
     original.kms_master_key_id = props.get("KmsMasterKeyId", "")
     original.display_name = props.get("DisplayName", "")
     return original
 
 
 def _update_log_group(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:
-    """``AWS::Logs::LogGroup`` (moto has no update) in place: retention and key. A new name is a new log group;
-    the old one is kept (ebtrail's UpdateReplacePolicy: Retain)."""
+    """``AWS::Logs::LogGroup`` (moto has no update) in place: retention and key."""
     props = resolved["Properties"]
-    if props.get("LogGroupName", original.name) != original.name:
-        return LogGroupModel.create_from_cloudformation_json(new_name, resolved, account, region)
     original.retention_in_days = props.get("RetentionInDays")
     original.kms_key_id = props.get("KmsKeyId")
     return original

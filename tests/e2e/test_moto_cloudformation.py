@@ -23,7 +23,9 @@ CHANGE_SET = "cdk-deploy-change-set"
 BOOTSTRAP_PATH = "/cdk-bootstrap/hnb659fds/version"
 
 
-def _template(*, expiration: int, bucket_key: bool, document_action: str, emails: list[str]) -> str:
+def _template(
+    *, expiration: int, bucket_key: bool, document_action: str, emails: list[str], topic: str = "day-two-topic"
+) -> str:
     resources: dict[str, Any] = {
         "Role": {
             "Type": "AWS::IAM::Role",
@@ -70,7 +72,7 @@ def _template(*, expiration: int, bucket_key: bool, document_action: str, emails
                 },
             },
         },
-        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "day-two-topic"}},
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": topic}},
         "TopicPolicy": {
             "Type": "AWS::SNS::TopicPolicy",
             "Properties": {
@@ -150,7 +152,7 @@ def _state(session: Any) -> dict[str, Any]:
             r["RoleName"] for r in iam.list_entities_for_policy(PolicyArn=policy["Arn"])["PolicyRoles"]
         ]
     topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
-    state["topics"] = len(topics)
+    state["topics"] = [t.rsplit(":", 1)[-1] for t in topics]
     if topics:
         state["subscribers"] = sorted(
             s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topics[0])["Subscriptions"]
@@ -191,7 +193,16 @@ def scenario() -> dict[str, Any]:
             report["change_set_after_execute"] = "still there"
         except ClientError as error:
             report["change_set_after_execute"] = error.response["Error"]["Code"]
-        broken = json.loads(second)
+        renamed = _template(
+            expiration=3650,
+            bucket_key=False,
+            document_action="s3:PutObject",
+            emails=["a@example.com", "b@example.com"],
+            topic="day-two-topic-renamed",
+        )
+        report["rename"] = _deploy(cfn, "day-two", renamed, "UPDATE")
+        report["after_rename"] = _state(session)
+        broken = json.loads(renamed)
         broken["Resources"]["Subscription1"]["Properties"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:missing"
         report["failed_update"] = _deploy(cfn, "day-two", json.dumps(broken), "UPDATE")
         cfn.delete_stack(StackName="day-two")
@@ -240,6 +251,17 @@ def test_an_update_applies_the_new_properties() -> None:
     assert after["topic_policy_principals"] == [{"Service": "events.amazonaws.com"}]
 
 
+def test_a_changed_create_only_property_replaces_the_resource_and_what_refers_to_it() -> None:
+    """A new ``TopicName`` (create-only in the resource schema) is a new topic; the subscriptions and the topic
+    policy, whose resolved ``TopicArn`` changed, follow it; the old topic is deleted."""
+    report = _report()
+    assert report["rename"]["status"] == "UPDATE_COMPLETE"
+    after = report["after_rename"]
+    assert after["topics"] == ["day-two-topic-renamed"]
+    assert after["subscribers"] == ["a@example.com", "b@example.com"]
+    assert after["topic_policy_principals"] == [{"Service": "events.amazonaws.com"}]
+
+
 def test_a_failed_update_names_the_resource_and_does_not_report_success() -> None:
     failed = _report()["failed_update"]
     assert failed["status"] == "UPDATE_FAILED"
@@ -252,7 +274,7 @@ def test_a_stack_delete_detaches_policies_first_and_keeps_what_is_retained() -> 
     after = report["after_delete"]
     assert "day-two-role" not in after["roles"]
     assert after["policies"] == 0
-    assert after["topics"] == 0
+    assert after["topics"] == []
     assert after["buckets"] == ["day-two-bucket"]  # DeletionPolicy: Retain
 
 
