@@ -1046,10 +1046,15 @@ def _update_one(
     return updated
 
 
-def _delete_one(resource_map: Any, logical_id: str, resource_json: dict[str, Any]) -> None:
-    """Delete one resource, or only forget it when its DeletionPolicy keeps it."""
+def _delete_one(
+    resource_map: Any, logical_id: str, resource_json: dict[str, Any], *, stack_deleted: bool = False
+) -> None:
+    """Delete one resource, or leave it when its DeletionPolicy keeps it: an update forgets it (it is no longer
+    the stack's), a stack delete keeps it in the deleted stack's record (``ListStackResources`` of the deleted
+    stack's ID names it, as on AWS, which ``ebtrail-verify import-map`` reads)."""
+    kept = resource_json.get("DeletionPolicy") in _KEPT
     parsed = resource_map._parsed_resources.get(logical_id)
-    if resource_json.get("DeletionPolicy") not in _KEPT and parsed is not None and not isinstance(parsed, str):
+    if not kept and parsed is not None and not isinstance(parsed, str):
         try:
             deleter = _DELETERS.get(resource_json["Type"])
             if deleter is not None:
@@ -1060,7 +1065,8 @@ def _delete_one(resource_map: Any, logical_id: str, resource_json: dict[str, Any
             raise ResourceFailedError(
                 f"{logical_id} ({resource_json['Type']}): {type(error).__name__}: {error}"
             ) from error
-    resource_map._parsed_resources.pop(logical_id, None)
+    if not (kept and stack_deleted):
+        resource_map._parsed_resources.pop(logical_id, None)
 
 
 def _delete_resource_map(self: Any) -> None:
@@ -1068,7 +1074,63 @@ def _delete_resource_map(self: Any) -> None:
     stops the delete and names the resource (CloudFormation's DELETE_FAILED)."""
     resources: dict[str, Any] = self._resource_json_map
     for logical_id in reversed(_dependency_order(resources)):
-        _delete_one(self, logical_id, resources[logical_id])
+        _delete_one(self, logical_id, resources[logical_id], stack_deleted=True)
+
+
+def _stack_resources(self: Any) -> list[Any]:
+    """``Stack.stack_resources``: the resources the stack holds. moto's iterates its lazy map, which *creates*
+    every resource not there: ``ListStackResources`` of a deleted stack re-created everything the delete had
+    deleted."""
+    parsed = self.resource_map._parsed_resources
+    return [parsed[logical_id] for logical_id in self.resource_map._resource_json_map if logical_id in parsed]
+
+
+#: How ``ResourcesToImport`` identifies an existing resource (the primary identifier of the type's resource
+#: schema), and where moto holds it.
+_IMPORTABLE: dict[str, tuple[str, Callable[[str, str, str], Any]]] = {
+    "AWS::S3::Bucket": (
+        "BucketName",
+        lambda account, region, name: s3_backends[account][get_partition(region)].buckets[name],
+    ),
+    "AWS::KMS::Key": ("KeyId", lambda account, region, key_id: kms_backends[account][region].keys[key_id]),
+    "AWS::Logs::LogGroup": ("LogGroupName", lambda account, region, name: logs_backends[account][region].groups[name]),
+}
+
+
+def _import_resources(
+    resource_map: Any, template: dict[str, Any], parameters: dict[str, Any], to_import: list[dict[str, Any]]
+) -> None:
+    """An IMPORT change set (moto has none and created the resources anew: ``BucketAlreadyExists``): each
+    resource of ``ResourcesToImport`` is adopted from moto's backend by its identifier; the template may hold
+    nothing else new ("Import existing resources into a CloudFormation stack": an import creates nothing)."""
+    account, region = resource_map._account_id, resource_map._region_name
+    resources: dict[str, Any] = template["Resources"]
+    for item in to_import:
+        logical_id, kind = item["LogicalResourceId"], item["ResourceType"]
+        if kind not in _IMPORTABLE:
+            raise ResourceFailedError(
+                f"{logical_id} ({kind}): import of this type is not supported by the support module"
+            )
+        key, find = _IMPORTABLE[kind]
+        identifier = dict(item["ResourceIdentifier"])[key]
+        if resources.get(logical_id, {}).get("Type") != kind:
+            raise ResourceFailedError(f"{logical_id} ({kind}): not in the import template with that type")
+        try:
+            adopted = find(account, region, identifier)
+        except KeyError:
+            raise ResourceFailedError(f"{logical_id} ({kind}): no resource {identifier} to import") from None
+        adopted.cf_resource_type, adopted.logical_resource_id = kind, logical_id
+        resource_map._parsed_resources[logical_id] = adopted
+    resource_map._template = template
+    if parameters:
+        resource_map.input_parameters = _previous_ssm_paths(resource_map, template, parameters)
+    resource_map.load_mapping()
+    resource_map.load_parameters()
+    resource_map.load_conditions()
+    resource_map._resource_json_map = resources
+    created = [lid for lid in resources if lid not in resource_map._parsed_resources]
+    if created:
+        raise ResourceFailedError(f"an import change set creates nothing, but the template adds {created}")
 
 
 def _replace(create: Callable[[], Any], delete_old: Callable[[], None], *, same_name: bool) -> Any:
@@ -1193,6 +1255,35 @@ def _find_change_set(backend: Any, name_or_arn: str, stack_name: str | None) -> 
     return None
 
 
+def _create_change_set(original: Callable[..., tuple[str, str]]) -> Callable[..., tuple[str, str]]:
+    """``CreateChangeSet`` of type IMPORT: moto treats any type but UPDATE as CREATE (a second stack of the same
+    name when the stack exists). Here an IMPORT change set is made as an UPDATE of the existing stack or a
+    CREATE of a new one, then marked IMPORT; the response handler below attaches ``ResourcesToImport``."""
+
+    def create_change_set(self: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        if kwargs.get("change_set_type") != "IMPORT":
+            return original(self, *args, **kwargs)
+        exists = any(s.name == kwargs["stack_name"] for s in self.stacks.values())
+        ids = original(self, *args, **{**kwargs, "change_set_type": "UPDATE" if exists else "CREATE"})
+        change_set = self.change_sets[ids[0]]
+        change_set.change_set_type = "IMPORT"
+        change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
+        return ids
+
+    return create_change_set
+
+
+def _create_change_set_response(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def create_change_set(self: Any) -> Any:
+        result = original(self)
+        change_set = self.cloudformation_backend.change_sets[result.result["Id"]] if hasattr(result, "result") else None
+        if change_set is not None:
+            change_set.resources_to_import = self._get_param("ResourcesToImport", [])
+        return result
+
+    return create_change_set
+
+
 def _describe_change_set_response(self: Any) -> Any:
     name = self._get_param("ChangeSetName")
     change_set = _find_change_set(self.cloudformation_backend, name, self._get_param("StackName"))
@@ -1230,7 +1321,12 @@ def _execute(backend: Any, change_set: Any) -> None:
     stack._add_stack_event(f"{kind}_IN_PROGRESS", resource_status_reason="User Initiated")
     stack.status = f"{kind}_IN_PROGRESS"
     try:
-        change_set.apply()
+        if kind == "IMPORT":
+            _import_resources(
+                stack.resource_map, change_set.template_dict, change_set.parameters, change_set.resources_to_import
+            )
+        else:
+            change_set.apply()
     except Exception as error:
         traceback.print_exc()  # into moto_server's log, which make e2e checks for tracebacks
         reason = str(error) if isinstance(error, ResourceFailedError) else f"{type(error).__name__}: {error}"
@@ -1280,9 +1376,12 @@ def _delete_stack(self: Any, name_or_stack_id: str) -> None:
 
 
 def _install_day_two() -> None:
-    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.models import CloudFormationBackend, Stack
     from moto.cloudformation.responses import CloudFormationResponse
 
+    CloudFormationBackend.create_change_set = _create_change_set(CloudFormationBackend.create_change_set)  # type: ignore[method-assign]
+    CloudFormationResponse.create_change_set = _create_change_set_response(CloudFormationResponse.create_change_set)  # type: ignore[method-assign]
+    Stack.stack_resources = property(_stack_resources)  # type: ignore[assignment,method-assign]
     parsing.ResourceMap.update = _update_resource_map  # type: ignore[method-assign]
     parsing.ResourceMap.delete = _delete_resource_map  # type: ignore[method-assign]
     CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]

@@ -206,9 +206,33 @@ def scenario() -> dict[str, Any]:
         broken["Resources"]["Subscription1"]["Properties"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:missing"
         report["failed_update"] = _deploy(cfn, "day-two", json.dumps(broken), "UPDATE")
         cfn.delete_stack(StackName="day-two")
-        deleted = cfn.list_stacks()["StackSummaries"]
-        report["delete"] = {s["StackName"]: s["StackStatus"] for s in deleted if s["StackName"] == "day-two"}
+        deleted = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "day-two"]
+        report["delete"] = {s["StackName"]: s["StackStatus"] for s in deleted}
         report["after_delete"] = _state(session)
+        # What the deleted stack's record names (ebtrail-verify import-map reads it), then moto again.
+        resources = cfn.list_stack_resources(StackName=deleted[0]["StackId"])["StackResourceSummaries"]
+        report["deleted_stack_resources"] = sorted(r["LogicalResourceId"] for r in resources)
+        report["after_listing_deleted"] = _state(session)
+        # The redeploy: the kept bucket imported into a new stack of the same name, then everything deployed.
+        bucket_only = json.loads(renamed)
+        bucket_only["Resources"] = {"Bucket": bucket_only["Resources"]["Bucket"]}
+        cfn.create_change_set(
+            StackName="day-two",
+            ChangeSetName="import",
+            ChangeSetType="IMPORT",
+            TemplateBody=json.dumps(bucket_only),
+            ResourcesToImport=[
+                {
+                    "ResourceType": "AWS::S3::Bucket",
+                    "LogicalResourceId": "Bucket",
+                    "ResourceIdentifier": {"BucketName": "day-two-bucket"},
+                }
+            ],
+        )
+        cfn.execute_change_set(StackName="day-two", ChangeSetName="import")
+        report["import"] = cfn.describe_stacks(StackName="day-two")["Stacks"][0]["StackStatus"]
+        report["redeploy"] = _deploy(cfn, "day-two", renamed, "UPDATE")
+        report["after_redeploy"] = _state(session)
     return report
 
 
@@ -276,6 +300,24 @@ def test_a_stack_delete_detaches_policies_first_and_keeps_what_is_retained() -> 
     assert after["policies"] == 0
     assert after["topics"] == []
     assert after["buckets"] == ["day-two-bucket"]  # DeletionPolicy: Retain
+
+
+def test_a_deleted_stack_names_what_it_kept_and_listing_it_creates_nothing() -> None:
+    report = _report()
+    assert report["deleted_stack_resources"] == ["Bucket"]
+    assert report["after_listing_deleted"] == report["after_delete"]
+
+
+def test_a_kept_bucket_is_imported_and_the_redeploy_completes() -> None:
+    """Without IMPORT change sets moto created the bucket anew (``BucketAlreadyExists``)."""
+    report = _report()
+    assert report["import"] == "IMPORT_COMPLETE"
+    assert report["redeploy"]["status"] == "UPDATE_COMPLETE"
+    after = report["after_redeploy"]
+    assert after["buckets"] == ["day-two-bucket"]
+    assert after["expiration"] == [3650]
+    assert "day-two-role" in after["roles"]
+    assert after["subscribers"] == ["a@example.com", "b@example.com"]
 
 
 if __name__ == "__main__":
