@@ -56,10 +56,12 @@ stack resources", "DeletionPolicy attribute", "UpdateReplacePolicy attribute", "
   deletes and recreates it, losing its subscriptions and policy), ``AWS::Logs::LogGroup`` (none in moto),
   ``AWS::Glue::Database``/``Table``. A change of a create-only property (a name, say) is a replacement: the new
   resource first, the old one deleted afterwards (old first only when the new one needs its name), and a resource
-  under ``UpdateReplacePolicy: Retain`` is kept. Which properties replace a resource comes from the CloudFormation
-  resource schemas cfn-lint ships (``createOnlyProperties``), not from a hand-made list; a registered type of this
-  module whose other properties change is replaced the same way unless it updates in place (Glue) or moto returns
-  the same resource (``put_*`` calls that overwrite, ``subscribe`` of the same endpoint).
+  under ``UpdateReplacePolicy: Retain`` is kept; a custom-named resource whose name stays fails the update with
+  CloudFormation's message ("CloudFormation resource custom naming"), where moto replaced it. Which properties
+  replace a resource comes from the CloudFormation resource schemas cfn-lint ships (``createOnlyProperties``), not
+  from a hand-made list; a registered type of this module whose other properties change is replaced the same way
+  unless it updates in place (Glue) or moto returns the same resource (``put_*`` calls that overwrite, ``subscribe``
+  of the same endpoint).
 * **Deletes.** moto's ``ResourceMap.delete`` tries every resource in any order; ``AWS::IAM::ManagedPolicy`` has
   no delete in moto, so its roles can never go ("must detach all policies first", and moto's retries leave the
   IAM roles behind); a failed delete raised out of the request (an HTTP 500) after moto had already forgotten
@@ -72,9 +74,19 @@ stack resources", "DeletionPolicy attribute", "UpdateReplacePolicy attribute", "
   event naming the resource and the error (the CLI prints it), the traceback goes to moto's log (which
   ``make e2e`` checks), and nothing is rolled back (moto has no rollback; the e2e run fails the step).
 
-Not worked around (the e2e run does not depend on them): ``ManagedPolicyArns`` of an ``AWS::IAM::Role`` are not
-attached by moto; stack exports are not refreshed after an update (ebtrail's stacks have none); resource-level
-stack events are not written (only the stack's own).
+* **Import** (the redeploy over what ``cdk destroy`` kept, "Import existing resources into a CloudFormation
+  stack"). moto has no IMPORT change set: it made one a CREATE (a second stack of the same name when the stack
+  exists) and created the resources anew (``BucketAlreadyExists``). Here ``ResourcesToImport`` is kept with the
+  change set, and executing it adopts each named bucket, key or log group from moto's backend into the stack
+  (``IMPORT_COMPLETE``); a template that would create anything else fails. A stack delete keeps what it
+  retained in the deleted stack's record (``ListStackResources`` of its ID names it, which ``ebtrail-verify
+  import-map`` reads); moto's ``ListStackResources`` iterated its lazy resource map, which *created* every
+  resource not there, so listing a deleted stack re-created what the delete had deleted.
+
+Not worked around (the e2e run does not depend on them): a deleted stack's resources are listed as
+``CREATE_COMPLETE`` (moto hard-codes it; AWS says ``DELETE_SKIPPED`` for a retained one); ``ManagedPolicyArns`` of
+an ``AWS::IAM::Role`` are not attached by moto; stack exports are not refreshed after an update (ebtrail's stacks
+have none); resource-level stack events are not written (only the stack's own).
 
 Anything this module cannot apply raises, so the stack fails instead of deploying something else than the
 template says. The e2e run also checks moto's log for "No Moto CloudFormation support" and that every template
@@ -988,6 +1000,10 @@ def _update_resource_map(self: Any, template: dict[str, Any], parameters: dict[s
             _delete_one(self, logical_id, old_json[logical_id])
 
 
+#: Name properties moto does not declare (its ``cloudformation_name_type`` is empty for these types).
+_NAME_PROPERTIES = {"AWS::IAM::ManagedPolicy": "ManagedPolicyName"}
+
+
 @functools.cache
 def _create_only(resource_type: str) -> tuple[str, ...]:
     """The type's create-only properties (a change replaces the resource), from the CloudFormation resource
@@ -1012,8 +1028,16 @@ def _update_one(
     kind = resource_json["Type"]
     props = resolved.get("Properties", {})
     if any(props.get(p) != old_props.get(p) for p in _create_only(kind)):
-        name_property = parsing.resource_name_property_from_type(kind)
+        name_property = _NAME_PROPERTIES.get(kind) or parsing.resource_name_property_from_type(kind)
         same_name = bool(name_property) and props.get(name_property, 0) == old_props.get(name_property, 1)
+        if same_name:
+            # "CloudFormation resource custom naming": "You can't perform an update that causes a custom-named
+            # resource to be replaced. If you must replace the resource, specify a new name." (moto replaced it.)
+            raise ValueError(
+                "CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename "
+                f"{props[name_property]} and update the stack again. (create-only properties changed: "
+                f"{[p for p in _create_only(kind) if props.get(p) != old_props.get(p)]})"
+            )
 
         def create() -> Any:
             return resource_class.create_from_cloudformation_json(

@@ -193,6 +193,26 @@ def scenario() -> dict[str, Any]:
             report["change_set_after_execute"] = "still there"
         except ClientError as error:
             report["change_set_after_execute"] = error.response["Error"]["Code"]
+        named = {
+            "Parameters": json.loads(first)["Parameters"],
+            "Resources": {
+                "Named": {
+                    "Type": "AWS::IAM::ManagedPolicy",
+                    "Properties": {
+                        "ManagedPolicyName": "day-two-named",
+                        "Description": "first",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+                        },
+                    },
+                }
+            },
+        }
+        _deploy(cfn, "day-two-named", json.dumps(named), "CREATE")
+        named["Resources"]["Named"]["Properties"]["Description"] = "second"
+        report["custom_named_replacement"] = _deploy(cfn, "day-two-named", json.dumps(named), "UPDATE")
+        cfn.delete_stack(StackName="day-two-named")
         renamed = _template(
             expiration=3650,
             bucket_key=False,
@@ -284,6 +304,16 @@ def test_a_changed_create_only_property_replaces_the_resource_and_what_refers_to
     assert after["topics"] == ["day-two-topic-renamed"]
     assert after["subscribers"] == ["a@example.com", "b@example.com"]
     assert after["topic_policy_principals"] == [{"Service": "events.amazonaws.com"}]
+
+
+def test_a_custom_named_resource_that_needs_replacing_fails_the_update_as_on_aws() -> None:
+    """A managed policy's ``Description`` is create-only; with its ``ManagedPolicyName`` kept, CloudFormation
+    refuses the update (moto replaced the policy, or failed on the duplicate name)."""
+    failed = _report()["custom_named_replacement"]
+    assert failed["status"] == "UPDATE_FAILED"
+    (reason,) = [r for r in failed["events"] if r and r.startswith("Named ")]
+    assert "CloudFormation cannot update a stack when a custom-named resource requires replacing" in reason
+    assert "day-two-named" in reason
 
 
 def test_a_failed_update_names_the_resource_and_does_not_report_success() -> None:
