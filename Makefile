@@ -8,7 +8,9 @@ VENV := .venv
 CONFIG ?= config/default.toml
 # `make deploy APPROVAL=never` deploys without a terminal (CI); the default asks before broadening permissions.
 APPROVAL ?= broadening
-export CONFIG TRAIL PYTHON APPROVAL
+# `make deploy ALLOW_REPLACE=record,notify` deploys replacements of what records or notifies (ebtrail-verify changes).
+ALLOW_REPLACE ?=
+export CONFIG TRAIL PYTHON APPROVAL ALLOW_REPLACE
 .DEFAULT_GOAL := help
 # Pinned Node 22 and the CDK CLI first on PATH, then the venv (cdk runs `python3 app.py` from cdk.json).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -19,7 +21,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup synth test e2e lint diff deploy verify bench lock clean
+.PHONY: help setup synth test e2e lint diff deploy redeploy verify bench lock clean
 
 ## help: list the targets (also what a bare `make` does)
 help:
@@ -30,9 +32,12 @@ help:
 ## setup: create .venv and node_modules from the pins (skipped when no pin changed)
 setup: $(PY_STAMP) $(NODE_STAMP)
 
-$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt
+# The pins, then ebtrail itself (editable, --no-deps: its dependencies are the pins) so that `ebtrail-verify` is on
+# the venv's PATH.
+$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x "$(VENV)/bin/python" || "$$PYTHON" -m venv "$(VENV)"
 	"$(VENV)/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	"$(VENV)/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch "$@"
 
 $(NODE_STAMP): package.json package-lock.json
@@ -67,14 +72,34 @@ lint: setup
 diff: setup
 	cdk diff --all -c "config=$$CONFIG"
 
-## deploy: cdk deploy every stack of CONFIG (needs credentials; APPROVAL=never for CI, default asks before broadening)
+## deploy: cdk deploy every stack of CONFIG, refused if it replaces what records or notifies unless ALLOW_REPLACE names it
+# The assembly `ebtrail-verify changes` checks against the deployed templates (CloudFormation GetTemplate) is the one
+# deployed (`cdk deploy --app <assembly>`). APPROVAL=never for CI; the default asks before broadening permissions.
 deploy: setup
-	cdk deploy --all -c "config=$$CONFIG" --require-approval "$$APPROVAL"
+	@tmp="$$(mktemp -d "$(CURDIR)/.cdk.out.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
+	cdk synth --quiet -o "$$tmp" -c "config=$$CONFIG" && \
+	{ "$(VENV)/bin/python" -m ebtrail.verifier changes --from-deployed --to "$$tmp" --allow "$$ALLOW_REPLACE" || \
+	  { echo "make deploy: refused by ebtrail-verify changes (above); README.md, \"Changing a deployment\"" >&2; \
+	    exit 1; }; } && \
+	cdk deploy --app "$$tmp" --all --require-approval "$$APPROVAL"
+
+## redeploy: deploy CONFIG again after `cdk destroy`: import the kept buckets, keys and log groups, then deploy
+# ebtrail-verify import-map writes one `cdk import` resource mapping per stack whose deleted predecessor kept
+# resources; each stack is imported (archive first: artifact IDs in order), then everything is deployed.
+redeploy: setup
+	@tmp="$$(mktemp -d "$(CURDIR)/.cdk.out.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
+	cdk synth --quiet -o "$$tmp" -c "config=$$CONFIG" && \
+	"$(VENV)/bin/python" -m ebtrail.verifier import-map --assembly "$$tmp" --out "$$tmp/import" && \
+	for mapping in "$$tmp"/import/*.json; do \
+	  test -e "$$mapping" || continue; \
+	  cdk import --app "$$tmp" "$$(basename "$$mapping" .json)" --resource-mapping "$$mapping" --force || exit 1; \
+	done && \
+	cdk deploy --app "$$tmp" --all --require-approval "$$APPROVAL"
 
 ## verify: prove a deployed trail records Beanstalk calls: make verify TRAIL=<name or ARN> [ARGS="--json"]
 verify: setup
 	@test -n "$$TRAIL" || { echo "usage: make verify TRAIL=<trail name or ARN> [ARGS=...]" >&2; exit 2; }
-	"$(VENV)/bin/python" -m ebtrail.verifier verify --trail "$$TRAIL" $(ARGS)
+	@"$(VENV)/bin/python" -m ebtrail.verifier verify --trail "$$TRAIL" $(ARGS)
 
 ## bench: the benchmarks under bench/ (minutes; results are ratios and counts)
 bench: setup

@@ -47,6 +47,7 @@ def archive_props(config: DeploymentConfig) -> LogArchiveProps:
         names=names,
         writers=trail_targets(config),
         log_prefix=log_prefix(config),
+        previous_log_prefixes=tuple(f"{p}/" if p else "" for p in config.archive.previous_key_prefixes),
         lifecycle=LifecycleRules(
             transitions=tuple(StorageTransition(t.storage_class, t.days) for t in lifecycle.transitions),
             expiration_days=lifecycle.expiration_days,

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,62 @@ def test_verify_passes_a_trail_with_spaces_as_one_argument() -> None:
     trail = "arn:aws:cloudtrail:bad region!:123456789012:trail/x y"
     result = make("verify", f"TRAIL={trail}", "ARGS=--json", env=env)
     assert result.returncode == 2  # make's status for a failed recipe (the verifier's own is 2 as well)
-    out = json.loads(result.stdout[result.stdout.index("{") :])
+    out = json.loads(result.stdout)  # the whole output: make prints nothing of its own (the recipe is silent)
     assert any(repr(trail) in problem for problem in out["problems"]), out
+
+
+def test_setup_installs_ebtrail_itself_so_ebtrail_verify_is_in_the_venv() -> None:
+    """What the set-up would run (``-n``, nothing runs): the pins, then ebtrail editable without dependencies."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-W", "requirements.txt", ".venv/.installed"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    pins = next(i for i, line in enumerate(lines) if "-r requirements-dev.txt -c constraints.txt" in line)
+    itself = next(
+        i
+        for i, line in enumerate(lines)
+        if line.endswith("pip install --quiet --disable-pip-version-check --no-deps -e .")
+    )
+    assert pins < itself < len(lines) - 1 and lines[-1] == 'touch ".venv/.installed"'
+
+
+@pytest.mark.packaging
+def test_the_setup_install_line_gives_a_venv_ebtrail_verify(tmp_path: Path) -> None:
+    """The set-up's own line, in a fresh venv (not the shared one): ``ebtrail-verify --version`` answers."""
+    line = re.search(r'^\t"\$\(VENV\)/bin/python" (-m pip install .*--no-deps -e \.)$', MAKEFILE, re.MULTILINE)
+    assert line is not None
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin/python"), *line.group(1).split()], cwd=REPO_ROOT, check=True, timeout=300)
+    shutil.rmtree(REPO_ROOT / "ebtrail.egg-info", ignore_errors=True)
+    result = subprocess.run(
+        [str(venv / "bin/ebtrail-verify"), "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.startswith("ebtrail-verify ")
+
+
+def test_deploy_checks_changes_on_the_assembly_it_deploys() -> None:
+    """``make deploy`` runs ``changes --from-deployed`` on the synthesized assembly, stops on its refusal, and
+    deploys that very assembly; ALLOW_REPLACE reaches it as one quoted argument."""
+    result = make("-n", "deploy", "ALLOW_REPLACE=record notify")
+    assert result.returncode == 0, result.stderr
+    recipe = result.stdout
+    assert 'changes --from-deployed --to "$tmp" --allow "$ALLOW_REPLACE" ||' in recipe
+    assert recipe.index("changes --from-deployed") < recipe.index('cdk deploy --app "$tmp" --all')
+    assert "exit 1" in recipe[recipe.index("changes --from-deployed") : recipe.index("cdk deploy")]
+
+
+def test_redeploy_imports_each_mapping_before_the_deploy() -> None:
+    result = make("-n", "redeploy")
+    assert result.returncode == 0, result.stderr
+    recipe = result.stdout
+    order = ["import-map --assembly", 'cdk import --app "$tmp"', "--resource-mapping", 'cdk deploy --app "$tmp" --all']
+    assert [recipe.index(step) for step in order] == sorted(recipe.index(step) for step in order)
 
 
 @pytest.mark.cli

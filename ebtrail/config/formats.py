@@ -6,7 +6,9 @@ Kept apart from the models so that a format is written once and every section an
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections import Counter
 from functools import cache
 from typing import Annotated, Literal
 
@@ -33,10 +35,25 @@ def known_regions() -> dict[str, str]:
     }
 
 
+def nearest_region(value: str) -> str | None:
+    """The known region nearest to a typo, or None when none is near: difflib's close matches (ratio 0.8, one or
+    two characters off), ties broken by the characters in common (a transposition, ``us-esat-1``, keeps them all)."""
+    candidates = difflib.get_close_matches(value, known_regions(), n=5, cutoff=0.8)
+    if not candidates:
+        return None
+
+    def closeness(region: str) -> tuple[float, int]:
+        return difflib.SequenceMatcher(None, value, region).ratio(), sum((Counter(value) & Counter(region)).values())
+
+    return max(candidates, key=closeness)
+
+
 def _check_region(value: str) -> str:
     if value not in known_regions():
+        nearest = nearest_region(value)
+        hint = f"did you mean {nearest}? " if nearest else ""
         raise ValueError(
-            f"unknown region {value!r}; allowed: a region where CloudTrail runs, such as us-east-1 or eu-west-1"
+            f"unknown region {value!r}; {hint}allowed: a region where CloudTrail runs, such as us-east-1 or eu-west-1"
         )
     return value
 
@@ -126,6 +143,14 @@ NamePrefix = Annotated[str, AfterValidator(_check_name_prefix)]
 Region = Annotated[str, AfterValidator(_check_region)]
 TrailName = Annotated[str, AfterValidator(_check_trail_name)]
 KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
+
+
+def _check_previous_key_prefix(value: str) -> str:
+    return value if value == "" else _check_key_prefix(value)
+
+
+#: A key prefix the trails used before, or ``""`` for none.
+PreviousKeyPrefix = Annotated[str, AfterValidator(_check_previous_key_prefix)]
 Email = Annotated[str, AfterValidator(_check_email)]
 PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
 TagKey = Annotated[str, AfterValidator(_check_tag_key)]

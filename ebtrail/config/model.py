@@ -27,6 +27,7 @@ from ebtrail.config.formats import (
     KeyPrefix,
     NamePrefix,
     OrganizationId,
+    PreviousKeyPrefix,
     PrincipalArn,
     Region,
     RolePattern,
@@ -93,6 +94,10 @@ class Archive(StrictModel):
     region: Region
     #: Optional prefix in front of ``AWSLogs/``. Default: none.
     key_prefix: KeyPrefix | None = None
+    #: Key prefixes the trails wrote under before ``key_prefix`` changed (``""`` for no prefix), for a change
+    #: without a gap: while listed, the bucket policy still lets the trails write there, until CloudFormation has
+    #: updated each trail to the new prefix. Remove them after that deploy. Default: none.
+    previous_key_prefixes: tuple[PreviousKeyPrefix, ...] = ()
     lifecycle: Lifecycle = Lifecycle()
     access_logs: AccessLogs = AccessLogs()
     object_lock: ObjectLock | None = None
@@ -125,6 +130,11 @@ class Trail(StrictModel):
     #: CloudTrail Insights on management events (API call rate and API error rate). Default off; billed per
     #: event analyzed, see README.md.
     insights: bool = False
+    #: Names this trail had before a rename, for a rename without a gap: while listed, the archive's bucket and key
+    #: policies also allow the trails of these names (their ARNs in ``aws:SourceArn``), so the old trail keeps
+    #: delivering until CloudFormation has created the new one and deleted it. Remove them after the deploy that
+    #: renamed the trail (README.md, "Changing a deployment"). Default: none.
+    previous_names: tuple[TrailName, ...] = ()
 
 
 class CloudWatchLogs(StrictModel):

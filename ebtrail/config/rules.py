@@ -28,6 +28,10 @@ def semantic_problems(config: TopologyConfig) -> list[Problem]:
     problems += config.topology_problems()
     problems += _management_event_problems(config.trail)
     problems += _feature_problems(config)
+    problems += duplicate_email_problems(config.trail.notification_emails, "trail.notification_emails")
+    problems += duplicate_email_problems(config.alerts.emails, "alerts.emails")
+    problems += previous_name_problems(config.trail)
+    problems += previous_prefix_problems(config.archive.key_prefix, config.archive.previous_key_prefixes)
     if config.canary.enabled and not config.alerts.enabled:
         problems.append(
             Problem(
@@ -186,4 +190,56 @@ def _feature_problems(config: TopologyConfig) -> list[Problem]:
                 "the CIS alarms publish to the Beanstalk alert topic; allowed only with alerts.enabled = true",
             )
         )
+    return problems
+
+
+def duplicate_email_problems(emails: tuple[str, ...], path: str) -> list[Problem]:
+    """An address listed twice, also in another case: SNS keeps one subscription per endpoint and topic, and CDK
+    gives both entries the same construct ID, so the second would end the synthesis in a traceback. Compared
+    case-insensitively, as mail providers treat the local part in practice (RFC 5321 allows a case-sensitive local
+    part, but an address that differs only in case is not a second person)."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, email in enumerate(emails):
+        first = seen.setdefault(email.lower(), index)
+        if first != index:
+            problems.append(
+                Problem(
+                    f"{path}[{index}]",
+                    f"duplicate e-mail address {email!r} (also {path}[{first}], {emails[first]!r}; addresses are "
+                    "compared ignoring case); allowed: each address once",
+                )
+            )
+    return problems
+
+
+def previous_name_problems(trail: Trail) -> list[Problem]:
+    """``trail.previous_names`` lists other names, each once: the current name is allowed anyway."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, name in enumerate(trail.previous_names):
+        if name == trail.name:
+            problems.append(
+                Problem(
+                    f"trail.previous_names[{index}]",
+                    f"{name!r} is the trail's current name (trail.name); allowed: names the trail had before",
+                )
+            )
+        elif name in seen:
+            problems.append(Problem(f"trail.previous_names[{index}]", f"duplicate name {name!r}; allowed: each once"))
+        seen.add(name)
+    return problems
+
+
+def previous_prefix_problems(key_prefix: str | None, previous: tuple[str, ...]) -> list[Problem]:
+    """``archive.previous_key_prefixes`` lists other prefixes, each once."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, prefix in enumerate(previous):
+        path = f"archive.previous_key_prefixes[{index}]"
+        if prefix == (key_prefix or ""):
+            problems.append(Problem(path, f"{prefix!r} is the current archive.key_prefix; allowed: earlier prefixes"))
+        elif prefix in seen:
+            problems.append(Problem(path, f"duplicate prefix {prefix!r}; allowed: each once"))
+        seen.add(prefix)
     return problems

@@ -65,7 +65,8 @@ class SingleAccountConfig(TopologyConfig):
     }
 
     def trail_targets(self) -> list[TrailTarget]:
-        return [TrailTarget(self.trail.account, self.trail.home_region, self.trail.name, self.partition)]
+        trail = self.trail
+        return [TrailTarget(trail.account, trail.home_region, trail.name, self.partition, None, trail.previous_names)]
 
     def logging_accounts(self) -> list[str]:
         return [self.trail.account]
@@ -120,8 +121,11 @@ class AccountsConfig(TopologyConfig):
     }
 
     def trail_targets(self) -> list[TrailTarget]:
-        name, partition = self.trail.name, self.partition
-        return [TrailTarget(member.account, member.home_region, name, partition) for member in self.trail.members]
+        name, partition, previous = self.trail.name, self.partition, self.trail.previous_names
+        return [
+            TrailTarget(member.account, member.home_region, name, partition, None, previous)
+            for member in self.trail.members
+        ]
 
     def logging_accounts(self) -> list[str]:
         return sorted({member.account for member in self.trail.members})
@@ -178,6 +182,7 @@ class OrganizationConfig(TopologyConfig):
                 name=self.trail.name,
                 partition=self.partition,
                 organization_id=organization.id,
+                previous_names=self.trail.previous_names,
             )
         ]
 

@@ -21,6 +21,9 @@ class CloudTrailBucketPolicyProps:
     writers: list[TrailTarget]
     #: ``""`` or ``"<key prefix>/"``, the part in front of ``AWSLogs/``.
     log_prefix: str = ""
+    #: Prefixes (same form) the trails wrote under before a prefix change (``archive.previous_key_prefixes``):
+    #: each writer may still write there until CloudFormation has updated its trail.
+    previous_log_prefixes: tuple[str, ...] = ()
 
 
 class CloudTrailBucketPolicy(Construct):
@@ -33,6 +36,8 @@ class CloudTrailBucketPolicy(Construct):
       only (``[prefix/]AWSLogs/<account>/*``; for an organization trail also
       ``[prefix/]AWSLogs/<o-orgid>/*``), only with ``s3:x-amz-acl = bucket-owner-full-control``, and only
       when ``aws:SourceArn`` is *that* trail: one member's trail cannot write under another's path.
+      A renamed trail's previous names (``trail.previous_names``) are listed beside its name in both statements,
+      so the old trail keeps delivering until CloudFormation has replaced it.
 
     Every statement is conditioned on ``aws:SourceArn``, AWS's recommended confused-deputy protection.
     The aws-cdk-lib ``Trail`` construct adds no such condition, nothing at all to an imported bucket, and
@@ -47,7 +52,9 @@ class CloudTrailBucketPolicy(Construct):
             principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
             actions=["s3:GetBucketAcl"],
             resources=[bucket.bucket_arn],
-            conditions={"StringEquals": source_arn_equals([writer.arn for writer in props.writers])},
+            conditions={
+                "StringEquals": source_arn_equals([arn for writer in props.writers for arn in writer.delivering_arns])
+            },
         )
         bucket.add_to_resource_policy(self.acl_check)
         self.writes: list[iam.PolicyStatement] = []
@@ -56,11 +63,15 @@ class CloudTrailBucketPolicy(Construct):
                 sid=f"AWSCloudTrailWrite{writer.account}",
                 principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
                 actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{props.log_prefix}{path}*") for path in writer.log_paths],
+                resources=[
+                    bucket.arn_for_objects(f"{prefix}{path}*")
+                    for prefix in dict.fromkeys((props.log_prefix, *props.previous_log_prefixes))
+                    for path in writer.log_paths
+                ],
                 conditions={
                     "StringEquals": {
                         "s3:x-amz-acl": "bucket-owner-full-control",
-                        **source_arn_equals([writer.arn]),
+                        **source_arn_equals(writer.delivering_arns),
                     }
                 },
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -62,7 +62,12 @@ def add_encrypted_topic(
 
     * The key is customer managed because the AWS managed ``alias/aws/sns`` key's policy cannot grant a
       service anything; publishing to an SSE-KMS topic needs ``kms:GenerateDataKey*`` and ``kms:Decrypt``
-      for the publishing service. Rotation on; retained, like every key of ebtrail.
+      for the publishing service. Rotation on. Unlike the keys of the archive and of the log groups, it is *not*
+      kept when the stack is deleted: it encrypts only the messages SNS holds until it has delivered them
+      ("Encryption at rest", Amazon SNS Developer Guide: SSE encrypts the message body as SNS stores it), so once
+      the topic is gone nothing is left that needs it. KMS deletes it after the longest waiting period, 30 days
+      ("Deleting AWS KMS keys", AWS KMS Developer Guide: 7 to 30 days, cancellable until then), which outlasts
+      SNS's own delivery retries.
     * The topic policy allows ``sns:Publish`` to the service only under ``publish_conditions``, and
       denies publishing without TLS (``enforce_ssl``).
     * Optional e-mail subscriptions; each address must confirm.
@@ -73,7 +78,8 @@ def add_encrypted_topic(
         alias=f"alias/{topic_name}",
         description=key_description,
         enable_key_rotation=True,
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=RemovalPolicy.DESTROY,
+        pending_window=Duration.days(30),
     )
     key.add_to_resource_policy(_key_statement(publisher))
     topic = sns.Topic(

@@ -100,6 +100,8 @@ class LogArchiveProps:
     writers: Sequence[TrailTarget]
     #: ``""`` or ``"<key prefix>/"``, the part in front of ``AWSLogs/``.
     log_prefix: str = ""
+    #: Prefixes (same form) the trails wrote under before: the bucket policy still lets them write there.
+    previous_log_prefixes: Sequence[str] = ()
     lifecycle: LifecycleRules = LifecycleRules()
     #: Default Object Lock retention. Default: no Object Lock.
     object_lock: Retention | None = None
@@ -177,7 +179,10 @@ class LogArchive(Construct):
             self,
             "CloudTrailBucketPolicy",
             CloudTrailBucketPolicyProps(
-                bucket=self.log_bucket.bucket, writers=list(props.writers), log_prefix=props.log_prefix
+                bucket=self.log_bucket.bucket,
+                writers=list(props.writers),
+                log_prefix=props.log_prefix,
+                previous_log_prefixes=tuple(props.previous_log_prefixes),
             ),
         )
         if props.remote_verifiers:

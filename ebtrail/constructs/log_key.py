@@ -74,7 +74,8 @@ def log_key_statements(
     """The key-policy statements of :class:`LogEncryptionKey` (see there), for a key this construct creates or,
     for a key someone else owns, for its owner to add (:class:`~ebtrail.constructs.log_archive.LogArchive`)."""
     statements: list[iam.PolicyStatement] = []
-    trail_arns = [writer.arn for writer in writers]
+    # A renamed trail's previous names too (trail.previous_names): the old trail encrypts until it is replaced.
+    trail_arns = [arn for writer in writers for arn in writer.delivering_arns]
     writer_contexts = sorted({f"arn:{w.partition}:cloudtrail:*:{w.account}:trail/*" for w in writers})
     statements.append(
         iam.PolicyStatement(

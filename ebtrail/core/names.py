@@ -45,6 +45,9 @@ class TrailTarget:
     """One trail that writes to the archive: its account, home region and name.
 
     ``organization_id`` is set for an organization trail (created in the management account ``account``).
+    ``previous_names`` are names the trail had before a rename: while they are listed, the archive's bucket and key
+    policies still allow those trails to deliver (:attr:`delivering_arns`), so the old trail, which runs until
+    CloudFormation has created the new one, is never denied.
     """
 
     account: str
@@ -52,6 +55,7 @@ class TrailTarget:
     name: str
     partition: str
     organization_id: str | None = None
+    previous_names: tuple[str, ...] = ()
 
     @property
     def log_paths(self) -> list[str]:
@@ -69,7 +73,16 @@ class TrailTarget:
     @property
     def arn(self) -> str:
         """The trail ARN CloudTrail puts in ``aws:SourceArn`` and the encryption context."""
-        return f"arn:{self.partition}:cloudtrail:{self.home_region}:{self.account}:trail/{self.name}"
+        return self.arn_of(self.name)
+
+    def arn_of(self, name: str) -> str:
+        """The ARN of a trail named ``name`` in this trail's account and home region."""
+        return f"arn:{self.partition}:cloudtrail:{self.home_region}:{self.account}:trail/{name}"
+
+    @property
+    def delivering_arns(self) -> list[str]:
+        """The trail's ARN, then the ARNs of its previous names: every trail the archive lets deliver for it."""
+        return [self.arn, *(self.arn_of(name) for name in self.previous_names if name != self.name)]
 
     @property
     def delivery_topic_name(self) -> str:

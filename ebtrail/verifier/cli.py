@@ -11,8 +11,20 @@ import importlib
 
 import click
 
+from ebtrail import __version__
+
 #: Sub-command name -> (module, attribute, the short help ``--help`` lists).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "changes": (
+        "ebtrail.verifier.changes_cli",
+        "changes",
+        "Compare two synthesized cloud assemblies and list, per stack,...",
+    ),
+    "import-map": (
+        "ebtrail.verifier.changes_cli",
+        "import_map_command",
+        "After `cdk destroy`: write, for each stack of the assembly...",
+    ),
     "integrity": (
         "ebtrail.verifier.integrity_cli",
         "integrity",
@@ -56,6 +68,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ebtrail-verify", message="%(prog)s %(version)s")
 def cli() -> None:
     """Prove that CloudTrail records Elastic Beanstalk API calls and that its log files are intact, and check
     before a deploy that CloudTrail's own policy checks will pass."""

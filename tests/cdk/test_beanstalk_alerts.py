@@ -143,15 +143,18 @@ def test_pattern_matches_a_terminate_call_and_not_a_read_or_another_service() ->
 # --- key and topic policies -------------------------------------------------------------------------
 
 
-def test_topic_is_encrypted_with_its_own_rotated_retained_key(built: Built) -> None:
+def test_topic_is_encrypted_with_its_own_rotated_key_deleted_with_the_stack(built: Built) -> None:
+    """The topic key encrypts only messages SNS holds for delivery: deleted with the stack after KMS's longest
+    waiting period (README.md, "What teardown keeps")."""
     template = built.default
     topic = only_resource(template, "AWS::SNS::Topic")["Properties"]
     assert topic["TopicName"] == "eb-alerts"
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [_logical_id(template, "AWS::KMS::Key"), "Arn"]}
     key = only_resource(template, "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
-    assert key["UpdateReplacePolicy"] == "Retain"
+    assert key["DeletionPolicy"] == "Delete"
+    assert key["UpdateReplacePolicy"] == "Delete"
+    assert key["Properties"]["PendingWindowInDays"] == 30
     alias = only_resource(template, "AWS::KMS::Alias")["Properties"]
     assert alias["AliasName"] == "alias/eb-alerts"
 

@@ -58,7 +58,8 @@ def test_topic_is_encrypted_with_its_own_customer_managed_key(default: Synthesiz
     assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": [_logical_id(template, "AWS::KMS::Key"), "Arn"]}
     key = only_resource(template, "AWS::KMS::Key", id_prefix="DeliveryTopic")
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    # Deleted with the stack (30-day waiting period): it encrypts only messages SNS holds for delivery.
+    assert key["DeletionPolicy"] == "Delete" and key["Properties"]["PendingWindowInDays"] == 30
 
 
 def test_topic_key_statement_is_the_one_cloudtrail_documents_without_conditions(default: Synthesized) -> None:

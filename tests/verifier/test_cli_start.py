@@ -37,7 +37,7 @@ def test_help_imports_no_aws_sdk_and_no_rich() -> None:
 
 
 def test_lazy_help_lists_what_click_lists_with_every_command_imported() -> None:
-    eager = click.Group("cli", help=cli.help, context_settings=cli.context_settings)
+    eager = click.Group("cli", help=cli.help, context_settings=cli.context_settings, params=cli.params)
     for name in LAZY_COMMANDS:
         command = cli.get_command(click.Context(cli), name)
         assert command is not None and command.name == name
@@ -47,6 +47,21 @@ def test_lazy_help_lists_what_click_lists_with_every_command_imported() -> None:
     eager_help = runner.invoke(eager, ["--help"], prog_name="ebtrail-verify").output
     assert lazy_help == eager_help
     assert "verify" in lazy_help and "integrity" in lazy_help
+    assert "changes" in lazy_help and "import-map" in lazy_help
+
+
+def test_version_prints_the_package_version_without_importing_the_aws_sdk() -> None:
+    from ebtrail import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-c", _HELP_THEN_LIST_MODULES.replace('"--help"', '"--version"')],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [f"ebtrail-verify {__version__}", "[]"]
 
 
 def test_an_unknown_command_is_a_usage_error() -> None:
