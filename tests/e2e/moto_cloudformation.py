@@ -55,8 +55,8 @@ stack resources", "DeletionPolicy attribute", "UpdateReplacePolicy attribute", "
   ``AWS::IAM::ManagedPolicy`` (moto has none: a new default version, the roles attached), ``AWS::SNS::Topic`` (moto
   deletes and recreates it, losing its subscriptions and policy), ``AWS::Logs::LogGroup`` (none in moto),
   ``AWS::Glue::Database``/``Table``. A change of a create-only property (a name, say) is a replacement: the new
-  resource first, the old one deleted afterwards (old first only when the new one needs its name), and a resource
-  under ``UpdateReplacePolicy: Retain`` is kept; a custom-named resource whose name stays fails the update with
+  resource first, the old one deleted afterwards, and a resource under ``UpdateReplacePolicy: Retain`` is kept; a
+  custom-named resource whose identity (the schema's ``primaryIdentifier``) stays fails the update with
   CloudFormation's message ("CloudFormation resource custom naming"), where moto replaced it. Which properties
   replace a resource comes from the CloudFormation resource schemas cfn-lint ships (``createOnlyProperties``), not
   from a hand-made list; a registered type of this module whose other properties change is replaced the same way
@@ -1005,14 +1005,34 @@ _NAME_PROPERTIES = {"AWS::IAM::ManagedPolicy": "ManagedPolicyName"}
 
 
 @functools.cache
+def _schema(resource_type: str) -> dict[str, Any]:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    schema: dict[str, Any] = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
+    return schema
+
+
+def _top_level(paths: list[str]) -> set[str]:
+    return {path.split("/")[2] for path in paths if path.startswith("/properties/")}
+
+
+def _same_identity(resource_type: str, props: dict[str, Any], old_props: dict[str, Any]) -> bool:
+    """Whether the replacement would have the old resource's identity: every property of the schema's
+    ``primaryIdentifier`` that a template sets is unchanged (a metric filter with its name but in a new log
+    group is a new filter); for an identifier the service makes up (a managed policy's ARN), the custom name."""
+    schema = _schema(resource_type)
+    settable = _top_level(schema.get("primaryIdentifier", [])) - _top_level(schema.get("readOnlyProperties", []))
+    if settable:
+        return all(p in props and props.get(p) == old_props.get(p) for p in settable)
+    name = _NAME_PROPERTIES.get(resource_type) or parsing.resource_name_property_from_type(resource_type)
+    return bool(name) and name in props and props.get(name) == old_props.get(name)
+
+
+@functools.cache
 def _create_only(resource_type: str) -> tuple[str, ...]:
     """The type's create-only properties (a change replaces the resource), from the CloudFormation resource
     schemas cfn-lint ships ("Resource type schema": ``createOnlyProperties``)."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema
-    paths = schema.get("createOnlyProperties", [])
-    return tuple(sorted({path.split("/")[2] for path in paths if path.startswith("/properties/")}))
+    return tuple(sorted(_top_level(_schema(resource_type).get("createOnlyProperties", []))))
 
 
 def _update_one(
@@ -1028,31 +1048,25 @@ def _update_one(
     kind = resource_json["Type"]
     props = resolved.get("Properties", {})
     if any(props.get(p) != old_props.get(p) for p in _create_only(kind)):
-        name_property = _NAME_PROPERTIES.get(kind) or parsing.resource_name_property_from_type(kind)
-        same_name = bool(name_property) and props.get(name_property, 0) == old_props.get(name_property, 1)
-        if same_name:
+        if _same_identity(kind, props, old_props):
             # "CloudFormation resource custom naming": "You can't perform an update that causes a custom-named
             # resource to be replaced. If you must replace the resource, specify a new name." (moto replaced it.)
+            name = props.get(_NAME_PROPERTIES.get(kind) or parsing.resource_name_property_from_type(kind) or "")
             raise ValueError(
                 "CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename "
-                f"{props[name_property]} and update the stack again. (create-only properties changed: "
+                f"{name} and update the stack again. (create-only properties changed: "
                 f"{[p for p in _create_only(kind) if props.get(p) != old_props.get(p)]})"
             )
-
-        def create() -> Any:
-            return resource_class.create_from_cloudformation_json(
-                new_name, resolved, account, region, LogicalId=logical_id, ResourceType=kind
-            )
-
-        def delete_old() -> None:
-            if old_json.get("UpdateReplacePolicy") not in _KEPT:  # Retain keeps the old one, as on AWS
-                deleter = _DELETERS.get(kind)
-                if deleter is not None:
-                    deleter(original, old_json, account, region)
-                else:
-                    resource_map._delete_resource(original, old_json)
-
-        updated = _replace(create, delete_old, same_name=same_name)
+        # The replacement first, then the old one (kept when its UpdateReplacePolicy says so, as on AWS).
+        updated = resource_class.create_from_cloudformation_json(
+            new_name, resolved, account, region, LogicalId=logical_id, ResourceType=kind
+        )
+        if old_json.get("UpdateReplacePolicy") not in _KEPT:
+            deleter = _DELETERS.get(kind)
+            if deleter is not None:
+                deleter(original, old_json, account, region)
+            else:
+                resource_map._delete_resource(original, old_json)
     elif (updater := _UPDATERS.get(kind)) is not None:
         updated = updater(original, new_name, resolved, account, region)
     elif hasattr(resource_class.update_from_cloudformation_json, "__isabstractmethod__"):
@@ -1155,17 +1169,6 @@ def _import_resources(
     created = [lid for lid in resources if lid not in resource_map._parsed_resources]
     if created:
         raise ResourceFailedError(f"an import change set creates nothing, but the template adds {created}")
-
-
-def _replace(create: Callable[[], Any], delete_old: Callable[[], None], *, same_name: bool) -> Any:
-    """Replacement in CloudFormation's order: the new resource first, the old one deleted afterwards (the old
-    one first only when the new one needs its name)."""
-    if same_name:
-        delete_old()
-        return create()
-    created = create()
-    delete_old()
-    return created
 
 
 def _update_role(original: Any, new_name: str, resolved: dict[str, Any], account: str, region: str) -> Any:

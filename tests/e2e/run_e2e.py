@@ -816,10 +816,42 @@ class DayTwo:
         )
 
     def redeploy(self) -> None:
-        """The same config again, over what the destroy kept."""
-        self.stacks = deploy_and_check(
-            self.accounts, self.moto, self.config_path, self.result, self.log_dir, "redeploy"
-        )
+        """The same config again over what the destroy kept, the README's way back (``make redeploy``):
+        ``ebtrail-verify import-map`` maps each kept bucket, key and log group to its new stack, ``cdk import``
+        adopts them (archive first), then ``cdk deploy --all`` creates the rest; then every check of the run."""
+        config = load_config(self.config_path)
+        env = self.accounts.env(DEPLOYER, config.archive.region)
+        mappings = self.scratch / "import"
+        command = [
+            PYTHON,
+            "-m",
+            "ebtrail.verifier",
+            "import-map",
+            "--assembly",
+            str(self.assembly),
+            "--out",
+            str(mappings),
+        ]
+        with step(self.result, "redeploy import"):
+            run([*command, "--json"], env, self.log_dir / "redeploy-import-map.log", cwd=REPO, timeout=120)
+            imported = 0
+            for mapping in sorted(mappings.glob("*.json")):
+                imported += len(json.loads(mapping.read_text()))
+                run(
+                    [
+                        *cdk_command("import", self.config_path, self.assembly, synthesized=True),
+                        mapping.stem,
+                        "--resource-mapping",
+                        str(mapping),
+                        "--force",
+                    ],
+                    env,
+                    self.log_dir / "redeploy-import.log",
+                    cwd=REPO,
+                    timeout=DEPLOY_TIMEOUT,
+                )
+        self.result.notes.append(f"redeploy imported {imported} kept resource(s) before the deploy")
+        self.stacks = deploy_and_check(self.context, self.config_path, "redeploy", synthesized=self.assembly)
 
 
 def cdk_command(action: str, config_path: Path, assembly: Path, *, synthesized: bool) -> list[str]:
