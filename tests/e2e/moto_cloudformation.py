@@ -670,7 +670,7 @@ def _apply_bucket(bucket: FakeBucket, props: Props, backend: Any) -> None:
     if props.get("BucketEncryption"):
         backend.put_bucket_encryption(name, cfn_to_api_encryption(props["BucketEncryption"]))
         encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-        if encryption.get("BucketKeyEnabled") is not None:
+        if encryption.get("BucketKeyEnabled") is not None and bucket.encryption:
             # moto's translation of BucketEncryption drops the S3 Bucket Key setting.
             bucket.encryption["Rule"]["BucketKeyEnabled"] = str(_flag(encryption["BucketKeyEnabled"])).lower()
     if "Tags" in props:
@@ -1407,7 +1407,7 @@ def _install_day_two() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
 
     CloudFormationBackend.create_change_set = _create_change_set(CloudFormationBackend.create_change_set)  # type: ignore[method-assign]
-    CloudFormationResponse.create_change_set = _create_change_set_response(CloudFormationResponse.create_change_set)  # type: ignore[method-assign]
+    CloudFormationResponse.create_change_set = _create_change_set_response(CloudFormationResponse.create_change_set)  # type: ignore[method-assign,assignment]
     Stack.stack_resources = property(_stack_resources)  # type: ignore[assignment,method-assign]
     parsing.ResourceMap.update = _update_resource_map  # type: ignore[method-assign]
     parsing.ResourceMap.delete = _delete_resource_map  # type: ignore[method-assign]
