@@ -18,10 +18,17 @@ Per config in ``config/*.toml``, each on a fresh ``moto_server`` (with ``moto_cl
    ``bench/verifier_play_cloudtrail.py`` playing CloudTrail it ends with exit 0, for every trail.
 6. Nothing is left behind: no ``ebtrail-verify-*`` application or queue, no extra subscription.
 
-One line per config, then ``e2e: N/N configs deployed and verified in N s``. Exit 0 only when every config
+7. Day two, for ``DAY_TWO_CONFIGS`` (``--day-two``), on the same moto_server (see :class:`DayTwo` and
+   ``day_two.py``): an update (a subscriber, the lifecycle, CloudWatch Logs), a trail rename (archive first, the
+   old trail's preflight between the two stacks), ``cdk destroy --all`` (what is kept and what is gone), and a
+   redeploy over what was kept (``ebtrail-verify import-map``, ``cdk import``, ``cdk deploy``); each ends with
+   checks 2 to 6 against its own templates. A failure names the step.
+
+One line per config (and the day-two notes), then ``e2e: N/N configs deployed and verified in N s`` and
+``e2e day 2: K/K steps``. Exit 0 only when every config
 passes. moto and every child process are stopped on every way out (failure, Ctrl-C, SIGTERM).
 
-    .venv/bin/python tests/e2e/run_e2e.py [--config config/default.toml ...] [--logs DIR]
+    .venv/bin/python tests/e2e/run_e2e.py [--config config/default.toml ...] [--logs DIR] [--day-two NAME|none]
 """
 
 from __future__ import annotations
