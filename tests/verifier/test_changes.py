@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from ebtrail.verifier.changes.assembly import AssemblyStack, read_assembly, write_assembly
-from ebtrail.verifier.changes.schemas import DATA_FILE, generate, render, schema_of
+from ebtrail.verifier.changes.schemas import DATA_FILE, schema_of
 from ebtrail.verifier.cli import cli
+from stacks.resource_schemas import generate, render
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -56,7 +57,7 @@ def only_stack(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_schema_data_is_what_the_pinned_cfn_lint_ships() -> None:
-    """Regenerate with ``python -m ebtrail.verifier.changes.schemas`` after a cfn-lint upgrade."""
+    """Regenerate with ``python -m stacks.resource_schemas`` after a cfn-lint upgrade."""
     assert DATA_FILE.read_text(encoding="utf-8") == render(generate())
 
 
@@ -245,3 +246,11 @@ def test_import_map_has_nothing_to_do_for_a_live_stack_or_a_first_deploy(tmp_pat
     _deploy("app-trail", KEPT)
     code, report, _ = import_map(tmp_path / "again", KEPT)
     assert code == 0 and report["stacks"][0]["exists"] is True
+
+
+def test_an_empty_allow_as_make_deploy_passes_it_allows_nothing(tmp_path: Path) -> None:
+    """``make deploy`` without ALLOW_REPLACE passes ``--allow ""``."""
+    old = assembly(tmp_path / "a", {"Trail": trail("old")})
+    new = assembly(tmp_path / "b", {"Trail": trail("new")})
+    code, report = run("--from", str(old), "--to", str(new), "--allow", "")
+    assert code == 1 and report["refused"] == 1

@@ -283,20 +283,20 @@ def _replaced_references(resource: dict[str, Any], replaced: Iterable[str]) -> s
     targets = set(replaced)
     for path in schema.replacing:
         value = _at(resource.get("Properties", {}), path)
-        if value is not _MISSING and set(_references(value)) & targets:
+        if value is not _MISSING and set(references(value)) & targets:
             return path
     return ""
 
 
 def _refs_of(resource: dict[str, Any], replaced: Iterable[str], path: str) -> str:
-    return ", ".join(sorted(set(_references(_at(resource.get("Properties", {}), path))) & set(replaced)))
+    return ", ".join(sorted(set(references(_at(resource.get("Properties", {}), path))) & set(replaced)))
 
 
-def _references(value: Any) -> Iterator[str]:
+def references(value: Any) -> Iterator[str]:
     """Logical IDs a value refers to (``Ref``, ``Fn::GetAtt``, ``${X}`` and ``${X.Attr}`` in ``Fn::Sub``)."""
     if isinstance(value, list):
         for item in value:
-            yield from _references(item)
+            yield from references(item)
     elif isinstance(value, dict):
         for key, arg in value.items():
             if key == "Ref" and isinstance(arg, str):
@@ -307,9 +307,9 @@ def _references(value: Any) -> Iterator[str]:
                 text = arg if isinstance(arg, str) else arg[0]
                 yield from (m.split(".", 1)[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", str(text)))
                 if isinstance(arg, list) and len(arg) > 1:
-                    yield from _references(arg[1])
+                    yield from references(arg[1])
             else:
-                yield from _references(arg)
+                yield from references(arg)
 
 
 def _trail_arn(stack: AssemblyStack, resource: dict[str, Any]) -> str | None:

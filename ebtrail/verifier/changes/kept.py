@@ -7,12 +7,13 @@ import brings the kept resources back into the new stack ("Import AWS resources 
 CloudFormation User Guide: the template must give each imported resource a ``DeletionPolicy`` and name its
 identifier; ``cdk import --resource-mapping`` takes a file of ``{logical ID: {identifier property: value}}``).
 
-The values come from the deleted stack itself: CloudFormation keeps a deleted stack's record (found by its stack
-ID in ``ListStacks`` with ``DELETE_COMPLETE``), and ``ListStackResources`` on that ID gives each kept resource's
-physical ID (status ``DELETE_SKIPPED``). A resource whose identifier is one property (a bucket's
-``BucketName``, a key's ``KeyId``, a log group's ``LogGroupName``; :mod:`.schemas`) is identified by its physical
-ID. Only resources the new template keeps too (``DeletionPolicy: Retain``) and under the same logical ID are
-mapped: an import must match the template.
+The values come from the deleted stack itself: CloudFormation keeps a deleted stack's record, found by its stack
+ID in ``ListStacks`` with ``DELETE_COMPLETE`` ("ListStacks", CloudFormation API Reference: "Summary information for
+stacks that have been deleted is kept for 90 days after the stack is deleted"), and ``ListStackResources`` on that
+ID gives each kept resource's physical ID (status ``DELETE_SKIPPED``). A resource whose identifier is one
+property (a bucket's ``BucketName``, a key's ``KeyId``, a log group's ``LogGroupName``; :mod:`.schemas`) is
+identified by its physical ID. Only resources the new template keeps too (``DeletionPolicy: Retain``) and under
+the same logical ID are mapped: an import must match the template.
 """
 
 from __future__ import annotations
@@ -58,7 +59,11 @@ def _latest_deleted(client: Any, name: str) -> str | None:
 def _exists(client: Any, name: str) -> bool:
     for page in client.get_paginator("list_stacks").paginate():
         for summary in page.get("StackSummaries", []):
-            if summary.get("StackName") == name and summary.get("StackStatus") != "DELETE_COMPLETE":
+            # REVIEW_IN_PROGRESS: a stack whose first change set (an import that failed) never ran; it holds nothing.
+            if summary.get("StackName") == name and summary.get("StackStatus") not in (
+                "DELETE_COMPLETE",
+                "REVIEW_IN_PROGRESS",
+            ):
                 return True
     return False
 
