@@ -41,6 +41,9 @@ chain's region (AWS_REGION, AWS_DEFAULT_REGION, the profile's). ebtrail's
 trails are multi-region: check every region before trusting 0.
 """
 
+#: Columns of the tables when stdout is not a terminal.
+WIDE = 200
+
 STYLES = {
     Status.FREE: "green",
     Status.ADDS: "bold red",
@@ -138,7 +141,10 @@ def trails(
     if as_json:
         echo(json.dumps(to_json(reports, plan, int(code)), indent=2))
     else:
-        print_reports(reports, plan, StdoutConsole(soft_wrap=False))
+        console = StdoutConsole(soft_wrap=False)
+        if not console.is_terminal:  # a pipe or a CI log: full trail names and ARNs, not 80 columns of ellipses
+            console.width = WIDE
+        print_reports(reports, plan, console)
     sys.exit(int(code))
 
 
