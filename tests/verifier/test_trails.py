@@ -79,7 +79,7 @@ def statuses(data: dict[str, Any]) -> dict[str, str]:
 
 def test_no_trail_and_a_config_is_the_free_first_copy(run: Callable[..., Result]) -> None:
     result = run("--region", REGION, "--json", config=SINGLE_ACCOUNT)
-    assert result.exit_code == ExitCode.NO_PAID_COPY == 0, result.output
+    assert result.exit_code == ExitCode.NO_PAID_COPY, result.output
     data = as_json(result)
     assert data["verdict"] == "NO_PAID_COPY"
     region = data["accounts"][0]["regions"][0]
@@ -102,7 +102,7 @@ def test_one_trail_without_config_is_no_paid_copy(run: Callable[..., Result]) ->
 def test_one_trail_and_a_config_that_creates_one_adds_a_paid_copy(run: Callable[..., Result]) -> None:
     make_trail("aws-controltower-BaselineCloudTrail")
     result = run("--region", REGION, "--region", "eu-west-1", config=SINGLE_ACCOUNT)
-    assert result.exit_code == ExitCode.PAID_COPY == 1, result.output
+    assert result.exit_code == ExitCode.PAID_COPY, result.output
     rows = [line for line in result.output.splitlines() if "adds a paid copy" in line and "│" in line]
     assert len(rows) == 2 and "us-east-1" in rows[0] and "eu-west-1" in rows[1]  # multi-region: both regions
     assert 'topology = "adopted"' in " ".join(result.output.split())
@@ -408,7 +408,7 @@ def test_every_region_of_the_partition(run: Callable[..., Result]) -> None:
 
 def test_bad_input_names_every_option_at_once(run: Callable[..., Result]) -> None:
     result = run("--region", "mars-1", "--all-regions", config='[trail]\naccount = "12"\n')
-    assert result.exit_code == ExitCode.UNDECIDED == 2
+    assert result.exit_code == ExitCode.UNDECIDED
     assert "Traceback" not in result.output
     for words in (
         "--region and --all-regions",
@@ -446,3 +446,10 @@ def test_a_missing_config_file_and_an_unknown_profile(run: Callable[..., Result]
     assert result.exit_code == 2
     assert "--config: cannot read" in result.output
     assert "--profile: The config profile (nobody) could not be found" in result.output
+
+
+def test_the_trails_exit_codes_are_the_shared_ones() -> None:
+    assert ExitCode["NO_PAID_COPY"] is ExitCode.PROVEN
+    assert ExitCode["PAID_COPY"] is ExitCode.DISPROVEN
+    assert ExitCode["CANNOT_TELL"] is ExitCode.UNDECIDED
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 130]

@@ -22,6 +22,8 @@ from ebtrail.verifier.trails.coverage import Coverage
 DEFAULT_MAX_PAGES = 10
 PAGE_SIZE = 50
 WINDOW = timedelta(hours=1)
+#: AWS's errors, and what an emulator without LookupEvents raises (in-process moto: NotImplementedError).
+LOOKUP_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def sample(client: Any, now: datetime, max_pages: int = DEFAULT_MAX_PAGES) -> Sa
             token = answer.get("NextToken")
             if not token:
                 break
-    except (*AWS_ERRORS, NotImplementedError) as exc:  # an emulator without LookupEvents (moto)
+    except LOOKUP_ERRORS as exc:
         return SampleFailure(describe_error("cloudtrail", "LookupEvents", exc), is_transient(exc))
     complete = not token
     seconds = WINDOW.total_seconds() if complete else max((now - oldest).total_seconds(), 1.0)
