@@ -453,3 +453,46 @@ def test_the_trails_exit_codes_are_the_shared_ones() -> None:
     assert ExitCode["PAID_COPY"] is ExitCode.DISPROVEN
     assert ExitCode["CANNOT_TELL"] is ExitCode.UNDECIDED
     assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 130]
+
+
+def test_one_profile_per_account(run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--profile`` is repeatable: each is one account (here a moto role in account 111111111111 and moto's own)."""
+    make_trail("existing")  # in moto's account only
+    role = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/Audit", RoleSessionName="trails"
+    )["Credentials"]
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[own]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        f"[member]\naws_access_key_id = {role['AccessKeyId']}\naws_secret_access_key = {role['SecretAccessKey']}\n"
+        f"aws_session_token = {role['SessionToken']}\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(var)
+    member_config = SINGLE_ACCOUNT.replace(ACCOUNT, "111111111111")
+    data = as_json(run("--profile", "own", "--profile", "member", "--region", REGION, "--json", config=member_config))
+    accounts = {a["account"]: a for a in data["accounts"]}
+    assert set(accounts) == {ACCOUNT, "111111111111"} and data["exit_code"] == 0
+    assert accounts["111111111111"]["regions"][0]["config_trail"] == "new"
+    assert accounts[ACCOUNT]["regions"][0]["copies_now"] == 1
+    data = as_json(run("--profile", "own", "--profile", "member", "--region", REGION, "--json", config=SINGLE_ACCOUNT))
+    assert data["exit_code"] == 1 and data["accounts"][0]["regions"][0]["status"] == "ADDS"
+
+
+def test_an_accounts_config_adds_a_copy_in_the_member_that_has_a_trail(run: Callable[..., Result]) -> None:
+    make_trail("existing")
+    config = f"""
+topology = "accounts"
+[trail]
+name = "ebtrail-beanstalk-audit"
+[[trail.members]]
+account = "{ACCOUNT}"
+home_region = "eu-west-1"
+[[trail.members]]
+account = "444444444444"
+home_region = "us-east-1"
+"""
+    data = as_json(run("--region", REGION, "--json", config=config))
+    assert data["exit_code"] == 1 and data["config"]["topology"] == "accounts"
+    assert data["accounts"][0]["regions"][0]["status"] == "ADDS"
