@@ -496,3 +496,14 @@ home_region = "us-east-1"
     data = as_json(run("--region", REGION, "--json", config=config))
     assert data["exit_code"] == 1 and data["config"]["topology"] == "accounts"
     assert data["accounts"][0]["regions"][0]["status"] == "ADDS"
+
+
+def test_the_readme_and_the_reference_quote_the_dated_price() -> None:
+    """The price lives in ebtrail/core/pricing.py; the prose that quotes it must change with it."""
+    root = Path(__file__).resolve().parents[2]
+    price = f"${PAID_MANAGEMENT_EVENTS.usd_per_100k:.2f} per"
+    for page in (root / "README.md", root / "docs" / "trails.md"):
+        text = " ".join(page.read_text().split())
+        assert price in text and PAID_MANAGEMENT_EVENTS.as_of in text, page
+    # The cost example of both pages: 1,000,000 events in a second copy.
+    assert PAID_MANAGEMENT_EVENTS.cost(1_000_000) == pytest.approx(20.00)
