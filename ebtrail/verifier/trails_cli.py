@@ -205,7 +205,10 @@ def print_reports(reports: list[AccountReport], plan: Plan | None, console: Cons
                 events,
                 "; ".join(trail.notes + ([trail.problem] if trail.problem else [])),
             )
-    console.print(listed)
+    if listed.row_count:
+        console.print(listed)
+    else:
+        console.print("No trail records management events in the accounts and regions checked.")
     verdicts = Table(title="Copies of management events per account and region", title_justify="left")
     for column in ("account", "region", "now", "after deploy", "verdict", "paid events/month", "USD/month"):
         verdicts.add_column(column)
@@ -246,8 +249,8 @@ def closing_lines(reports: list[AccountReport], plan: Plan | None) -> list[str]:
     if adds:
         lines.append(
             f"Deploying {plan.path if plan else 'the config'} adds a paid copy of management events in "
-            f'{len(adds)} account x region(s): adopt the existing trail instead (topology = "adopted", README '
-            '"Adopt an existing trail").'
+            f'{len(adds)} account x region(s): adopt the existing trail instead (topology = "adopted"; '
+            "docs/trails.md)."
         )
     if exists:
         lines.append(f"{len(exists)} account x region(s) already record management events in two or more trails.")
