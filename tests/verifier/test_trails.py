@@ -91,6 +91,12 @@ def test_no_trail_and_a_config_is_the_free_first_copy(run: Callable[..., Result]
     }
 
 
+def test_no_trail_says_so_in_words(run: Callable[..., Result]) -> None:
+    result = run("--region", REGION)
+    assert result.exit_code == 0
+    assert "No trail records management events in the accounts and regions checked." in result.output
+
+
 def test_one_trail_without_config_is_no_paid_copy(run: Callable[..., Result]) -> None:
     make_trail("aws-controltower-BaselineCloudTrail")
     result = run("--region", REGION)
