@@ -32,3 +32,8 @@ class ExitCode(IntEnum):
     PASS = 0
     FAIL = 1
     CANNOT_EVALUATE = 2
+    # trails: deploying the config adds no paid copy of management events (and none is paid for now) / it would
+    # add one, or an account and region already records them twice / a trail's selectors or a region unreadable
+    NO_PAID_COPY = 0
+    PAID_COPY = 1
+    CANNOT_TELL = 2
