@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS
+from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.verifier.aws import REGION_NAME, MissingRegionError, resolve_region
 from ebtrail.verifier.output import StdoutConsole, echo
 from ebtrail.verifier.trails.check import AccountReport, Status, check_account, overall_exit
@@ -120,7 +121,7 @@ def trails(
             if not all_regions:
                 problems.append(f"{exc} (or --all-regions)")
                 continue
-            fallback = "us-east-1"
+            fallback = FALLBACK_REGION
         sessions.append((profile, session, fallback))
     if problems:
         _refuse(problems, as_json)

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 
 from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS, monthly_events
+from ebtrail.core.regions import COMMERCIAL, cloudtrail_regions
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, describe_error, error_code, is_transient
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.trails.coverage import Coverage
@@ -195,7 +196,7 @@ def check_account(
         return report
     report.account = account = str(identity["Account"])
     caller = Arn.parse(str(identity.get("Arn", "")))
-    partition = caller.partition if caller else "aws"
+    partition = caller.partition if caller else COMMERCIAL
     unreadable = False
     if plan is not None and plan.needs_organization:
         report.organization_id, unreadable = _organization_id(clients, report)
@@ -205,7 +206,7 @@ def check_account(
         if planned is None and unreadable:  # assume a member: it can only over-warn, never hide a copy
             planned = next(t for t in plan.trails if t.organization_id)
     every = regions is None
-    names = sorted(session.get_available_regions("cloudtrail", partition_name=partition)) if every else regions
+    names = list(cloudtrail_regions(partition)) if every else regions
     cache = TrailCache(clients, account)
     for region in names or []:
         seen = cache.region(region)
