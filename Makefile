@@ -58,7 +58,7 @@ synth: setup
 test: setup
 	"$(VENV)/bin/python" -m pytest
 
-## e2e: the pinned CLI bootstraps and deploys every config/*.toml to moto_server; preflight and verifier prove it
+## e2e: every config/*.toml deployed to moto_server with the pinned CLI and verified; day two rehearsed on two
 e2e: setup
 	"$(VENV)/bin/python" tests/e2e/run_e2e.py
 

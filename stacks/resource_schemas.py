@@ -14,10 +14,12 @@ from typing import Any
 
 import cfnlint
 
+from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.verifier.changes.schemas import DATA_FILE
 
-#: The schemas of this region: a type's create-only properties do not differ by region.
-SCHEMA_REGION = "us-east-1"
+#: The schemas of this region (cfn-lint ships one folder per region): a type's create-only properties do not differ
+#: by region.
+SCHEMA_REGION = FALLBACK_REGION
 _PREFIX = "/properties/"
 
 

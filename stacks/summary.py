@@ -2,9 +2,9 @@
 
 The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
 far back Athena can see, and a warning when Object Lock is on; e-mail subscriptions, which count only once
-confirmed; the compliance result (cdk-nag has already passed, or synth would have failed; its acknowledgments
-are counted, each listed in cdk.out/ and with ``--verbose``, ``make synth VERBOSE=1``), cfn-lint over every
-template, linted
+confirmed; one line on what a second trail recording management events costs (for an app that creates one);
+the compliance result (cdk-nag has already passed, or synth would have failed; its acknowledgments are counted,
+each listed in cdk.out/ and with ``--verbose``, ``make synth VERBOSE=1``), cfn-lint over every template, linted
 for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
 CloudTrail's own bucket, key and topic policy checks, evaluated offline) with the hop preflight (every
 service-to-resource wire the templates make, counted per kind). Exits 1 on any cfn-lint error or
@@ -28,6 +28,7 @@ from cfnlint.api import ManualArgs, lint_file
 from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import LifecyclePlan
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX
+from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS
 from ebtrail.core.regions import partition_of
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
 from ebtrail.verifier.preflight.hops import counts, hops_from_assembly, kind_verdicts
@@ -166,6 +167,40 @@ def verifier_lines(stacks: list[StackSummary]) -> list[str]:
     return lines
 
 
+def records_management_events(trail: dict[str, Any]) -> bool:
+    """Whether an ``AWS::CloudTrail::Trail`` resource records management events: no selectors (CloudTrail's
+    default), a basic selector without ``IncludeManagementEvents: false``, or an advanced selector whose
+    ``eventCategory`` equals ``Management``."""
+    properties = trail.get("Properties", {})
+    basic = properties.get("EventSelectors") or []
+    advanced = properties.get("AdvancedEventSelectors") or []
+    if not basic and not advanced:
+        return True
+    if any(selector.get("IncludeManagementEvents", True) is not False for selector in basic):
+        return True
+    return any(
+        field.get("Field") == "eventCategory" and "Management" in (field.get("Equals") or [])
+        for selector in advanced
+        for field in selector.get("FieldSelectors") or []
+    )
+
+
+def trail_cost_lines(templates: list[dict[str, Any]]) -> list[str]:
+    """One line when the app creates a trail recording management events: CloudTrail bills every copy after the
+    first in an account and region (AWS CloudTrail pricing), so beside an existing trail it is a paid copy."""
+    if not any(
+        resource.get("Type") == "AWS::CloudTrail::Trail" and records_management_events(resource)
+        for template in templates
+        for resource in template.get("Resources", {}).values()
+    ):
+        return []
+    price = PAID_MANAGEMENT_EVENTS
+    return [
+        f"  COST: a 2nd trail of management events in an account is billed (${price.usd_per_100k:.2f}/100,000 events, "
+        f'{price.as_of}): run `ebtrail-verify trails --config FILE`; or adopt it (topology = "adopted")'
+    ]
+
+
 def lint(stack: StackSummary) -> list[str]:
     """cfn-lint findings (errors, warnings and informational) for one template, as readable lines, without the
     findings of :func:`partition_gap_locations`."""
@@ -236,13 +271,17 @@ def main(argv: list[str] | None = None) -> int:
     cloud_assembly = Path(positional[0] if positional else "cdk.out")
     stacks = read_stacks(cloud_assembly)
     print(f"Synthesized {len(stacks)} stack(s) into {cloud_assembly}/:")
+    templates = []
     for stack in stacks:
         print(
             f"  {stack.stack_name:<40} account {stack.account}  region {stack.region:<15} {stack.resources} resources"
         )
         template = json.loads(stack.template.read_text())
+        templates.append(template)
         for line in archive_lines(template) + subscription_lines(stack.stack_name, template):
             print(line)
+    for line in trail_cost_lines(templates):
+        print(line)
     for line in verifier_lines(stacks):
         print(line)
     findings = [line for stack in stacks for line in lint(stack)]

@@ -189,7 +189,11 @@ class DeliveryCanary(Construct):
             self,
             "Policy",
             managed_policy_name=props.role_name,
-            description=f"What the ebtrail delivery canary of trail {props.trail_name} needs",
+            # Not the trail's name: a managed policy's Description is create-only (the resource schema's
+            # createOnlyProperties), so a description that changes with the trail name replaces this custom-named
+            # policy, and "You can't perform an update that causes a custom-named resource to be replaced"
+            # (CloudFormation, "CloudFormation resource custom naming"): a trail rename failed at this policy.
+            description="What the ebtrail delivery canary of this account needs",
             statements=self.statements,
             roles=[self.role],
         )

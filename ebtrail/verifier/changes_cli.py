@@ -206,6 +206,7 @@ def import_map_command(*, assembly: Path, out_dir: Path, profile: str | None, as
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from ebtrail.verifier.changes.deployed import session_for
     from ebtrail.verifier.changes.kept import ImportMap, import_map
 
     try:
@@ -216,7 +217,9 @@ def import_map_command(*, assembly: Path, out_dir: Path, profile: str | None, as
     maps: list[ImportMap] = []
     try:
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-        maps = [import_map(stack, session) for stack in stacks]
+        # Another account's stack (an organization's archive) through the manifest's lookup role, as `changes`.
+        sessions = session_for(session)
+        maps = [import_map(stack, sessions(stack)) for stack in stacks]
     except (BotoCoreError, ClientError) as exc:
         click.echo(f"error: cannot read the deleted stacks: {exc}", err=True)
         raise click.exceptions.Exit(int(ExitCode.UNREACHABLE)) from exc

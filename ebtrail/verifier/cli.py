@@ -35,6 +35,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "preflight",
         "Evaluate the bucket policy, log key policy, delivery topic...",
     ),
+    "trails": (
+        "ebtrail.verifier.trails_cli",
+        "trails",
+        "List the trails that record management events (organization...",
+    ),
     "verify": (
         "ebtrail.verifier.verify_cli",
         "verify",

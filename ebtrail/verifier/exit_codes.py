@@ -33,6 +33,11 @@ class ExitCode(IntEnum):
     PASS = 0
     FAIL = 1
     CANNOT_EVALUATE = 2
+    # trails: deploying the config adds no paid copy of management events (and none is paid for now) / it would
+    # add one, or an account and region already records them twice / a trail's selectors or a region unreadable
+    NO_PAID_COPY = 0
+    PAID_COPY = 1
+    CANNOT_TELL = 2
 
 
 #: What an interrupted run exits with: the shell's 128 + the signal's number (ebtrail.verifier.signals).
@@ -96,6 +101,28 @@ COMMAND_EXITS: dict[str, tuple[tuple[int, str], ...]] = {
         ),
         (ExitCode.UNDECIDED, "the assembly cannot be read"),
         (ExitCode.UNREACHABLE, "the deleted stacks could not be read from CloudFormation: retry"),
+    ),
+    "trails": (
+        (
+            ExitCode.NO_PAID_COPY,
+            "no paid copy: deploying the config adds none, and no account and region checked records management "
+            "events twice now",
+        ),
+        (
+            ExitCode.PAID_COPY,
+            "a paid copy: deploying the config would add one, or an account and region already records them in two "
+            "trails",
+        ),
+        (
+            ExitCode.CANNOT_TELL,
+            "cannot tell (a trail's selectors or a region unreadable, a missing permission), or bad input: every "
+            "problem at once, each naming its option (`--region`, `--profile`, `--config`) or config field "
+            "(`trail.account`, `trail.members[0].home_region`, ...)",
+        ),
+        (
+            ExitCode.UNREACHABLE,
+            "AWS could not be reached (connection errors, throttling after retries, 5xx): no verdict",
+        ),
     ),
     "preflight": (
         (ExitCode.PASS, "every request CloudTrail makes would be allowed and every negative denied"),

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.core.sweep import (
     DIMENSION,
     ENV_NAMESPACE,
@@ -307,7 +308,7 @@ _CLIENTS: dict[str, Clients] = {}
 
 
 def _clients() -> Clients:
-    region = os.environ.get("AWS_REGION", "us-east-1")
+    region = os.environ.get("AWS_REGION", FALLBACK_REGION)  # the Lambda runtime sets AWS_REGION
     if region not in _CLIENTS:  # kept by a warm container for its next invocations
         _CLIENTS[region] = Clients.create(boto3.Session(), region)
     return _CLIENTS[region]

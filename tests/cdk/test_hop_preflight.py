@@ -142,9 +142,9 @@ def test_all_features_wires_every_hop_kind(synthesized: Callable[[str], Synthesi
     synth = synthesized("all-features.toml")
     reports = run(synth, templates_of(synth))
     assert set(counts(reports)) == EVERY_KIND
-    # The hops that hold on main today (the two others wait for issue 17 items 2 and 3).
+    # Every kind holds, the Firehose and CloudTrail -> CloudWatch Logs hops too (issue 17 items 2 and 3).
     verdicts = kind_verdicts(reports)
-    assert {k for k, v in verdicts.items() if v == "pass"} >= EVERY_KIND - {TRAIL_LOGS, FIREHOSE_BUCKET}
+    assert {k for k, v in verdicts.items() if v == "pass"} == EVERY_KIND
     # Each hop names the documented requests: principal, action, context.
     firehose = next(r for r in reports if r.kind == FIREHOSE_BUCKET)
     trust = next(r for r in firehose.results if r.request.action == "sts:AssumeRole" and r.must_allow)
@@ -154,7 +154,7 @@ def test_all_features_wires_every_hop_kind(synthesized: Callable[[str], Synthesi
     assert kms.request.context["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
     assert str(kms.request.context["kms:EncryptionContext:aws:s3:arn"]).startswith("arn:aws:s3:::ebtrail-logs-")
     assert kms.request.context["kms:ResourceAliases"] == ["alias/ebtrail/cloudtrail-logs"]
-    alarm = next(r for r in reports if r.kind == ALARM_TOPIC)
+    alarm = next(r for r in reports if r.kind == ALARM_TOPIC and ":111111111111:" in r.source)  # the trail's
     publish = alarm.results[0]
     assert (publish.request.principal.identifier, publish.request.action) == ("cloudwatch.amazonaws.com", "sns:Publish")
     assert publish.request.context["aws:SourceArn"] == alarm.source

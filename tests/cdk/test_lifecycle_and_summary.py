@@ -13,7 +13,14 @@ from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, 
 from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
-from stacks.summary import ACKNOWLEDGED_FILE, OBJECT_LOCK_WARNING, archive_lines, read_stacks, subscription_lines
+from stacks.summary import (
+    ACKNOWLEDGED_FILE,
+    OBJECT_LOCK_WARNING,
+    archive_lines,
+    read_stacks,
+    subscription_lines,
+    trail_cost_lines,
+)
 from stacks.summary import main as summary_main
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import FIXTURE_CONFIGS
@@ -140,6 +147,25 @@ def test_summary_says_an_email_subscription_counts_only_once_confirmed(
     [line] = subscription_lines(stack, synthesized("default.toml").json(stack))
     assert "only once each address confirms" in line and "Security Hub" not in line
     assert subscription_lines(stack, {"Resources": {}}) == []
+
+
+def test_summary_says_a_second_management_trail_is_billed(synthesized: Callable[[str], Synthesized]) -> None:
+    """Issue 19: a topology that creates a trail points to the adoption topology and to ``ebtrail-verify trails``."""
+    for name in ("default.toml", "organization.toml"):
+        result = synthesized(name)
+        [line] = trail_cost_lines([result.json(stack.stack_name) for stack in result.built.stacks])
+        assert "2nd trail of management events in an account is billed ($2.00/100,000 events, 2026-12-07)" in line
+        assert "`ebtrail-verify trails --config FILE`" in line and 'topology = "adopted"' in line
+    # A data-events-only trail (management events off, as next to an adopted trail) and no trail: no line.
+    data_only = {
+        "Type": "AWS::CloudTrail::Trail",
+        "Properties": {"EventSelectors": [{"IncludeManagementEvents": False, "DataResources": []}]},
+    }
+    assert trail_cost_lines([{"Resources": {"DataTrail": data_only}}]) == []
+    assert trail_cost_lines([{"Resources": {}}]) == []
+    advanced = {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+    managed = {"Type": "AWS::CloudTrail::Trail", "Properties": {"AdvancedEventSelectors": [advanced]}}
+    assert len(trail_cost_lines([{"Resources": {"Trail": managed}}])) == 1
 
 
 #: What the issue allows the default config's summary (issue 21: "a summary that fits a screen").

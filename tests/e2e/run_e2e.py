@@ -18,10 +18,17 @@ Per config in ``config/*.toml``, each on a fresh ``moto_server`` (with ``moto_cl
    ``bench/verifier_play_cloudtrail.py`` playing CloudTrail it ends with exit 0, for every trail.
 6. Nothing is left behind: no ``ebtrail-verify-*`` application or queue, no extra subscription.
 
-One line per config, then ``e2e: N/N configs deployed and verified in N s``. Exit 0 only when every config
+7. Day two, for ``DAY_TWO_CONFIGS`` (``--day-two``), on the same moto_server (see :class:`DayTwo` and
+   ``day_two.py``): an update (a subscriber, the lifecycle, CloudWatch Logs), a trail rename (archive first, the
+   old trail's preflight between the two stacks), ``cdk destroy --all`` (what is kept and what is gone), and a
+   redeploy over what was kept (``ebtrail-verify import-map``, ``cdk import``, ``cdk deploy``); each ends with
+   checks 2 to 6 against its own templates. A failure names the step.
+
+One line per config (and the day-two notes), then ``e2e: N/N configs deployed and verified in N s`` and
+``e2e day 2: K/K steps``. Exit 0 only when every config
 passes. moto and every child process are stopped on every way out (failure, Ctrl-C, SIGTERM).
 
-    .venv/bin/python tests/e2e/run_e2e.py [--config config/default.toml ...] [--logs DIR]
+    .venv/bin/python tests/e2e/run_e2e.py [--config config/default.toml ...] [--logs DIR] [--day-two NAME|none]
 """
 
 from __future__ import annotations
@@ -38,9 +45,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +57,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import boto3  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
 
 from ebtrail.config import OrganizationConfig, load_config  # noqa: E402
 from ebtrail.deployment import trail_targets  # noqa: E402
 from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
+from tests.e2e import day_two as day_two_configs  # noqa: E402
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 PYTHON = sys.executable
@@ -67,6 +78,8 @@ EXPECTED_ERROR = "NotImplementedError: The lookup_events action has not been imp
 E2E_ROLE = "ebtrail-e2e-admin"
 ALONE_TIMEOUT = 6
 PLAYED_TIMEOUT = 45
+#: Configs (by file name) that rehearse day two after their first deploy: update, rename, destroy, redeploy.
+DAY_TWO_CONFIGS = ("default.toml", "organization.toml")
 #: Seconds the CloudTrail player may take to start and list the applications already there.
 PLAYER_READY_TIMEOUT = 60
 
@@ -251,6 +264,11 @@ class ConfigResult:
     preflight_seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    #: Day-two steps rehearsed (0: first deploy only) and passed (the first deploy is the first step).
+    day_two_steps: int = 0
+    day_two_passed: int = 0
+    #: What a day-two step observed (what the old trail sees during a rename, what the destroy kept).
+    notes: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -259,7 +277,7 @@ def step(result: ConfigResult, name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        result.steps[name] = time.monotonic() - start
+        result.steps[name] = result.steps.get(name, 0.0) + time.monotonic() - start
 
 
 def bootstrap(accounts: Accounts, environments: set[tuple[str, str]], scratch: Path, log: Path) -> None:
@@ -494,39 +512,45 @@ def _check_bucket(accounts: Accounts, stack: Stack, where: str, name: str, props
         )
 
 
+def preflight_trail(accounts: Accounts, config: Any, target: Any, log: Path) -> tuple[int, dict[str, Any]]:
+    """``ebtrail-verify preflight --trail`` over one trail, as an engineer would run it: its exit and report."""
+    command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json"]
+    if config.archive.account != target.account:
+        # The archive's bucket and key policies are readable only from its own account.
+        command += ["--archive-role-arn", f"arn:aws:iam::{config.archive.account}:role/{E2E_ROLE}"]
+    if config.organization_id:
+        # moto has no organization; the ID is the config's (on AWS: DescribeOrganization).
+        command += ["--organization-id", config.organization_id]
+    env = accounts.env(target.account, target.home_region)
+    process = spawn(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        raise
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(command)}\n{stdout}{stderr}")
+    try:
+        report = json.loads(stdout)
+    except ValueError as exc:
+        raise StepFailedError(f"preflight --trail {target.arn}: exit {process.returncode}: {stderr[-500:]}") from exc
+    return process.returncode, report
+
+
+def preflight_failures(report: dict[str, Any]) -> list[str]:
+    (trail,) = report["trails"]
+    return [str(line) for line in (trail["failures"] + trail["cannot_evaluate"])[:5] + trail["problems"]]
+
+
 def check_preflight(accounts: Accounts, config: Any, result: ConfigResult, log: Path) -> None:
-    """``ebtrail-verify preflight --trail`` over each deployed trail, as an engineer would run it."""
-    organization_id = config.organization_id
+    """``ebtrail-verify preflight --trail`` over each deployed trail passes."""
     for target in trail_targets(config):
-        command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json"]
-        if config.archive.account != target.account:
-            # The archive's bucket and key policies are readable only from its own account.
-            command += ["--archive-role-arn", f"arn:aws:iam::{config.archive.account}:role/{E2E_ROLE}"]
-        if organization_id:
-            # moto has no organization; the ID is the config's (on AWS: DescribeOrganization).
-            command += ["--organization-id", organization_id]
-        env = accounts.env(target.account, target.home_region)
-        process = spawn(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            stdout, stderr = process.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            stop(process)
-            raise
-        with log.open("a") as out:
-            out.write(f"\n$ {' '.join(command)}\n{stdout}{stderr}")
-        try:
-            report = json.loads(stdout)
-        except ValueError as exc:
-            raise StepFailedError(
-                f"preflight --trail {target.arn}: exit {process.returncode}: {stderr[-500:]}"
-            ) from exc
+        code, report = preflight_trail(accounts, config, target, log)
         result.preflight_requests += int(report["requests"])
         result.preflight_seconds += float(report["seconds"])
-        if process.returncode != 0:
-            (trail,) = report["trails"]
-            lines = (trail["failures"] + trail["cannot_evaluate"])[:5] + trail["problems"]
+        if code != 0:
             raise StepFailedError(
-                f"preflight --trail {target.arn}: {report['verdict']} (exit {process.returncode}): {lines}"
+                f"preflight --trail {target.arn}: {report['verdict']} (exit {code}): {preflight_failures(report)}"
             )
 
 
@@ -660,12 +684,258 @@ def with_moto_organization(accounts: Accounts, config_path: Path, config: Any, s
     return copy
 
 
-def run_config(config_path: Path, logs: Path) -> ConfigResult:
-    result = ConfigResult(config_path.name)
+#: Seconds one ``cdk deploy`` or ``cdk destroy`` may take (the update of the largest stack takes ~30 s idle).
+DEPLOY_TIMEOUT = 300
+#: The construct ID of the log-archive stack (stacks.app_builder), by which ``cdk deploy`` selects it.
+ARCHIVE_STACK_ID = "LogArchive"
+#: DeletionPolicy values under which CloudFormation keeps a resource on stack delete.
+KEPT_POLICIES = ("Retain", "RetainExceptOnCreate", "Snapshot")
+
+
+def _exists(accounts: Accounts, stack: Stack, kind: str, physical_id: str) -> bool | None:
+    """Whether moto still holds a resource of this type (``None``: a type the run does not probe)."""
+    client = partial(accounts.client, account=stack.account, region=stack.region)
+    probes: dict[str, Callable[[], Any]] = {
+        "AWS::S3::Bucket": lambda: client("s3").head_bucket(Bucket=physical_id),
+        "AWS::KMS::Key": lambda: client("kms").describe_key(KeyId=physical_id),
+        "AWS::Logs::LogGroup": lambda: next(
+            g
+            for g in client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
+            if g["logGroupName"] == physical_id
+        ),
+        "AWS::CloudTrail::Trail": lambda: client("cloudtrail").get_trail(Name=physical_id),
+        "AWS::IAM::Role": lambda: client("iam").get_role(RoleName=physical_id),
+        "AWS::IAM::ManagedPolicy": lambda: client("iam").get_policy(PolicyArn=physical_id),
+        "AWS::SNS::Topic": lambda: client("sns").get_topic_attributes(TopicArn=physical_id),
+        "AWS::Lambda::Function": lambda: client("lambda").get_function(FunctionName=physical_id),
+        "AWS::SQS::Queue": lambda: client("sqs").get_queue_attributes(QueueUrl=physical_id),
+    }
+    if kind not in probes:
+        return None
+    try:
+        probes[kind]()
+    except (ClientError, StopIteration):
+        return False
+    return True
+
+
+class DayTwo:
+    """The day-two steps after a first deploy, each on the same moto_server, each ending with the run's checks
+    (what moto holds matches the new templates, preflight, the verifier with the CloudTrail player)."""
+
+    def __init__(self, context: Context, deployed_config: Path, stacks: list[Stack]) -> None:
+        self.context = context
+        self.accounts, self.result, self.log_dir, self.scratch = (
+            context.accounts,
+            context.result,
+            context.log_dir,
+            context.scratch,
+        )
+        self.config_path = deployed_config
+        self.stacks = stacks
+        #: The last assembly deployed (destroy and redeploy use the rename's, which saves two syntheses).
+        self.assembly = context.scratch / "cdk.out-deploy"
+
+    def _next_config(self, name: str, data: dict[str, Any]) -> Path:
+        self.config_path = day_two_configs.write(data, self.scratch / f"{name}-{self.config_path.name}")
+        return self.config_path
+
+    def update(self) -> None:
+        """A subscriber added, another lifecycle, CloudWatch Logs on: an update in place of the deployed stacks."""
+        path = self._next_config("update", day_two_configs.updated(day_two_configs.read(self.config_path)))
+        self.stacks = deploy_and_check(self.context, path, "update")
+        self.assembly = self.scratch / "cdk.out-update"
+
+    def rename(self) -> None:
+        """The trail renamed. The archive stack is deployed first, alone, as ``cdk deploy --all`` orders it; the
+        preflight then says whether the old trail, still running, may still deliver (with ``trail.previous_names``
+        it must); then every stack, and the old trail must be gone."""
+        before = load_config(self.config_path)
+        keep_previous = "previous_names" in type(before.trail).model_fields
+        data = day_two_configs.renamed(day_two_configs.read(self.config_path), keep_previous=keep_previous)
+        path = self._next_config("rename", data)
+        assembly = self.scratch / "cdk.out-rename"
+        with step(self.result, "rename archive first"):
+            # The CLI selects stacks by construct ID: the archive stack's is stacks.app_builder's "LogArchive".
+            cdk_deploy(self.accounts, path, assembly, self.log_dir / "rename-archive.log", ARCHIVE_STACK_ID)
+        for old in trail_targets(before):
+            code, report = preflight_trail(self.accounts, before, old, self.log_dir / "rename-old-trail-preflight.log")
+            seen = "may deliver" if code == 0 else f"is refused ({preflight_failures(report)[:1]})"
+            self.result.notes.append(
+                f"old trail {old.name} after the archive update, before the trail update: {seen}"
+                + ("" if keep_previous else " (no trail.previous_names in this config model)")
+            )
+            if keep_previous and code != 0:
+                raise StepFailedError(
+                    f"with trail.previous_names the old trail {old.arn} must still deliver: {report['verdict']}"
+                )
+        self.stacks = deploy_and_check(self.context, path, "rename", synthesized=assembly)
+        self.assembly = assembly
+        for old in trail_targets(before):
+            cloudtrail = self.accounts.client("cloudtrail", old.account, old.home_region)
+            left = [t["Name"] for t in cloudtrail.describe_trails()["trailList"] if t["Name"] == old.name]
+            if left:
+                raise StepFailedError(f"the old trail {old.arn} is still there after the rename")
+
+    def destroy(self) -> None:
+        """``cdk destroy --all``: every stack gone; every resource its DeletionPolicy keeps still there, every
+        other resource the run can probe gone."""
+        config = load_config(self.config_path)
+        kept: list[tuple[Stack, str, str, str]] = []
+        deleted: list[tuple[Stack, str, str, str]] = []
+        for stack in self.stacks:
+            ids = _physical_ids(self.accounts, stack)
+            for logical_id, resource in stack.resources.items():
+                entry = (stack, logical_id, resource["Type"], ids[logical_id])
+                if _exists(self.accounts, stack, resource["Type"], ids[logical_id]) is None:
+                    continue
+                if not _exists(self.accounts, stack, resource["Type"], ids[logical_id]):
+                    raise StepFailedError(f"before the destroy, {stack.name}/{logical_id} cannot be found in moto")
+                (kept if resource.get("DeletionPolicy") in KEPT_POLICIES else deleted).append(entry)
+        run(
+            [*cdk_command("destroy", self.config_path, self.assembly, synthesized=True), "--all", "--force"],
+            self.accounts.env(DEPLOYER, config.archive.region),
+            self.log_dir / "destroy.log",
+            cwd=REPO,
+            timeout=DEPLOY_TIMEOUT,
+        )
+        for stack in self.stacks:
+            cfn = self.accounts.client("cloudformation", stack.account, stack.region)
+            alive = [
+                s
+                for s in cfn.list_stacks()["StackSummaries"]
+                if s["StackName"] == stack.name and s["StackStatus"] != "DELETE_COMPLETE"
+            ]
+            if alive:
+                status, reason = alive[0]["StackStatus"], alive[0].get("StackStatusReason")
+                raise StepFailedError(f"stack {stack.name} after cdk destroy: {status}: {reason}")
+        lost = [f"{s.name}/{lid} ({kind})" for s, lid, kind, pid in kept if not _exists(self.accounts, s, kind, pid)]
+        left = [f"{s.name}/{lid} ({kind})" for s, lid, kind, pid in deleted if _exists(self.accounts, s, kind, pid)]
+        if lost or left:
+            raise StepFailedError(
+                f"after cdk destroy: kept resources gone: {lost}; deleted resources still there: {left}"
+            )
+        counts = Counter(kind.split("::")[-1] for _, _, kind, _ in kept)
+        self.result.notes.append(
+            "destroy kept "
+            + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+            + f"; {len(deleted)} probed resources deleted"
+        )
+
+    def redeploy(self) -> None:
+        """The same config again over what the destroy kept, the README's way back (``make redeploy``):
+        ``ebtrail-verify import-map`` maps each kept bucket, key and log group to its new stack, ``cdk import``
+        adopts them (archive first), then ``cdk deploy --all`` creates the rest; then every check of the run."""
+        config = load_config(self.config_path)
+        env = self.accounts.env(DEPLOYER, config.archive.region)
+        mappings = self.scratch / "import"
+        command = [
+            PYTHON,
+            "-m",
+            "ebtrail.verifier",
+            "import-map",
+            "--assembly",
+            str(self.assembly),
+            "--out",
+            str(mappings),
+        ]
+        with step(self.result, "redeploy import"):
+            run([*command, "--json"], env, self.log_dir / "redeploy-import-map.log", cwd=REPO, timeout=120)
+            imported = 0
+            for mapping in sorted(mappings.glob("*.json")):
+                imported += len(json.loads(mapping.read_text()))
+                run(
+                    [
+                        *cdk_command("import", self.config_path, self.assembly, synthesized=True),
+                        mapping.stem,
+                        "--resource-mapping",
+                        str(mapping),
+                        "--force",
+                    ],
+                    env,
+                    self.log_dir / "redeploy-import.log",
+                    cwd=REPO,
+                    timeout=DEPLOY_TIMEOUT,
+                )
+        self.result.notes.append(f"redeploy imported {imported} kept resource(s) before the deploy")
+        self.stacks = deploy_and_check(self.context, self.config_path, "redeploy", synthesized=self.assembly)
+
+
+def cdk_command(action: str, config_path: Path, assembly: Path, *, synthesized: bool) -> list[str]:
+    """``cdk <action>`` of the config, synthesizing into ``assembly``, or (``synthesized``) of the assembly
+    already there, which saves a synthesis (most of a deploy's CPU time)."""
+    source = ["--app", str(assembly)] if synthesized else ["-c", f"config={config_path.resolve()}", "-o", str(assembly)]
+    return [str(CDK), action, *source]
+
+
+def cdk_deploy(
+    accounts: Accounts, config_path: Path, assembly: Path, log: Path, *stacks: str, synthesized: bool = False
+) -> None:
+    """``cdk deploy`` of every stack (or only ``stacks``, without their dependencies), within a bound."""
+    config = load_config(config_path)
+    selection = [*stacks, "--exclusively"] if stacks else ["--all"]
+    run(
+        [
+            *cdk_command("deploy", config_path, assembly, synthesized=synthesized),
+            *selection,
+            "--require-approval",
+            "never",
+            "--progress",
+            "events",
+        ],
+        accounts.env(DEPLOYER, config.archive.region),
+        log,
+        cwd=REPO,
+        timeout=DEPLOY_TIMEOUT,
+    )
+
+
+@dataclass
+class Context:
+    """One config's run: its moto_server, the accounts on it, the result being written, its logs and scratch."""
+
+    accounts: Accounts
+    moto: Moto
+    result: ConfigResult
+    log_dir: Path
+    scratch: Path
+
+
+def deploy_and_check(context: Context, config_path: Path, name: str, *, synthesized: Path | None = None) -> list[Stack]:
+    """One deploy of every stack, then every check of the run: the stacks as templated, what moto holds, the
+    preflight, the verifier alone and with the CloudTrail player, nothing left behind, no problem in moto's log.
+    ``name`` is the step (``deploy`` for the first deploy, which keeps its per-phase timings); ``synthesized``
+    an assembly of the config already synthesized."""
+    accounts, moto, result, log_dir = context.accounts, context.moto, context.result, context.log_dir
+    config = load_config(config_path)
+    prefix = "" if name == "deploy" else f"{name}-"
+    assembly = synthesized or context.scratch / f"cdk.out-{name}"
+    with step(result, "deploy" if name == "deploy" else f"{name} deploy"):
+        cdk_deploy(accounts, config_path, assembly, log_dir / f"{prefix}deploy.log", synthesized=bool(synthesized))
+    stacks = read_stacks(assembly)
+    with step(result, "compare" if name == "deploy" else f"{name} checks"):
+        resources = check_stacks(accounts, stacks)
+        check_state(accounts, stacks)
+    if name == "deploy":
+        result.stacks, result.trails, result.resources = len(stacks), len(trail_targets(config)), resources
+    with step(result, "preflight") if name == "deploy" else contextlib.nullcontext():
+        check_preflight(accounts, config, result, log_dir / f"{prefix}preflight.log")
+    with step(result, "verifier") if name == "deploy" else step(result, f"{name} checks"):
+        check_verifier(accounts, config, log_dir / f"{prefix}verify.log")
+    check_nothing_left(accounts, config, stacks)
+    problems = moto.problems()
+    if problems:
+        raise StepFailedError(f"moto logged {len(problems)} problem(s): {problems[:5]}")
+    return stacks
+
+
+def run_config(config_path: Path, logs: Path, *, day_two: bool = False) -> ConfigResult:
+    result = ConfigResult(config_path.name, day_two_steps=len(day_two_configs.STEPS) if day_two else 0)
     started = time.monotonic()
     log_dir = logs / config_path.stem
     log_dir.mkdir(parents=True, exist_ok=True)
     moto = Moto(log=log_dir / "moto.log")
+    current = "deploy"
     try:
         config = load_config(config_path)
         with tempfile.TemporaryDirectory(prefix="ebtrail-e2e-") as scratch_dir:
@@ -679,44 +949,19 @@ def run_config(config_path: Path, logs: Path) -> ConfigResult:
             environments |= {(t.account, t.home_region) for t in targets}
             with step(result, "bootstrap"):
                 bootstrap(accounts, environments, scratch, log_dir / "bootstrap.log")
-            assembly = scratch / "cdk.out"
-            with step(result, "deploy"):
-                run(
-                    [
-                        str(CDK),
-                        "deploy",
-                        "--all",
-                        "-c",
-                        f"config={deployed_config.resolve()}",
-                        "--require-approval",
-                        "never",
-                        "-o",
-                        str(assembly),
-                        "--progress",
-                        "events",
-                    ],
-                    accounts.env(DEPLOYER, config.archive.region),
-                    log_dir / "deploy.log",
-                    cwd=REPO,
-                    timeout=240,
-                )
-            stacks = read_stacks(assembly)
-            result.stacks, result.trails = len(stacks), len(targets)
-            with step(result, "compare"):
-                result.resources = check_stacks(accounts, stacks)
-                check_state(accounts, stacks)
-            with step(result, "preflight"):
-                check_preflight(accounts, config, result, log_dir / "preflight.log")
-            with step(result, "verifier"):
-                check_verifier(accounts, config, log_dir / "verify.log")
-            check_nothing_left(accounts, config, stacks)
-            problems = moto.problems()
-            if problems:
-                raise StepFailedError(f"moto logged {len(problems)} problem(s): {problems[:5]}")
+            context = Context(accounts, moto, result, log_dir, scratch)
+            stacks = deploy_and_check(context, deployed_config, "deploy")
+            if day_two:
+                result.day_two_passed = 1
+                rehearsal = DayTwo(context, deployed_config, stacks)
+                for current in day_two_configs.STEPS[1:]:
+                    with step(result, current):
+                        getattr(rehearsal, current)()
+                    result.day_two_passed += 1
     except (StepFailedError, subprocess.TimeoutExpired) as exc:
-        result.error = str(exc)
+        result.error = f"step {current}: {exc}"
     except Exception as exc:  # a boto3 or parsing error is a failed step too, with its type
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = f"step {current}: {type(exc).__name__}: {exc}"
     finally:
         moto.stop()
         result.seconds = time.monotonic() - started
@@ -724,13 +969,17 @@ def run_config(config_path: Path, logs: Path) -> ConfigResult:
 
 
 def describe(result: ConfigResult) -> str:
+    notes = "".join(f"\ne2e: {result.name}: {note}" for note in result.notes)
+    if result.day_two_steps:
+        notes += f"\ne2e: {result.name}: day 2: {result.day_two_passed}/{result.day_two_steps} steps"
     if result.error:
-        return f"e2e: {result.name}: FAILED after {result.seconds:.0f} s: {result.error}"
+        return f"e2e: {result.name}: FAILED after {result.seconds:.0f} s: {result.error}{notes}"
     steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.steps.items())
     return (
         f"e2e: {result.name}: ok in {result.seconds:.0f} s ({steps}): {result.stacks} stacks, {result.resources} "
         f"resources as templated; {result.trails} trail(s); preflight pass ({result.preflight_requests} requests, "
         f"{result.preflight_seconds:.2f} s); verifier alone exit 1, with the player exit 0; nothing left behind"
+        f"{notes}"
     )
 
 
@@ -743,7 +992,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, action="append", help="config file(s) (default: config/*.toml)")
     parser.add_argument("--logs", type=Path, default=None, help="keep the logs here (default: a temporary folder)")
     parser.add_argument("--jobs", type=int, default=3, help="configs deployed at once, each on its own moto_server")
+    parser.add_argument(
+        "--day-two",
+        action="append",
+        metavar="NAME",
+        help=f"config file names that rehearse day two (default: {', '.join(DAY_TWO_CONFIGS)}); 'none' for none",
+    )
     args = parser.parse_args(argv)
+    day_two = set(args.day_two or DAY_TWO_CONFIGS) - {"none"}
     signal.signal(signal.SIGTERM, _terminate)
     for name in [k for k in os.environ if k.startswith("AWS_")]:
         del os.environ[name]  # never a real profile, credentials or endpoint
@@ -756,7 +1012,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
     try:
-        futures = [pool.submit(run_config, config_path, logs) for config_path in configs]
+        # The day-two configs first: they take the longest, and the others fill the remaining workers.
+        ordered = sorted(configs, key=lambda c: c.name not in day_two)
+        futures = [
+            pool.submit(run_config, config_path, logs, day_two=config_path.name in day_two) for config_path in ordered
+        ]
         for future in as_completed(futures):
             result = future.result()
             print(describe(result), flush=True)
@@ -766,6 +1026,12 @@ def main(argv: list[str] | None = None) -> int:
         pool.shutdown(wait=True, cancel_futures=True)
     passed = sum(1 for r in results if r.error is None)
     print(f"e2e: {passed}/{len(configs)} configs deployed and verified in {time.monotonic() - started:.0f} s")
+    rehearsed = [r for r in results if r.day_two_steps]
+    if rehearsed:
+        steps_passed, steps = sum(r.day_two_passed for r in rehearsed), sum(r.day_two_steps for r in rehearsed)
+        print(
+            f"e2e day 2: {steps_passed}/{steps} steps ({len(day_two_configs.STEPS)} steps x {len(rehearsed)} configs)"
+        )
     if passed == len(configs) and args.logs is None:
         shutil.rmtree(logs, ignore_errors=True)
     elif passed != len(configs):

@@ -52,3 +52,20 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "integrity" in result.stdout and "verify" in result.stdout
+
+
+def test_trails_reads_a_config_without_pydantic(tmp_path: Path) -> None:
+    """``ebtrail-verify trails --config`` reads the TOML with tomllib: with pydantic unimportable it still names the
+    field that is wrong (exit 2, before any AWS call)."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[trail]\naccount = "12"\nhome_region = "us-east-1"\n')
+    script = _WITHOUT_CDK.replace(
+        'cli(["--help"], prog_name="ebtrail-verify")',
+        f'cli(["trails", "--config", {str(bad)!r}, "--region", "us-east-1"], prog_name="ebtrail-verify")',
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert "trail.account: allowed: a 12-digit account ID; got '12'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ebtrail.core.canary import DIGESTS_LATE, INTEGRITY_CHECKED, INTEGRITY_FAILURES
+from ebtrail.core.canary import CANARY_RAN, DIGESTS_LATE, INTEGRITY_CHECKED, INTEGRITY_FAILURES
 from ebtrail.verifier.canary_integrity import IntegrityRun, IntegrityScope, check_integrity, new_digests
 from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.model import Status
@@ -238,6 +238,7 @@ def test_the_window_comes_from_the_functions_environment_and_the_metrics_reach_t
         CanarySettings.from_environment(env | {ENV_INTEGRITY_WINDOW_MINUTES: "soon"})
     report = CanaryReport(trail_name=TRAIL, at=NOW, integrity=IntegrityRun())
     assert {d["MetricName"]: d["Value"] for d in report.metric_data()} == {
+        CANARY_RAN: 1.0,  # the heartbeat every run publishes (issue 17 item 7)
         INTEGRITY_FAILURES: 0.0,
         INTEGRITY_CHECKED: 0.0,
         DIGESTS_LATE: 0.0,

@@ -254,3 +254,32 @@ def test_an_empty_allow_as_make_deploy_passes_it_allows_nothing(tmp_path: Path) 
     new = assembly(tmp_path / "b", {"Trail": trail("new")})
     code, report = run("--from", str(old), "--to", str(new), "--allow", "")
     assert code == 1 and report["refused"] == 1
+
+
+@pytest.mark.usefixtures("moto")
+def test_import_map_reads_another_accounts_deleted_stack_through_its_lookup_role(tmp_path: Path) -> None:
+    """An organization's archive stack lives in the log-archive account: its deleted predecessor is found there
+    (through the manifest's lookup role, moto gives the role's account), not in the caller's account."""
+    archive_account = "222222222222"
+    role = f"arn:aws:iam::{archive_account}:role/cdk-hnb659fds-lookup-role-{archive_account}-{REGION}"
+    found = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    archive_cfn = boto3.client(
+        "cloudformation",
+        region_name=REGION,
+        aws_access_key_id=found["AccessKeyId"],
+        aws_secret_access_key=found["SecretAccessKey"],
+        aws_session_token=found["SessionToken"],
+    )
+    bucket = {"LogBucket": KEPT["LogBucket"]}
+    archive_cfn.create_stack(StackName="app-log-archive", TemplateBody=json.dumps({"Resources": bucket}))
+    archive_cfn.delete_stack(StackName="app-log-archive")
+    path = tmp_path / "new"
+    stack = AssemblyStack("LogArchive", "app-log-archive", archive_account, REGION, {"Resources": bucket}, role)
+    write_assembly(path, [stack])
+    manifest = json.loads((path / "manifest.json").read_text())  # the lookup role, as the CDK CLI writes it
+    manifest["artifacts"]["LogArchive"]["properties"]["lookupRole"] = {"arn": role}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "import"
+    result = CliRunner().invoke(cli, ["import-map", "--assembly", str(path), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "LogArchive.json").read_text()) == {"LogBucket": {"BucketName": "app-logs"}}

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.regions import COMMERCIAL, UnknownRegionError, partition_of
+
 
 class AssemblyError(Exception):
     """The cloud assembly cannot be read (no manifest, unreadable template)."""
@@ -34,11 +36,12 @@ class AssemblyStack:
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        """From the one region module (botocore's endpoint data), never guessed from the region's letters (issue
+        17 item 10: the ISO partitions). An environment-agnostic stack has no region: the commercial partition."""
+        try:
+            return partition_of(self.region)
+        except UnknownRegionError:
+            return COMMERCIAL
 
 
 def read_assembly(directory: Path) -> list[AssemblyStack]:
