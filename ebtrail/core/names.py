@@ -234,3 +234,35 @@ def canary_function_name(trail_name: str) -> str:
     """``<trail>-canary``, as Lambda function names allow it: no '.' (CloudTrail allows it in trail names) and at
     most 64 characters. The schedule, failed-runs queue, log group and key alias are named after it."""
     return fit(f"{topic_base(trail_name)}-canary", MAX_FUNCTION_NAME)
+
+
+@dataclass(frozen=True)
+class ExistingTrail:
+    """A trail ebtrail does not own (``topology = "adopted"``): what the config says it is, in plain values.
+
+    ebtrail creates no trail, bucket or key for it; the proof layer (canary, alerts, verifier, CIS alarms) runs
+    in ``target.account`` and home region, Athena in the bucket's account and region.
+    """
+
+    #: The trail as CloudTrail knows it: account (the management account for an organization trail), home
+    #: region, name, partition, organization ID.
+    target: TrailTarget
+    #: The bucket the trail delivers to, its account and region.
+    bucket: str
+    bucket_account: str
+    bucket_region: str
+    #: ``""`` or ``"<key prefix>/"``.
+    log_prefix: str
+    #: The KMS key (key ARN) that encrypts the log files, or None for SSE-S3.
+    kms_key_arn: str | None
+    #: The CloudWatch Logs log group the trail delivers to (in ``target.account`` and home region), or None.
+    log_group_name: str | None
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:{self.target.partition}:s3:::{self.bucket}"
+
+
+def data_events_trail_name(prefix: str) -> str:
+    """The data-events-only trail ebtrail adds next to an adopted trail (``trail.beanstalk_data_events``)."""
+    return f"{prefix}-beanstalk-data-events"

@@ -48,6 +48,18 @@ VALID: dict[str, dict[str, Any]] = {
         "organization": {"id": "o-a1b2c3d4e5", "management_account": "111111111111", "home_region": "us-east-1"},
         "trail": {"members": [{"account": "333333333333"}]},
     },
+    "adopted": {
+        "topology": "adopted",
+        "archive": {"account": "222222222222", "region": "us-east-1", "key_prefix": "o-a1b2c3d4e5"},
+        "trail": {
+            "account": "111111111111",
+            "home_region": "us-east-1",
+            "name": "aws-controltower-BaselineCloudTrail",
+            "bucket": "aws-controltower-logs-222222222222-us-east-1",
+            "organization_id": "o-a1b2c3d4e5",
+            "members": [{"account": "333333333333"}],
+        },
+    },
 }
 
 #: Field paths a topology's type may declare beyond :class:`TopologyConfig`'s (its own trail fields and tables).
@@ -145,7 +157,7 @@ def test_what_a_type_does_not_use_is_refused_in_its_words(name: str, loc: tuple[
 def test_an_unknown_topology_says_what_is_allowed_and_other_problems_still_show() -> None:
     data = copy.deepcopy(VALID["accounts"]) | {"topology": "acounts", "name_prefix": "X"}
     problems = problems_of(data)
-    assert problems["topology"] == "allowed: 'single-account', 'accounts' or 'organization'; got 'acounts'"
+    assert problems["topology"] == "allowed: 'single-account', 'accounts', 'organization' or 'adopted'; got 'acounts'"
     assert "name_prefix" in problems
     # Fields that some topology uses are not blamed on a topology nobody chose.
     assert set(problems) == {"topology", "name_prefix"}
@@ -154,7 +166,7 @@ def test_an_unknown_topology_says_what_is_allowed_and_other_problems_still_show(
 SOURCES = [REPO_ROOT / "app.py", *(REPO_ROOT / "ebtrail").rglob("*.py"), *(REPO_ROOT / "stacks").rglob("*.py")]
 #: ``topology == "accounts"``, ``config.topology in (...)``, ``isinstance(config, AccountsConfig)``.
 BRANCH_ON_TOPOLOGY = re.compile(
-    r"\btopology\s*(==|!=)|\.topology\s+(not\s+)?in\b|isinstance\([^)]*(SingleAccount|Accounts|Organization)Config"
+    r"\btopology\s*(==|!=)|\.topology\s+(not\s+)?in\b|isinstance\([^)]*(SingleAccount|Accounts|Organization|Adopted)Config"
 )
 
 
