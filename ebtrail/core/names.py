@@ -262,6 +262,31 @@ class ExistingTrail:
     def bucket_arn(self) -> str:
         return f"arn:{self.target.partition}:s3:::{self.bucket}"
 
+    @classmethod
+    def from_arn(
+        cls,
+        trail_arn: str,
+        *,
+        bucket: str,
+        bucket_account: str,
+        bucket_region: str,
+        log_prefix: str = "",
+        kms_key_arn: str | None = None,
+        log_group_name: str | None = None,
+        organization_id: str | None = None,
+    ) -> ExistingTrail:
+        """The trail ``arn:<partition>:cloudtrail:<region>:<account>:trail/<name>`` and where it delivers
+        (``log_prefix``: ``""`` or ``"<key prefix>/"``)."""
+        parts = trail_arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "cloudtrail" or not parts[5].startswith("trail/"):
+            raise ValueError(
+                f"not a trail ARN (arn:<partition>:cloudtrail:<region>:<account>:trail/<name>): {trail_arn}"
+            )
+        if log_prefix and not log_prefix.endswith("/"):
+            raise ValueError(f"log_prefix must be empty or end with '/': {log_prefix!r}")
+        target = TrailTarget(parts[4], parts[3], parts[5].removeprefix("trail/"), parts[1], organization_id)
+        return cls(target, bucket, bucket_account, bucket_region, log_prefix, kms_key_arn, log_group_name)
+
 
 def data_events_trail_name(prefix: str) -> str:
     """The data-events-only trail ebtrail adds next to an adopted trail (``trail.beanstalk_data_events``)."""
