@@ -172,7 +172,7 @@ class TrailProofLayer(Construct):
                 CisAlarmsProps(
                     log_group=log_group,
                     topic=self.alerts.topic,
-                    filters=(*CIS_FILTERS, beanstalk_filter(props.alerts.actions)),
+                    filters=(*CIS_FILTERS, beanstalk_filter(tuple(props.alerts.actions))),
                     trail_name=target.name,
                     namespace=f"{prefix}/CloudTrailMetrics",
                 ),
@@ -236,7 +236,11 @@ class TrailProofLayer(Construct):
         # Imported: add_to_resource_policy keeps the statements to the constructs that build them.
         bucket = s3.Bucket.from_bucket_attributes(self, "OwnerBucket", bucket_arn=existing.bucket_arn)
         statements: list[iam.PolicyStatement] = []
-        for reader, present in (("Canary", self.canary is not None), ("Verifier", self.verifier_access is not None)):
+        readers: tuple[tuple[Literal["Canary", "Verifier"], bool], ...] = (
+            ("Canary", self.canary is not None),
+            ("Verifier", self.verifier_access is not None),
+        )
+        for reader, present in readers:
             if present:
                 access = VerifierReadAccess(
                     self,
@@ -246,7 +250,7 @@ class TrailProofLayer(Construct):
                         writers=[target],
                         name_prefix=self._props.name_prefix,
                         log_prefix=existing.log_prefix,
-                        reader=reader,  # type: ignore[arg-type]
+                        reader=reader,
                     ),
                 )
                 statements += access.statements

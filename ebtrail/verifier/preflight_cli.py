@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError
 
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
 from ebtrail.verifier.preflight.deployed import trail_from_account
+from ebtrail.verifier.preflight.reader_requests import reader_checks
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail, verdict_word
 
 EPILOG = """
@@ -69,6 +70,16 @@ def _organization_id(_ctx: click.Context, _param: click.Parameter, value: str | 
         "(S3 GetBucketPolicy and KMS GetKeyPolicy do not work across accounts)."
     ),
 )
+@click.option(
+    "--readers",
+    default=None,
+    metavar="PREFIX",
+    help=(
+        "Also check that the bucket and key policies let the proof layer's roles of the trail's account "
+        "(<PREFIX>-delivery-canary, <PREFIX>-beanstalk-verifier) read their own log files: for an adopted trail "
+        "whose bucket is in another account, whether its owner applied the statements make synth printed."
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def preflight(
     *,
@@ -79,6 +90,7 @@ def preflight(
     organization_id: str | None,
     archive_role_arn: str | None,
     as_json: bool,
+    readers: str | None = None,
 ) -> None:
     if (assembly is None) == (trail is None):
         raise click.UsageError("give exactly one of --assembly DIR or --trail NAME_OR_ARN")
@@ -99,7 +111,7 @@ def preflight(
             subjects = [trail_from_account(session, trail, region, organization_id, archive_role_arn)]
         except BotoCoreError as exc:
             subjects, errors = [], [f"cannot start a boto3 session: {exc}"]
-    reports = [preflight_trail(subject) for subject in subjects]
+    reports = [preflight_trail(subject, reader_checks(subject, readers) if readers else ()) for subject in subjects]
     code = PreflightExit.CANNOT_EVALUATE if errors else overall_exit(reports)
     seconds = time.perf_counter() - started
     if as_json:
