@@ -52,6 +52,7 @@ import boto3  # noqa: E402
 from ebtrail.config import OrganizationConfig, load_config  # noqa: E402
 from ebtrail.deployment import trail_targets  # noqa: E402
 from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
+from tests.e2e import adopted_world  # noqa: E402
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 PYTHON = sys.executable
@@ -494,11 +495,13 @@ def _check_bucket(accounts: Accounts, stack: Stack, where: str, name: str, props
         )
 
 
-def check_preflight(accounts: Accounts, config: Any, result: ConfigResult, log: Path) -> None:
+def check_preflight(
+    accounts: Accounts, config: Any, result: ConfigResult, log: Path, extra: tuple[str, ...] = ()
+) -> None:
     """``ebtrail-verify preflight --trail`` over each deployed trail, as an engineer would run it."""
     organization_id = config.organization_id
     for target in trail_targets(config):
-        command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json"]
+        command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json", *extra]
         if config.archive.account != target.account:
             # The archive's bucket and key policies are readable only from its own account.
             command += ["--archive-role-arn", f"arn:aws:iam::{config.archive.account}:role/{E2E_ROLE}"]
@@ -624,6 +627,10 @@ def check_nothing_left(accounts: Accounts, config: Any, stacks: list[Stack]) -> 
         left = [a for a in apps if a.startswith("ebtrail-verify-")]
         sqs = accounts.client("sqs", target.account, target.home_region)
         left += sqs.list_queues(QueueNamePrefix="ebtrail-verify-").get("QueueUrls", [])
+        if config.existing_trail is not None:  # an adopted trail's topic (if any) is its owner's
+            if left:
+                raise StepFailedError(f"left behind in {target.account}/{target.home_region}: {left}")
+            continue
         sns = accounts.client("sns", target.account, target.home_region)
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=target.delivery_topic_arn)["Subscriptions"]
         declared = _declared_subscriptions(stacks, target)
@@ -673,6 +680,8 @@ def run_config(config_path: Path, logs: Path) -> ConfigResult:
             moto.start()
             accounts = Accounts(moto)
             deployed_config = with_moto_organization(accounts, config_path, config, scratch)
+            # An adopted trail: first what Control Tower (or its owner) would have, then ebtrail on top.
+            deployed_config, world = adopted_world.prepare(accounts, deployed_config, config, scratch)
             config = load_config(deployed_config)
             targets = trail_targets(config)
             environments = {(config.archive.account, config.archive.region)}
@@ -700,16 +709,20 @@ def run_config(config_path: Path, logs: Path) -> ConfigResult:
                     cwd=REPO,
                     timeout=240,
                 )
+            adopted_world.apply_owner_statements(accounts, world, assembly)
             stacks = read_stacks(assembly)
             result.stacks, result.trails = len(stacks), len(targets)
             with step(result, "compare"):
                 result.resources = check_stacks(accounts, stacks)
                 check_state(accounts, stacks)
             with step(result, "preflight"):
-                check_preflight(accounts, config, result, log_dir / "preflight.log")
+                check_preflight(
+                    accounts, config, result, log_dir / "preflight.log", tuple(adopted_world.preflight_arguments(world))
+                )
             with step(result, "verifier"):
                 check_verifier(accounts, config, log_dir / "verify.log")
             check_nothing_left(accounts, config, stacks)
+            adopted_world.check_unchanged(accounts, world)
             problems = moto.problems()
             if problems:
                 raise StepFailedError(f"moto logged {len(problems)} problem(s): {problems[:5]}")
