@@ -15,7 +15,7 @@ from constructs import Construct
 from ebtrail.config import DeploymentConfig
 from ebtrail.constructs.existing_archive_athena import ExistingArchiveAthena, ExistingArchiveAthenaProps
 from ebtrail.constructs.proof_layer import TrailProofLayer
-from ebtrail.core.names import ExistingTrail
+from ebtrail.core.names import ADOPTED_TRAIL_METADATA, ExistingTrail
 from ebtrail.deployment import adopted_athena_props, archive_names, proof_layer_props
 
 
@@ -61,3 +61,10 @@ class ProofStack(Stack):
             **kwargs,
         )
         self.layer = TrailProofLayer(self, "Default", proof_layer_props(config, existing))
+        self.template_options.metadata = {
+            ADOPTED_TRAIL_METADATA: {
+                "Trail": target.arn,
+                "Bucket": existing.bucket,
+                "ReadersPrefix": config.name_prefix,
+            }
+        }

@@ -288,6 +288,11 @@ class ExistingTrail:
         return cls(target, bucket, bucket_account, bucket_region, log_prefix, kms_key_arn, log_group_name)
 
 
+#: Template metadata of a proof stack: the adopted trail's ARN, its bucket and the name prefix of the reader roles
+#: (``make synth``'s summary reads it to point at ``preflight --trail ... --readers``).
+ADOPTED_TRAIL_METADATA = "ebtrail:AdoptedTrail"
+
+
 def data_events_trail_name(prefix: str) -> str:
     """The data-events-only trail ebtrail adds next to an adopted trail (``trail.beanstalk_data_events``)."""
     return f"{prefix}-beanstalk-data-events"

@@ -25,6 +25,7 @@ from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 from ebtrail.verifier.preflight.policy import ContextValue, Principal, Request, Verdict, evaluate
 from ebtrail.verifier.preflight.reader_requests import reader_checks
 from ebtrail.verifier.preflight.run import preflight_trail
+from stacks import summary
 from stacks.app_builder import EbtrailApp, build_app
 from tests.cdk.policy_helpers import resources_of_type
 from tests.cdk.synth_cache import Synthesized
@@ -399,3 +400,19 @@ def test_the_library_example_proves_a_trail_given_by_arn_and_bucket(tmp_path: Pa
         "AllowVerifierList",
     ]
     assert printed["key_policy_statements"] == []
+
+
+@pytest.mark.parametrize("config_file", ADOPTED)
+def test_make_synth_summary_points_at_preflight_readers_and_passes(
+    config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The offline preflight cannot see the owner's policies: the summary says which command checks them after the
+    deploy instead of failing ``make synth``."""
+    built = build_app(load_config(CONFIG_FIXTURES / config_file), compliance=False)
+    assembly = built.app.synth()
+    assert summary.main([assembly.directory]) == 0
+    out = capsys.readouterr().out
+    existing = load_config(CONFIG_FIXTURES / config_file).existing_trail
+    assert existing is not None
+    assert f"'ebtrail-verify preflight --trail {existing.target.arn} --readers ebtrail'" in out
+    assert "cannot evaluate" not in out
