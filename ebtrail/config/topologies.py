@@ -355,6 +355,17 @@ class AdoptedConfig(TopologyConfig):
             for index, member in enumerate(trail.members)
             if member.account == trail.account
         ]
+        if trail.log_group is not None and self.alerts.enabled and not self.alerts.emails:
+            # As for cloudwatch_logs.enabled (ebtrail.config.rules): Security Hub CloudWatch.1 to .14 check the
+            # alarm's topic and its remediation subscribes someone to it ("Security Hub controls for Amazon
+            # CloudWatch"): CIS alarms nobody receives fail the controls they exist for.
+            problems.append(
+                Problem(
+                    "alerts.emails",
+                    "with trail.log_group the CIS alarms (Security Hub CloudWatch.1 to .14) need a subscriber on the "
+                    "alert topic; allowed: at least one e-mail address, or no trail.log_group",
+                )
+            )
         if trail.members and trail.organization_id is None:
             problems.append(
                 Problem("trail.members", "only an organization trail (trail.organization_id) logs other accounts")

@@ -178,3 +178,28 @@ def test_nothing_outside_the_types_branches_on_a_topology() -> None:
         if BRANCH_ON_TOPOLOGY.search(line)
     ]
     assert found == []
+
+
+def test_an_adopted_trail_refuses_what_only_its_owner_can_set() -> None:
+    data = copy.deepcopy(VALID["adopted"])
+    data["archive"]["object_lock"] = {"mode": "GOVERNANCE", "days": 30}
+    data["trail"] |= {"insights": True, "notification_emails": ["a@example.com"], "log_group": "ct/CloudTrailLogs"}
+    data["beanstalk_events"] = {"enabled": True}
+    problems = problems_of(data)
+    assert problems["archive.object_lock"] == "not used by the adopted topology (the bucket's owner sets it); remove it"
+    for path in ("trail.insights", "trail.notification_emails", "beanstalk_events.enabled"):
+        assert path in problems, path
+    assert problems["alerts.emails"].startswith("with trail.log_group the CIS alarms")
+    data = copy.deepcopy(VALID["adopted"]) | {"cloudwatch_logs": {"enabled": True}, "alerts": {"emails": ["a@b.co"]}}
+    assert problems_of(data)["cloudwatch_logs.enabled"].startswith("ebtrail cannot change the adopted trail's")
+
+
+def test_an_adopted_trail_names_its_key_by_arn_and_its_bucket_by_s3s_rule() -> None:
+    data = copy.deepcopy(VALID["adopted"])
+    data["trail"] |= {"kms_key_arn": "alias/aws-controltower", "bucket": "Not_A_Bucket"}
+    problems = problems_of(data)
+    assert "a KMS key ARN" in problems["trail.kms_key_arn"] and "not an alias" in problems["trail.kms_key_arn"]
+    assert "S3" not in problems["trail.bucket"] and "3 to 63 lowercase letters" in problems["trail.bucket"]
+    del data["trail"]["organization_id"]
+    data["trail"] |= {"kms_key_arn": "arn:aws:kms:us-east-1:222222222222:key/k", "bucket": "ok-bucket"}
+    assert problems_of(data)["trail.members"].startswith("only an organization trail")

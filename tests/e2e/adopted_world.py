@@ -97,11 +97,28 @@ def owner_key_policy(existing: ExistingTrail) -> dict[str, Any]:
                 "Action": "kms:*",
                 "Resource": "*",
             },
+            # "Configure AWS KMS key policies for CloudTrail" (CloudTrail User Guide): encrypt only with the trail
+            # account's encryption context, for this trail.
             {
                 "Sid": "AllowCloudTrailEncrypt",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": (
+                            f"arn:{target.partition}:cloudtrail:*:{target.account}:trail/*"
+                        )
+                    },
+                    "StringEquals": {"aws:SourceArn": target.arn},
+                },
+            },
+            {
+                "Sid": "AllowCloudTrailDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceArn": target.arn}},
             },
