@@ -18,12 +18,12 @@ Kept apart from ``run_e2e.py`` (a few hooks there) so either can change without 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from ebtrail.config import DeploymentConfig, load_config
-from ebtrail.core.names import ExistingTrail
+from ebtrail.core.names import ExistingTrail, TrailTarget, data_events_trail_name
 
 
 class AccountClients(Protocol):
@@ -235,6 +235,15 @@ def preflight_arguments(world: AdoptedWorld | None) -> list[str]:
     if world is None or world.existing.bucket_account == world.existing.target.account:
         return []
     return ["--readers", "ebtrail"]
+
+
+def extra_trails(config: DeploymentConfig) -> list[TrailTarget]:
+    """The trail ebtrail adds next to an adopted one (``trail.beanstalk_data_events``), for ``preflight --trail``:
+    CloudTrail's writes to the owner's bucket, with the owner statements applied."""
+    existing = config.existing_trail
+    if existing is None or config.trail.beanstalk_data_events == "off":
+        return []
+    return [replace(existing.target, name=data_events_trail_name(config.name_prefix))]
 
 
 def check_unchanged(accounts: AccountClients, world: AdoptedWorld | None) -> None:

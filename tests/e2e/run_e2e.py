@@ -500,7 +500,7 @@ def check_preflight(
 ) -> None:
     """``ebtrail-verify preflight --trail`` over each deployed trail, as an engineer would run it."""
     organization_id = config.organization_id
-    for target in trail_targets(config):
+    for target in [*trail_targets(config), *adopted_world.extra_trails(config)]:
         command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json", *extra]
         if config.archive.account != target.account:
             # The archive's bucket and key policies are readable only from its own account.
