@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
 
 from ebtrail.config import load_config
-from ebtrail.constructs.audit_trail import storage_bucket_arn_prefixes
+from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefixes
 from ebtrail.core.cis_filters import CIS_FILTERS
+from ebtrail.core.names import ExistingTrail
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 from ebtrail.verifier.preflight.policy import ContextValue, Principal, Request, Verdict, evaluate
 from ebtrail.verifier.preflight.reader_requests import reader_checks
@@ -416,3 +418,42 @@ def test_make_synth_summary_points_at_preflight_readers_and_passes(
     assert existing is not None
     assert f"'ebtrail-verify preflight --trail {existing.target.arn} --readers ebtrail'" in out
     assert "cannot evaluate" not in out
+
+
+def test_an_existing_trail_is_read_from_its_arn_and_bad_values_are_refused() -> None:
+    trail = ExistingTrail.from_arn(
+        CT_TRAIL_ARN,
+        bucket=CT_BUCKET,
+        bucket_account=LOG_ARCHIVE,
+        bucket_region="us-east-1",
+        log_prefix=f"{ORG}/",
+        organization_id=ORG,
+    )
+    assert (trail.target.account, trail.target.home_region, trail.target.name) == (
+        MANAGEMENT,
+        "us-east-1",
+        "aws-controltower-BaselineCloudTrail",
+    )
+    assert trail.target.arn == CT_TRAIL_ARN and trail.target.verifier_read_path == f"AWSLogs/{ORG}/{MANAGEMENT}/"
+    with pytest.raises(ValueError, match="not a trail ARN"):
+        ExistingTrail.from_arn(
+            f"arn:aws:s3:::{CT_BUCKET}", bucket=CT_BUCKET, bucket_account=LOG_ARCHIVE, bucket_region="us-east-1"
+        )
+    with pytest.raises(ValueError, match="end with '/'"):
+        ExistingTrail.from_arn(
+            CT_TRAIL_ARN, bucket=CT_BUCKET, bucket_account=LOG_ARCHIVE, bucket_region="us-east-1", log_prefix=ORG
+        )
+
+
+def test_a_trail_without_management_events_needs_data_events() -> None:
+    """A trail with no selector at all would record nothing; refused before CloudFormation would take it."""
+    stack = Stack(App(), "Empty")
+    props = AuditTrailProps(
+        trail_name="nothing",
+        bucket_name="b-bucket",
+        kms_key_id=None,
+        sns_topic_name=None,
+        record_management_events=False,
+    )
+    with pytest.raises(ValueError, match="needs data_event_arn_prefixes"):
+        AuditTrail(stack, "Trail", props)
