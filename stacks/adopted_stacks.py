@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Environment, Stack
@@ -47,24 +48,40 @@ class AdoptedArchiveStack(Stack):
 
 
 class ProofStack(Stack):
-    """The proof layer of the adopted trail, in the trail's account and home region."""
+    """The proof layer of the adopted trail, in the proof account (the trail's by default) and home region; with
+    ``alarms_only`` the CIS alarms (and alerts) in the trail's account, where its log group is."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, existing: ExistingTrail, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        existing: ExistingTrail,
+        alarms_only: bool = False,
+        **kwargs: Any,
     ) -> None:
         target = existing.target
+        account = target.account if alarms_only else existing.proof_target.account
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=target.account, region=target.home_region),
+            env=Environment(account=account, region=target.home_region),
             description=f"ebtrail proof layer on the adopted trail {target.name}: canary, alerts, verifier, alarms",
             **kwargs,
         )
-        self.layer = TrailProofLayer(self, "Default", proof_layer_props(config, existing))
-        self.template_options.metadata = {
-            ADOPTED_TRAIL_METADATA: {
-                "Trail": target.arn,
-                "Bucket": existing.bucket,
-                "ReadersPrefix": config.name_prefix,
+        props = proof_layer_props(config, existing)
+        if alarms_only:
+            props = replace(
+                props, trail=replace(existing, proof_account=None), canary=None, verifier=False, data_events=None
+            )
+        self.layer = TrailProofLayer(self, "Default", props)
+        if not alarms_only:
+            self.template_options.metadata = {
+                ADOPTED_TRAIL_METADATA: {
+                    "Trail": target.arn,
+                    "Bucket": existing.bucket,
+                    "ReadersPrefix": config.name_prefix,
+                    "ReadersAccount": existing.proof_target.account,
+                }
             }
-        }

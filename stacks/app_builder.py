@@ -44,6 +44,8 @@ class EbtrailApp:
     guardrails: GuardrailsStack | None = None
     #: The proof layer on an adopted trail (``topology = "adopted"``).
     proof: ProofStack | None = None
+    #: The CIS alarms on the adopted trail's log group, when the proof layer runs in another account.
+    alarms: ProofStack | None = None
 
     @property
     def log_archive(self) -> LogArchiveStack:
@@ -58,6 +60,7 @@ class EbtrailApp:
             self.archive_stack,
             *self.trails,
             *([self.proof] if self.proof else []),
+            *([self.alarms] if self.alarms else []),
             *([self.guardrails] if self.guardrails else []),
         ]
 
@@ -120,15 +123,27 @@ def _build_adopted(app: App, config: DeploymentConfig, existing: ExistingTrail, 
     archive = AdoptedArchiveStack(
         app, "LogArchive", stack_name=names.archive_stack_name, config=config, existing=existing
     )
+    proof_account = existing.proof_target.account
     proof = ProofStack(
         app,
-        f"Proof-{existing.target.account}",
-        stack_name=f"{names.prefix}-proof-{existing.target.account}",
+        f"Proof-{proof_account}",
+        stack_name=f"{names.prefix}-proof-{proof_account}",
         config=config,
         existing=existing,
     )
+    alarms = None
+    if existing.log_group_name and proof_account != existing.target.account:
+        # The CIS metric filters must be in the log group's account, the trail's.
+        alarms = ProofStack(
+            app,
+            f"Alarms-{existing.target.account}",
+            stack_name=f"{names.prefix}-alarms-{existing.target.account}",
+            config=config,
+            existing=existing,
+            alarms_only=True,
+        )
     _finish(app, config, compliance=compliance)
-    return EbtrailApp(app=app, archive_stack=archive, trails=[], proof=proof)
+    return EbtrailApp(app=app, archive_stack=archive, trails=[], proof=proof, alarms=alarms)
 
 
 def _finish(app: App, config: DeploymentConfig, *, compliance: bool) -> None:

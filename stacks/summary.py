@@ -203,7 +203,9 @@ def print_preflight(cloud_assembly: Path, adopted: list[dict[str, str]] | None =
         print(
             f"  adopted trail {a['Trail']}: bucket {a['Bucket']} and its key are their owner's; apply the owner "
             "statements printed by the synth (INFO ebtrail: ...), deploy, then run 'ebtrail-verify preflight "
-            f"--trail {a['Trail']} --readers {a['ReadersPrefix']}'"
+            f"--trail {a['Trail']} --readers {a['ReadersPrefix']}"
+            + (f" --readers-account {a['ReadersAccount']}" if a["ReadersAccount"] != a["Trail"].split(":")[4] else "")
+            + "'"
         )
     try:
         trails = [t for t in trails_from_assembly(cloud_assembly) if t.bucket not in owned_elsewhere]

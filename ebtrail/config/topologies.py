@@ -262,6 +262,10 @@ class AdoptedTrail(Trail):
     organization_id: OrganizationId | None = None
     #: Member accounts whose logs Athena's projection covers (an organization trail logs them all).
     members: tuple[OrganizationMember, ...] = ()
+    #: Where the delivery canary, the verifier and the alerts run: an account the organization trail records (it
+    #: proves that account's folder ``AWSLogs/<o-id>/<account>/``). Default: the trail's account. The CIS alarms
+    #: stay with the log group, in the trail's account.
+    proof_account: AccountId | None = None
 
 
 #: Archive settings that belong to a bucket's owner: an adopted trail's bucket is not ebtrail's.
@@ -288,7 +292,9 @@ class AdoptedConfig(TopologyConfig):
         return [TrailTarget(trail.account, trail.home_region, trail.name, self.partition, trail.organization_id)]
 
     def logging_accounts(self) -> list[str]:
-        return sorted({self.trail.account, *(member.account for member in self.trail.members)})
+        trail = self.trail
+        proof = [trail.proof_account] if trail.proof_account else []
+        return sorted({trail.account, *proof, *(member.account for member in trail.members)})
 
     @property
     def organization_id(self) -> str | None:
@@ -309,6 +315,7 @@ class AdoptedConfig(TopologyConfig):
             log_prefix=f"{archive.key_prefix}/" if archive.key_prefix else "",
             kms_key_arn=self.trail.kms_key_arn,
             log_group_name=self.trail.log_group,
+            proof_account=self.trail.proof_account,
         )
 
     def home_regions(self) -> list[tuple[str, str]]:
@@ -364,6 +371,19 @@ class AdoptedConfig(TopologyConfig):
                     "alerts.emails",
                     "with trail.log_group the CIS alarms (Security Hub CloudWatch.1 to .14) need a subscriber on the "
                     "alert topic; allowed: at least one e-mail address, or no trail.log_group",
+                )
+            )
+        elsewhere = trail.proof_account is not None and trail.proof_account != trail.account
+        if elsewhere and trail.organization_id is None:
+            problems.append(
+                Problem("trail.proof_account", "only an organization trail (trail.organization_id) records it")
+            )
+        if elsewhere and trail.beanstalk_data_events != "off":
+            problems.append(
+                Problem(
+                    "trail.beanstalk_data_events",
+                    "the data-events-only trail is created in trail.account; allowed with trail.proof_account "
+                    "unset or equal to trail.account",
                 )
             )
         if trail.members and trail.organization_id is None:

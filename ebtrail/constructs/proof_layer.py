@@ -94,6 +94,8 @@ class TrailProofLayer(Construct):
         super().__init__(scope, construct_id)
         existing = props.trail
         target = existing.target
+        # The canary, verifier and alerts run in the proof account (the trail's unless ExistingTrail.proof_account).
+        proof = existing.proof_target
         self.existing = existing
         self._props = props
         prefix = props.name_prefix
@@ -120,7 +122,7 @@ class TrailProofLayer(Construct):
                 VerifierAccessProps(
                     name=f"{prefix}{VERIFIER_NAME_SUFFIX}",
                     partition=target.partition,
-                    account=target.account,
+                    account=proof.account,
                     log_bucket_name=existing.bucket,
                     log_prefix=existing.log_prefix,
                     delivery_topic_arn=None,
@@ -144,7 +146,7 @@ class TrailProofLayer(Construct):
                     trail_arn=target.arn,
                     organization_trail=target.organization_id is not None,
                     partition=target.partition,
-                    account=target.account,
+                    account=proof.account,
                     region=target.home_region,
                     log_bucket_name=existing.bucket,
                     log_prefix=existing.log_prefix,
@@ -161,7 +163,15 @@ class TrailProofLayer(Construct):
             )
 
         self.cis_alarms: CisAlarms | None = None
-        if props.cis_alarms and existing.log_group_name and self.alerts is not None and props.alerts is not None:
+        # The metric filters must be in the log group's account: the trail's.
+        in_log_group_account = proof.account == target.account
+        if (
+            props.cis_alarms
+            and existing.log_group_name
+            and in_log_group_account
+            and self.alerts is not None
+            and props.alerts is not None
+        ):
             self.alerts.allow_cloudwatch_alarms(target.alarm_name_prefix)
             # The trail's own log group, imported by name: the metric filters are new resources on it, the log
             # group itself (its retention, its key, its delivery role) stays its owner's.
@@ -213,6 +223,8 @@ class TrailProofLayer(Construct):
 
         self._bucket_statements = self._owner_bucket_statements()
         self._key_statements = self._owner_key_statements() if existing.kms_key_arn else []
+        if not self._bucket_statements and not self._key_statements:
+            return
         Annotations.of(self).add_info(
             f"ebtrail: the owner of bucket {existing.bucket}"
             + (f" and key {existing.kms_key_arn}" if existing.kms_key_arn else "")
@@ -223,7 +235,7 @@ class TrailProofLayer(Construct):
     @property
     def reader_roles(self) -> list[str]:
         """The roles of this layer that read the log files: the canary's and the verifier's (when there)."""
-        target, prefix = self.existing.target, self._props.name_prefix
+        target, prefix = self.existing.proof_target, self._props.name_prefix
         roles = []
         if self.canary is not None:
             roles.append(target.canary_role_arn(prefix))
@@ -232,7 +244,7 @@ class TrailProofLayer(Construct):
         return roles
 
     def _owner_bucket_statements(self) -> list[iam.PolicyStatement]:
-        existing, target = self.existing, self.existing.target
+        existing, target = self.existing, self.existing.proof_target
         # Imported: add_to_resource_policy keeps the statements to the constructs that build them.
         bucket = s3.Bucket.from_bucket_attributes(self, "OwnerBucket", bucket_arn=existing.bucket_arn)
         statements: list[iam.PolicyStatement] = []
@@ -275,7 +287,7 @@ class TrailProofLayer(Construct):
         named = log_key_statements(
             [],
             reader_principals=self.reader_roles,
-            key_describers=[existing.target.canary_role_arn(self._props.name_prefix)] if self.canary else [],
+            key_describers=[existing.proof_target.canary_role_arn(self._props.name_prefix)] if self.canary else [],
         )
         statements += [s for s in named if s.sid in ("AllowNamedLogReadersDecrypt", "AllowCanariesDescribeKey")]
         # Athena runs in the bucket's account and reads the files as the caller, through S3 ("Amazon Athena
@@ -296,7 +308,8 @@ class TrailProofLayer(Construct):
     def owner_policies(self) -> dict[str, Any]:
         """The bucket-policy and key-policy statements the layer needs from their owner, as plain JSON."""
         stack = Stack.of(self)
-        refs = {"AWS::Partition": self.existing.target.partition, "AWS::AccountId": self.existing.target.account}
+        proof = self.existing.proof_target
+        refs = {"AWS::Partition": proof.partition, "AWS::AccountId": proof.account}
         return {
             "bucket_policy_statements": [
                 plain_document(stack, s.to_statement_json(), refs) for s in self._bucket_statements

@@ -257,10 +257,22 @@ class ExistingTrail:
     kms_key_arn: str | None
     #: The CloudWatch Logs log group the trail delivers to (in ``target.account`` and home region), or None.
     log_group_name: str | None
+    #: The account the canary, verifier and alerts run in: an account the trail records (for an organization
+    #: trail, a member whose folder ``AWSLogs/<o-id>/<member>/`` the owner lets it read). None: the trail's own.
+    proof_account: str | None = None
 
     @property
     def bucket_arn(self) -> str:
         return f"arn:{self.target.partition}:s3:::{self.bucket}"
+
+    @property
+    def proof_target(self) -> TrailTarget:
+        """The trail as seen from the proof account: that account's roles, folder and alert names (its ``arn`` is
+        not the trail's when the accounts differ: use ``target.arn`` for the trail)."""
+        if self.proof_account is None or self.proof_account == self.target.account:
+            return self.target
+        t = self.target
+        return TrailTarget(self.proof_account, t.home_region, t.name, t.partition, t.organization_id)
 
     @classmethod
     def from_arn(

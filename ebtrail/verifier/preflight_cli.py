@@ -80,6 +80,12 @@ def _organization_id(_ctx: click.Context, _param: click.Parameter, value: str | 
         "whose bucket is in another account, whether its owner applied the statements make synth printed."
     ),
 )
+@click.option(
+    "--readers-account",
+    default=None,
+    metavar="ACCOUNT",
+    help="With --readers: the account the proof layer runs in (trail.proof_account; default: the trail's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def preflight(
     *,
@@ -91,6 +97,7 @@ def preflight(
     archive_role_arn: str | None,
     as_json: bool,
     readers: str | None = None,
+    readers_account: str | None = None,
 ) -> None:
     if (assembly is None) == (trail is None):
         raise click.UsageError("give exactly one of --assembly DIR or --trail NAME_OR_ARN")

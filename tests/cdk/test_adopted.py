@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
 
-from ebtrail.config import load_config
+from ebtrail.config import load_config, parse_config
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefixes
 from ebtrail.core.cis_filters import CIS_FILTERS
 from ebtrail.core.names import ExistingTrail
@@ -457,3 +459,41 @@ def test_a_trail_without_management_events_needs_data_events() -> None:
     )
     with pytest.raises(ValueError, match="needs data_event_arn_prefixes"):
         AuditTrail(stack, "Trail", props)
+
+
+def test_the_proof_layer_runs_in_a_member_account_and_the_cis_alarms_stay_with_the_log_group() -> None:
+    """``trail.proof_account``: the canary, verifier and alerts in a member account the organization trail records,
+    reading that member's folder; the CIS filters in the trail's account, where Control Tower's log group is."""
+    member = "333333333333"
+    data = tomllib.loads((CONFIG_FIXTURES / CONTROL_TOWER).read_text())
+    data["trail"]["proof_account"] = member
+    built = build_app(parse_config(data))
+    assert built.proof is not None and built.alarms is not None
+    assert (built.proof.account, built.alarms.account) == (member, MANAGEMENT)
+    proof: dict[str, Any] = dict(Template.from_stack(built.proof).to_json())
+    alarms: dict[str, Any] = dict(Template.from_stack(built.alarms).to_json())
+    assert not resources_of_type(proof, "AWS::Logs::MetricFilter")
+    assert len(resources_of_type(alarms, "AWS::Logs::MetricFilter")) == len(CIS_FILTERS) + 1
+    assert not resources_of_type(alarms, "AWS::Lambda::Function") and not resources_of_type(alarms, "AWS::IAM::Role")
+    environment = _canary_environment(proof)
+    assert environment["EBTRAIL_TRAIL_ARN"] == CT_TRAIL_ARN  # the management account's trail, seen from the member
+    statements = {s["Sid"]: s for s in built.proof.layer.owner_policies()["bucket_policy_statements"]}
+    assert statements[f"AllowCanaryRead{member}"]["Resource"] == (
+        f"arn:aws:s3:::{CT_BUCKET}/{ORG}/AWSLogs/{ORG}/{member}/*"
+    )
+    assert statements[f"AllowCanaryRead{member}"]["Principal"] == {"AWS": f"arn:aws:iam::{member}:root"}
+    # preflight --readers with --readers-account checks the member's roles and folder.
+    subject = TrailSubject(
+        arn=CT_TRAIL_ARN,
+        home_region="us-east-1",
+        multi_region=True,
+        bucket=CT_BUCKET,
+        prefix=f"{ORG}/",
+        organization_id=ORG,
+        is_organization_trail=True,
+        bucket_policy=with_statements(control_tower_bucket_policy(), list(statements.values())),
+    )
+    checks = reader_checks(subject, "ebtrail", member)
+    assert {c.request.principal.identifier.split(":")[4] for c in checks} == {member}
+    report = preflight_trail(subject, checks)
+    assert all(r.ok for r in report.results if r.check in checks)

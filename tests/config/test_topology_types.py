@@ -203,3 +203,15 @@ def test_an_adopted_trail_names_its_key_by_arn_and_its_bucket_by_s3s_rule() -> N
     del data["trail"]["organization_id"]
     data["trail"] |= {"kms_key_arn": "arn:aws:kms:us-east-1:222222222222:key/k", "bucket": "ok-bucket"}
     assert problems_of(data)["trail.members"].startswith("only an organization trail")
+
+
+def test_an_adopted_trail_proves_from_another_account_only_for_an_organization() -> None:
+    data = copy.deepcopy(VALID["adopted"])
+    data["trail"]["proof_account"] = "333333333333"
+    config = parse_config(copy.deepcopy(data))
+    assert config.existing_trail is not None and config.existing_trail.proof_target.account == "333333333333"
+    assert config.existing_trail.target.account == "111111111111"
+    data["trail"]["beanstalk_data_events"] = "WriteOnly"
+    assert problems_of(data)["trail.beanstalk_data_events"].startswith("the data-events-only trail is created in")
+    del data["trail"]["organization_id"], data["trail"]["members"], data["trail"]["beanstalk_data_events"]
+    assert problems_of(data)["trail.proof_account"].startswith("only an organization trail")

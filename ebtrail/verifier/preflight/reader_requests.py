@@ -22,25 +22,27 @@ from ebtrail.verifier.preflight.cloudtrail_requests import (
 from ebtrail.verifier.preflight.policy import ContextValue, Principal, Request
 
 
-def reader_roles(trail: TrailSubject, name_prefix: str) -> list[str]:
-    """The role ARNs of the proof layer in the trail's account."""
-    base = f"arn:{trail.partition}:iam::{trail.account}:role/"
+def reader_roles(trail: TrailSubject, name_prefix: str, account: str | None = None) -> list[str]:
+    """The role ARNs of the proof layer in ``account`` (default: the trail's)."""
+    base = f"arn:{trail.partition}:iam::{account or trail.account}:role/"
     return [base + canary_role_name(name_prefix), base + f"{name_prefix}{VERIFIER_NAME_SUFFIX}"]
 
 
-def reader_checks(trail: TrailSubject, name_prefix: str) -> list[Check]:
-    """GetObject of the trail account's own log file, ListBucket of its folder and (SSE-KMS) Decrypt through S3, for
-    each reader role; GetObject of another account's folder must stay denied."""
+def reader_checks(trail: TrailSubject, name_prefix: str, account: str | None = None) -> list[Check]:
+    """GetObject of the reader account's own log file (``account``, default the trail's: an organization trail's
+    proof layer may run in a member account), ListBucket of its folder and (SSE-KMS) Decrypt through S3, for each
+    reader role; GetObject of another account's folder must stay denied."""
     out = CheckList()
+    reader_account = account or trail.account
     org = trail.organization_id if trail.is_organization_trail else None
-    own = f"{org}/{trail.account}/" if org else f"{trail.account}/"
+    own = f"{org}/{reader_account}/" if org else f"{reader_account}/"
     other = f"{org}/{MEMBER_STAND_IN}/" if org else f"{MEMBER_STAND_IN}/"
     bucket_arn = f"arn:{trail.partition}:s3:::{trail.bucket}"
-    for role_arn in reader_roles(trail, name_prefix):
+    for role_arn in reader_roles(trail, name_prefix, reader_account):
         who = Principal("AWS", role_arn)
         role = role_arn.rsplit("/", 1)[1]
         tls: dict[str, ContextValue] = {"aws:PrincipalArn": role_arn, "aws:SecureTransport": "true"}
-        own_key = log_file_key(trail.prefix, own, trail.account, trail.home_region)
+        own_key = log_file_key(trail.prefix, own, reader_account, trail.home_region)
         out.add(
             "bucket policy",
             f"{role}: GetObject own log file",
