@@ -62,8 +62,8 @@ from botocore.exceptions import ClientError  # noqa: E402
 from ebtrail.config import OrganizationConfig, load_config  # noqa: E402
 from ebtrail.deployment import trail_targets  # noqa: E402
 from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
-from tests.e2e import day_two as day_two_configs  # noqa: E402
 from tests.e2e import adopted_world  # noqa: E402
+from tests.e2e import day_two as day_two_configs  # noqa: E402
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 PYTHON = sys.executable
