@@ -26,7 +26,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefixes
+from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefix
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
@@ -209,12 +209,10 @@ class TrailProofLayer(Construct):
                     log_prefix=existing.log_prefix,
                     is_organization_trail=data_target.organization_id is not None,
                     organization_id=data_target.organization_id,
-                    # An organization trail records every member: every account's storage bucket of each region.
-                    data_event_arn_prefixes=tuple(
-                        storage_bucket_arn_prefixes(
-                            target.partition, None if data_target.organization_id else target.account
-                        )
-                    ),
+                    # Every region's storage buckets, of every account, as ebtrail's own trail records them (one
+                    # prefix per partition: issue 17 item 5; storage_bucket_arn_prefix says why the account is not
+                    # pinned).
+                    data_event_arn_prefixes=(storage_bucket_arn_prefix(target.partition),),
                     data_events_read_write=props.data_events.read_write,
                     log_bucket_arn=existing.bucket_arn,
                     record_management_events=False,
