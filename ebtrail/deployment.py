@@ -9,8 +9,9 @@ from __future__ import annotations
 from ebtrail.config import DeploymentConfig
 from ebtrail.constructs.audit_trail import storage_bucket_arn_prefix
 from ebtrail.constructs.log_archive import AthenaOptions, LifecycleRules, LogArchiveProps, Retention, StorageTransition
+from ebtrail.constructs.proof_layer import CanaryOptions, DataEventsTrailOptions, TrailProofLayerProps
 from ebtrail.constructs.trail import AlertOptions, BeanstalkTrailProps, VerifierOptions
-from ebtrail.core.names import ArchiveNames, TrailTarget
+from ebtrail.core.names import ArchiveNames, ExistingTrail, TrailTarget
 
 
 def archive_names(config: DeploymentConfig) -> ArchiveNames:
@@ -118,3 +119,33 @@ def beanstalk_events_prefixes(config: DeploymentConfig, target: TrailTarget) -> 
     ``[prefix/]beanstalk-events/<account>/<region>/`` and ``[prefix/]beanstalk-events-errors/<account>/<region>/``."""
     tail = f"{target.account}/{target.home_region}/"
     return f"{log_prefix(config)}beanstalk-events/{tail}", f"{log_prefix(config)}beanstalk-events-errors/{tail}"
+
+
+def proof_layer_props(config: DeploymentConfig, existing: ExistingTrail) -> TrailProofLayerProps:
+    """The proof layer on the adopted trail ``existing`` of ``config``, in plain values."""
+    data_events = config.trail.beanstalk_data_events
+    return TrailProofLayerProps(
+        trail=existing,
+        name_prefix=config.name_prefix,
+        alerts=AlertOptions(actions=tuple(config.alerts.actions), emails=tuple(config.alerts.emails))
+        if config.alerts.enabled
+        else None,
+        canary=CanaryOptions(config.canary.rate_minutes, config.canary.max_delivery_minutes)
+        if config.canary.enabled
+        else None,
+        verifier=config.verifier.enabled,
+        verifier_assumed_by=config.verifier.assumed_by,
+        data_events=DataEventsTrailOptions(read_write=data_events) if data_events != "off" else None,
+    )
+
+
+def adopted_athena_props(config: DeploymentConfig, existing: ExistingTrail) -> AthenaOptions | None:
+    """Athena over the adopted trail's bucket (in the bucket's account and region), or None when off."""
+    if not config.athena.enabled:
+        return None
+    return AthenaOptions(
+        accounts=tuple(logging_accounts(config)),
+        projection_start=config.athena.projection_start,
+        organization_id=existing.target.organization_id,
+        results_expiration_days=config.athena.results_expiration_days,
+    )

@@ -14,7 +14,9 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from ebtrail.config import ConfigError, DeploymentConfig, Problem
 from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT, scp_characters, scp_size_error
 from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
+from ebtrail.core.names import ExistingTrail
 from ebtrail.deployment import archive_names, trail_targets
+from stacks.adopted_stacks import AdoptedArchiveStack, ProofStack
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
 from stacks.trail_stack import TrailStack
@@ -34,14 +36,33 @@ class EbtrailApp:
     """The app and its stacks, by role."""
 
     app: App
-    log_archive: LogArchiveStack
+    #: The archive's stack: ebtrail's own archive, or Athena over an adopted trail's bucket.
+    archive_stack: LogArchiveStack | AdoptedArchiveStack
+    #: The trails ebtrail creates (none for an adopted trail).
     trails: list[TrailStack]
     #: The organization's service control policy (``organization.guardrails``), if configured.
     guardrails: GuardrailsStack | None = None
+    #: The proof layer on an adopted trail (``topology = "adopted"``).
+    proof: ProofStack | None = None
+    #: The CIS alarms on the adopted trail's log group, when the proof layer runs in another account.
+    alarms: ProofStack | None = None
+
+    @property
+    def log_archive(self) -> LogArchiveStack:
+        """ebtrail's own archive (an adopted trail has none: :attr:`archive_stack` is its Athena stack)."""
+        if not isinstance(self.archive_stack, LogArchiveStack):
+            raise ValueError("an adopted trail's app has no log archive of ebtrail's own; see archive_stack")
+        return self.archive_stack
 
     @property
     def stacks(self) -> list[Stack]:
-        return [self.log_archive, *self.trails, *([self.guardrails] if self.guardrails else [])]
+        return [
+            self.archive_stack,
+            *self.trails,
+            *([self.proof] if self.proof else []),
+            *([self.alarms] if self.alarms else []),
+            *([self.guardrails] if self.guardrails else []),
+        ]
 
 
 def build_app(
@@ -61,6 +82,9 @@ def build_app(
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
     names = archive_names(config)
+    existing = config.existing_trail
+    if existing is not None:
+        return _build_adopted(app, config, existing, compliance=compliance)
     log_archive = LogArchiveStack(app, "LogArchive", stack_name=names.archive_stack_name, config=config)
     trails = [
         TrailStack(
@@ -89,7 +113,44 @@ def build_app(
         Tags.of(app).add(key, value)
     if compliance:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
-    return EbtrailApp(app=app, log_archive=log_archive, trails=trails, guardrails=guardrails)
+    return EbtrailApp(app=app, archive_stack=log_archive, trails=trails, guardrails=guardrails)
+
+
+def _build_adopted(app: App, config: DeploymentConfig, existing: ExistingTrail, *, compliance: bool) -> EbtrailApp:
+    """The stacks on a trail ebtrail does not own: Athena in the bucket's account, the proof layer in the trail's.
+    No trail, no log bucket, no log key; no policy of the owner's to measure."""
+    names = archive_names(config)
+    archive = AdoptedArchiveStack(
+        app, "LogArchive", stack_name=names.archive_stack_name, config=config, existing=existing
+    )
+    proof_account = existing.proof_target.account
+    proof = ProofStack(
+        app,
+        f"Proof-{proof_account}",
+        stack_name=f"{names.prefix}-proof-{proof_account}",
+        config=config,
+        existing=existing,
+    )
+    alarms = None
+    if existing.log_group_name and proof_account != existing.target.account:
+        # The CIS metric filters must be in the log group's account, the trail's.
+        alarms = ProofStack(
+            app,
+            f"Alarms-{existing.target.account}",
+            stack_name=f"{names.prefix}-alarms-{existing.target.account}",
+            config=config,
+            existing=existing,
+            alarms_only=True,
+        )
+    _finish(app, config, compliance=compliance)
+    return EbtrailApp(app=app, archive_stack=archive, trails=[], proof=proof, alarms=alarms)
+
+
+def _finish(app: App, config: DeploymentConfig, *, compliance: bool) -> None:
+    for key, value in sorted(config.tags.items()):
+        Tags.of(app).add(key, value)
+    if compliance:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
 
 
 def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:

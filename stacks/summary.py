@@ -27,7 +27,7 @@ from cfnlint.api import ManualArgs, lint_file
 
 from ebtrail.constructs.athena_queries import LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import LifecyclePlan
-from ebtrail.core.names import VERIFIER_NAME_SUFFIX
+from ebtrail.core.names import ADOPTED_TRAIL_METADATA, VERIFIER_NAME_SUFFIX
 from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS
 from ebtrail.core.regions import partition_of
 from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
@@ -291,17 +291,37 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  cfn-lint: {len(findings)} finding(s)")
     for line in findings:
         print(f"    {line}")
-    preflight = print_preflight(cloud_assembly)
+    adopted = [
+        json.loads(stack.template.read_text()).get("Metadata", {}).get(ADOPTED_TRAIL_METADATA) for stack in stacks
+    ]
+    preflight = print_preflight(cloud_assembly, [a for a in adopted if a])
     return 1 if findings or preflight is not PreflightExit.PASS else 0
 
 
-def print_preflight(cloud_assembly: Path) -> PreflightExit:
-    """The preflight over the assembly: one verdict line, then each failing or unevaluable request."""
+def print_preflight(cloud_assembly: Path, adopted: list[dict[str, str]] | None = None) -> PreflightExit:
+    """The preflight over the assembly: one verdict line, then each failing or unevaluable request.
+
+    An adopted trail's bucket and key policies are their owner's, not in the assembly: a trail delivering to
+    such a bucket (the data-events-only trail) is left to ``preflight --trail`` after the deploy, and the
+    summary says which command checks the owner statements."""
+    adopted = adopted or []
+    owned_elsewhere = {a["Bucket"] for a in adopted}
+    for a in adopted:
+        print(
+            f"  adopted trail {a['Trail']}: bucket {a['Bucket']} and its key are their owner's; apply the owner "
+            "statements printed by the synth (INFO ebtrail: ...), deploy, then run 'ebtrail-verify preflight "
+            f"--trail {a['Trail']} --readers {a['ReadersPrefix']}"
+            + (f" --readers-account {a['ReadersAccount']}" if a["ReadersAccount"] != a["Trail"].split(":")[4] else "")
+            + "'"
+        )
     try:
-        reports = [preflight_trail(trail) for trail in trails_from_assembly(cloud_assembly)]
+        trails = [t for t in trails_from_assembly(cloud_assembly) if t.bucket not in owned_elsewhere]
+        reports = [preflight_trail(trail) for trail in trails]
     except AssemblyError as exc:
         print(f"  preflight: cannot evaluate: {exc}")
         return PreflightExit.CANNOT_EVALUATE
+    if not reports and adopted:
+        return PreflightExit.PASS
     code = overall_exit(reports)
     requests = sum(len(report.results) for report in reports)
     print(

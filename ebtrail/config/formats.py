@@ -161,6 +161,29 @@ NamePrefix = Annotated[
         + " (S3 reserves them for bucket names)"
     ),
 ]
+#: An existing bucket's name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or
+#: digit ("General purpose bucket naming rules", Amazon S3 User Guide).
+BucketName = Annotated[
+    str,
+    matching(
+        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        "3 to 63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+    ),
+]
+#: A KMS key by its key ARN, as CloudTrail's GetTrail returns KmsKeyId (an alias cannot be compared with it).
+KmsKeyArn = Annotated[
+    str,
+    matching(
+        r"arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+",
+        "a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id> (not an alias)",
+    ),
+]
+#: A CloudWatch Logs log group name: 1 to 512 of letters, digits, '_', '-', '/', '.', '#' (CreateLogGroup,
+#: CloudWatch Logs API Reference).
+LogGroupName = Annotated[
+    str, matching(r"[A-Za-z0-9_./#-]{1,512}", "1 to 512 letters, digits, '_', '-', '/', '.' or '#' (a log group name)")
+]
+
 Region = Annotated[str, AfterValidator(_check_region), _REGION]
 TrailName = Annotated[str, AfterValidator(_check_trail_name), _TRAIL_NAME_ALLOWED]
 KeyPrefix = Annotated[

@@ -41,7 +41,7 @@ from ebtrail.config.formats import (
 )
 from ebtrail.config.problems import Problem
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
-from ebtrail.core.names import TrailTarget
+from ebtrail.core.names import ExistingTrail, TrailTarget
 from ebtrail.core.regions import partition_of
 
 
@@ -418,6 +418,11 @@ class TopologyConfig(StrictModel):
     @abstractmethod
     def home_regions(self) -> list[tuple[str, str]]:
         """Each region the config places a trail or organization in, with its field path (partition check)."""
+
+    @property
+    @abstractmethod
+    def existing_trail(self) -> ExistingTrail | None:
+        """The trail ebtrail adopts instead of creating one (and with it no bucket and no key), or None."""
 
     @abstractmethod
     def topology_problems(self) -> list[Problem]:

@@ -16,16 +16,25 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter
 
-from ebtrail.config.formats import AccountId, Region, StrictModel
+from ebtrail.config.formats import (
+    AccountId,
+    BucketName,
+    KmsKeyArn,
+    LogGroupName,
+    OrganizationId,
+    Region,
+    StrictModel,
+    TrailName,
+)
 from ebtrail.config.guardrails import guardrail_problems
 from ebtrail.config.model import Guardrails, Organization, TopologyConfig, Trail
 from ebtrail.config.problems import Problem
-from ebtrail.core.names import TrailTarget
+from ebtrail.core.names import ExistingTrail, TrailTarget
 
 #: The topology of a config without a ``topology`` key.
 DEFAULT_TOPOLOGY = "single-account"
 #: The config reference's words for the fields each topology type narrows (a narrowed field is a new field).
-TOPOLOGY_DESCRIPTION = "Where archive and trails go: single-account, accounts or organization (see Topologies)"
+TOPOLOGY_DESCRIPTION = "Where archive and trails go: single-account, accounts, organization or adopted (see Topologies)"
 TRAIL_DESCRIPTION = "The trail settings, and where the trails are (which depends on the topology)"
 
 
@@ -79,6 +88,10 @@ class SingleAccountConfig(TopologyConfig):
 
     @property
     def guardrails(self) -> None:
+        return None
+
+    @property
+    def existing_trail(self) -> None:
         return None
 
     def home_regions(self) -> list[tuple[str, str]]:
@@ -140,6 +153,10 @@ class AccountsConfig(TopologyConfig):
 
     @property
     def guardrails(self) -> None:
+        return None
+
+    @property
+    def existing_trail(self) -> None:
         return None
 
     def home_regions(self) -> list[tuple[str, str]]:
@@ -209,6 +226,10 @@ class OrganizationConfig(TopologyConfig):
     def guardrails(self) -> Guardrails | None:
         return self.organization.guardrails
 
+    @property
+    def existing_trail(self) -> None:
+        return None
+
     def home_regions(self) -> list[tuple[str, str]]:
         members = [
             (f"trail.members[{i}].home_region", member.home_region)
@@ -231,6 +252,174 @@ class OrganizationConfig(TopologyConfig):
         return problems + guardrail_problems(self.archive, self.organization)
 
 
+# --- adopted ----------------------------------------------------------------------------------------------
+
+
+class AdoptedTrail(Trail):
+    """A trail that already exists (AWS Control Tower's, Landing Zone Accelerator's, a hand-made one), named by
+    the three parts of its ARN ``arn:<partition>:cloudtrail:<home_region>:<account>:trail/<name>``, and what it
+    delivers to. ebtrail creates no trail, no log bucket and no log key for it."""
+
+    account: AccountId = Field(
+        description="The existing trail's account (an organization trail's: the management account); the proof layer "
+        "runs there"
+    )
+    home_region: Region = Field(description="The existing trail's home region")
+    #: No default: a guess would adopt the wrong trail.
+    name: TrailName = Field(description="The existing trail's name, as it has it")
+    bucket: BucketName = Field(
+        description="The bucket the trail delivers to, in archive.account and archive.region (its prefix is "
+        "archive.key_prefix)"
+    )
+    kms_key_arn: KmsKeyArn | None = Field(
+        default=None, description="The KMS key (its key ARN) the trail encrypts log files with; none for SSE-S3"
+    )
+    log_group: LogGroupName | None = Field(
+        default=None,
+        description="The CloudWatch Logs log group the trail delivers to, in its account and home region: ebtrail "
+        "puts the CIS metric filters and alarms on it; none for no CIS alarms",
+    )
+    organization_id: OrganizationId | None = Field(
+        default=None,
+        description="For an organization trail, the organization's ID (its files are under AWSLogs/<o-id>/<account>/)",
+    )
+    members: tuple[OrganizationMember, ...] = Field(
+        default=(),
+        description="Member accounts whose logs Athena's projection covers (an organization trail logs them all)",
+    )
+    proof_account: AccountId | None = Field(
+        default=None,
+        description="Where the delivery canary, the verifier and the alerts run: an account the organization trail "
+        "records (they prove its folder AWSLogs/<o-id>/<account>/); default the trail's account. The CIS alarms stay "
+        "with the log group, in the trail's account",
+    )
+
+
+#: Archive settings that belong to a bucket's owner: an adopted trail's bucket is not ebtrail's.
+_OWNER_ARCHIVE_FIELDS = ("lifecycle", "access_logs", "object_lock", "log_readers")
+
+
+class AdoptedConfig(TopologyConfig):
+    """``adopted``: an existing trail and its bucket; ebtrail deploys only the proof layer on top (delivery canary,
+    Beanstalk alerts, verifier policy, CIS alarms on the trail's log group, Athena), and prints the statements the
+    owner of the bucket and key policies must add."""
+
+    topology: Literal["adopted"] = Field(default="adopted", description=TOPOLOGY_DESCRIPTION)
+    trail: AdoptedTrail = Field(description=TRAIL_DESCRIPTION)
+
+    needs: ClassVar[Mapping[str, str]] = {
+        "trail.account": "the existing trail's account (an organization trail's management account)",
+        "trail.home_region": "the existing trail's home region, such as us-east-1",
+        "trail.name": "the existing trail's name",
+        "trail.bucket": "the bucket the existing trail delivers to",
+    }
+
+    def trail_targets(self) -> list[TrailTarget]:
+        trail = self.trail
+        return [TrailTarget(trail.account, trail.home_region, trail.name, self.partition, trail.organization_id)]
+
+    def logging_accounts(self) -> list[str]:
+        trail = self.trail
+        proof = [trail.proof_account] if trail.proof_account else []
+        return sorted({trail.account, *proof, *(member.account for member in trail.members)})
+
+    @property
+    def organization_id(self) -> str | None:
+        return self.trail.organization_id
+
+    @property
+    def guardrails(self) -> None:
+        return None
+
+    @property
+    def existing_trail(self) -> ExistingTrail:
+        archive = self.archive
+        return ExistingTrail(
+            target=self.trail_targets()[0],
+            bucket=self.trail.bucket,
+            bucket_account=archive.account,
+            bucket_region=archive.region,
+            log_prefix=f"{archive.key_prefix}/" if archive.key_prefix else "",
+            kms_key_arn=self.trail.kms_key_arn,
+            log_group_name=self.trail.log_group,
+            proof_account=self.trail.proof_account,
+        )
+
+    def home_regions(self) -> list[tuple[str, str]]:
+        members = [
+            (f"trail.members[{i}].home_region", member.home_region)
+            for i, member in enumerate(self.trail.members)
+            if member.home_region is not None
+        ]
+        return [*members, ("trail.home_region", self.trail.home_region)]
+
+    def topology_problems(self) -> list[Problem]:
+        trail = self.trail
+        problems = [
+            Problem(f"archive.{name}", "not used by the adopted topology (the bucket's owner sets it); remove it")
+            for name in _OWNER_ARCHIVE_FIELDS
+            if name in self.archive.model_fields_set
+        ]
+        refused = {
+            "trail.notification_emails": (
+                bool(trail.notification_emails),
+                "the adopted trail's SNS topic is its owner's; remove it",
+            ),
+            "trail.insights": (trail.insights, "Insights is a setting of the adopted trail, its owner's; remove it"),
+            "cloudwatch_logs.enabled": (
+                self.cloudwatch_logs.enabled,
+                "ebtrail cannot change the adopted trail's CloudWatch Logs delivery; name its log group in "
+                "trail.log_group instead (the CIS alarms go there)",
+            ),
+            "beanstalk_events.enabled": (
+                self.beanstalk_events.enabled,
+                "not available with an adopted trail yet (Firehose would write to the owner's bucket); allowed: false",
+            ),
+        }
+        problems += [Problem(path, message) for path, (bad, message) in refused.items() if bad]
+        if trail.kms_key_arn is not None:
+            key_partition = trail.kms_key_arn.split(":")[1]
+            if key_partition != self.partition:
+                problems.append(Problem("trail.kms_key_arn", f"must be in the archive's partition ({self.partition})"))
+        problems += [
+            Problem(
+                f"trail.members[{index}].account",
+                f"{member.account} is the trail's own account, not a member; remove it",
+            )
+            for index, member in enumerate(trail.members)
+            if member.account == trail.account
+        ]
+        if trail.log_group is not None and self.alerts.enabled and not self.alerts.emails:
+            # As for cloudwatch_logs.enabled (ebtrail.config.rules): Security Hub CloudWatch.1 to .14 check the
+            # alarm's topic and its remediation subscribes someone to it ("Security Hub controls for Amazon
+            # CloudWatch"): CIS alarms nobody receives fail the controls they exist for.
+            problems.append(
+                Problem(
+                    "alerts.emails",
+                    "with trail.log_group the CIS alarms (Security Hub CloudWatch.1 to .14) need a subscriber on the "
+                    "alert topic; allowed: at least one e-mail address, or no trail.log_group",
+                )
+            )
+        elsewhere = trail.proof_account is not None and trail.proof_account != trail.account
+        if elsewhere and trail.organization_id is None:
+            problems.append(
+                Problem("trail.proof_account", "only an organization trail (trail.organization_id) records it")
+            )
+        if elsewhere and trail.beanstalk_data_events != "off":
+            problems.append(
+                Problem(
+                    "trail.beanstalk_data_events",
+                    "the data-events-only trail is created in trail.account; allowed with trail.proof_account "
+                    "unset or equal to trail.account",
+                )
+            )
+        if trail.members and trail.organization_id is None:
+            problems.append(
+                Problem("trail.members", "only an organization trail (trail.organization_id) logs other accounts")
+            )
+        return problems + duplicate_member_problems([member.account for member in trail.members])
+
+
 # --- the union --------------------------------------------------------------------------------------------
 
 
@@ -251,7 +440,8 @@ UNKNOWN_TOPOLOGY = "unknown_topology"
 DeploymentConfig = Annotated[
     Annotated[SingleAccountConfig, Tag("single-account")]
     | Annotated[AccountsConfig, Tag("accounts")]
-    | Annotated[OrganizationConfig, Tag("organization")],
+    | Annotated[OrganizationConfig, Tag("organization")]
+    | Annotated[AdoptedConfig, Tag("adopted")],
     Discriminator(
         topology_of,
         custom_error_type=UNKNOWN_TOPOLOGY,

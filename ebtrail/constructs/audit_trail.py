@@ -22,9 +22,11 @@ class AuditTrailProps:
 
     trail_name: str
     bucket_name: str
-    #: Alias ARN (or key ARN) of the log key; CloudTrail accepts either.
-    kms_key_id: str
-    sns_topic_name: str
+    #: Alias ARN (or key ARN) of the log key; CloudTrail accepts either. None: SSE-S3 (only for a bucket whose
+    #: owner chose SSE-S3, such as an adopted Control Tower bucket).
+    kms_key_id: str | None
+    #: The delivery topic. None: no delivery notifications (the data-events-only trail).
+    sns_topic_name: str | None
     #: ``""`` or ``"<key prefix>/"``.
     log_prefix: str = ""
     management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
@@ -48,6 +50,9 @@ class AuditTrailProps:
     log_bucket_arn: str | None = None
     #: CloudTrail Insights (API call rate and API error rate) on management events. Default off.
     insights: bool = False
+    #: False: a data-events-only trail (no management-event selector at all, so CloudTrail bills it for data
+    #: events only); needs ``data_event_arn_prefixes``.
+    record_management_events: bool = True
 
 
 class AuditTrail(Construct):
@@ -65,6 +70,10 @@ class AuditTrail(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: AuditTrailProps) -> None:
         super().__init__(scope, construct_id)
+        if not props.record_management_events and not props.data_event_arn_prefixes:
+            raise ValueError(
+                "a trail without management events needs data_event_arn_prefixes (it would record nothing)"
+            )
         self.trail = cloudtrail.CfnTrail(
             self,
             "Trail",
@@ -100,6 +109,13 @@ class AuditTrail(Construct):
             self.trail.node.add_dependency(dependency)
         if props.cloudwatch_logs_group_arn is None:
             self._acknowledge_cloudwatch_logs()
+        if props.kms_key_id is None:
+            acknowledge(
+                self.trail,
+                "NIST.800.53.R5-CloudTrailEncryptionEnabled",
+                "Delivers to a bucket ebtrail does not own, whose owner chose SSE-S3 (AWS Control Tower's default for "
+                "its log bucket); the trail's files are encrypted as the bucket's other files are.",
+            )
 
     @property
     def trail_arn(self) -> str:
@@ -229,6 +245,11 @@ def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail
     management = [equals("eventCategory", "Management")]
     if props.management_events != "All":
         management.append(equals("readOnly", "true" if props.management_events == "ReadOnly" else "false"))
+    management_selectors = (
+        [cloudtrail.CfnTrail.AdvancedEventSelectorProperty(name="All management events", field_selectors=management)]
+        if props.record_management_events
+        else []
+    )
     data = [
         equals("eventCategory", "Data"),
         equals("resources.type", "AWS::S3::Object"),
@@ -239,7 +260,7 @@ def advanced_event_selectors(props: AuditTrailProps) -> list[cloudtrail.CfnTrail
     if props.data_events_read_write == "WriteOnly":
         data.append(equals("readOnly", "false"))
     return [
-        cloudtrail.CfnTrail.AdvancedEventSelectorProperty(name="All management events", field_selectors=management),
+        *management_selectors,
         cloudtrail.CfnTrail.AdvancedEventSelectorProperty(
             name="Elastic Beanstalk storage bucket objects", field_selectors=data
         ),

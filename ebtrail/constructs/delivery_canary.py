@@ -19,7 +19,7 @@ from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.lambda_bundle import lambda_code
-from ebtrail.constructs.verifier_access import render_statements
+from ebtrail.constructs.verifier_access import key_groups, key_reference, render_statements
 from ebtrail.core import canary as facts
 from ebtrail.core.names import alarm_name, canary_function_name
 from ebtrail.core.permissions import RESOURCE_PREFIX
@@ -68,10 +68,21 @@ class DeliveryCanaryProps:
     #: reports the organization's accounts outside them (``UnprojectedAccounts``, its alarm, and
     #: ``organizations:ListAccounts`` in the role). Empty: not checked.
     projected_accounts: tuple[str, ...] = ()
+    #: An existing key by its key ARN (an adopted trail's), instead of the log key by its alias. Default: none.
+    log_key_arn: str | None = None
+    #: False: the log files are SSE-S3 encrypted (an adopted trail without a key); no KMS statement.
+    encrypted: bool = True
 
     @property
     def log_key_alias_arn(self) -> str:
         return f"arn:{self.partition}:kms:{self.log_key_region}:{self.log_key_account}:{self.log_key_alias}"
+
+    @property
+    def expected_kms_key(self) -> str:
+        """The key the canary expects the trail to name (``""``: SSE-S3)."""
+        if not self.encrypted:
+            return ""
+        return self.log_key_arn or self.log_key_alias_arn
 
     @property
     def function_name(self) -> str:
@@ -163,16 +174,19 @@ class DeliveryCanary(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Runs the ebtrail delivery canary of trail {props.trail_name}",
         )
+        key_arn, key_alias = key_reference(
+            props.partition, props.log_key_account, props.log_key_region, props.log_key_alias, props.log_key_arn
+        )
         values = {
             "Partition": props.partition,
             "Account": props.account,
             "Bucket": props.log_bucket_name,
             "Prefix": props.log_prefix,
-            "KeyArn": f"arn:{props.partition}:kms:{props.log_key_region}:{props.log_key_account}:key/*",
+            "KeyArn": key_arn,
             "Region": props.region,
         }
         groups = facts.canary_permissions(organization_projection=bool(props.projected_accounts))
-        self.statements = render_statements(groups, values, props.log_key_alias)
+        self.statements = render_statements(key_groups(groups, props.encrypted), values, key_alias)
         self.statements += [
             iam.PolicyStatement(
                 sid="WriteOwnLogGroup",
@@ -221,7 +235,7 @@ class DeliveryCanary(Construct):
                 facts.ENV_TRAIL_ARN: props.trail_arn,
                 facts.ENV_BUCKET: props.log_bucket_name,
                 facts.ENV_PREFIX: props.log_prefix.rstrip("/"),
-                facts.ENV_KMS_KEY: props.log_key_alias_arn,
+                facts.ENV_KMS_KEY: props.expected_kms_key,
                 facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
                 facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
                 **_projection_environment(props),

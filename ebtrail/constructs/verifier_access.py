@@ -24,13 +24,43 @@ class VerifierAccessProps:
     log_bucket_name: str
     #: ``""`` or ``"<key prefix>/"``.
     log_prefix: str
-    delivery_topic_arn: str
+    #: The trail's SNS topic. None: the trail has none ebtrail knows (an adopted trail), no SNS channel.
+    delivery_topic_arn: str | None
     #: Account and region of the log key, and its alias (``alias/...``).
     log_key_account: str
     log_key_region: str
     log_key_alias: str
     #: A principal ARN allowed to assume a role with this policy. Default: no role, only the policy.
     assumed_by: str | None = None
+    #: An existing key named by its key ARN (an adopted trail's): the decrypt statement names it exactly, instead
+    #: of ``key/*`` pinned to ``log_key_alias``. Default: the log key by its alias.
+    log_key_arn: str | None = None
+    #: False: the log files are SSE-S3 encrypted (an adopted trail without a key), no KMS statement at all.
+    encrypted: bool = True
+
+    @property
+    def key_values(self) -> tuple[str, str | None]:
+        """``${KeyArn}`` and the alias it is pinned to (None: the ARN is exact)."""
+        return key_reference(
+            self.partition, self.log_key_account, self.log_key_region, self.log_key_alias, self.log_key_arn
+        )
+
+
+#: The ``when`` of the permission groups of the SNS channel (left out for a trail without a known topic).
+SNS_TOPIC_WHEN = "the trail has an SNS topic"
+
+
+def key_reference(partition: str, account: str, region: str, alias: str, key_arn: str | None) -> tuple[str, str | None]:
+    """``${KeyArn}`` and the alias a statement on it is pinned to: an existing key's ARN exactly, or ``key/*`` of
+    the log key's account and region pinned to its alias (``kms:ResourceAliases``)."""
+    if key_arn is not None:
+        return key_arn, None
+    return f"arn:{partition}:kms:{region}:{account}:key/*", alias
+
+
+def key_groups(groups: Sequence[PermissionGroup], encrypted: bool) -> list[PermissionGroup]:
+    """``groups`` without the statements on the log key when the log files are not encrypted with one."""
+    return [group for group in groups if encrypted or "${KeyArn}" not in group.resources]
 
 
 class VerifierAccess(Construct):
@@ -47,16 +77,22 @@ class VerifierAccess(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: VerifierAccessProps) -> None:
         super().__init__(scope, construct_id)
+        key_arn, key_alias = props.key_values
         values = {
             "Partition": props.partition,
             "Account": props.account,
             "Bucket": props.log_bucket_name,
             "Prefix": props.log_prefix,
-            "TopicArn": props.delivery_topic_arn,
-            "KeyArn": f"arn:{props.partition}:kms:{props.log_key_region}:{props.log_key_account}:key/*",
+            "TopicArn": props.delivery_topic_arn or "",
+            "KeyArn": key_arn,
             "Region": "*",
         }
-        self.statements = render_statements(PERMISSIONS, values, props.log_key_alias)
+        groups = [
+            group
+            for group in key_groups(PERMISSIONS, props.encrypted)
+            if props.delivery_topic_arn is not None or group.when != SNS_TOPIC_WHEN
+        ]
+        self.statements = render_statements(groups, values, key_alias)
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -76,7 +112,7 @@ class VerifierAccess(Construct):
             )
         # One acknowledgment per wildcard resource, with the reason of every statement that uses it.
         reasons: dict[str, list[str]] = {}
-        for group, statement in zip(PERMISSIONS, self.statements, strict=True):
+        for group, statement in zip(groups, self.statements, strict=True):
             for resource in statement.resources:
                 if "*" in resource:
                     reasons.setdefault(resource, []).append(_WILDCARD_REASONS[group.sid])
@@ -85,12 +121,13 @@ class VerifierAccess(Construct):
 
 
 def render_statements(
-    groups: Sequence[PermissionGroup], values: Mapping[str, str], log_key_alias: str
+    groups: Sequence[PermissionGroup], values: Mapping[str, str], log_key_alias: str | None
 ) -> list[iam.PolicyStatement]:
     """One statement per permission group, its placeholders filled in from ``values``.
 
     A statement on the log key (``${KeyArn}``, ``key/*`` in this stack because the key's ID is not known by name)
-    is pinned to the key that has the log key's alias with ``kms:ResourceAliases``.
+    is pinned to the key that has the log key's alias with ``kms:ResourceAliases``; with ``log_key_alias`` None
+    the key ARN is exact (an existing key's) and needs no pin.
     """
     statements = []
     for group in groups:
@@ -99,7 +136,7 @@ def render_statements(
             conditions.setdefault(condition.operator, {})[condition.key] = [
                 render(value, values) for value in condition.values
             ]
-        if "${KeyArn}" in group.resources:
+        if "${KeyArn}" in group.resources and log_key_alias is not None:
             conditions.setdefault("ForAnyValue:StringEquals", {})["kms:ResourceAliases"] = [log_key_alias]
         statements.append(
             iam.PolicyStatement(

@@ -51,8 +51,10 @@ class VerifierReadAccess(Construct):
         super().__init__(scope, construct_id)
         bucket = props.bucket
         roles = sorted(props.role_arn(writer) for writer in props.writers)
+        #: The statements, also for a bucket this app does not own (whose policy ignores them: printed instead).
+        self.statements: list[iam.PolicyStatement] = []
         for writer in props.writers:
-            bucket.add_to_resource_policy(
+            self.statements.append(
                 iam.PolicyStatement(
                     sid=f"Allow{props.reader}Read{writer.account}",
                     principals=[iam.AccountPrincipal(writer.account)],
@@ -61,7 +63,7 @@ class VerifierReadAccess(Construct):
                     conditions={"ArnEquals": {"aws:PrincipalArn": [props.role_arn(writer)]}},
                 )
             )
-        bucket.add_to_resource_policy(
+        self.statements.append(
             iam.PolicyStatement(
                 sid=f"Allow{props.reader}List",
                 principals=[iam.AccountPrincipal(account) for account in sorted({w.account for w in props.writers})],
@@ -73,3 +75,5 @@ class VerifierReadAccess(Construct):
                 },
             )
         )
+        for statement in self.statements:
+            bucket.add_to_resource_policy(statement)

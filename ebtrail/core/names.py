@@ -247,3 +247,77 @@ def canary_function_name(trail_name: str) -> str:
     """``<trail>-canary``, as Lambda function names allow it: no '.' (CloudTrail allows it in trail names) and at
     most 64 characters. The schedule, failed-runs queue, log group and key alias are named after it."""
     return fit(f"{topic_base(trail_name)}-canary", MAX_FUNCTION_NAME)
+
+
+@dataclass(frozen=True)
+class ExistingTrail:
+    """A trail ebtrail does not own (``topology = "adopted"``): what the config says it is, in plain values.
+
+    ebtrail creates no trail, bucket or key for it; the proof layer (canary, alerts, verifier, CIS alarms) runs
+    in ``target.account`` and home region, Athena in the bucket's account and region.
+    """
+
+    #: The trail as CloudTrail knows it: account (the management account for an organization trail), home
+    #: region, name, partition, organization ID.
+    target: TrailTarget
+    #: The bucket the trail delivers to, its account and region.
+    bucket: str
+    bucket_account: str
+    bucket_region: str
+    #: ``""`` or ``"<key prefix>/"``.
+    log_prefix: str
+    #: The KMS key (key ARN) that encrypts the log files, or None for SSE-S3.
+    kms_key_arn: str | None
+    #: The CloudWatch Logs log group the trail delivers to (in ``target.account`` and home region), or None.
+    log_group_name: str | None
+    #: The account the canary, verifier and alerts run in: an account the trail records (for an organization
+    #: trail, a member whose folder ``AWSLogs/<o-id>/<member>/`` the owner lets it read). None: the trail's own.
+    proof_account: str | None = None
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:{self.target.partition}:s3:::{self.bucket}"
+
+    @property
+    def proof_target(self) -> TrailTarget:
+        """The trail as seen from the proof account: that account's roles, folder and alert names (its ``arn`` is
+        not the trail's when the accounts differ: use ``target.arn`` for the trail)."""
+        if self.proof_account is None or self.proof_account == self.target.account:
+            return self.target
+        t = self.target
+        return TrailTarget(self.proof_account, t.home_region, t.name, t.partition, t.organization_id)
+
+    @classmethod
+    def from_arn(
+        cls,
+        trail_arn: str,
+        *,
+        bucket: str,
+        bucket_account: str,
+        bucket_region: str,
+        log_prefix: str = "",
+        kms_key_arn: str | None = None,
+        log_group_name: str | None = None,
+        organization_id: str | None = None,
+    ) -> ExistingTrail:
+        """The trail ``arn:<partition>:cloudtrail:<region>:<account>:trail/<name>`` and where it delivers
+        (``log_prefix``: ``""`` or ``"<key prefix>/"``)."""
+        parts = trail_arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "cloudtrail" or not parts[5].startswith("trail/"):
+            raise ValueError(
+                f"not a trail ARN (arn:<partition>:cloudtrail:<region>:<account>:trail/<name>): {trail_arn}"
+            )
+        if log_prefix and not log_prefix.endswith("/"):
+            raise ValueError(f"log_prefix must be empty or end with '/': {log_prefix!r}")
+        target = TrailTarget(parts[4], parts[3], parts[5].removeprefix("trail/"), parts[1], organization_id)
+        return cls(target, bucket, bucket_account, bucket_region, log_prefix, kms_key_arn, log_group_name)
+
+
+#: Template metadata of a proof stack: the adopted trail's ARN, its bucket and the name prefix of the reader roles
+#: (``make synth``'s summary reads it to point at ``preflight --trail ... --readers``).
+ADOPTED_TRAIL_METADATA = "ebtrail:AdoptedTrail"
+
+
+def data_events_trail_name(prefix: str) -> str:
+    """The data-events-only trail ebtrail adds next to an adopted trail (``trail.beanstalk_data_events``)."""
+    return f"{prefix}-beanstalk-data-events"

@@ -15,6 +15,7 @@ from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assem
 from ebtrail.verifier.preflight.deployed import trail_from_account
 from ebtrail.verifier.preflight.hops import HopReport, counts, hops_from_assembly, kind_verdicts
 from ebtrail.verifier.preflight.hops import overall as hops_overall
+from ebtrail.verifier.preflight.reader_requests import reader_checks
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail, verdict_word
 
 EPILOG = """
@@ -75,6 +76,22 @@ def _organization_id(_ctx: click.Context, _param: click.Parameter, value: str | 
         "(S3 GetBucketPolicy and KMS GetKeyPolicy do not work across accounts)."
     ),
 )
+@click.option(
+    "--readers",
+    default=None,
+    metavar="PREFIX",
+    help=(
+        "Also check that the bucket and key policies let the proof layer's roles of the trail's account "
+        "(<PREFIX>-delivery-canary, <PREFIX>-beanstalk-verifier) read their own log files: for an adopted trail "
+        "whose bucket is in another account, whether its owner applied the statements make synth printed."
+    ),
+)
+@click.option(
+    "--readers-account",
+    default=None,
+    metavar="ACCOUNT",
+    help="With --readers: the account the proof layer runs in (trail.proof_account; default: the trail's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def preflight(
     *,
@@ -85,6 +102,8 @@ def preflight(
     organization_id: str | None,
     archive_role_arn: str | None,
     as_json: bool,
+    readers: str | None = None,
+    readers_account: str | None = None,
 ) -> None:
     if (assembly is None) == (trail is None):
         raise click.UsageError("give exactly one of --assembly DIR or --trail NAME_OR_ARN")
@@ -107,7 +126,7 @@ def preflight(
             subjects = [trail_from_account(session, trail, region, organization_id, archive_role_arn)]
         except BotoCoreError as exc:
             subjects, errors = [], [f"cannot start a boto3 session: {exc}"]
-    reports = [preflight_trail(subject) for subject in subjects]
+    reports = [preflight_trail(subject, reader_checks(subject, readers) if readers else ()) for subject in subjects]
     code = PreflightExit.CANNOT_EVALUATE if errors else combined_exit(overall_exit(reports), hops_overall(hops))
     seconds = time.perf_counter() - started
     if as_json:

@@ -178,7 +178,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "topology-unknown",
         toml(top='topology = "acounts"'),
-        "topology: allowed: 'single-account', 'accounts' or 'organization'; got 'acounts'",
+        "topology: allowed: 'single-account', 'accounts', 'organization' or 'adopted'; got 'acounts'",
     ),
     (
         "single-account-without-home-region",

@@ -31,11 +31,11 @@ class Synthesized:
 
     @property
     def archive(self) -> Template:
-        return self.templates[self.built.log_archive.stack_name]
+        return self.templates[self.built.archive_stack.stack_name]
 
     @property
     def archive_json(self) -> dict[str, Any]:
-        return self.json(self.built.log_archive.stack_name)
+        return self.json(self.built.archive_stack.stack_name)
 
 
 def synthesize(config: DeploymentConfig) -> Synthesized:

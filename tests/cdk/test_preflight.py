@@ -12,7 +12,7 @@ from ebtrail.config import OrganizationConfig
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
 from tests.cdk.synth_cache import Synthesized
-from tests.fixtures.paths import FIXTURE_CONFIGS
+from tests.fixtures.paths import OWNED_ARCHIVE_FIXTURES
 
 Templates = dict[str, dict[str, Any]]
 
@@ -41,7 +41,7 @@ def failures(reports: list[TrailReport]) -> list[str]:
     return [r.explain() for report in reports for r in report.failures]
 
 
-@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
+@pytest.mark.parametrize("config_file", OWNED_ARCHIVE_FIXTURES)
 def test_every_example_config_passes(synthesized: Callable[[str], Synthesized], config_file: str) -> None:
     synth = synthesized(config_file)
     reports = run(synth, templates_of(synth))
@@ -145,7 +145,7 @@ MUTATIONS: list[tuple[Callable[[Templates], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize("config_file", FIXTURE_CONFIGS)
+@pytest.mark.parametrize("config_file", OWNED_ARCHIVE_FIXTURES)
 @pytest.mark.parametrize(("mutate", "finding"), MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])
 def test_each_mutation_is_caught(
     synthesized: Callable[[str], Synthesized], config_file: str, mutate: Callable[[Templates], None], finding: str

@@ -48,6 +48,18 @@ VALID: dict[str, dict[str, Any]] = {
         "organization": {"id": "o-a1b2c3d4e5", "management_account": "111111111111", "home_region": "us-east-1"},
         "trail": {"members": [{"account": "333333333333"}]},
     },
+    "adopted": {
+        "topology": "adopted",
+        "archive": {"account": "222222222222", "region": "us-east-1", "key_prefix": "o-a1b2c3d4e5"},
+        "trail": {
+            "account": "111111111111",
+            "home_region": "us-east-1",
+            "name": "aws-controltower-BaselineCloudTrail",
+            "bucket": "aws-controltower-logs-222222222222-us-east-1",
+            "organization_id": "o-a1b2c3d4e5",
+            "members": [{"account": "333333333333"}],
+        },
+    },
 }
 
 #: Field paths a topology's type may declare beyond :class:`TopologyConfig`'s (its own trail fields and tables).
@@ -145,7 +157,7 @@ def test_what_a_type_does_not_use_is_refused_in_its_words(name: str, loc: tuple[
 def test_an_unknown_topology_says_what_is_allowed_and_other_problems_still_show() -> None:
     data = copy.deepcopy(VALID["accounts"]) | {"topology": "acounts", "name_prefix": "X"}
     problems = problems_of(data)
-    assert problems["topology"] == "allowed: 'single-account', 'accounts' or 'organization'; got 'acounts'"
+    assert problems["topology"] == "allowed: 'single-account', 'accounts', 'organization' or 'adopted'; got 'acounts'"
     assert "name_prefix" in problems
     # Fields that some topology uses are not blamed on a topology nobody chose.
     assert set(problems) == {"topology", "name_prefix"}
@@ -154,7 +166,7 @@ def test_an_unknown_topology_says_what_is_allowed_and_other_problems_still_show(
 SOURCES = [REPO_ROOT / "app.py", *(REPO_ROOT / "ebtrail").rglob("*.py"), *(REPO_ROOT / "stacks").rglob("*.py")]
 #: ``topology == "accounts"``, ``config.topology in (...)``, ``isinstance(config, AccountsConfig)``.
 BRANCH_ON_TOPOLOGY = re.compile(
-    r"\btopology\s*(==|!=)|\.topology\s+(not\s+)?in\b|isinstance\([^)]*(SingleAccount|Accounts|Organization)Config"
+    r"\btopology\s*(==|!=)|\.topology\s+(not\s+)?in\b|isinstance\([^)]*(SingleAccount|Accounts|Organization|Adopted)Config"
 )
 
 
@@ -166,3 +178,40 @@ def test_nothing_outside_the_types_branches_on_a_topology() -> None:
         if BRANCH_ON_TOPOLOGY.search(line)
     ]
     assert found == []
+
+
+def test_an_adopted_trail_refuses_what_only_its_owner_can_set() -> None:
+    data = copy.deepcopy(VALID["adopted"])
+    data["archive"]["object_lock"] = {"mode": "GOVERNANCE", "days": 30}
+    data["trail"] |= {"insights": True, "notification_emails": ["a@example.com"], "log_group": "ct/CloudTrailLogs"}
+    data["beanstalk_events"] = {"enabled": True}
+    problems = problems_of(data)
+    assert problems["archive.object_lock"] == "not used by the adopted topology (the bucket's owner sets it); remove it"
+    for path in ("trail.insights", "trail.notification_emails", "beanstalk_events.enabled"):
+        assert path in problems, path
+    assert problems["alerts.emails"].startswith("with trail.log_group the CIS alarms")
+    data = copy.deepcopy(VALID["adopted"]) | {"cloudwatch_logs": {"enabled": True}, "alerts": {"emails": ["a@b.co"]}}
+    assert problems_of(data)["cloudwatch_logs.enabled"].startswith("ebtrail cannot change the adopted trail's")
+
+
+def test_an_adopted_trail_names_its_key_by_arn_and_its_bucket_by_s3s_rule() -> None:
+    data = copy.deepcopy(VALID["adopted"])
+    data["trail"] |= {"kms_key_arn": "alias/aws-controltower", "bucket": "Not_A_Bucket"}
+    problems = problems_of(data)
+    assert "a KMS key ARN" in problems["trail.kms_key_arn"] and "not an alias" in problems["trail.kms_key_arn"]
+    assert "S3" not in problems["trail.bucket"] and "3 to 63 lowercase letters" in problems["trail.bucket"]
+    del data["trail"]["organization_id"]
+    data["trail"] |= {"kms_key_arn": "arn:aws:kms:us-east-1:222222222222:key/k", "bucket": "ok-bucket"}
+    assert problems_of(data)["trail.members"].startswith("only an organization trail")
+
+
+def test_an_adopted_trail_proves_from_another_account_only_for_an_organization() -> None:
+    data = copy.deepcopy(VALID["adopted"])
+    data["trail"]["proof_account"] = "333333333333"
+    config = parse_config(copy.deepcopy(data))
+    assert config.existing_trail is not None and config.existing_trail.proof_target.account == "333333333333"
+    assert config.existing_trail.target.account == "111111111111"
+    data["trail"]["beanstalk_data_events"] = "WriteOnly"
+    assert problems_of(data)["trail.beanstalk_data_events"].startswith("the data-events-only trail is created in")
+    del data["trail"]["organization_id"], data["trail"]["members"], data["trail"]["beanstalk_data_events"]
+    assert problems_of(data)["trail.proof_account"].startswith("only an organization trail")

@@ -107,7 +107,7 @@ def test_reference_rows_carry_type_default_allowed_and_description() -> None:
     rate = rows[("canary.rate_minutes", everywhere)]
     assert (rate.default, rate.allowed) == ("`60`", "15 to 1440")
     topology = rows[("topology", everywhere)]
-    assert topology.allowed == '`"single-account"`, `"accounts"`, `"organization"`'
+    assert topology.allowed == '`"single-account"`, `"accounts"`, `"organization"`, `"adopted"`'
     assert topology.default == '`"single-account"`'
     events = rows[("trail.management_events", everywhere)]
     assert events.allowed == '`"All"`, `"ReadOnly"`, `"WriteOnly"`'

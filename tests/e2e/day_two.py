@@ -3,7 +3,8 @@
 Each step of the rehearsal is the config a platform team would deploy next, written as a TOML file beside the
 deployed one (the example configs themselves are never changed):
 
-* ``update``: one more subscriber on the delivery topic (``trail.notification_emails``), another lifecycle
+* ``update``: one more subscriber on the delivery topic (``trail.notification_emails``, and on the alert topic
+  when it has none: the CIS alarms need one), another lifecycle
   (``archive.lifecycle.expiration_days``) and CloudWatch Logs delivery turned on (``cloudwatch_logs.enabled``);
 * ``rename``: the update's config with another trail name (``trail.name``), and the old name in
   ``trail.previous_names`` when the config model has that field (so that the archive keeps admitting the old
@@ -90,6 +91,11 @@ def updated(config: dict[str, Any]) -> dict[str, Any]:
     trail["notification_emails"] = [*trail.get("notification_emails", []), ADDED_SUBSCRIBER]
     data.setdefault("archive", {}).setdefault("lifecycle", {})["expiration_days"] = UPDATED_EXPIRATION_DAYS
     data.setdefault("cloudwatch_logs", {})["enabled"] = True
+    # The CIS alarms need a subscriber on the alert topic (Security Hub CloudWatch.1 to .14, issue 17 item 6):
+    # the config model refuses CloudWatch Logs without one, so the added subscriber is also the alerts'.
+    alerts = data.setdefault("alerts", {})
+    if not alerts.get("emails"):
+        alerts["emails"] = [ADDED_SUBSCRIBER]
     return data
 
 

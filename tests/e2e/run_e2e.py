@@ -62,6 +62,7 @@ from botocore.exceptions import ClientError  # noqa: E402
 from ebtrail.config import OrganizationConfig, load_config  # noqa: E402
 from ebtrail.deployment import trail_targets  # noqa: E402
 from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
+from tests.e2e import adopted_world  # noqa: E402
 from tests.e2e import day_two as day_two_configs  # noqa: E402
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
@@ -512,9 +513,12 @@ def _check_bucket(accounts: Accounts, stack: Stack, where: str, name: str, props
         )
 
 
-def preflight_trail(accounts: Accounts, config: Any, target: Any, log: Path) -> tuple[int, dict[str, Any]]:
-    """``ebtrail-verify preflight --trail`` over one trail, as an engineer would run it: its exit and report."""
-    command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json"]
+def preflight_trail(
+    accounts: Accounts, config: Any, target: Any, log: Path, extra: tuple[str, ...] = ()
+) -> tuple[int, dict[str, Any]]:
+    """``ebtrail-verify preflight --trail`` over one trail, as an engineer would run it: its exit and report.
+    ``extra``: more options (an adopted trail's ``--readers``)."""
+    command = [PYTHON, "-m", "ebtrail.verifier", "preflight", "--trail", target.arn, "--json", *extra]
     if config.archive.account != target.account:
         # The archive's bucket and key policies are readable only from its own account.
         command += ["--archive-role-arn", f"arn:aws:iam::{config.archive.account}:role/{E2E_ROLE}"]
@@ -542,10 +546,13 @@ def preflight_failures(report: dict[str, Any]) -> list[str]:
     return [str(line) for line in (trail["failures"] + trail["cannot_evaluate"])[:5] + trail["problems"]]
 
 
-def check_preflight(accounts: Accounts, config: Any, result: ConfigResult, log: Path) -> None:
-    """``ebtrail-verify preflight --trail`` over each deployed trail passes."""
-    for target in trail_targets(config):
-        code, report = preflight_trail(accounts, config, target, log)
+def check_preflight(
+    accounts: Accounts, config: Any, result: ConfigResult, log: Path, extra: tuple[str, ...] = ()
+) -> None:
+    """``ebtrail-verify preflight --trail`` over each deployed trail passes (and the trail ebtrail adds beside an
+    adopted one)."""
+    for target in [*trail_targets(config), *adopted_world.extra_trails(config)]:
+        code, report = preflight_trail(accounts, config, target, log, extra)
         result.preflight_requests += int(report["requests"])
         result.preflight_seconds += float(report["seconds"])
         if code != 0:
@@ -648,6 +655,10 @@ def check_nothing_left(accounts: Accounts, config: Any, stacks: list[Stack]) -> 
         left = [a for a in apps if a.startswith("ebtrail-verify-")]
         sqs = accounts.client("sqs", target.account, target.home_region)
         left += sqs.list_queues(QueueNamePrefix="ebtrail-verify-").get("QueueUrls", [])
+        if config.existing_trail is not None:  # an adopted trail's topic (if any) is its owner's
+            if left:
+                raise StepFailedError(f"left behind in {target.account}/{target.home_region}: {left}")
+            continue
         sns = accounts.client("sns", target.account, target.home_region)
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=target.delivery_topic_arn)["Subscriptions"]
         declared = _declared_subscriptions(stacks, target)
@@ -899,6 +910,8 @@ class Context:
     result: ConfigResult
     log_dir: Path
     scratch: Path
+    #: What existed before ebtrail (an adopted trail's world, :mod:`tests.e2e.adopted_world`); None otherwise.
+    world: Any = None
 
 
 def deploy_and_check(context: Context, config_path: Path, name: str, *, synthesized: Path | None = None) -> list[Stack]:
@@ -912,6 +925,7 @@ def deploy_and_check(context: Context, config_path: Path, name: str, *, synthesi
     assembly = synthesized or context.scratch / f"cdk.out-{name}"
     with step(result, "deploy" if name == "deploy" else f"{name} deploy"):
         cdk_deploy(accounts, config_path, assembly, log_dir / f"{prefix}deploy.log", synthesized=bool(synthesized))
+    adopted_world.apply_owner_statements(accounts, context.world, assembly)
     stacks = read_stacks(assembly)
     with step(result, "compare" if name == "deploy" else f"{name} checks"):
         resources = check_stacks(accounts, stacks)
@@ -919,10 +933,12 @@ def deploy_and_check(context: Context, config_path: Path, name: str, *, synthesi
     if name == "deploy":
         result.stacks, result.trails, result.resources = len(stacks), len(trail_targets(config)), resources
     with step(result, "preflight") if name == "deploy" else contextlib.nullcontext():
-        check_preflight(accounts, config, result, log_dir / f"{prefix}preflight.log")
+        extra = tuple(adopted_world.preflight_arguments(context.world))
+        check_preflight(accounts, config, result, log_dir / f"{prefix}preflight.log", extra)
     with step(result, "verifier") if name == "deploy" else step(result, f"{name} checks"):
         check_verifier(accounts, config, log_dir / f"{prefix}verify.log")
     check_nothing_left(accounts, config, stacks)
+    adopted_world.check_unchanged(accounts, context.world)
     problems = moto.problems()
     if problems:
         raise StepFailedError(f"moto logged {len(problems)} problem(s): {problems[:5]}")
@@ -943,13 +959,15 @@ def run_config(config_path: Path, logs: Path, *, day_two: bool = False) -> Confi
             moto.start()
             accounts = Accounts(moto)
             deployed_config = with_moto_organization(accounts, config_path, config, scratch)
+            # An adopted trail: first what Control Tower (or its owner) would have, then ebtrail on top.
+            deployed_config, world = adopted_world.prepare(accounts, deployed_config, config, scratch)
             config = load_config(deployed_config)
             targets = trail_targets(config)
             environments = {(config.archive.account, config.archive.region)}
             environments |= {(t.account, t.home_region) for t in targets}
             with step(result, "bootstrap"):
                 bootstrap(accounts, environments, scratch, log_dir / "bootstrap.log")
-            context = Context(accounts, moto, result, log_dir, scratch)
+            context = Context(accounts, moto, result, log_dir, scratch, world)
             stacks = deploy_and_check(context, deployed_config, "deploy")
             if day_two:
                 result.day_two_passed = 1

@@ -7,6 +7,7 @@ something could not be evaluated (unreadable policy, unsupported operator, missi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,10 +117,11 @@ _POLICY_OF = {
 }
 
 
-def preflight_trail(trail: TrailSubject) -> TrailReport:
+def preflight_trail(trail: TrailSubject, extra_checks: Sequence[Check] = ()) -> TrailReport:
+    """CloudTrail's requests against the trail's policies, and ``extra_checks`` (the proof layer's reads)."""
     report = TrailReport(trail, problems=list(trail.unreadable))
     compiled: dict[str, CompiledPolicy | None] = {}
-    for check in checks_for(trail):
+    for check in [*checks_for(trail), *extra_checks]:
         if check.policy not in compiled:
             compiled[check.policy] = _compile(trail, check.policy, report)
         policy = compiled[check.policy]

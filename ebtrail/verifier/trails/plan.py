@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,39 +109,66 @@ def plan_from_data(data: Mapping[str, Any], path: str = "<config>") -> Plan:
     if events not in MANAGEMENT_EVENTS:
         problems.append(f"trail.management_events: allowed: {', '.join(MANAGEMENT_EVENTS)}; got {events!r}")
     coverage = Coverage.of_read_write_type(events if isinstance(events, str) else "All")
-    trails: list[PlannedTrail] = []
-    if topology == "single-account":
-        account = _value(trail, "trail.account", ACCOUNT, "a 12-digit account ID", problems)
-        region = _value(trail, "trail.home_region", REGION, "a region name", problems)
-        trails.append(PlannedTrail(account, region, str(name)))
-    elif topology == "accounts":
-        members = trail.get("members")
-        if not isinstance(members, list) or not members:
-            problems.append("trail.members: allowed: at least one [[trail.members]] entry (account, home_region)")
-            members = []
-        for index, member in enumerate(members):
-            where = f"trail.members[{index}]"
-            if not isinstance(member, dict):
-                problems.append(f"{where}: allowed: a table (account, home_region)")
-                continue
-            account = _value(member, f"{where}.account", ACCOUNT, "a 12-digit account ID", problems)
-            region = _value(member, f"{where}.home_region", REGION, "a region name", problems)
-            trails.append(PlannedTrail(account, region, str(name)))
-    elif topology == "organization":
-        organization = _table(data, "organization", problems, required=True)
-        org_id = _value(organization, "organization.id", ORGANIZATION, "o- and 10-32 letters or digits", problems)
-        account = _value(
-            organization,
-            "organization.management_account",
-            ACCOUNT,
-            "a 12-digit account ID",
-            problems,
-        )
-        region = _value(organization, "organization.home_region", REGION, "a region name", problems)
-        trails.append(PlannedTrail(account, region, str(name), org_id))
+    trails = _TRAILS_OF[str(topology)](data, trail, str(name), problems)
     if problems:
         raise PlanError(problems)
     return Plan(path=path, topology=str(topology), coverage=coverage, trails=tuple(trails))
+
+
+# One reader per topology, of the keys that decide where its trails are: the base install's twin of the config
+# model's ``trail_targets()`` (tests/verifier/test_trails_plan.py compares the two for every example config).
+
+
+def _single_account_trails(
+    _data: Mapping[str, Any], trail: Mapping[str, Any], name: str, problems: list[str]
+) -> list[PlannedTrail]:
+    account = _value(trail, "trail.account", ACCOUNT, "a 12-digit account ID", problems)
+    region = _value(trail, "trail.home_region", REGION, "a region name", problems)
+    return [PlannedTrail(account, region, name)]
+
+
+def _accounts_trails(
+    _data: Mapping[str, Any], trail: Mapping[str, Any], name: str, problems: list[str]
+) -> list[PlannedTrail]:
+    members = trail.get("members")
+    if not isinstance(members, list) or not members:
+        problems.append("trail.members: allowed: at least one [[trail.members]] entry (account, home_region)")
+        members = []
+    trails = []
+    for index, member in enumerate(members):
+        where = f"trail.members[{index}]"
+        if not isinstance(member, dict):
+            problems.append(f"{where}: allowed: a table (account, home_region)")
+            continue
+        account = _value(member, f"{where}.account", ACCOUNT, "a 12-digit account ID", problems)
+        region = _value(member, f"{where}.home_region", REGION, "a region name", problems)
+        trails.append(PlannedTrail(account, region, name))
+    return trails
+
+
+def _organization_trails(
+    data: Mapping[str, Any], _trail: Mapping[str, Any], name: str, problems: list[str]
+) -> list[PlannedTrail]:
+    organization = _table(data, "organization", problems, required=True)
+    org_id = _value(organization, "organization.id", ORGANIZATION, "o- and 10-32 letters or digits", problems)
+    account = _value(organization, "organization.management_account", ACCOUNT, "a 12-digit account ID", problems)
+    region = _value(organization, "organization.home_region", REGION, "a region name", problems)
+    return [PlannedTrail(account, region, name, org_id)]
+
+
+def _adopted_trails(
+    _data: Mapping[str, Any], _trail: Mapping[str, Any], _name: str, _problems: list[str]
+) -> list[PlannedTrail]:
+    """An adopted trail is not created: the config adds no trail."""
+    return []
+
+
+_TRAILS_OF: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], str, list[str]], list[PlannedTrail]]] = {
+    "single-account": _single_account_trails,
+    "accounts": _accounts_trails,
+    "organization": _organization_trails,
+    "adopted": _adopted_trails,
+}
 
 
 def _table(data: Mapping[str, Any], key: str, problems: list[str], *, required: bool = False) -> Mapping[str, Any]:

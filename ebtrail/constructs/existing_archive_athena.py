@@ -1,0 +1,71 @@
+"""Athena over a bucket ebtrail does not own (an adopted trail's): the Glue table with partition projection over
+the trail's existing layout, the workgroup, its results bucket and key, and the saved queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
+from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
+from ebtrail.constructs.log_archive import ATHENA_TABLE, AthenaOptions
+from ebtrail.core.names import ArchiveNames, ExistingTrail
+
+
+@dataclass(frozen=True)
+class ExistingArchiveAthenaProps:
+    """The adopted trail, the names of ebtrail's own Athena resources (in the bucket's account and region) and
+    the projection."""
+
+    trail: ExistingTrail
+    names: ArchiveNames
+    athena: AthenaOptions
+    #: Days the results bucket's access logs are kept.
+    access_log_retention_days: int = 365
+
+
+class ExistingArchiveAthena(Construct):
+    """The same :class:`~ebtrail.constructs.athena_archive.AthenaArchive` as ebtrail's own archive has, on the
+    adopted bucket: its ``LOCATION`` and projection template follow the trail's prefix and organization
+    (``<prefix>/AWSLogs/<o-id>/<account>/CloudTrail/<region>/<yyyy/MM/dd>``). What ebtrail creates here is its own
+    (results bucket, its access-log bucket, the results key), retained on stack deletion; the log bucket is read
+    in place, never written."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: ExistingArchiveAthenaProps) -> None:
+        super().__init__(scope, construct_id)
+        names = props.names
+        # The results bucket's server access logs (AWS Foundational Security Best Practices S3.9).
+        self.access_logs = AccessLogBucket(
+            self,
+            "AccessLogBucket",
+            AccessLogBucketProps(bucket_name=names.access_log_bucket, retention_days=props.access_log_retention_days),
+        )
+        self.query_results_key = kms.Key(
+            self,
+            "QueryResultsKey",
+            alias=names.athena_results_key_alias,
+            description="Encrypts Athena query results over the adopted trail's bucket",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.athena = AthenaArchive(
+            self,
+            "Athena",
+            AthenaArchiveProps(
+                database_name=names.athena_database,
+                table_name=ATHENA_TABLE,
+                workgroup_name=names.athena_workgroup,
+                log_bucket_name=props.trail.bucket,
+                log_prefix=props.trail.log_prefix,
+                accounts=list(props.athena.accounts),
+                organization_id=props.athena.organization_id,
+                results_bucket_name=names.athena_results_bucket,
+                encryption_key=self.query_results_key,
+                projection_start=props.athena.projection_start,
+                access_log_bucket=self.access_logs.bucket,
+                results_expiration_days=props.athena.results_expiration_days,
+            ),
+        )
