@@ -80,7 +80,8 @@ class DeliveryCanaryProps:
 
 class DeliveryCanary(Construct):
     """An EventBridge Scheduler schedule that invokes a Lambda function running
-    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and four alarms on its metrics.
+    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and an alarm on each of its metrics and on
+    the function's errors (the list below).
 
     * **Schedule** (``AWS::Scheduler::Schedule``, flexible window off): its execution role may only invoke this
       function and send to the dead-letter queue, and trusts ``scheduler.amazonaws.com`` only for this account's
