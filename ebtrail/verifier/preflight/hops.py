@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ebtrail.core.regions import cloudtrail_regions
+from ebtrail.core.regions import cloudtrail_regions, dns_suffix
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.access import (
     Judged,
@@ -191,6 +191,14 @@ def preflight_hops(assembly: Assembly) -> list[HopReport]:
 # Shared legs
 
 
+def _regional(stack: Stack, service: str) -> str:
+    """``<service>.<region>.<DNS suffix>`` of the stack's region: the CloudWatch Logs principal and the
+    ``kms:ViaService`` value the service sends (:func:`ebtrail.core.regions.regional_service_name`), modelled from
+    the partition, not copied from the template, so a template that hardcodes ``amazonaws.com`` fails in
+    ``aws-cn`` and the ISO partitions."""
+    return f"{service}.{stack.region}.{dns_suffix(stack.partition)}"
+
+
 def _service_of(arn: str | None) -> str:
     parts = (arn or "").split(":")
     return parts[2] if len(parts) > 5 else "?"
@@ -335,7 +343,7 @@ def _queue_leg(wires: Wires, report: HopReport, role: Role, queue: Located, acti
     if key_arn is None:
         report.problems.append(f"queue key: {problem}")
         return
-    via = {"kms:ViaService": f"sqs.{queue.stack.region}.amazonaws.com"}
+    via = {"kms:ViaService": _regional(queue.stack, "sqs")}
     for kms_action in ("kms:GenerateDataKey", "kms:Decrypt"):
         request = Request(role.principal, kms_action, key_arn, {**role.context(), **TLS, **via})
         decision = role_to_resource(
@@ -568,7 +576,8 @@ def _trails(wires: Wires) -> list[HopReport]:
 
 #: "Encrypt log data in CloudWatch Logs using AWS Key Management Service" (Amazon CloudWatch Logs User Guide,
 #: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): the key policy lets
-#: ``logs.<region>.amazonaws.com`` ``kms:Encrypt*``, ``kms:Decrypt*``, ``kms:ReEncrypt*``,
+#: ``logs.<region>.amazonaws.com`` (the partition's DNS suffix outside ``aws``: :func:`_regional`) ``kms:Encrypt*``,
+#: ``kms:Decrypt*``, ``kms:ReEncrypt*``,
 #: ``kms:GenerateDataKey*`` and ``kms:Describe*``, with ``kms:EncryptionContext:aws:logs:arn`` = the log group.
 LOGS_KEY_ACTIONS = (
     "kms:Encrypt",
@@ -595,7 +604,7 @@ def _log_groups(wires: Wires) -> list[HopReport]:
         if not group_arn or key_arn is None:
             report.problems.append(problem or f"log group {group.logical_id} has no name known before the deploy")
             continue
-        logs = Principal("Service", f"logs.{group.stack.region}.amazonaws.com")
+        logs = Principal("Service", _regional(group.stack, "logs"))
         context_key = "kms:EncryptionContext:aws:logs:arn"
         for action in LOGS_KEY_ACTIONS:
             request = Request(logs, action, key_arn, {context_key: group_arn, **TLS})
@@ -648,7 +657,7 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
       ``sts:ExternalId`` = the stream's account;
     * "Grant Firehose access to an Amazon S3 destination": ``s3:AbortMultipartUpload``, ``s3:GetBucketLocation``,
       ``s3:GetObject``, ``s3:ListBucket``, ``s3:ListBucketMultipartUploads``, ``s3:PutObject``; with a KMS key,
-      ``kms:GenerateDataKey`` and ``kms:Decrypt`` with ``kms:ViaService`` = ``s3.<region>.amazonaws.com`` and
+      ``kms:GenerateDataKey`` and ``kms:Decrypt`` with ``kms:ViaService`` = ``s3.<region>.<DNS suffix>`` and
       ``kms:EncryptionContext:aws:s3:arn`` = the object;
     * "Cross-account delivery to an Amazon S3 destination": the bucket policy must grant the role as well, and
       ``s3:PutObjectAcl`` too, since Firehose writes with ``x-amz-acl: bucket-owner-full-control``.
@@ -673,7 +682,7 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
         _assume(report, role, FIREHOSE, {"sts:ExternalId": s.account}, foreign={"sts:ExternalId": FOREIGN_ACCOUNT})
         bucket_name = bucket_arn.rsplit(":", 1)[-1]
         bucket_account = bucket.stack.account if bucket else None
-        bucket_region = bucket.stack.region if bucket else s.region
+        via_s3 = _regional(bucket.stack if bucket else s, "s3")  # S3 in the bucket's region sends it
         if bucket_account is None:
             report.problems.append(f"bucket {bucket_name} is not in the assembly: its policy is unknown")
             continue
@@ -743,7 +752,7 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
                     {
                         **role.context(),
                         **TLS,
-                        "kms:ViaService": f"s3.{bucket_region}.amazonaws.com",
+                        "kms:ViaService": via_s3,
                         "kms:EncryptionContext:aws:s3:arn": context_arn,
                         "kms:ResourceAliases": aliases,
                     },
