@@ -39,8 +39,9 @@ def every_feature(
     prefix: str, trail: str, regions: tuple[str, str], topology: str, *, beanstalk_events: bool = True
 ) -> dict[str, Any]:
     """A config with every optional feature that wires a hop: alerts with a subscriber, the canary, CloudWatch
-    Logs with the CIS alarms, Beanstalk service events through Firehose, data events, Insights. Trail names
-    longer than the Firehose stream allows (up to CloudTrail's 128) are accepted only without Beanstalk events."""
+    Logs with the CIS alarms, Beanstalk service events through Firehose, data events, Insights, the integrity
+    sweep. Trail names longer than the Firehose stream allows (up to CloudTrail's 128) are accepted only without
+    Beanstalk events."""
     archive_region, home_region = regions
     data: dict[str, Any] = {
         "name_prefix": prefix,
@@ -56,6 +57,7 @@ def every_feature(
         "canary": {"enabled": True},
         "cloudwatch_logs": {"enabled": True},
         "beanstalk_events": {"enabled": beanstalk_events},
+        "integrity_sweep": {"enabled": True},
     }
     if topology == "single-account":
         data["trail"] |= {"account": ACCOUNTS[0], "home_region": home_region}
