@@ -473,6 +473,11 @@ class IntegritySweep(Construct):
             tracing_configuration=sfn.CfnStateMachine.TracingConfigurationProperty(enabled=False),
         )
         self.state_machine.add_dependency(self.policy.node.default_child)  # type: ignore[arg-type]
+        # A sample of the execution input's prefix, for the preflight's ItemReader request (the input names it).
+        self.state_machine.add_metadata(
+            "ebtrail:SampleItemReaderPrefix",
+            f"{props.log_prefix}AWSLogs/{props.account}/CloudTrail-Digest/{props.region}/",
+        )
         acknowledge(
             self.state_machine,
             "AwsSolutions-SF2",
