@@ -12,6 +12,8 @@ import gzip
 import json
 from collections import Counter
 from datetime import timedelta
+from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -284,3 +286,66 @@ def test_requests_of_one_batch_for_the_cost_model(s3: Any, signing_key: SigningK
     )
     assert result.counts == {("digest", "valid"): 3, ("log", "valid"): 36}
     assert Counter(calls) == {"GetObject": 3 + 1 + 36}
+
+
+#: The rendered all-features archive stack (the snapshot test keeps it equal to a fresh synthesis).
+ARCHIVE_SNAPSHOT = (
+    Path(__file__).resolve().parents[1]
+    / "cdk/__snapshots__/test_snapshots"
+    / "test_every_stack_matches_its_snapshot[all-features.toml][all-features.toml-ebtrail-log-archive].json"
+)
+
+
+def _role_actions(role_prefix: str) -> list[str]:
+    """The actions the managed policy of the role whose logical ID starts with ``role_prefix`` allows."""
+    resources = json.loads(ARCHIVE_SNAPSHOT.read_text())["Resources"]
+    [role_id] = [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Role" and k.startswith(role_prefix)]
+    allowed: list[str] = []
+    for resource in resources.values():
+        if resource["Type"] == "AWS::IAM::ManagedPolicy" and resource["Properties"].get("Roles") == [{"Ref": role_id}]:
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                action = statement["Action"]
+                allowed += [action] if isinstance(action, str) else action
+    return allowed
+
+
+def test_every_api_call_of_the_handlers_is_in_their_roles(
+    session: boto3.Session, s3: Any, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each handler's calls under moto (Stubber for ListPublicKeys), as IAM actions, are allowed by the role the
+    construct renders for its function (the snapshot of the all-features archive stack)."""
+    writer = TrailWriter(s3=s3, key=signing_key)
+    periods = writer.hourly_chain(3)
+    s3.delete_object(Bucket=BUCKET, Key=periods[1][0][0])
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(f"{model.service_model.signing_name}:{model.name}")
+
+    clients = StubbedClients(session)
+    for client in (clients.s3(), clients.cloudtrail(REGION), clients.client("cloudwatch")):
+        client.meta.events.register("before-parameter-build", record)
+    clients.add_public_keys(signing_key)
+    monkeypatch.setattr(sweep, "_clients", lambda: clients)
+    monkeypatch.setenv(facts.ENV_RESULTS_BUCKET, RESULTS)
+    monkeypatch.setenv(facts.ENV_SWEEP_NAME, "ebtrail-integrity-sweep")
+    output = sweep.batch_handler({"Items": listing(s3), "BatchInput": {"bucket": BUCKET}}, None)
+    batch_calls, calls[:] = set(calls), []
+    children = [{"Status": "SUCCEEDED", "Output": json.dumps(output)}]
+    s3.put_object(Bucket=RESULTS, Key="results/abc/SUCCEEDED_0.json", Body=json.dumps(children).encode())
+    manifest = {"DestinationBucket": RESULTS, "ResultFiles": {"SUCCEEDED": [{"Key": "results/abc/SUCCEEDED_0.json"}]}}
+    s3.put_object(Bucket=RESULTS, Key="results/abc/manifest.json", Body=json.dumps(manifest).encode())
+    calls[:] = []  # the test's own writes
+    sweep.summary_handler(
+        {"ResultWriterDetails": {"Bucket": RESULTS, "Key": "results/abc/manifest.json"}, "execution": "x"}, None
+    )
+    summary_calls = set(calls)
+    # The recording works: each handler made the calls its job needs.
+    assert {"s3:GetObject", "cloudtrail:ListPublicKeys"} <= batch_calls
+    assert {"s3:GetObject", "s3:PutObject", "monitoring:PutMetricData"} <= summary_calls
+    for role_prefix, made in (("IntegritySweepBatchRole", batch_calls), ("IntegritySweepSummaryRole", summary_calls)):
+        allowed = _role_actions(role_prefix)
+        # CloudWatch's API signs as "monitoring"; its IAM prefix is "cloudwatch".
+        actions = {call.replace("monitoring:", "cloudwatch:") for call in made}
+        missing = {a for a in actions if not any(fnmatchcase(a.lower(), p.lower()) for p in allowed)}
+        assert not missing, (role_prefix, missing)
