@@ -42,6 +42,7 @@ from ebtrail.constructs.delivery_canary import RUNTIME
 from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
 from ebtrail.constructs.hardened_bucket import hardened_bucket
 from ebtrail.constructs.lambda_bundle import lambda_code
+from ebtrail.constructs.policy_conditions import regional_service
 from ebtrail.core import sweep as facts
 from ebtrail.core.names import SWEEP_EXECUTIONS_FAILED_ALARM, SweepNames
 from ebtrail.core.regions import dns_suffix
@@ -275,7 +276,7 @@ class IntegritySweep(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsForTheSweepLogGroups",
-                principals=[iam.ServicePrincipal(f"logs.{props.region}.amazonaws.com")],
+                principals=[iam.ServicePrincipal(regional_service("logs", props.region))],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
                 # "Encrypt log data in CloudWatch Logs using AWS KMS" (CloudWatch Logs User Guide).
