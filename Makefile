@@ -115,6 +115,8 @@ bench: setup
 	"$(VENV)/bin/python" bench/synth_bench.py
 	"$(VENV)/bin/python" bench/scale_bench.py
 	"$(VENV)/bin/python" bench/cli_start_bench.py
+	"$(VENV)/bin/python" bench/preflight_bench.py
+	"$(VENV)/bin/python" bench/integrity_bench.py
 
 ## lock: re-resolve constraints.txt after editing requirements*.txt
 lock:

@@ -91,10 +91,7 @@ class LogArchiveStack(Stack):
                 self.archive,
                 "IntegritySweep",
                 IntegritySweepProps(
-                    name=f"{names.prefix}-integrity-sweep",
-                    partition=names.partition,
-                    account=names.account,
-                    region=names.region,
+                    names=names.integrity_sweep,
                     archive_bucket_name=names.log_bucket,
                     log_prefix=log_prefix(config),
                     log_key=self.log_key.key,

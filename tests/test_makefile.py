@@ -130,3 +130,11 @@ def test_failing_synth_with_a_spaced_config_keeps_the_last_cdk_out(tmp_path: Pat
     finally:
         if created:
             shutil.rmtree(cdk_out)
+
+
+def test_bench_runs_the_integrity_and_preflight_benchmarks() -> None:
+    """What ``make bench`` would run (``-n``: nothing runs; the benchmarks are run by hand, never in CI)."""
+    result = make("-n", "bench")
+    assert result.returncode == 0, result.stderr
+    scripts = re.findall(r"bench/(\w+\.py)", result.stdout)
+    assert {"integrity_bench.py", "preflight_bench.py", "lifecycle_cost.py", "synth_bench.py"} <= set(scripts)

@@ -202,6 +202,17 @@ def _feature_problems(config: TopologyConfig) -> list[Problem]:
                 "address confirms it), or cloudwatch_logs.enabled = false",
             )
         )
+    if config.integrity_sweep.enabled and not config.alerts.emails:
+        # The sweep's alarms publish to its own topic, whose only subscribers are alerts.emails: without one, a
+        # sweep that finds modified or missing files deploys green and tells nobody.
+        problems.append(
+            Problem(
+                "alerts.emails",
+                "with integrity_sweep.enabled the sweep's alarms (integrity failures, incomplete checks, failed "
+                "executions) notify the addresses of alerts.emails; allowed: at least one e-mail address, or "
+                "integrity_sweep.enabled = false",
+            )
+        )
     return problems
 
 

@@ -14,6 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.constructs.policy_conditions import regional_service
 from ebtrail.core.beanstalk import EVENTS_SOURCE
 
 #: What Firehose needs on its S3 destination ("Grant Firehose access to an Amazon S3 destination", Amazon Data
@@ -247,7 +248,7 @@ def kms_via_s3_conditions(
     since a condition that missed the one S3 uses would make every delivery fail.
     """
     return {
-        "StringEquals": {"kms:ViaService": [f"s3.{bucket_region}.amazonaws.com"]},
+        "StringEquals": {"kms:ViaService": [regional_service("s3", bucket_region)]},
         "StringLike": {
             "kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{prefix}*", f"{bucket_arn}/{error_prefix}*"]
         },

@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
-from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE
+from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, regional_service
 
 #: Encryption-context key CloudWatch Logs sets on every KMS request for a log group's data.
 LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
@@ -35,7 +35,8 @@ class CloudWatchLogsDelivery(Construct):
     * Key policy ``AllowCloudWatchLogsUseOfTheKey``: the statement of "Encrypt log data in CloudWatch Logs
       using AWS Key Management Service" (CloudWatch Logs User Guide,
       https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html) for the regional
-      service principal ``logs.<region>.amazonaws.com`` (``kms:Encrypt*``, ``kms:Decrypt*``,
+      service principal ``logs.<region>.<DNS suffix>`` (``amazonaws.com`` in ``aws``, ``amazonaws.com.cn`` in
+      ``aws-cn``: :func:`ebtrail.constructs.policy_conditions.regional_service`) (``kms:Encrypt*``, ``kms:Decrypt*``,
       ``kms:ReEncrypt*``, ``kms:GenerateDataKey*``, ``kms:Describe*``), narrowed with ``ArnEquals`` on the
       ``kms:EncryptionContext:aws:logs:arn`` context to this one log group, as that guide shows for a key
       used by a single log group. A wrong statement fails loudly: CloudWatch Logs refuses to create a log
@@ -83,7 +84,7 @@ class CloudWatchLogsDelivery(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsUseOfTheKey",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                principals=[iam.ServicePrincipal(regional_service("logs", stack.region))],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
                 conditions={"ArnEquals": {LOGS_CONTEXT_KEY: self.log_group_arn}},

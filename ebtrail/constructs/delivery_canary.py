@@ -19,6 +19,7 @@ from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.lambda_bundle import lambda_code
+from ebtrail.constructs.policy_conditions import partition_dns_suffix, regional_service
 from ebtrail.constructs.verifier_access import key_groups, key_reference, render_statements
 from ebtrail.core import canary as facts
 from ebtrail.core.names import alarm_name, canary_function_name
@@ -91,7 +92,8 @@ class DeliveryCanaryProps:
 
 class DeliveryCanary(Construct):
     """An EventBridge Scheduler schedule that invokes a Lambda function running
-    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and four alarms on its metrics.
+    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and an alarm on each of its metrics and on
+    the function's errors (the list below).
 
     * **Schedule** (``AWS::Scheduler::Schedule``, flexible window off): its execution role may only invoke this
       function and send to the dead-letter queue, and trusts ``scheduler.amazonaws.com`` only for this account's
@@ -107,8 +109,9 @@ class DeliveryCanary(Construct):
       ``kms:DescribeKey`` on the log key and ``cloudwatch:PutMetricData`` with ``cloudwatch:namespace``), plus
       writing to its own log group.
     * **Log group** ``/aws/lambda/<function>``: one-year retention, encrypted with its own key, whose policy lets
-      ``logs.<region>.amazonaws.com`` use it only with the encryption context of this log group (CloudWatch Logs
-      User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS"). Key and log group are retained.
+      ``logs.<region>.<DNS suffix of the partition>`` use it only with the encryption context of this log group
+      (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS"). Key and log group are
+      retained.
     * **Alarms** to the alert topic (ALARM and OK), rendered from :data:`ebtrail.core.canary.ALARM_RULES`:
       ``ProbeArrived`` < 1 (a probe not delivered; missing data not breaching, so a fresh deploy does not alarm);
       ``CanaryRan`` (the heartbeat every run publishes; a dead canary notifies through INSUFFICIENT_DATA);
@@ -138,7 +141,7 @@ class DeliveryCanary(Construct):
         self.log_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsForTheCanaryLogGroup",
-                principals=[iam.ServicePrincipal(f"logs.{props.region}.amazonaws.com")],
+                principals=[iam.ServicePrincipal(regional_service("logs", props.region))],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
                 conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": [log_group_arn]}},
@@ -179,6 +182,7 @@ class DeliveryCanary(Construct):
         )
         values = {
             "Partition": props.partition,
+            "DnsSuffix": partition_dns_suffix(props.partition),
             "Account": props.account,
             "Bucket": props.log_bucket_name,
             "Prefix": props.log_prefix,

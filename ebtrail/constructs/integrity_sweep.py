@@ -42,7 +42,10 @@ from ebtrail.constructs.delivery_canary import RUNTIME
 from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
 from ebtrail.constructs.hardened_bucket import hardened_bucket
 from ebtrail.constructs.lambda_bundle import lambda_code
+from ebtrail.constructs.policy_conditions import regional_service
 from ebtrail.core import sweep as facts
+from ebtrail.core.names import SWEEP_EXECUTIONS_FAILED_ALARM, SweepNames
+from ebtrail.core.regions import dns_suffix
 
 #: The batch function reads a batch's digests and log files with 8 threads; memory buys CPU for the hashing.
 BATCH_MEMORY_MB = 1024
@@ -123,11 +126,9 @@ def _nag_resource(value: Any) -> str:
 class IntegritySweepProps:
     """Where the archive is and how wide the sweep may go."""
 
-    #: Name of the state machine (and prefix of the functions, alarms, topic and results bucket).
-    name: str
-    partition: str
-    account: str
-    region: str
+    #: The sweep's names (:meth:`ebtrail.core.names.ArchiveNames.integrity_sweep`): the state machine's, its
+    #: functions', results bucket's, alarms' and the pattern that lets the alarms publish, from one place.
+    names: SweepNames
     archive_bucket_name: str
     #: ``""`` or ``"<key prefix>/"``.
     log_prefix: str
@@ -143,12 +144,34 @@ class IntegritySweepProps:
     alarm_emails: tuple[str, ...] = ()
 
     @property
+    def name(self) -> str:
+        return self.names.name
+
+    @property
+    def partition(self) -> str:
+        return self.names.partition
+
+    @property
+    def account(self) -> str:
+        return self.names.account
+
+    @property
+    def region(self) -> str:
+        return self.names.region
+
+    @property
     def results_bucket_name(self) -> str:
-        return f"{self.name}-{self.account}-{self.region}"
+        return self.names.results_bucket
 
     @property
     def state_machine_arn(self) -> str:
-        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{self.name}"
+        return self.names.state_machine_arn
+
+    def integration(self, api: str) -> str:
+        """The ARN of a Step Functions service integration (``arn:<partition>:states:::<api>``) in the stack's
+        partition: "Integrating services with Step Functions" (Step Functions Developer Guide) names them
+        ``arn:aws:states:::...`` for the commercial partition; aws-cn and aws-us-gov use their own partition."""
+        return f"arn:{self.partition}:states:::{api}"
 
     @property
     def archive_bucket_arn(self) -> str:
@@ -181,7 +204,7 @@ def sweep_definition(props: IntegritySweepProps) -> dict[str, Any]:
             "CheckDigests": {
                 "Type": "Map",
                 "ItemReader": {
-                    "Resource": "arn:aws:states:::s3:listObjectsV2",
+                    "Resource": props.integration("s3:listObjectsV2"),
                     "Parameters": {"Bucket": props.archive_bucket_name, "Prefix.$": "$.prefix"},
                 },
                 "ItemBatcher": {
@@ -197,7 +220,7 @@ def sweep_definition(props: IntegritySweepProps) -> dict[str, Any]:
                     "States": {
                         "CheckBatch": {
                             "Type": "Task",
-                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Resource": props.integration("lambda:invoke"),
                             "Parameters": {"FunctionName": "${BatchFunction}", "Payload.$": "$"},
                             "OutputPath": "$.Payload",
                             "Retry": retry,
@@ -206,7 +229,7 @@ def sweep_definition(props: IntegritySweepProps) -> dict[str, Any]:
                     },
                 },
                 "ResultWriter": {
-                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Resource": props.integration("s3:putObject"),
                     "Parameters": {"Bucket": "${ResultsBucket}", "Prefix": facts.RESULTS_PREFIX},
                 },
                 "ResultPath": "$.map",
@@ -214,7 +237,7 @@ def sweep_definition(props: IntegritySweepProps) -> dict[str, Any]:
             },
             "Summarize": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
+                "Resource": props.integration("lambda:invoke"),
                 "Parameters": {
                     "FunctionName": "${SummaryFunction}",
                     "Payload": {
@@ -238,18 +261,14 @@ class IntegritySweep(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         name = props.name
-        batch_name, summary_name = f"{name}-batch", f"{name}-summary"
-        log_groups = {
-            "batch": f"/aws/lambda/{batch_name}",
-            "summary": f"/aws/lambda/{summary_name}",
-            "states": f"/aws/vendedlogs/states/{name}",
-        }
+        batch_name, summary_name = props.names.batch_function, props.names.summary_function
+        log_groups = props.names.log_groups
         arn = f"arn:{props.partition}:logs:{props.region}:{props.account}:log-group:"
 
         self.key = kms.Key(
             self,
             "Key",
-            alias=f"alias/{name}",
+            alias=props.names.key_alias,
             description=f"Encrypts the results and log groups of the {name} integrity sweep",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
@@ -257,7 +276,7 @@ class IntegritySweep(Construct):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsForTheSweepLogGroups",
-                principals=[iam.ServicePrincipal(f"logs.{props.region}.amazonaws.com")],
+                principals=[iam.ServicePrincipal(regional_service("logs", props.region))],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
                 # "Encrypt log data in CloudWatch Logs using AWS KMS" (CloudWatch Logs User Guide).
@@ -312,9 +331,13 @@ class IntegritySweep(Construct):
                     resources=[f"{props.archive_bucket_arn}/{props.log_prefix}AWSLogs/*"],
                 ),
                 iam.PolicyStatement(
-                    sid="DecryptLogFiles",  # through S3 only: the key policy's AllowLogReadersDecrypt condition
+                    # Through S3 only, as the key policy's AllowLogReadersDecrypt: kms:ViaService
+                    # "s3.<region>.<DNS suffix>" ("AWS KMS condition keys", kms:ViaService,
+                    # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+                    sid="DecryptLogFiles",
                     actions=["kms:Decrypt"],
                     resources=[props.log_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{props.region}.{dns_suffix(props.partition)}"}},
                 ),
                 iam.PolicyStatement(
                     sid="DigestPublicKeys",
@@ -451,6 +474,11 @@ class IntegritySweep(Construct):
             tracing_configuration=sfn.CfnStateMachine.TracingConfigurationProperty(enabled=False),
         )
         self.state_machine.add_dependency(self.policy.node.default_child)  # type: ignore[arg-type]
+        # A sample of the execution input's prefix, for the preflight's ItemReader request (the input names it).
+        self.state_machine.add_metadata(
+            "ebtrail:SampleItemReaderPrefix",
+            f"{props.log_prefix}AWSLogs/{props.account}/CloudTrail-Digest/{props.region}/",
+        )
         acknowledge(
             self.state_machine,
             "AwsSolutions-SF2",
@@ -459,7 +487,7 @@ class IntegritySweep(Construct):
         )
         self.topic = add_encrypted_topic(
             self,
-            topic_name=f"{name}-alerts",
+            topic_name=props.names.alert_topic,
             display_name="ebtrail integrity sweep",
             key_description=f"Encrypts the {name} alert topic",
             publisher=ServicePublisher(
@@ -468,11 +496,7 @@ class IntegritySweep(Construct):
                 key_conditions=None,
                 publish_sid="AllowCloudWatchAlarmsPublish",
                 publish_conditions={
-                    "ArnLike": {
-                        "aws:SourceArn": [
-                            f"arn:{props.partition}:cloudwatch:{props.region}:{props.account}:alarm:{name}-*"
-                        ]
-                    },
+                    "ArnLike": {"aws:SourceArn": [props.names.alarm_arn_pattern]},
                     "StringEquals": {"aws:SourceAccount": [props.account]},
                 },
             ),
@@ -566,7 +590,7 @@ class IntegritySweep(Construct):
             alarms[metric_name] = cloudwatch.Alarm(
                 self,
                 f"{metric_name}Alarm",
-                alarm_name=f"{name}-{metric_name.lower()}",
+                alarm_name=self.props.names.alarm_name(metric_name.lower()),
                 alarm_description=description,
                 metric=cloudwatch.Metric(
                     namespace=facts.NAMESPACE,
@@ -583,7 +607,7 @@ class IntegritySweep(Construct):
         alarms["ExecutionsFailed"] = cloudwatch.Alarm(
             self,
             "ExecutionsFailedAlarm",
-            alarm_name=f"{name}-executions-failed",
+            alarm_name=self.props.names.alarm_name(SWEEP_EXECUTIONS_FAILED_ALARM),
             alarm_description=f"An execution of the {name} integrity sweep failed before its summary (a wrong "
             "prefix, a missing permission): see the execution's history in the Step Functions console.",
             metric=cloudwatch.Metric(

@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.constructs.policy_conditions import partition_dns_suffix
 from ebtrail.core.permissions import PERMISSIONS, RESOURCE_PREFIX, PermissionGroup, render
 
 
@@ -80,6 +81,7 @@ class VerifierAccess(Construct):
         key_arn, key_alias = props.key_values
         values = {
             "Partition": props.partition,
+            "DnsSuffix": partition_dns_suffix(props.partition),
             "Account": props.account,
             "Bucket": props.log_bucket_name,
             "Prefix": props.log_prefix,

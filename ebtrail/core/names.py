@@ -237,6 +237,76 @@ class ArchiveNames:
     def log_bucket_arn(self) -> str:
         return f"arn:{self.partition}:s3:::{self.log_bucket}"
 
+    @property
+    def integrity_sweep(self) -> SweepNames:
+        """Names of the integrity sweep in the archive account (``integrity_sweep.enabled``)."""
+        return SweepNames(self.prefix, self.account, self.region, self.partition)
+
+
+#: The sweep's metric alarms are named ``<sweep>-<metric name in lowercase>``; the third watches failed executions.
+SWEEP_EXECUTIONS_FAILED_ALARM = "executions-failed"
+
+
+@dataclass(frozen=True)
+class SweepNames:
+    """Names of the integrity sweep's resources: the state machine (and prefix of everything else of it), its
+    functions, results bucket, key alias, log groups, topic and alarms, and the pattern that lets those alarms
+    publish to the topic (one place for a name and the grant that authorizes it)."""
+
+    prefix: str
+    account: str
+    region: str
+    partition: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.prefix}-integrity-sweep"
+
+    @property
+    def state_machine_arn(self) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{self.name}"
+
+    @property
+    def batch_function(self) -> str:
+        return f"{self.name}-batch"
+
+    @property
+    def summary_function(self) -> str:
+        return f"{self.name}-summary"
+
+    @property
+    def results_bucket(self) -> str:
+        """``<prefix>-integrity-sweep-<account>-<region>``, or ``<prefix>-sweep-<account>-<region>`` where that
+        would pass S3's 63 characters (a 20-character prefix in ap-southeast-1 makes 64)."""
+        name = f"{self.name}-{self.account}-{self.region}"
+        return name if len(name) <= MAX_BUCKET_NAME else f"{self.prefix}-sweep-{self.account}-{self.region}"
+
+    @property
+    def key_alias(self) -> str:
+        return f"alias/{self.name}"
+
+    @property
+    def alert_topic(self) -> str:
+        return f"{self.name}-alerts"
+
+    @property
+    def log_groups(self) -> dict[str, str]:
+        """The functions' and the state machine's log groups, by label."""
+        return {
+            "batch": f"/aws/lambda/{self.batch_function}",
+            "summary": f"/aws/lambda/{self.summary_function}",
+            "states": f"/aws/vendedlogs/states/{self.name}",
+        }
+
+    def alarm_name(self, suffix: str) -> str:
+        """``<sweep>-<suffix>`` (:func:`alarm_name`), matched by :attr:`alarm_arn_pattern`."""
+        return alarm_name(self.name, suffix)
+
+    @property
+    def alarm_arn_pattern(self) -> str:
+        """The alert topic's ``aws:SourceArn`` pattern for every :meth:`alarm_name` (:func:`alarm_arn_pattern`)."""
+        return alarm_arn_pattern(self.partition, self.region, self.account, self.name)
+
 
 def canary_role_name(prefix: str) -> str:
     """Name of the delivery canary's role in each trail account: fixed, so the archive's policies can name it."""

@@ -121,7 +121,9 @@ PERMISSIONS: tuple[PermissionGroup, ...] = (
         actions=("kms:Decrypt",),
         resources=("${KeyArn}",),
         conditions=(
-            Condition("StringLike", "kms:ViaService", ("s3.*.amazonaws.com",)),
+            # S3's regional endpoint name in the partition (``${DnsSuffix}``: amazonaws.com, amazonaws.com.cn,
+            # ...; ebtrail.core.regions.regional_service_name): a literal .amazonaws.com denied it in aws-cn.
+            Condition("StringLike", "kms:ViaService", ("s3.*.${DnsSuffix}",)),
             Condition("Null", "kms:EncryptionContext:aws:cloudtrail:arn", ("false",)),
         ),
         api_calls=(),

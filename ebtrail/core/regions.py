@@ -94,6 +94,18 @@ def dns_suffix(partition: str) -> str:
     return str(_partition_data(partition)["dnsSuffix"])
 
 
+def regional_service_name(service: str, region: str) -> str:
+    """``<service>.<region>.<DNS suffix>`` for a region's partition: ``logs.cn-north-1.amazonaws.com.cn``,
+    ``s3.us-iso-east-1.c2s.ic.gov``. Both the regional service principal of CloudWatch Logs (the KMS key policy of
+    an encrypted log group, "Encrypt log data in CloudWatch Logs using AWS KMS": ``logs.<region>.amazonaws.com``
+    in the ``aws`` partition) and the ``kms:ViaService`` value a service sends (its regional endpoint name,
+    "kms:ViaService", AWS KMS Developer Guide: ``s3.<region>.amazonaws.com``) end in the partition's DNS suffix,
+    not ``amazonaws.com``, outside ``aws``; AWS's CDK builds the logs principal the same way (region-info
+    ``Default.servicePrincipal``: ``logs.<region>.<URL suffix>``). Raises :class:`UnknownRegionError` for a
+    region of no known partition."""
+    return f"{service}.{region}.{dns_suffix(partition_of(region))}"
+
+
 def organizations_region(partition: str) -> str | None:
     """Region of the AWS Organizations endpoint in ``partition`` (the credential scope of its global endpoint:
     us-east-1 in ``aws``, cn-northwest-1 in ``aws-cn``, ...; AWS Organizations API Reference, "Endpoint to

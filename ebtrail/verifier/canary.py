@@ -200,6 +200,8 @@ class CanaryReport:
     new_probe: str | None = None
     #: ACTIVE accounts of the organization the Athena table does not project; None: not checked or unreadable.
     unprojected_accounts: list[str] | None = None
+    #: ``GetTrailStatus`` ``StartLoggingTime`` (None: unknown): the integrity check's late clock starts there.
+    logging_started: datetime | None = None
     #: The hourly integrity check (None: not run).
     integrity: IntegrityRun | None = None
     findings: Findings = field(default_factory=Findings)
@@ -428,6 +430,7 @@ def check_run_integrity(clients: Clients, settings: CanarySettings, clock: Clock
         organization=expected.organization,
         multi_region=expected.multi_region,
         window=settings.integrity_window,
+        logging_started=report.logging_started,
     )
     report.integrity = check_integrity(clients, scope, clock.now())
     for problem in report.integrity.problems:
@@ -449,6 +452,7 @@ def check_trail(clients: Clients, settings: CanarySettings, report: CanaryReport
     if read.status_read:
         report.trail_logging = info.logging
         report.delivery_errors = delivery_errors(info)
+        report.logging_started = info.logging_started
     else:
         for problem in read.problems:
             if "GetTrailStatus" in problem:

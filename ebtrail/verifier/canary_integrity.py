@@ -14,7 +14,16 @@ every region folder of a multi-region trail, and the home region) and checks, wi
 A region whose newest digest ended more than :data:`ebtrail.core.canary.DIGEST_OVERDUE` ago is **late**:
 CloudTrail delivers one digest per region per hour while log file validation is on ("CloudTrail digest file
 structure", CloudTrail User Guide); the extra half hour is slack for delivery, which AWS gives no bound for.
-A region folder the trail has never written (a fresh trail, the first hour) is not late, only noted.
+Only this trail's own digests count: their file names carry the trail's name and home region
+(``<account>_CloudTrail-Digest_<region>_<trail-name>_<home-region>_<end>.json.gz``, "CloudTrail digest file
+structure", digest file location), so a folder written by another trail, or by this trail's old name, holds none.
+The clock of "late" starts at the later of the newest own digest's end and the moment the trail last started
+logging (``GetTrailStatus`` ``StartLoggingTime``, "the most recent date and time when CloudTrail started
+recording API calls", CloudTrail API Reference): after a rename or a redeploy under the same name the folders
+exist, but CloudTrail owes the new trail its first digest only an hour after it started, so it is not late
+until it has logged for longer than ``DIGEST_OVERDUE``, whatever the folder holds. A folder the trail has never
+written is judged the same way; without a start time (the status could not be read, which fails the run anyway)
+it is only noted, and a written folder without an own digest of the last day is late.
 
 The state between runs is the bucket itself: no state store. Nothing here writes anything.
 """
@@ -49,6 +58,7 @@ if TYPE_CHECKING:
 
 #: Parallel S3 reads of one run (botocore's default connection pool holds 10).
 WORKERS = 8
+_AT = "%Y-%m-%dT%H:%M:%SZ"
 _ORG_FOLDER = re.compile(r"AWSLogs/(o-[a-z0-9]{10,32})/$")
 
 
@@ -66,6 +76,8 @@ class IntegrityScope:
     multi_region: bool
     #: Digests delivered within this long before the run are new (one period plus an overlap).
     window: timedelta
+    #: When the trail last started logging (``GetTrailStatus`` ``StartLoggingTime``); None: unknown.
+    logging_started: datetime | None = None
 
 
 @dataclass
@@ -226,6 +238,10 @@ def _check_region(
     out = RegionIntegrity(region=location.region)
     if not folder_exists:
         out.notes.append(f"no digest in s3://{location.bucket}/{location.digest_folder} yet (a new trail?)")
+        started = scope.logging_started
+        if started is not None and now - started > DIGEST_OVERDUE:
+            out.late = True
+            out.notes.append(f"digest overdue in {location.region}: none since logging started {started:{_AT}}")
         return out
     pattern = location.digest_key_regex(scope.trail_name, scope.home_region)
     paginator = s3.get_paginator("list_objects_v2")
@@ -239,11 +255,10 @@ def _check_region(
         for item in page.get("Contents", [])
     ]
     new_keys, out.newest = new_digests(items, pattern, now, scope.window)
-    if out.newest is None or now - out.newest > DIGEST_OVERDUE:
-        out.late = True
-        since = f"the newest ended {out.newest:%Y-%m-%dT%H:%M:%SZ}" if out.newest else "none in the last day"
-        out.notes.append(f"digest overdue in {location.region}: {since}")
+    _judge_late(out, scope.logging_started, now)
 
+    if not new_keys:  # nothing delivered since the previous run: no key to look up
+        return out
     # One ListPublicKeys for the region before the threads look keys up (else each might call it); when it fails,
     # each digest's own lookup reports the error (unverifiable: a problem of the run).
     with contextlib.suppress(*AWS_ERRORS):
@@ -280,6 +295,22 @@ def _check_region(
         _record(out, check_log(entry, fetched, uri))
     out.log_files = len(listed)
     return out
+
+
+def _judge_late(out: RegionIntegrity, started: datetime | None, now: datetime) -> None:
+    """Late: no own digest for ``DIGEST_OVERDUE``, counted from the newest own digest's end or from the trail's
+    last start of logging, whichever is later (see the module docstring)."""
+    if started is not None and (out.newest is None or started > out.newest):
+        if now - started > DIGEST_OVERDUE:
+            out.late = True
+            out.notes.append(f"digest overdue in {out.region}: none since logging started {started:{_AT}}")
+        elif out.newest is None:
+            out.notes.append(f"no digest of this trail in {out.region} yet (logging started {started:{_AT}})")
+        return
+    if out.newest is None or now - out.newest > DIGEST_OVERDUE:
+        out.late = True
+        since = f"the newest ended {out.newest:{_AT}}" if out.newest else "none in the last day"
+        out.notes.append(f"digest overdue in {out.region}: {since}")
 
 
 def check_digest_at(s3: S3Client, keys: PublicKeys, region: str, bucket: str, key: str) -> DigestCheck:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ebtrail.verifier.changes.assembly import AssemblyError, AssemblyStack, read_assembly
-from ebtrail.verifier.changes.compare import StackChanges, compare, guarded, refused
+from ebtrail.verifier.changes.compare import StackChanges, compare, guarded, impossible, refused
 from ebtrail.verifier.changes.schemas import schema_source
 from ebtrail.verifier.exit_codes import ExitCode
 
@@ -21,7 +21,9 @@ Exit codes:
   0  nothing that records or notifies is replaced (or each such
      replacement is named by --allow)
   1  a trail, bucket, topic, subscription, key, alias, log group or
-     role would be replaced (or a trail or bucket deleted)
+     role would be replaced (or a trail or bucket deleted), or a
+     custom-named resource would be replaced under the same name
+     (CloudFormation refuses that; --allow cannot accept it)
   2  bad input: an assembly that cannot be read, a bad option
   3  with --from-deployed: AWS could not be reached
 """
@@ -128,14 +130,23 @@ def _deployed(after: list[AssemblyStack], profile: str | None) -> list[AssemblyS
 
 def _json(results: list[StackChanges], problems: list[str], code: ExitCode) -> dict[str, Any]:
     return {
-        "verdict": "SAFE" if code == ExitCode.PROVEN else "REPLACES" if code == ExitCode.DISPROVEN else "UNDECIDED",
+        "verdict": _verdict(results, code),
         "exit_code": int(code),
         "guarded": len(guarded(results)),
         "refused": len(refused(results)),
+        "impossible": len(impossible(results)),
         "schemas": schema_source(),
         "problems": problems,
         "stacks": [r.to_json() for r in results],
     }
+
+
+def _verdict(results: list[StackChanges], code: ExitCode) -> str:
+    if code == ExitCode.PROVEN:
+        return "SAFE"
+    if code != ExitCode.DISPROVEN:
+        return "UNDECIDED"
+    return "IMPOSSIBLE" if impossible(results) else "REPLACES"
 
 
 def format_changes(results: list[StackChanges], code: ExitCode) -> str:
@@ -151,12 +162,20 @@ def format_changes(results: list[StackChanges], code: ExitCode) -> str:
         if result.status == "new":
             continue
         for change in sorted(result.changes, key=lambda c: ("replace", "update", "delete", "add").index(c.action)):
-            mark = " (allowed)" if change.allowed else " !" if change.guarded else ""
+            mark = " !!" if change.impossible else " (allowed)" if change.allowed else " !" if change.guarded else ""
             lines.append(f"  {change.action.upper()}{mark} {change.logical_id} {change.resource_type}: {change.reason}")
             if change.meaning:
                 lines.append(f"      {change.meaning}")
-    stop = refused(results)
-    if code == ExitCode.DISPROVEN:
+            if change.impossible:
+                lines.append(f"      {change.impossible}")
+    cannot = impossible(results)
+    stop = [c for c in refused(results) if not c.impossible]
+    if cannot:
+        lines.append(
+            f"changes: {len(cannot)} replacement(s) CloudFormation refuses (marked !!: a custom-named resource "
+            "replaced under the same name); rename each or remove its custom name, --allow cannot accept them"
+        )
+    if code == ExitCode.DISPROVEN and stop:
         categories = ",".join(sorted({str(c.category) for c in stop}))
         lines.append(
             f"changes: {len(stop)} replacement(s) of what records or notifies (marked !); to deploy them anyway, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.parsers import ResponseParserError
@@ -49,6 +50,9 @@ class TrailInfo:
     latest_notification_error: str | None = None
     latest_digest_delivery_error: str | None = None
     latest_cloudwatch_logs_delivery_error: str | None = None
+    #: ``StartLoggingTime``: "the most recent date and time when CloudTrail started recording API calls" (UTC);
+    #: None when the status was not read or does not say (GetTrailStatus, CloudTrail API Reference).
+    logging_started: datetime | None = None
 
     @classmethod
     def from_get_trail(
@@ -97,6 +101,7 @@ class TrailInfo:
 
     def with_status(self, status: Mapping[str, Any]) -> TrailInfo:
         """This trail with what ``GetTrailStatus`` answered."""
+        started = status.get("StartLoggingTime")
         return replace(
             self,
             logging=bool(status.get("IsLogging", False)),
@@ -104,6 +109,7 @@ class TrailInfo:
             latest_notification_error=status.get("LatestNotificationError") or None,
             latest_digest_delivery_error=status.get("LatestDigestDeliveryError") or None,
             latest_cloudwatch_logs_delivery_error=status.get("LatestCloudWatchLogsDeliveryError") or None,
+            logging_started=started.astimezone(UTC) if isinstance(started, datetime) else None,
         )
 
     @property

@@ -139,6 +139,8 @@ def test_the_canary_checks_the_trail_the_config_describes(synthesized: Callable[
         "EBTRAIL_KMS_KEY": "",
         "EBTRAIL_ORGANIZATION_TRAIL": "true",
         "EBTRAIL_MAX_DELIVERY_MINUTES": "30",
+        # The hourly integrity check's window: the rate plus 10 minutes (issue 20).
+        "EBTRAIL_INTEGRITY_WINDOW_MINUTES": "70",
     }
     statements = _canary_statements(template)
     assert "DecryptLogFiles" not in statements and "DescribeLogKey" not in statements

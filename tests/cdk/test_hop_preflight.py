@@ -31,7 +31,9 @@ LAMBDA_QUEUE = "Lambda function -> SQS queue (dead-letter queue)"
 TRAIL_LOGS = "CloudTrail -> CloudWatch Logs"
 LOG_GROUP_KEY = "CloudWatch Logs log group -> KMS key"
 FIREHOSE_BUCKET = "Firehose stream -> S3 bucket"
+STATE_MACHINE = "Step Functions state machine -> its tasks"
 EVERY_KIND = {
+    STATE_MACHINE,
     ALARM_TOPIC,
     RULE_TOPIC,
     RULE_FIREHOSE,
@@ -130,7 +132,9 @@ def test_every_example_config_passes_the_hop_preflight(
     reports = run(synth, templates_of(synth))
     assert reports, "no hop found"
     assert overall(reports) is ExitCode.PASS, [line for r in reports for line in r.lines()]
-    trails = len(synth.built.trails)
+    # Every trail ebtrail creates, or the adopted trail it proves, has a canary and an alert rule.
+    trails = len(synth.built.trails) or (1 if synth.built.proof is not None else 0)
+    assert trails >= 1
     found = counts(reports)
     # Every trail stack has its canary (schedule, dead-letter queues, alarms) and its alert rule.
     assert found[SCHEDULE_LAMBDA] == found[SCHEDULE_QUEUE] == found[LAMBDA_QUEUE] == found[RULE_TOPIC] == trails
@@ -195,6 +199,11 @@ def _firehose_external_id(templates: Templates) -> None:
 def _firehose_prefix(templates: Templates) -> None:
     for stream in resources(templates, "AWS::KinesisFirehose::DeliveryStream"):
         stream["Properties"]["ExtendedS3DestinationConfiguration"]["Prefix"] = "elsewhere/!{timestamp:yyyy}/"
+
+
+def _rename_state_machines(templates: Templates) -> None:
+    for machine in resources(templates, "AWS::StepFunctions::StateMachine"):
+        machine["Properties"]["StateMachineName"] = "renamed-" + machine["Properties"]["StateMachineName"]
 
 
 def _dropping(*predicates: Callable[[dict[str, Any]], bool]) -> Callable[[Templates], None]:
@@ -279,6 +288,12 @@ MUTATIONS: list[tuple[str, str, Callable[[Templates], None], str]] = [
     ),
     (FIREHOSE_BUCKET, "drop-key-statement", _dropping(role_grant("kms:GenerateDataKey")), "key policy"),
     (FIREHOSE_BUCKET, "other-prefix", _firehose_prefix, "s3:PutObject"),
+    (STATE_MACHINE, "drop-trust", _dropping(principal("states.amazonaws.com")), "trust policy: AssumeRole"),
+    (STATE_MACHINE, "rename-state-machine", _rename_state_machines, "trust policy: AssumeRole"),
+    (STATE_MACHINE, "drop-invoke", _dropping(sid("InvokeCheckers")), "lambda:InvokeFunction"),
+    (STATE_MACHINE, "drop-item-reader", _dropping(sid("ListDigestKeys")), "s3:ListBucket"),
+    (STATE_MACHINE, "drop-result-writer", _dropping(sid("WriteResults")), "s3:PutObject"),
+    (STATE_MACHINE, "drop-results-key", _dropping(sid("EncryptResults")), "kms:GenerateDataKey"),
 ]
 
 
@@ -299,6 +314,40 @@ def test_each_hop_kind_fails_when_its_grant_or_name_breaks(
     assert kind_verdicts(reports)[kind] == "fail"
     new = [line for line in failing(reports, kind) if line not in before]
     assert any(finding in line for line in new), new
+
+
+def test_a_state_machine_task_the_preflight_does_not_model_cannot_evaluate(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    """A task other than lambda:invoke (here SNS publish) is reported, never silently skipped."""
+    synth = synthesized("all-features.toml")
+    templates = templates_of(synth)
+    [machine] = resources(templates, "AWS::StepFunctions::StateMachine")
+    definition = json.loads(machine["Properties"]["DefinitionString"])
+    definition["States"]["Summarize"]["Resource"] = "arn:aws:states:::sns:publish"
+    machine["Properties"]["DefinitionString"] = json.dumps(definition)
+    reports = run(synth, templates)
+    assert kind_verdicts(reports)[STATE_MACHINE] == "cannot evaluate"
+    [report] = [r for r in reports if r.kind == STATE_MACHINE]
+    assert report.problems == ["task sns:publish: not modelled by the preflight"]
+
+
+def test_the_state_machine_hop_asks_what_the_step_functions_docs_name(
+    synthesized: Callable[[str], Synthesized],
+) -> None:
+    synth = synthesized("all-features.toml")
+    [report] = [r for r in run(synth, templates_of(synth)) if r.kind == STATE_MACHINE]
+    trust = next(r for r in report.results if r.request.action == "sts:AssumeRole" and r.must_allow)
+    assert trust.request.principal.identifier == "states.amazonaws.com"
+    assert trust.request.context["aws:SourceArn"] == report.source
+    assert report.source == "arn:aws:states:us-east-1:222222222222:stateMachine:ebtrail-integrity-sweep"
+    listing = next(r for r in report.results if r.request.action == "s3:ListBucket")
+    assert listing.request.resource == "arn:aws:s3:::ebtrail-logs-222222222222-us-east-1"
+    assert str(listing.request.context["s3:prefix"]).endswith("/CloudTrail-Digest/us-east-1/")
+    invoked = {r.request.resource.rsplit(":", 1)[1] for r in report.results if r.request.action.startswith("lambda:")}
+    assert invoked == {"ebtrail-integrity-sweep-batch", "ebtrail-integrity-sweep-summary"}
+    kms = next(r for r in report.results if r.request.action == "kms:GenerateDataKey")
+    assert kms.request.context["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
 
 
 def test_an_unsupported_operator_cannot_be_evaluated(synthesized: Callable[[str], Synthesized]) -> None:

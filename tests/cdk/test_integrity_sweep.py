@@ -3,6 +3,7 @@ Language validator), its role and the functions' roles statement by statement, t
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import subprocess
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from ebtrail.constructs.integrity_sweep import IntegritySweepProps, sweep_definition
 from ebtrail.core import sweep as facts
+from ebtrail.core.names import ArchiveNames, SweepNames
 from tests.cdk.policy_helpers import only_resource, resources_of_type
 from tests.cdk.synth_cache import Synthesized
 
@@ -187,6 +190,10 @@ def test_batch_function_reads_the_archive_and_the_public_keys(archive: dict[str,
         f"arn:aws:s3:::{BUCKET}/org/AWSLogs/*",
     )
     assert actions(by_sid["DecryptLogFiles"]) == ["kms:Decrypt"]
+    # Through S3 only ("AWS KMS condition keys", kms:ViaService).
+    assert flat(by_sid["DecryptLogFiles"]["Condition"]) == {
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    }
     assert by_sid["DecryptLogFiles"]["Resource"]["Fn::GetAtt"][0].startswith("LogKey")
     assert (actions(by_sid["DigestPublicKeys"]), by_sid["DigestPublicKeys"]["Resource"]) == (
         ["cloudtrail:ListPublicKeys"],
@@ -249,9 +256,59 @@ def test_alarms_to_the_sweeps_topic(archive: dict[str, Any]) -> None:
         if p["Properties"]["Topics"] == [{"Ref": topic_id}]
     )
     publish = next(s for s in policy["Statement"] if s.get("Sid") == "AllowCloudWatchAlarmsPublish")
-    assert flat(publish["Condition"])["ArnLike"] == {
-        "aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ARCHIVE}:alarm:{NAME}-*"
-    }
+    sweep = SweepNames("ebtrail", ARCHIVE, "us-east-1", "aws")
+    pattern = flat(publish["Condition"])["ArnLike"]["aws:SourceArn"]
+    assert pattern == sweep.alarm_arn_pattern == f"arn:aws:cloudwatch:us-east-1:{ARCHIVE}:alarm:{NAME}-*"
+    # Every alarm of the sweep is named by names.py and matched by the pattern that lets it publish.
+    assert set(alarms) == {sweep.alarm_name(s) for s in ("integrityfailures", "incomplete", "executions-failed")}
+    arn = f"arn:aws:cloudwatch:us-east-1:{ARCHIVE}:alarm:"
+    assert all(fnmatch.fnmatchcase(arn + name, pattern) for name in alarms)
+
+
+def _props(partition: str, region: str) -> IntegritySweepProps:
+    """Props for the definition alone (it reads names and sizes, not the key or the access-log bucket)."""
+    return IntegritySweepProps(
+        names=SweepNames("ebtrail", ARCHIVE, region, partition),
+        archive_bucket_name=f"ebtrail-logs-{ARCHIVE}-{region}",
+        log_prefix="",
+        log_key=None,  # type: ignore[arg-type]
+        access_log_bucket=None,
+    )
+
+
+def _resources(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["Resource"]] if isinstance(value.get("Resource"), str) else []
+        return found + [r for v in value.values() for r in _resources(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _resources(v)]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("partition", "region"), [("aws", "us-east-1"), ("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1")]
+)
+def test_service_integrations_are_in_the_stacks_partition(partition: str, region: str, tmp_path: Path) -> None:
+    definition = sweep_definition(_props(partition, region))
+    resources = _resources(definition)
+    assert sorted(resources) == sorted(
+        f"arn:{partition}:states:::{api}"
+        for api in ("s3:listObjectsV2", "lambda:invoke", "s3:putObject", "lambda:invoke")
+    )
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(definition).replace("${", "x"))
+    out = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_results_bucket_name_fits_s3_with_the_longest_prefix() -> None:
+    """A 20-character prefix in ap-southeast-1 made ``<prefix>-integrity-sweep-<account>-<region>`` 64 characters
+    (S3 allows 63, "General purpose bucket naming rules"): the short form takes over there, and only there."""
+    long = ArchiveNames("p" * 20, ARCHIVE, "ap-southeast-1", "aws").integrity_sweep.results_bucket
+    assert long == f"{'p' * 20}-sweep-{ARCHIVE}-ap-southeast-1"
+    assert len(long) <= 63
+    short = ArchiveNames("ebtrail", ARCHIVE, "ap-southeast-1", "aws").integrity_sweep.results_bucket
+    assert short == f"ebtrail-integrity-sweep-{ARCHIVE}-ap-southeast-1"
 
 
 @pytest.mark.parametrize("config_file", ["default.toml", "organization.toml"])

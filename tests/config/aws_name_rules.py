@@ -112,4 +112,16 @@ def scheduler_schedule(name: str) -> list[str]:
     return [] if re.fullmatch(r"[0-9a-zA-Z\-_.]{1,64}", name) else ["1 to 64 letters, digits, '-', '_' or '.'"]
 
 
+def state_machine(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html: 1 to 80
+    characters; with CloudWatch Logs logging only A-Z, a-z, 0-9, '-' and '_'."""
+    return [] if re.fullmatch(r"[a-zA-Z0-9\-_]{1,80}", name) else ["1 to 80 letters, digits, '-' or '_'"]
+
+
+def cloudwatch_alarm(name: str) -> list[str]:
+    """https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html: AlarmName of 1
+    to 255 characters."""
+    return [] if 1 <= len(name) <= 255 else ["1 to 255 characters"]
+
+
 RuleCheck = Callable[[str], list[str]]

@@ -65,8 +65,9 @@ def accepted_configs(draw: st.DrawFn) -> Any:
     data = _config(draw(prefixes), draw(trail_names), partition, regions=regions, members=members, topology=topology)
     data["beanstalk_events"] = {"enabled": draw(st.booleans())}
     data["cloudwatch_logs"] = {"enabled": draw(st.booleans())}
-    if data["cloudwatch_logs"]["enabled"]:
-        data["alerts"] = {"emails": ["security@example.com"]}  # the CIS alarms need a subscriber
+    data["integrity_sweep"] = {"enabled": draw(st.booleans())}
+    if data["cloudwatch_logs"]["enabled"] or data["integrity_sweep"]["enabled"]:
+        data["alerts"] = {"emails": ["security@example.com"]}  # the CIS and sweep alarms need a subscriber
     return data
 
 
@@ -96,6 +97,16 @@ ISSUE_CASES = [
         members=["111111111111", "222222222222", "333333333333"],
         topology="accounts",
     ),
+    # The sweep's results bucket used to be 64 characters here (issue 20 part 3 review).
+    _config(
+        "s" * 20,
+        "ebtrail-audit",
+        "aws",
+        regions=["ap-southeast-1"] * 2,
+        members=ONE_ACCOUNT,
+        topology="single-account",
+    )
+    | {"integrity_sweep": {"enabled": True}, "alerts": {"emails": ["security@example.com"]}},
 ]
 
 
@@ -115,6 +126,22 @@ def derived_names(data: Any) -> list[tuple[str, str, rules.RuleCheck]]:
         ("verifier policy", names.verifier_policy, rules.iam_managed_policy),
         ("archive stack", names.archive_stack_name, rules.cloudformation_stack),
     ]
+    if config.integrity_sweep.enabled:
+        sweep = names.integrity_sweep
+        derived += [
+            ("sweep state machine", sweep.name, rules.state_machine),
+            ("sweep results bucket", sweep.results_bucket, rules.s3_bucket),
+            ("sweep key alias", sweep.key_alias, rules.kms_alias),
+            ("sweep topic", sweep.alert_topic, rules.sns_topic),
+            ("sweep topic key alias", f"alias/{sweep.alert_topic}", rules.kms_alias),
+            ("sweep batch function", sweep.batch_function, rules.lambda_function),
+            ("sweep summary function", sweep.summary_function, rules.lambda_function),
+            *((f"sweep {label} log group", group, rules.log_group) for label, group in sweep.log_groups.items()),
+            *(
+                (f"sweep alarm {suffix}", sweep.alarm_name(suffix), rules.cloudwatch_alarm)
+                for suffix in ("integrityfailures", "incomplete", "executions-failed")
+            ),
+        ]
     for target in trail_targets(config):
         derived += [
             ("delivery topic", target.delivery_topic_name, rules.sns_topic),
@@ -148,6 +175,7 @@ def derived_names(data: Any) -> list[tuple[str, str, rules.RuleCheck]]:
 @example(ISSUE_CASES[0])
 @example(ISSUE_CASES[1])
 @example(ISSUE_CASES[2])
+@example(ISSUE_CASES[3])
 def test_every_accepted_config_derives_names_aws_accepts(data: Any) -> None:
     try:
         derived = derived_names(data)

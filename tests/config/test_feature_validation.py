@@ -61,6 +61,15 @@ def test_cis_alarms_need_a_subscriber_on_the_alert_topic() -> None:
     parse_config(with_changes(DEFAULT, **{"alerts.emails": []}))
 
 
+def test_the_integrity_sweep_needs_a_subscriber() -> None:
+    """An enabled sweep without alerts.emails would alarm to a topic nobody is subscribed to."""
+    problems = problems_of(with_changes(DEFAULT, **{"integrity_sweep.enabled": True, "alerts.emails": []}))
+    assert list(problems) == ["alerts.emails"]
+    assert "with integrity_sweep.enabled" in problems["alerts.emails"]
+    assert "allowed: at least one e-mail address, or integrity_sweep.enabled = false" in problems["alerts.emails"]
+    parse_config(with_changes(DEFAULT, **{"integrity_sweep.enabled": True, "alerts.emails": ["sec@example.com"]}))
+
+
 def test_insights_need_write_management_events() -> None:
     problems = problems_of(with_changes(DEFAULT, **{"trail.insights": True, "trail.management_events": "ReadOnly"}))
     assert 'trail.management_events = "All" or "WriteOnly"' in problems["trail.insights"]

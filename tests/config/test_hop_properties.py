@@ -39,8 +39,9 @@ def every_feature(
     prefix: str, trail: str, regions: tuple[str, str], topology: str, *, beanstalk_events: bool = True
 ) -> dict[str, Any]:
     """A config with every optional feature that wires a hop: alerts with a subscriber, the canary, CloudWatch
-    Logs with the CIS alarms, Beanstalk service events through Firehose, data events, Insights. Trail names
-    longer than the Firehose stream allows (up to CloudTrail's 128) are accepted only without Beanstalk events."""
+    Logs with the CIS alarms, Beanstalk service events through Firehose, data events, Insights, the integrity
+    sweep. Trail names longer than the Firehose stream allows (up to CloudTrail's 128) are accepted only without
+    Beanstalk events."""
     archive_region, home_region = regions
     data: dict[str, Any] = {
         "name_prefix": prefix,
@@ -56,6 +57,7 @@ def every_feature(
         "canary": {"enabled": True},
         "cloudwatch_logs": {"enabled": True},
         "beanstalk_events": {"enabled": beanstalk_events},
+        "integrity_sweep": {"enabled": True},
     }
     if topology == "single-account":
         data["trail"] |= {"account": ACCOUNTS[0], "home_region": home_region}
@@ -104,8 +106,9 @@ def synthesized_stacks(data: dict[str, Any]) -> list[Stack]:
 def test_every_accepted_config_wires_every_hop_so_that_it_delivers(data: dict[str, Any]) -> None:
     assembly = Assembly(synthesized_stacks(data))
     hops = preflight_hops(assembly)
-    # Every hop kind is wired with every feature on (the two Firehose kinds only with Beanstalk events).
-    assert len(counts(hops)) == (9 if data["beanstalk_events"]["enabled"] else 7), counts(hops)
+    # Every hop kind is wired with every feature on (the two Firehose kinds only with Beanstalk events; the
+    # Step Functions kind by the integrity sweep).
+    assert len(counts(hops)) == (10 if data["beanstalk_events"]["enabled"] else 8), counts(hops)
     assert overall(hops) is ExitCode.PASS, [f"{h.kind} {h.source}: {line}" for h in hops for line in h.lines()]
     trails = [preflight_trail(trail) for trail in assembly.trails()]
     assert overall_exit(trails) is ExitCode.PASS, [r.explain() for t in trails for r in t.failures + t.unknown]

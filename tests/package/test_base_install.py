@@ -69,3 +69,21 @@ def test_trails_reads_a_config_without_pydantic(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "trail.account: allowed: a 12-digit account ID; got '12'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_names_the_base_installs_dependencies_and_every_command() -> None:
+    """The README's line on the verifier alone lists what ``pip install ebtrail`` brings (pyproject's
+    ``dependencies``) and every ``ebtrail-verify`` command; it once named two commands and left out ``rsa``."""
+    import re
+    import tomllib
+
+    from ebtrail.verifier.cli import cli
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    line = re.search(r"The verifier alone: `pip install ebtrail` \(([^)]*)\)[^`]*`ebtrail-verify ([a-z|-]+)`", readme)
+    assert line is not None
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {re.split(r"[<>=!~ \[]", dep, maxsplit=1)[0] for dep in project["dependencies"]}
+    named = {word.strip() for word in line[1].split(";")[0].split(",")}
+    assert named == wanted
+    assert set(line[2].split("|")) == set(cli.list_commands(None))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import ast
 import subprocess
 import sys
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -509,6 +509,37 @@ def test_a_fresh_deploy_notifies_nobody(session: boto3.Session, clock: FakeClock
         AlarmModel.of(OLD_PROBE_ARRIVED, PERIOD), published(session, PROBE_ARRIVED, deployed, end), deployed, end
     )
     assert old.notifications[0] == (deployed, alarm_model.ALARM)  # the page every fresh deploy used to send
+
+
+@pytest.mark.parametrize(("started_minutes_ago", "late"), [(10, 0.0), (180, 1.0)])
+def test_a_redeploy_over_an_old_digest_folder_is_late_only_from_its_start_logging_time(
+    session: boto3.Session, started_minutes_ago: int, late: float
+) -> None:
+    """The trail was destroyed and deployed again under the same name: its digest folder holds the old trail's
+    digests, the newest five hours old. The run judges lateness from GetTrailStatus StartLoggingTime: a trail that
+    started logging ten minutes ago publishes DigestsLate 0 (the old run published 1, and its one-period alarm
+    paged on the deploy), one that has logged for three hours without a digest publishes 1."""
+    from ebtrail.core.canary import DIGESTS_LATE
+    from ebtrail.verifier.integrity.keys import Location
+
+    # Ten days after moto's LastModified stamps (the real time), so the old digest is not "delivered since the
+    # previous run" (as in tests/verifier/test_canary_integrity.py).
+    clock = FakeClock((datetime.now(UTC) + timedelta(days=10)).replace(minute=1, second=0, microsecond=0))
+    dep = healthy(session)
+    old_end = clock.now() - timedelta(hours=5)
+    old_key = Location(dep.bucket, dep.prefix, None, ACCOUNT, REGION).digest_key(TRAIL, REGION, old_end)
+    dep.s3.put_object(Bucket=dep.bucket, Key=old_key, Body=b"the destroyed trail's digest")
+    started = clock.now() - timedelta(minutes=started_minutes_ago)
+
+    def start_logging_time(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["StartLoggingTime"] = started
+
+    session.events.register("after-call.cloudtrail.GetTrailStatus", start_logging_time)
+    report = run_once(dep, clock, settings_for(dep))
+    assert report.logging_started == started
+    assert report.integrity is not None
+    assert [(r.region, r.newest) for r in report.integrity.regions] == [(REGION, old_end.replace(microsecond=0))]
+    assert metric(session, DIGESTS_LATE, clock.now(), clock.now(), "Maximum") == [late]
 
 
 def test_a_dead_canary_notifies_within_three_periods(session: boto3.Session, clock: FakeClock) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ebtrail.core.canary import CANARY_RAN, DIGESTS_LATE, INTEGRITY_CHECKED, INTEGRITY_FAILURES
+from ebtrail.core.canary import CANARY_RAN, DIGEST_OVERDUE, DIGESTS_LATE, INTEGRITY_CHECKED, INTEGRITY_FAILURES
 from ebtrail.verifier.canary_integrity import IntegrityRun, IntegrityScope, check_integrity, new_digests
 from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.model import Status
@@ -197,6 +197,67 @@ def test_a_new_trail_without_digests_is_not_late_and_an_organization_folder_is_f
     run = check_integrity(clients_for(session, signing_key), scope(organization=True), NOW)
     assert failures(run) == {periods[-1][1][0]: Status.MISSING}
     assert f"AWSLogs/{ORG_ID}/{ACCOUNT}/CloudTrail-Digest/" in str(run.regions[0].failures[0].digest)
+
+
+def late_at(session: boto3.Session, key: SigningKey, now: datetime, started: datetime | None) -> tuple[bool, ...]:
+    """Whether each region of a run at ``now`` is late, for a trail that last started logging at ``started``."""
+    run = check_integrity(
+        clients_for(session, key, regions=(REGION, OTHER_REGION)),
+        IntegrityScope(**{**vars(scope()), "logging_started": started}),
+        now,
+    )
+    assert run.problems == []
+    return tuple(r.late for r in run.regions)
+
+
+def test_after_a_rename_only_the_new_trails_own_digests_count_from_its_start(
+    session: boto3.Session, s3: Any, signing_key: SigningKey
+) -> None:
+    """The folders exist (the old name wrote them until the rename), the new name has no digest yet: not late
+    while the trail has logged for less than DIGEST_OVERDUE, late after it (issue 17 item 7: a deploy must not
+    alarm). The old behaviour paged on the first run."""
+    old_name = TrailWriter(s3=s3, key=signing_key, trail="ebtrail-old-name")
+    chain(old_name, 3)  # delivered until 15 minutes ago, in the home region folder
+    renamed = NOW - timedelta(minutes=10)
+    assert late_at(session, signing_key, NOW, renamed) == (False,)
+    assert late_at(session, signing_key, NOW, None) == (True,)  # without a start time: the old verdict
+    assert late_at(session, signing_key, renamed + DIGEST_OVERDUE + timedelta(minutes=5), renamed) == (True,)
+    # Its first own digest, an hour after the rename: judged by that digest again.
+    own = TrailWriter(s3=s3, key=signing_key)
+    chain(own, 1, end=renamed + timedelta(hours=1, minutes=15))
+    assert late_at(session, signing_key, renamed + timedelta(hours=2), renamed) == (False,)
+
+
+def test_after_a_redeploy_under_the_same_name_the_old_digests_do_not_make_it_late(
+    session: boto3.Session, s3: Any, signing_key: SigningKey
+) -> None:
+    """Destroyed five hours ago (its newest digest ended then), deployed again 20 minutes ago under the same name,
+    in both region folders: late only once the new trail has logged for longer than DIGEST_OVERDUE."""
+    chain(TrailWriter(s3=s3, key=signing_key), 2, end=NOW - timedelta(hours=5))
+    chain(TrailWriter(s3=s3, key=signing_key, region=OTHER_REGION), 2, end=NOW - timedelta(hours=5))
+    redeployed = NOW - timedelta(minutes=20)
+    assert late_at(session, signing_key, NOW, redeployed) == (False, False)
+    assert late_at(session, signing_key, NOW, None) == (True, True)
+    assert late_at(session, signing_key, NOW + timedelta(hours=2), redeployed) == (True, True)
+
+
+def test_a_home_folder_never_written_is_late_once_the_trail_has_logged_longer_than_overdue(
+    session: boto3.Session,
+) -> None:
+    started = NOW - timedelta(minutes=30)
+    assert late_at(session, SigningKey.generate(), NOW, started) == (False,)
+    assert late_at(session, SigningKey.generate(), NOW, None) == (False,)  # unknown start: only noted
+    later = started + DIGEST_OVERDUE + timedelta(minutes=1)
+    assert late_at(session, SigningKey.generate(), later, started) == (True,)
+
+
+def test_the_canary_reads_start_logging_time_from_get_trail_status() -> None:
+    from ebtrail.verifier.trail_info import TrailInfo
+
+    trail = TrailInfo.from_arn(f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}", bucket=BUCKET)
+    started = datetime(2026, 3, 14, 11, 0, tzinfo=UTC)
+    assert trail.with_status({"IsLogging": True, "StartLoggingTime": started}).logging_started == started
+    assert trail.with_status({"IsLogging": True}).logging_started is None
 
 
 def test_an_unknown_public_key_is_a_problem_of_the_run_not_a_failure(

@@ -123,6 +123,64 @@ def test_a_replacement_of_an_unguarded_type_exits_0(tmp_path: Path) -> None:
     assert change["guarded"] is False and change["reason"] == "create-only QueueName changed"
 
 
+def managed_policy(description: str, name: str | None = "ebtrail-canary") -> dict[str, Any]:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    props: dict[str, Any] = {"Description": description, "PolicyDocument": document}
+    if name is not None:
+        props["ManagedPolicyName"] = name
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": props}
+
+
+def test_a_custom_named_resource_replaced_under_the_same_name_is_impossible(tmp_path: Path) -> None:
+    """Description is create-only for AWS::IAM::ManagedPolicy: a new one with the same ManagedPolicyName is what
+    CloudFormation refuses ("cannot update a stack when a custom-named resource requires replacing"). The old
+    report called it an unguarded replacement and exited 0; the deploy then failed and rolled back."""
+    old = assembly(tmp_path / "a", {"Policy": managed_policy("reads the trail")})
+    new = assembly(tmp_path / "b", {"Policy": managed_policy("reads the trail and its digests")})
+    for allow in ([], ["--allow", "all"]):
+        code, report = run("--from", str(old), "--to", str(new), *allow)
+        assert (code, report["verdict"], report["impossible"]) == (1, "IMPOSSIBLE", 1)
+        (change,) = only_stack(report)["replace"]
+        assert change["reason"] == "create-only Description changed"
+        assert "ManagedPolicyName ebtrail-canary" in change["impossible"]
+        assert "new ManagedPolicyName" in change["impossible"] and "remove the custom name" in change["impossible"]
+    text = CliRunner().invoke(cli, ["changes", "--from", str(old), "--to", str(new), "--allow", "all"])
+    assert text.exit_code == 1
+    assert "REPLACE !! Policy" in text.output and "CloudFormation refuses" in text.output
+    # What to do, done: a new name, or no custom name, is a plain replacement again.
+    for renamed in (managed_policy("reads the trail and its digests", "ebtrail-canary-v2"), managed_policy("x", None)):
+        code, report = run("--from", str(old), "--to", str(assembly(tmp_path / "c", {"Policy": renamed})))
+        (change,) = only_stack(report)["replace"]
+        assert (code, report["verdict"], change["impossible"]) == (0, "SAFE", "")
+
+
+def test_a_guarded_type_with_a_kept_custom_name_is_impossible_even_when_allowed(tmp_path: Path) -> None:
+    fifo = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts", "FifoTopic": True}}
+    old = assembly(tmp_path / "a", {"Topic": topic("alerts")})
+    new = assembly(tmp_path / "b", {"Topic": fifo})
+    code, report = run("--from", str(old), "--to", str(new), "--allow", "notify")
+    (change,) = only_stack(report)["replace"]
+    assert (code, change["allowed"], report["verdict"]) == (1, True, "IMPOSSIBLE")
+    assert "TopicName alerts" in change["impossible"]
+
+
+def test_the_custom_name_property_comes_from_the_schemas() -> None:
+    from ebtrail.verifier.changes.schemas import custom_name_property
+
+    expected = {
+        "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+        "AWS::CloudTrail::Trail": "TrailName",
+        "AWS::Logs::MetricFilter": "FilterName",
+        "AWS::Glue::Table": "Name",
+        "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+        "AWS::Lambda::EventInvokeConfig": None,  # FunctionName names the function it configures
+        "AWS::Athena::NamedQuery": None,  # identified by NamedQueryId: the name is a label
+        "AWS::KMS::Key": None,
+        "Custom::Anything": None,
+    }
+    assert {kind: custom_name_property(kind) for kind in expected} == expected
+
+
 def test_allow_accepts_a_logical_id_with_its_stack(tmp_path: Path) -> None:
     old = assembly(tmp_path / "a", {"Trail": trail("old")})
     new = assembly(tmp_path / "b", {"Trail": trail("new")})

@@ -20,6 +20,13 @@ What a replacement means here, by what the resource does:
 A replacement or logical-ID change of any of these is *guarded*: ``changes`` exits 1 unless ``--allow`` names it.
 A plain delete is guarded only for ``record`` (deleting a trail or bucket ends the record); other deletes are
 listed.
+
+A replacement of a resource, of any type, whose custom name (:func:`.schemas.custom_name_property`) stays the same
+is *impossible*: "You can't perform an update that causes a custom-named resource to be replaced. If you must
+replace the resource, specify a new name" ("CloudFormation resource custom naming", CloudFormation Template
+Reference); the deploy fails with "CloudFormation cannot update a stack when a custom-named resource requires
+replacing" and rolls back. ``changes`` exits 1 for it whatever ``--allow`` says, and says what to do: rename the
+resource or remove its custom name.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ebtrail.verifier.changes.assembly import AssemblyStack
-from ebtrail.verifier.changes.schemas import schema_of
+from ebtrail.verifier.changes.schemas import custom_name_property, schema_of
 
 #: ``update`` is listed only for an in-place update that opens a gap (a trail's new ``S3KeyPrefix``).
 Action = Literal["add", "delete", "replace", "update"]
@@ -68,6 +75,9 @@ class Change:
     #: A replacement (or record delete) that makes ``changes`` exit 1 unless allowed.
     guarded: bool = False
     allowed: bool = False
+    #: A replacement CloudFormation refuses (the custom name stays): why, and what to do. ``--allow`` cannot
+    #: accept it.
+    impossible: str = ""
 
     def matches(self, token: str) -> bool:
         """``--allow`` tokens: ``all``, a category, a resource type, a logical ID or ``<stack>/<logical ID>``."""
@@ -83,6 +93,7 @@ class Change:
             "category": self.category,
             "guarded": self.guarded,
             "allowed": self.allowed,
+            "impossible": self.impossible,
         }
 
 
@@ -129,9 +140,15 @@ def guarded(results: list[StackChanges]) -> list[Change]:
     return [c for r in results for c in r.changes if c.guarded]
 
 
+def impossible(results: list[StackChanges]) -> list[Change]:
+    """The replacements CloudFormation refuses (a custom name that stays): no ``--allow`` accepts them."""
+    return [c for r in results for c in r.changes if c.impossible]
+
+
 def refused(results: list[StackChanges]) -> list[Change]:
-    """The guarded changes no ``--allow`` token names: ``changes`` exits 1 when there is any."""
-    return [c for c in guarded(results) if not c.allowed]
+    """The guarded changes no ``--allow`` token names, and the impossible ones: ``changes`` exits 1 when there is
+    any."""
+    return [c for r in results for c in r.changes if (c.guarded and not c.allowed) or c.impossible]
 
 
 def _allowed(change: Change, tokens: list[str]) -> Change:
@@ -183,11 +200,30 @@ def _stack_changes(before: AssemblyStack, after: AssemblyStack, assembly: list[A
             Change(after.name, lid, kind, "delete", "not in the new template", meaning, category, category == "record")
         )
     for lid, reason in reasons.items():
-        changes.append(_replacement(after.name, lid, str(new[lid].get("Type")), reason))
+        change = _replacement(after.name, lid, str(new[lid].get("Type")), reason)
+        kept_name = _kept_custom_name(old[lid], new[lid], reasons.keys())
+        changes.append(Change(**{**change.__dict__, "impossible": kept_name}) if kept_name else change)
     for lid in sorted((old.keys() & new.keys()) - reasons.keys()):
         if new[lid].get("Type") == "AWS::CloudTrail::Trail":
             changes += _prefix_change(after.name, lid, old[lid], new[lid], assembly)
     return [_with_meaning(c, before, assembly, (old, new)) for c in changes]
+
+
+def _kept_custom_name(old: dict[str, Any], new: dict[str, Any], replaced: Iterable[str]) -> str:
+    """Why CloudFormation refuses to replace this resource (its custom name is the same in both templates, and
+    refers to nothing replaced), with what to do; empty when it does not."""
+    prop = custom_name_property(str(new.get("Type")))
+    if prop is None or old.get("Type") != new.get("Type"):
+        return ""
+    before, after = _at(old.get("Properties", {}), prop), _at(new.get("Properties", {}), prop)
+    if after is _MISSING or before != after or set(references(after)) & set(replaced):
+        return ""
+    shown = after if isinstance(after, str) else json.dumps(after)
+    return (
+        f"CloudFormation cannot replace a custom-named resource under the same name ({prop} {shown}): the update "
+        f"fails and rolls back; give it a new {prop} in this deploy, or remove the custom name and let "
+        "CloudFormation name it"
+    )
 
 
 def _replacement(stack: str, logical_id: str, kind: str, reason: str) -> Change:

@@ -38,6 +38,36 @@ class TypeSchema:
         return (*self.create_only, *self.conditional_create_only)
 
 
+def custom_name_property(resource_type: str) -> str | None:
+    """The property that gives a resource of this type its custom name (``TrailName``, ``ManagedPolicyName``,
+    ``Name``), or None when the type has none.
+
+    AWS lists no name property per type ("CloudFormation resource custom naming", Template Reference: "Each
+    resource that supports custom names has its own property"), so it is read from the schema: a top-level
+    create-only property called ``Name``, or ``<X>Name`` (``<X>Identifier``) where the type's own name ends with
+    ``X`` (``AWS::IAM::ManagedPolicy``: ``ManagedPolicyName``; ``AWS::Logs::MetricFilter``: ``FilterName``;
+    ``AWS::RDS::DBInstance``: ``DBInstanceIdentifier``, the example of AWS's knowledge-center article on the
+    error). A property
+    naming another resource (``AWS::Lambda::EventInvokeConfig``'s ``FunctionName``, ``AWS::Logs::MetricFilter``'s
+    ``LogGroupName``) does not match. Nor does the name of a type identified by a generated ID alone
+    (``AWS::Athena::NamedQuery``: ``NamedQueryId``): there the name is a label two resources may share, and a
+    replacement creates the new one beside the old one."""
+    schema = schema_of(resource_type)
+    if schema is None:
+        return None
+    if len(schema.primary_identifier) == 1 and schema.primary_identifier[0].endswith("Id"):
+        return None
+    own = resource_type.rsplit("::", 1)[-1]
+    for prop in schema.create_only:
+        suffix = next((end for end in ("Name", "Identifier") if prop.endswith(end)), None)
+        if "/" in prop or suffix is None:
+            continue
+        stem = prop.removesuffix(suffix)
+        if (not stem and suffix == "Name") or (stem and own.endswith(stem)):
+            return prop
+    return None
+
+
 @cache
 def _data() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))

@@ -202,6 +202,10 @@ class Assembly:
                 continue
         return None
 
+    def bucket(self, bucket_name: str) -> Located | None:
+        """The bucket of the assembly named ``bucket_name`` (None: not in the assembly)."""
+        return self._named("AWS::S3::Bucket", "BucketName", bucket_name)
+
     def bucket_policy(self, bucket_name: str) -> tuple[dict[str, Any] | None, str | None]:
         """(policy, problem). A bucket in the assembly without a policy has the empty policy."""
         if bucket_name not in self._bucket_policies:

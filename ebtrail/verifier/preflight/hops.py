@@ -19,6 +19,9 @@ Template property                            Hop kind
 ``AWS::KinesisFirehose::DeliveryStream`` S3 destination
                                              Firehose stream -> S3 bucket (trust, role policy, bucket policy
                                              and key policy when the archive is in another account)
+``AWS::StepFunctions::StateMachine``         Step Functions state machine -> its tasks (trust; Lambda invoke,
+                                             Distributed Map ItemReader and ResultWriter: role, bucket and key
+                                             policies); any other task is "cannot evaluate"
 ===========================================  ==============================================================
 
 Each request follows the page of AWS's documentation cited where it is built. A wire whose request is not
@@ -27,13 +30,14 @@ modelled, or whose policies cannot be read, is "cannot evaluate", never a pass.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ebtrail.core.regions import cloudtrail_regions
+from ebtrail.core.regions import cloudtrail_regions, dns_suffix
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.access import (
     Judged,
@@ -54,6 +58,10 @@ EVENTS = Principal("Service", "events.amazonaws.com")
 SCHEDULER = Principal("Service", "scheduler.amazonaws.com")
 CLOUDTRAIL = Principal("Service", "cloudtrail.amazonaws.com")
 FIREHOSE = Principal("Service", "firehose.amazonaws.com")
+STATES = Principal("Service", "states.amazonaws.com")
+#: Metadata of a state machine whose Distributed Map lists a prefix given in the execution's input: a sample of
+#: that prefix, for the ItemReader's ``s3:ListBucket`` request.
+SAMPLE_PREFIX_METADATA = "ebtrail:SampleItemReaderPrefix"
 TLS = {"aws:SecureTransport": "true"}
 #: A source in another account with the same name: a confused deputy every resource policy must refuse.
 FOREIGN_ACCOUNT = "999988887777"
@@ -182,13 +190,21 @@ def preflight_hops(assembly: Assembly) -> list[HopReport]:
     """Every hop of the assembly, evaluated."""
     wires = Wires(assembly)
     reports: list[HopReport] = []
-    for find in (_alarms, _rules, _schedules, _functions, _trails, _log_groups, _firehose_streams):
+    for find in (_alarms, _rules, _schedules, _functions, _trails, _log_groups, _firehose_streams, _state_machines):
         reports += find(wires)
     return reports
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Shared legs
+
+
+def _regional(stack: Stack, service: str) -> str:
+    """``<service>.<region>.<DNS suffix>`` of the stack's region: the CloudWatch Logs principal and the
+    ``kms:ViaService`` value the service sends (:func:`ebtrail.core.regions.regional_service_name`), modelled from
+    the partition, not copied from the template, so a template that hardcodes ``amazonaws.com`` fails in
+    ``aws-cn`` and the ISO partitions."""
+    return f"{service}.{stack.region}.{dns_suffix(stack.partition)}"
 
 
 def _service_of(arn: str | None) -> str:
@@ -335,7 +351,7 @@ def _queue_leg(wires: Wires, report: HopReport, role: Role, queue: Located, acti
     if key_arn is None:
         report.problems.append(f"queue key: {problem}")
         return
-    via = {"kms:ViaService": f"sqs.{queue.stack.region}.amazonaws.com"}
+    via = {"kms:ViaService": _regional(queue.stack, "sqs")}
     for kms_action in ("kms:GenerateDataKey", "kms:Decrypt"):
         request = Request(role.principal, kms_action, key_arn, {**role.context(), **TLS, **via})
         decision = role_to_resource(
@@ -568,7 +584,8 @@ def _trails(wires: Wires) -> list[HopReport]:
 
 #: "Encrypt log data in CloudWatch Logs using AWS Key Management Service" (Amazon CloudWatch Logs User Guide,
 #: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): the key policy lets
-#: ``logs.<region>.amazonaws.com`` ``kms:Encrypt*``, ``kms:Decrypt*``, ``kms:ReEncrypt*``,
+#: ``logs.<region>.amazonaws.com`` (the partition's DNS suffix outside ``aws``: :func:`_regional`) ``kms:Encrypt*``,
+#: ``kms:Decrypt*``, ``kms:ReEncrypt*``,
 #: ``kms:GenerateDataKey*`` and ``kms:Describe*``, with ``kms:EncryptionContext:aws:logs:arn`` = the log group.
 LOGS_KEY_ACTIONS = (
     "kms:Encrypt",
@@ -595,7 +612,7 @@ def _log_groups(wires: Wires) -> list[HopReport]:
         if not group_arn or key_arn is None:
             report.problems.append(problem or f"log group {group.logical_id} has no name known before the deploy")
             continue
-        logs = Principal("Service", f"logs.{group.stack.region}.amazonaws.com")
+        logs = Principal("Service", _regional(group.stack, "logs"))
         context_key = "kms:EncryptionContext:aws:logs:arn"
         for action in LOGS_KEY_ACTIONS:
             request = Request(logs, action, key_arn, {context_key: group_arn, **TLS})
@@ -648,7 +665,7 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
       ``sts:ExternalId`` = the stream's account;
     * "Grant Firehose access to an Amazon S3 destination": ``s3:AbortMultipartUpload``, ``s3:GetBucketLocation``,
       ``s3:GetObject``, ``s3:ListBucket``, ``s3:ListBucketMultipartUploads``, ``s3:PutObject``; with a KMS key,
-      ``kms:GenerateDataKey`` and ``kms:Decrypt`` with ``kms:ViaService`` = ``s3.<region>.amazonaws.com`` and
+      ``kms:GenerateDataKey`` and ``kms:Decrypt`` with ``kms:ViaService`` = ``s3.<region>.<DNS suffix>`` and
       ``kms:EncryptionContext:aws:s3:arn`` = the object;
     * "Cross-account delivery to an Amazon S3 destination": the bucket policy must grant the role as well, and
       ``s3:PutObjectAcl`` too, since Firehose writes with ``x-amz-acl: bucket-owner-full-control``.
@@ -673,7 +690,7 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
         _assume(report, role, FIREHOSE, {"sts:ExternalId": s.account}, foreign={"sts:ExternalId": FOREIGN_ACCOUNT})
         bucket_name = bucket_arn.rsplit(":", 1)[-1]
         bucket_account = bucket.stack.account if bucket else None
-        bucket_region = bucket.stack.region if bucket else s.region
+        via_s3 = _regional(bucket.stack if bucket else s, "s3")  # S3 in the bucket's region sends it
         if bucket_account is None:
             report.problems.append(f"bucket {bucket_name} is not in the assembly: its policy is unknown")
             continue
@@ -743,7 +760,7 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
                     {
                         **role.context(),
                         **TLS,
-                        "kms:ViaService": f"s3.{bucket_region}.amazonaws.com",
+                        "kms:ViaService": via_s3,
                         "kms:EncryptionContext:aws:s3:arn": context_arn,
                         "kms:ResourceAliases": aliases,
                     },
@@ -758,6 +775,162 @@ def _firehose_streams(wires: Wires) -> list[HopReport]:
                 )
                 report.add("role policy + key policy", f"{action} ({obj.rsplit('/', 1)[0]}/)", request, decision)
     return reports
+
+
+def _state_machines(wires: Wires) -> list[HopReport]:
+    """Step Functions -> the state machine's tasks, from "IAM policies for using Distributed Map states" (Step
+    Functions Developer Guide, https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html)
+    and "Cross-service confused deputy prevention" (``aws:SourceArn``/``aws:SourceAccount`` on the trust):
+
+    * ``lambda:invoke`` tasks: ``lambda:InvokeFunction`` on the function;
+    * the ItemReader ``s3:listObjectsV2``: ``s3:ListBucket`` on the bucket with ``s3:prefix`` (the sample prefix of
+      the machine's :data:`SAMPLE_PREFIX_METADATA`), role and bucket policy;
+    * the ResultWriter ``s3:putObject``: ``s3:PutObject``, ``s3:GetObject``, ``s3:ListMultipartUploadParts``,
+      ``s3:AbortMultipartUpload`` under its prefix, and with an SSE-KMS bucket ``kms:GenerateDataKey`` and
+      ``kms:Decrypt`` through S3 (role and key policy).
+
+    Any other task or reader is not modelled: "cannot evaluate", never a pass.
+    """
+    reports = []
+    for machine in wires.assembly.of_type("AWS::StepFunctions::StateMachine"):
+        p, s = props(machine), machine.stack
+        name = str(p.get("StateMachineName", machine.logical_id))
+        machine_arn = f"arn:{s.partition}:states:{s.region}:{s.account}:stateMachine:{name}"
+        report = HopReport("Step Functions state machine -> its tasks", machine_arn, name)
+        reports.append(report)
+        role = _role(wires, s, p.get("RoleArn"), report)
+        if role is None:
+            continue
+        _assume(
+            report,
+            role,
+            STATES,
+            {"aws:SourceArn": machine_arn, "aws:SourceAccount": s.account},
+            foreign={
+                "aws:SourceArn": machine_arn.replace(f":{s.account}:", f":{FOREIGN_ACCOUNT}:"),
+                "aws:SourceAccount": FOREIGN_ACCOUNT,
+            },
+        )
+        try:
+            text = str(resolver(s).resolve(p.get("DefinitionString")))
+            for key, value in (p.get("DefinitionSubstitutions") or {}).items():
+                text = text.replace("${" + key + "}", str(resolver(s).resolve(value)))
+            definition = json.loads(text)
+        except (UnresolvableError, ValueError) as exc:
+            report.problems.append(f"definition: {exc}")
+            continue
+        sample = machine.resource.get("Metadata", {}).get(SAMPLE_PREFIX_METADATA)
+        for state in _all_states(definition):
+            _state_requests(wires, report, role, s, state, sample=sample)
+    return reports
+
+
+def _all_states(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for state in definition.get("States", {}).values():
+        found.append(state)
+        for inner in ("ItemProcessor", "Iterator"):
+            if inner in state:
+                found += _all_states(state[inner])
+        for branch in state.get("Branches", []):
+            found += _all_states(branch)
+    return found
+
+
+def _integration(resource: Any) -> str:
+    """``lambda:invoke`` of ``arn:<partition>:states:::lambda:invoke``, else the resource itself."""
+    parts = str(resource).split(":", 6)
+    return ":".join(parts[5:]) if len(parts) > 5 and parts[2] == "states" and parts[4] == "" else str(resource)
+
+
+def _state_requests(
+    wires: Wires, report: HopReport, role: Role, s: Stack, state: dict[str, Any], *, sample: str | None
+) -> None:
+    if state.get("Type") == "Task":
+        api = _integration(state.get("Resource"))
+        function = state.get("Parameters", {}).get("FunctionName")
+        if api == "lambda:invoke" and isinstance(function, str):
+            _role_actions(report, role, function, ("lambda:InvokeFunction",))
+        else:
+            report.problems.append(f"task {api}: not modelled by the preflight")
+    reader = state.get("ItemReader")
+    if reader is not None:
+        bucket = reader.get("Parameters", {}).get("Bucket")
+        if _integration(reader.get("Resource")) != "s3:listObjectsV2" or not isinstance(bucket, str):
+            report.problems.append(f"ItemReader {reader.get('Resource')}: not modelled by the preflight")
+        elif sample is None:
+            report.problems.append(f"ItemReader of s3://{bucket}: no {SAMPLE_PREFIX_METADATA} metadata")
+        else:
+            policy, problem = wires.assembly.bucket_policy(bucket)
+            located = wires.assembly.bucket(bucket)
+            if problem or located is None:
+                report.problems.append(problem or f"bucket {bucket} is not in the assembly")
+            else:
+                _s3(
+                    report,
+                    role,
+                    "s3:ListBucket",
+                    resource=f"arn:{s.partition}:s3:::{bucket}",
+                    policy=policy,
+                    account=located.stack.account,
+                    name="bucket policy",
+                    extra={"s3:prefix": sample},
+                )
+    writer = state.get("ResultWriter")
+    if writer is not None:
+        params = writer.get("Parameters", {})
+        bucket, prefix = params.get("Bucket"), params.get("Prefix", "")
+        if _integration(writer.get("Resource")) != "s3:putObject" or not isinstance(bucket, str):
+            report.problems.append(f"ResultWriter {writer.get('Resource')}: not modelled by the preflight")
+            return
+        policy, problem = wires.assembly.bucket_policy(bucket)
+        located = wires.assembly.bucket(bucket)
+        if problem or located is None:
+            report.problems.append(problem or f"bucket {bucket} is not in the assembly")
+            return
+        bucket_arn = f"arn:{s.partition}:s3:::{bucket}"
+        obj = f"{bucket_arn}/{prefix}/{_UUID}/manifest.json" if prefix else f"{bucket_arn}/{_UUID}/manifest.json"
+        for action in ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
+            _s3(
+                report,
+                role,
+                action,
+                resource=obj,
+                policy=policy,
+                account=located.stack.account,
+                name="bucket policy",
+                extra={},
+            )
+        rules = props(located).get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+        kms_keys = [r.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID") for r in rules]
+        for kms in [k for k in kms_keys if k is not None]:
+            key, key_arn, key_policy, problem = wires.key(located.stack, kms)
+            if key_arn is None:
+                report.problems.append(f"results key: {problem}")
+                continue
+            context_arn = bucket_arn if _bucket_key(located) else obj
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                request = Request(
+                    role.principal,
+                    action,
+                    key_arn,
+                    {
+                        **role.context(),
+                        **TLS,
+                        "kms:ViaService": f"s3.{located.stack.region}.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": context_arn,
+                        "kms:ResourceAliases": wires.key_aliases(key) if key else [],
+                    },
+                )
+                decision = role_to_resource(
+                    role,
+                    request,
+                    key_policy,
+                    resource_account=key_arn.split(":")[4],
+                    policy_name="key policy",
+                    key=True,
+                )
+                report.add("role policy + key policy", f"{action} (ResultWriter)", request, decision)
 
 
 def _s3(
