@@ -10,7 +10,7 @@ CONFIG ?= config/default.toml
 APPROVAL ?= broadening
 # `make deploy ALLOW_REPLACE=record,notify` deploys replacements of what records or notifies (ebtrail-verify changes).
 ALLOW_REPLACE ?=
-export CONFIG TRAIL PYTHON APPROVAL ALLOW_REPLACE
+export CONFIG TRAIL PYTHON APPROVAL ALLOW_REPLACE VERBOSE
 .DEFAULT_GOAL := help
 # Pinned Node 22 and the CDK CLI first on PATH, then the venv (cdk runs `python3 app.py` from cdk.json).
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -21,7 +21,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup synth test e2e lint diff deploy redeploy verify bench lock clean
+.PHONY: help setup synth test e2e lint docs diff deploy redeploy verify bench lock clean
 
 ## help: list the targets (also what a bare `make` does)
 help:
@@ -44,14 +44,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch "$@"
 
-## synth: synthesize CONFIG (default config/default.toml) into cdk.out and print a summary
+## synth: synthesize CONFIG (default config/default.toml) into cdk.out and print a summary (VERBOSE=1: every finding)
 # Into a temporary folder first: cdk.out is replaced only when the synthesis succeeded, so a failing config
-# leaves the last good cdk.out in place.
+# leaves the last good cdk.out in place. VERBOSE=1 lists every acknowledged cdk-nag finding with its reason (always
+# in cdk.out/acknowledged-findings.txt).
 synth: setup
 	@tmp="$$(mktemp -d "$(CURDIR)/.cdk.out.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
 	cdk synth --quiet -o "$$tmp" -c "config=$$CONFIG" && \
 	rm -rf cdk.out && mv "$$tmp" cdk.out && \
-	"$(VENV)/bin/python" -m stacks.summary cdk.out
+	"$(VENV)/bin/python" -m stacks.summary cdk.out $${VERBOSE:+--verbose}
 
 ## test: the whole suite (snapshots, assertions, config validation, verifier, real cdk synth)
 test: setup
@@ -67,6 +68,13 @@ lint: setup
 	"$(VENV)/bin/ruff" format --check .
 	"$(VENV)/bin/mypy"
 	"$(VENV)/bin/mypy" examples/own-app/app.py
+
+## docs: check the generated pages are current and build the site into site/ (mkdocs --strict, offline)
+# The check writes nothing (`python -m tools.docs_gen` rewrites the generated parts): CI must see a stale page fail,
+# not have it fixed behind its back.
+docs: setup
+	"$(VENV)/bin/python" -m tools.docs_gen --check
+	NO_MKDOCS_2_WARNING=1 "$(VENV)/bin/mkdocs" build --strict --quiet --site-dir site
 
 ## diff: cdk diff of every stack of CONFIG against the deployed ones (needs credentials)
 diff: setup
@@ -119,4 +127,4 @@ lock:
 
 ## clean: remove cdk.out and the tool caches
 clean:
-	rm -rf cdk.out .cdk.out.* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .cdk.out.* site .pytest_cache .mypy_cache .ruff_cache

@@ -1,10 +1,10 @@
-"""``python -m stacks.summary cdk.out``: what ``make synth`` prints after ``cdk synth``.
+"""``python -m stacks.summary cdk.out [--verbose]``: what ``make synth`` prints after ``cdk synth``, on one screen.
 
 The stacks with their accounts and regions; for the log archive, what its lifecycle does to a log file, how
 far back Athena can see, and a warning when Object Lock is on; e-mail subscriptions, which count only once
 confirmed; one line on what a second trail recording management events costs (for an app that creates one);
-the compliance result (cdk-nag has already
-passed, or synth would have failed; its acknowledgments are listed), cfn-lint over every template, linted
+the compliance result (cdk-nag has already passed, or synth would have failed; its acknowledgments are counted,
+each listed in cdk.out/ and with ``--verbose``, ``make synth VERBOSE=1``), cfn-lint over every template, linted
 for the region the stack deploys to, and the preflight's verdict (``ebtrail-verify preflight --assembly``:
 CloudTrail's own bucket, key and topic policy checks, evaluated offline) with the hop preflight (every
 service-to-resource wire the templates make, counted per kind). Exits 1 on any cfn-lint error or
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -36,6 +37,9 @@ from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, prefligh
 
 #: Id of the log bucket's lifecycle rule (ebtrail.constructs.log_bucket): how the summary finds the log bucket.
 LOG_BUCKET_RULE_ID = "ArchiveAndExpireLogFiles"
+
+#: The file in the cloud assembly that lists every acknowledged cdk-nag finding with its reason.
+ACKNOWLEDGED_FILE = "acknowledged-findings.txt"
 
 OBJECT_LOCK_WARNING = (
     "WARNING: archive.object_lock is set. S3 requires Content-MD5 or another checksum on every upload into a "
@@ -242,9 +246,29 @@ def partition_gap_locations(matches: list[Any], partition: str) -> set[tuple[str
     }
 
 
+def acknowledgment_lines(stacks: list[StackSummary], cloud_assembly: Path, verbose: bool) -> list[str]:
+    """cdk-nag's verdict with the acknowledged findings counted by rule; each one with its resource and reason goes
+    to :data:`ACKNOWLEDGED_FILE` in the assembly, and into the summary when ``verbose``. (Listing them every time
+    was 11 of the default config's lines, the same each run.)"""
+    acknowledgments = sorted({ack for stack in stacks for ack in stack.acknowledgments})
+    listed = [f"{rule} at {path}: {reason}" for path, rule, reason in acknowledgments]
+    (cloud_assembly / ACKNOWLEDGED_FILE).write_text("".join(f"{line}\n" for line in listed))
+    by_rule = Counter(rule.split("[", 1)[0] for _, rule, _ in acknowledgments)
+    counted = ", ".join(f"{rule} {count}" for rule, count in sorted(by_rule.items()))
+    lines = [f"  cdk-nag AwsSolutions + NIST 800-53 R5: 0 unacknowledged findings, {len(acknowledgments)} acknowledged"]
+    if not acknowledgments:
+        return lines
+    lines.append(f"    by rule: {counted}")
+    if verbose:
+        return lines + [f"    {line}" for line in listed]
+    return [*lines, f"    each with its reason: {cloud_assembly / ACKNOWLEDGED_FILE} (or make synth VERBOSE=1)"]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    cloud_assembly = Path(args[0] if args else "cdk.out")
+    verbose = "--verbose" in args
+    positional = [arg for arg in args if arg != "--verbose"]
+    cloud_assembly = Path(positional[0] if positional else "cdk.out")
     stacks = read_stacks(cloud_assembly)
     print(f"Synthesized {len(stacks)} stack(s) into {cloud_assembly}/:")
     templates = []
@@ -261,12 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in verifier_lines(stacks):
         print(line)
     findings = [line for stack in stacks for line in lint(stack)]
-    acknowledgments = sorted({ack for stack in stacks for ack in stack.acknowledgments})
     print("Compliance:")
-    print("  cdk-nag AwsSolutions + NIST 800-53 R5: 0 unacknowledged findings")
-    print(f"  acknowledged ({len(acknowledgments)}):")
-    for path, rule, reason in acknowledgments:
-        print(f"    {rule} at {path}: {reason}")
+    for line in acknowledgment_lines(stacks, cloud_assembly, verbose):
+        print(line)
     print(f"  cfn-lint: {len(findings)} finding(s)")
     for line in findings:
         print(f"    {line}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -22,6 +23,18 @@ class StrictModel(BaseModel):
     config's author wrote in the wrong type is a value they may not have meant."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a format allows, in words: the "allowed" column of the generated config reference
+    (``python -m tools.docs_gen``). Metadata of ``Annotated`` that pydantic does not know, so it validates nothing;
+    the format's validator says the same words when it refuses a value."""
+
+    allowed: str
+
+
+_REGION = Allowed("a region where CloudTrail runs, such as us-east-1 or eu-west-1")
 
 
 def nearest_region(value: str) -> str | None:
@@ -41,9 +54,7 @@ def _check_region(value: str) -> str:
     if value not in known_regions():
         nearest = nearest_region(value)
         hint = f"did you mean {nearest}? " if nearest else ""
-        raise ValueError(
-            f"unknown region {value!r}; {hint}allowed: a region where CloudTrail runs, such as us-east-1 or eu-west-1"
-        )
+        raise ValueError(f"unknown region {value!r}; {hint}allowed: {_REGION.allowed}")
     return value
 
 
@@ -54,12 +65,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 
 
+_TRAIL_NAME_ALLOWED = Allowed(
+    "3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, with no two of '.', "
+    "'_', '-' next to each other (CloudTrail's trail-name rule)"
+)
+
+
 def _check_trail_name(value: str) -> str:
     if not _TRAIL_NAME.match(value):
-        raise ValueError(
-            "allowed: 3 to 128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, "
-            "with no two of '.', '_', '-' next to each other (CloudTrail's trail-name rule)"
-        )
+        raise ValueError(f"allowed: {_TRAIL_NAME_ALLOWED.allowed}")
     return value
 
 
@@ -78,34 +92,44 @@ def _check_key_prefix(value: str) -> str:
     return value
 
 
+_EMAIL_ALLOWED = Allowed("an e-mail address such as platform-team@example.com")
+_PRINCIPAL_ARN_ALLOWED = Allowed("an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>")
+_TAG_KEY_ALLOWED = Allowed("1 to 128 characters, not starting with 'aws:'")
+
+
 def _check_email(value: str) -> str:
     if not _EMAIL.match(value):
-        raise ValueError("allowed: an e-mail address such as platform-team@example.com")
+        raise ValueError(f"allowed: {_EMAIL_ALLOWED.allowed}")
     return value
 
 
 def _check_principal_arn(value: str) -> str:
     if not _PRINCIPAL_ARN.match(value):
-        raise ValueError("allowed: an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> or :user/<name>")
+        raise ValueError(f"allowed: {_PRINCIPAL_ARN_ALLOWED.allowed}")
     return value
 
 
 def _check_tag_key(value: str) -> str:
     if not 1 <= len(value) <= 128 or value.lower().startswith("aws:"):
-        raise ValueError("allowed: 1 to 128 characters, not starting with 'aws:'")
+        raise ValueError(f"allowed: {_TAG_KEY_ALLOWED.allowed}")
     return value
 
 
-def matching(pattern: str, allowed: str) -> AfterValidator:
+@dataclass(frozen=True)
+class Matching(Allowed):
     """A validator whose error says what is allowed, not which regular expression failed."""
-    compiled = re.compile(pattern)
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"allowed: {allowed}; got {value!r}")
+    pattern: str
+
+    def __call__(self, value: str) -> str:
+        if not re.fullmatch(self.pattern, value):
+            raise ValueError(f"allowed: {self.allowed}; got {value!r}")
         return value
 
-    return AfterValidator(check)
+
+def matching(pattern: str, allowed: str) -> AfterValidator:
+    """The validator of a format that is one regular expression, with ``allowed`` in its error."""
+    return AfterValidator(Matching(allowed, pattern))
 
 
 AccountId = Annotated[str, matching(r"\d{12}", 'a 12-digit AWS account ID written as a string, such as "111111111111"')]
@@ -128,7 +152,15 @@ def _check_name_prefix(value: str) -> str:
     return value
 
 
-NamePrefix = Annotated[str, AfterValidator(_check_name_prefix)]
+NamePrefix = Annotated[
+    str,
+    AfterValidator(_check_name_prefix),
+    Allowed(
+        "3 to 20 lowercase letters, digits or '-', starting with a letter; not starting with "
+        + ", ".join(S3_RESERVED_PREFIXES)
+        + " (S3 reserves them for bucket names)"
+    ),
+]
 #: An existing bucket's name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or
 #: digit ("General purpose bucket naming rules", Amazon S3 User Guide).
 BucketName = Annotated[
@@ -152,9 +184,16 @@ LogGroupName = Annotated[
     str, matching(r"[A-Za-z0-9_./#-]{1,512}", "1 to 512 letters, digits, '_', '-', '/', '.' or '#' (a log group name)")
 ]
 
-Region = Annotated[str, AfterValidator(_check_region)]
-TrailName = Annotated[str, AfterValidator(_check_trail_name)]
-KeyPrefix = Annotated[str, AfterValidator(_check_key_prefix)]
+Region = Annotated[str, AfterValidator(_check_region), _REGION]
+TrailName = Annotated[str, AfterValidator(_check_trail_name), _TRAIL_NAME_ALLOWED]
+KeyPrefix = Annotated[
+    str,
+    AfterValidator(_check_key_prefix),
+    Allowed(
+        "path segments of letters, digits and !_.*'()- separated by single '/', at most 200 characters, not "
+        "starting with AWSLogs/"
+    ),
+]
 
 
 def _check_previous_key_prefix(value: str) -> str:
@@ -162,10 +201,12 @@ def _check_previous_key_prefix(value: str) -> str:
 
 
 #: A key prefix the trails used before, or ``""`` for none.
-PreviousKeyPrefix = Annotated[str, AfterValidator(_check_previous_key_prefix)]
-Email = Annotated[str, AfterValidator(_check_email)]
-PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn)]
-TagKey = Annotated[str, AfterValidator(_check_tag_key)]
+PreviousKeyPrefix = Annotated[
+    str, AfterValidator(_check_previous_key_prefix), Allowed('a key prefix as archive.key_prefix, or "" for none')
+]
+Email = Annotated[str, AfterValidator(_check_email), _EMAIL_ALLOWED]
+PrincipalArn = Annotated[str, AfterValidator(_check_principal_arn), _PRINCIPAL_ARN_ALLOWED]
+TagKey = Annotated[str, AfterValidator(_check_tag_key), _TAG_KEY_ALLOWED]
 TagValue = Annotated[str, Field(max_length=256)]
 Days = Annotated[int, Field(ge=1, le=36500)]
 AlertAction = Annotated[

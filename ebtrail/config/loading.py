@@ -116,7 +116,7 @@ def _problem(item: Mapping[str, Any], topology: type[TopologyConfig] | None) -> 
         if topology and any(declares(other, loc) for other in TOPOLOGY_TYPES.values() if other is not topology):
             message = f"not used by the {name} topology; remove it"
         else:
-            message = "unknown field; check the spelling against the config reference in README.md"
+            message = "unknown field; check the spelling against the config reference (docs/config.md)"
     elif kind in ("missing", "too_short") and topology and (what := topology.needs.get(_dotted(loc, any_index=True))):
         message = f"the {name} topology needs {what}"
     elif kind == "missing":

@@ -12,13 +12,15 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from ebtrail.config.formats import (
+    LOG_RETENTION_DAYS,
     AccountId,
     AlertAction,
+    Allowed,
     BeanstalkDetailType,
     BootstrapQualifier,
     Days,
@@ -46,8 +48,14 @@ from ebtrail.core.regions import partition_of
 class Transition(StrictModel):
     """Move current log files to ``storage_class`` once they are ``days`` old (S3 lifecycle Transition)."""
 
-    storage_class: StorageClass
-    days: Days
+    storage_class: StorageClass = Field(
+        description="The S3 storage class to move the file to; classes in S3's waterfall order, each later than the "
+        "one before"
+    )
+    days: Days = Field(
+        description="Age of the file in days when it moves; increasing from one transition to the next. The IA "
+        "classes need at least 30 days, and 30 days in IA before the next move"
+    )
 
 
 class Lifecycle(StrictModel):
@@ -61,50 +69,78 @@ class Lifecycle(StrictModel):
     90-day look-back sees every file; DEEP_ARCHIVE (invisible to Athena) starts after a year.
     """
 
-    transitions: tuple[Transition, ...] = (
-        Transition(storage_class="GLACIER_IR", days=90),
-        Transition(storage_class="DEEP_ARCHIVE", days=365),
+    transitions: tuple[Transition, ...] = Field(
+        default=(
+            Transition(storage_class="GLACIER_IR", days=90),
+            Transition(storage_class="DEEP_ARCHIVE", days=365),
+        ),
+        description="Storage-class moves of current log files. They apply to log files of 128 KB or more only: "
+        "smaller ones, most CloudTrail files, stay in STANDARD, which costs them less (see Lifecycle and cost)",
     )
-    #: Delete log files this many days after delivery; ``None`` keeps them forever.
-    expiration_days: Days | None = 2557
-    noncurrent_version_expiration_days: Days = 30
-    abort_incomplete_multipart_upload_days: Days = 7
-    #: Set to true to allow an expiration that deletes archived objects before their minimum storage
-    #: duration (S3 bills the remaining days as an early-deletion charge).
-    accept_early_deletion_charge: bool = False
+    expiration_days: Days | None = Field(
+        default=2557,
+        description="Delete log files this many days after delivery. After the last transition and not before that "
+        "class's minimum storage duration (IA 30, GLACIER_IR and GLACIER 90, DEEP_ARCHIVE 180 days)",
+    )
+    noncurrent_version_expiration_days: Days = Field(
+        default=30, description="Delete overwritten or deleted versions of log files this many days later"
+    )
+    abort_incomplete_multipart_upload_days: Days = Field(
+        default=7, description="Abort unfinished multipart uploads after this many days"
+    )
+    accept_early_deletion_charge: bool = Field(
+        default=False,
+        description="Allow leaving a class before its minimum storage duration (S3 bills the remaining days as an "
+        "early-deletion charge)",
+    )
 
 
 class ObjectLock(StrictModel):
     """Default Object Lock retention on the log bucket (WORM). Off unless configured."""
 
-    mode: Literal["GOVERNANCE", "COMPLIANCE"]
-    days: Days
+    mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        description="S3 Object Lock retention mode: COMPLIANCE cannot be shortened by anyone, GOVERNANCE by "
+        "principals with s3:BypassGovernanceRetention"
+    )
+    days: Days = Field(description="Default retention in days; not longer than archive.lifecycle.expiration_days")
 
 
 class AccessLogs(StrictModel):
     """The server-access-log bucket. Default: access logs kept 365 days."""
 
-    retention_days: Days = 365
+    retention_days: Days = Field(default=365, description="Keep S3 server access logs of the log bucket this long")
 
 
 class Archive(StrictModel):
     """The log-archive side: bucket, access-log bucket and KMS key, in one account and region."""
 
-    account: AccountId
-    region: Region
-    #: Optional prefix in front of ``AWSLogs/``. Default: none.
-    key_prefix: KeyPrefix | None = None
-    #: Key prefixes the trails wrote under before ``key_prefix`` changed (``""`` for no prefix), for a change
-    #: without a gap: while listed, the bucket policy still lets the trails write there, until CloudFormation has
-    #: updated each trail to the new prefix. Remove them after that deploy. Default: none.
-    previous_key_prefixes: tuple[PreviousKeyPrefix, ...] = ()
-    lifecycle: Lifecycle = Lifecycle()
-    access_logs: AccessLogs = AccessLogs()
-    object_lock: ObjectLock | None = None
-    #: Role or user ARNs, of any account, allowed to read (bucket policy, ``[prefix/]AWSLogs/*``) and decrypt (key
-    #: policy) log files, besides IAM principals of the archive account that an IAM policy allows; each still needs
-    #: an IAM grant in its own account. Default: none.
-    log_readers: tuple[PrincipalArn, ...] = ()
+    account: AccountId = Field(description="Account ID of the log archive (log bucket, access-log bucket, key)")
+    region: Region = Field(description="Region of the log archive; the key is always created in the bucket's region")
+    key_prefix: KeyPrefix | None = Field(
+        default=None, description="S3 key prefix in front of AWSLogs/ (CloudTrail's S3KeyPrefix)"
+    )
+    #: While listed, the bucket policy still lets the trails write under the old prefixes, until CloudFormation has
+    #: updated each trail to the new prefix.
+    previous_key_prefixes: tuple[PreviousKeyPrefix, ...] = Field(
+        default=(),
+        description='Key prefixes the trails wrote under before key_prefix changed ("" for no prefix), for a '
+        "change without a gap: the bucket policy still lets the trails write there until each trail is updated. "
+        "Remove them after that deploy",
+    )
+    lifecycle: Lifecycle = Field(default=Lifecycle(), description="Archive and delete rules for the log files")
+    access_logs: AccessLogs = Field(default=AccessLogs(), description="The server-access-log bucket of the log bucket")
+    object_lock: ObjectLock | None = Field(
+        default=None,
+        description="Default Object Lock retention on the log bucket (WORM). `make synth` warns: S3 requires "
+        "Content-MD5 or another checksum on uploads into a bucket with default retention, and AWS does not "
+        "document that CloudTrail sends one, so run `make verify` right after the first deploy",
+    )
+    log_readers: tuple[PrincipalArn, ...] = Field(
+        default=(),
+        description="Role or user ARNs, of any account, allowed to read (bucket policy, [prefix/]AWSLogs/*) and "
+        "decrypt (key policy) log files, besides IAM principals of the archive account that an IAM policy allows; "
+        "each still needs an IAM grant in its own account",
+    )
 
     @property
     def partition(self) -> str:
@@ -116,26 +152,42 @@ class Trail(StrictModel):
     always on. Where the trails are (``account``/``home_region`` or ``[[trail.members]]``) belongs to the
     topology's own trail type."""
 
-    name: TrailName = "ebtrail-audit"
-    #: Which management events to record. Default ``All``; Elastic Beanstalk writes need ``All`` or
-    #: ``WriteOnly``. ``ReadOnly`` is refused unless ``acknowledge_no_beanstalk_writes`` is true.
-    management_events: Literal["All", "ReadOnly", "WriteOnly"] = "All"
-    #: Set to true to deploy a ``ReadOnly`` trail on purpose: it records no Elastic Beanstalk change.
-    acknowledge_no_beanstalk_writes: bool = False
-    #: E-mail addresses subscribed to each delivery topic (each must confirm). Default: none.
-    notification_emails: tuple[Email, ...] = ()
-    #: S3 data events on the Elastic Beanstalk storage buckets (``elasticbeanstalk-<region>-<account>``, which
-    #: hold application bundles and saved configurations): ``"off"`` (default), ``"WriteOnly"`` (who uploaded,
-    #: replaced or deleted a bundle) or ``"All"`` (reads too). Billed per event; see README.md.
-    beanstalk_data_events: Literal["off", "WriteOnly", "All"] = "off"
-    #: CloudTrail Insights on management events (API call rate and API error rate). Default off; billed per
-    #: event analyzed, see README.md.
-    insights: bool = False
-    #: Names this trail had before a rename, for a rename without a gap: while listed, the archive's bucket and key
-    #: policies also allow the trails of these names (their ARNs in ``aws:SourceArn``), so the old trail keeps
-    #: delivering until CloudFormation has created the new one and deleted it. Remove them after the deploy that
-    #: renamed the trail (README.md, "Changing a deployment"). Default: none.
-    previous_names: tuple[TrailName, ...] = ()
+    name: TrailName = Field(default="ebtrail-audit", description="The trail's name")
+    management_events: Literal["All", "ReadOnly", "WriteOnly"] = Field(
+        default="All",
+        description="Which management events to record; Elastic Beanstalk changes need All or WriteOnly. ReadOnly "
+        "records no Beanstalk change (alerts never fire, the verifier reports misconfiguration) and is refused unless "
+        "trail.acknowledge_no_beanstalk_writes is true",
+    )
+    acknowledge_no_beanstalk_writes: bool = Field(
+        default=False,
+        description="Set to true to deploy a ReadOnly trail on purpose: it records no Elastic Beanstalk change",
+    )
+    notification_emails: tuple[Email, ...] = Field(
+        default=(),
+        description="E-mail addresses subscribed to each delivery topic (each must confirm; each address once, "
+        "compared ignoring case)",
+    )
+    beanstalk_data_events: Literal["off", "WriteOnly", "All"] = Field(
+        default="off",
+        description="S3 data events on the Elastic Beanstalk storage buckets (elasticbeanstalk-<region>-<account>, "
+        "which hold application bundles and saved configurations): WriteOnly records who uploaded, replaced or "
+        "deleted a bundle, All reads too. Billed per event",
+    )
+    insights: bool = Field(
+        default=False,
+        description="CloudTrail Insights (API call rate and API error rate) on management events; needs "
+        "management_events All or WriteOnly. Billed per event analyzed",
+    )
+    #: While listed, the archive's bucket and key policies also allow the trails of these names (their ARNs in
+    #: ``aws:SourceArn``), so the old trail keeps delivering until CloudFormation has created the new one and
+    #: deleted it.
+    previous_names: tuple[TrailName, ...] = Field(
+        default=(),
+        description="Names this trail had before a rename, for a rename without a gap: the old trail keeps "
+        "delivering until CloudFormation has replaced it. Remove them after the deploy that renamed the trail "
+        "(see Changing a deployment)",
+    )
 
 
 class CloudWatchLogs(StrictModel):
@@ -143,10 +195,17 @@ class CloudWatchLogs(StrictModel):
     CIS AWS Foundations monitoring metric filters and alarms (Security Hub CloudWatch.1 to .14) and one for
     destructive Elastic Beanstalk calls, all alarming to the alert topic. Off by default."""
 
-    enabled: bool = False
-    #: Days CloudWatch Logs keeps the events (one of the values CloudWatch Logs accepts). Default 365, the
-    #: minimum Security Hub CloudWatch.16 accepts.
-    retention_days: int = 365
+    enabled: bool = Field(
+        default=False,
+        description="Trail delivery to a KMS-encrypted log group /aws/cloudtrail/<trail> with the CIS metric filters "
+        "and alarms (Security Hub CloudWatch.1 to .14); needs alerts.enabled",
+    )
+    #: Checked against CloudWatch Logs' values by :mod:`ebtrail.config.rules`, with the config's other rules.
+    retention_days: Annotated[int, Allowed("one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))] = Field(
+        default=365,
+        description="Days CloudWatch Logs keeps the events (one of the values CloudWatch Logs accepts); the default "
+        "365 is the minimum Security Hub CloudWatch.16 accepts",
+    )
 
 
 class BeanstalkEvents(StrictModel):
@@ -154,8 +213,11 @@ class BeanstalkEvents(StrictModel):
     account and home region delivers them through Amazon Data Firehose to ``beanstalk-events/`` in the log
     bucket, and Athena gets a second table. Off by default."""
 
-    enabled: bool = False
-    #: EventBridge ``detail-type`` values to archive. Default: all four that Elastic Beanstalk sends.
+    enabled: bool = Field(
+        default=False,
+        description="Elastic Beanstalk service events into the archive through Firehose, with an Athena table and a "
+        "timeline query; the trail name must then be at most 47 characters",
+    )
     detail_types: tuple[BeanstalkDetailType, ...] = Field(
         default=(
             "Elastic Beanstalk resource status change",
@@ -164,9 +226,11 @@ class BeanstalkEvents(StrictModel):
             "Managed update status change",
         ),
         min_length=1,
+        description="EventBridge detail-type values to archive; default all four that Elastic Beanstalk sends",
     )
-    #: Seconds Firehose buffers events before it writes a file (60 to 900). Default 300.
-    buffer_seconds: int = Field(default=300, ge=60, le=900)
+    buffer_seconds: int = Field(
+        default=300, ge=60, le=900, description="Seconds Firehose buffers events before it writes a file"
+    )
 
 
 class Guardrails(StrictModel):
@@ -174,83 +238,124 @@ class Guardrails(StrictModel):
     stopping, changing or deleting the trail, and deleting or re-policying the log bucket and key, to every
     principal of the member accounts but the roles matching ``exempt_roles``. Off unless configured."""
 
-    #: The organization root ID (``r-...``) or OU IDs (``ou-...``) the policy is attached to.
-    targets: tuple[GuardrailTarget, ...] = Field(min_length=1)
-    #: Roles still allowed to do all of that (``aws:PrincipalArn`` ``ArnLike`` patterns). They must include the
-    #: role that deploys the log-archive stack (see :func:`ebtrail.config.guardrails.archive_deployment_role_arn`).
-    exempt_roles: tuple[RolePattern, ...] = Field(min_length=1)
-    #: The CDK bootstrap qualifier of the archive account, which names its deployment roles. Default
-    #: ``hnb659fds``, the default of ``cdk bootstrap``.
-    bootstrap_qualifier: BootstrapQualifier = "hnb659fds"
-    #: The account the guardrails stack is deployed to. Default: the management account. Or a member account that
-    #: the organization's resource-based delegation policy lets manage service control policies ("Delegated
-    #: administrator for AWS Organizations", Organizations User Guide: CreatePolicy, UpdatePolicy, DeletePolicy,
-    #: AttachPolicy, DetachPolicy, DescribePolicy ...), as AWS recommends keeping work out of the management account.
-    deployment_account: AccountId | None = None
+    targets: tuple[GuardrailTarget, ...] = Field(
+        min_length=1, description="The organization root ID (r-...) or OU IDs (ou-...) the policy is attached to"
+    )
+    #: The deployment role that must match: :func:`ebtrail.config.guardrails.archive_deployment_role_arn`.
+    exempt_roles: tuple[RolePattern, ...] = Field(
+        min_length=1,
+        description="Roles still allowed to change the trail, bucket and key (aws:PrincipalArn patterns, * and ? "
+        "as in ArnLike); must include the archive account's deployment role, or later deploys fail",
+    )
+    bootstrap_qualifier: BootstrapQualifier = Field(
+        default="hnb659fds",
+        description="The CDK bootstrap qualifier of the archive account, which names its deployment roles "
+        "(the default of `cdk bootstrap`)",
+    )
+    #: Delegated administrator: "Delegated administrator for AWS Organizations", Organizations User Guide
+    #: (CreatePolicy, UpdatePolicy, DeletePolicy, AttachPolicy, DetachPolicy, DescribePolicy ...).
+    deployment_account: AccountId | None = Field(
+        default=None,
+        description="The account the guardrails stack is deployed to: by default the management account; or a member "
+        "account that the organization's resource-based delegation policy lets manage service control policies, as "
+        "AWS recommends keeping work out of the management account",
+    )
 
 
 class Organization(StrictModel):
     """``organization`` topology: one organization trail in the management account."""
 
-    id: OrganizationId
-    management_account: AccountId
-    home_region: Region
-    guardrails: Guardrails | None = None
+    id: OrganizationId = Field(description="The organization's ID")
+    management_account: AccountId = Field(description="The management account, where the organization trail lives")
+    home_region: Region = Field(description="The organization trail's home region")
+    guardrails: Guardrails | None = Field(
+        default=None,
+        description="A service control policy protecting trail, log bucket and log key from the member accounts",
+    )
 
 
 class Alerts(StrictModel):
     """Beanstalk change alerts: an EventBridge rule in each trail's account and home region. On by default."""
 
-    enabled: bool = True
-    #: Elastic Beanstalk API actions (CloudTrail ``eventName``) that raise an alert. Default: the seven
-    #: destructive or traffic-changing actions listed in README.md.
-    actions: tuple[AlertAction, ...] = DEFAULT_ALERT_ACTIONS
-    #: E-mail addresses subscribed to each alert topic. Default: none.
-    emails: tuple[Email, ...] = ()
+    enabled: bool = Field(
+        default=True, description="An EventBridge rule on Beanstalk changes and an alert topic in each trail stack"
+    )
+    actions: tuple[AlertAction, ...] = Field(
+        default=DEFAULT_ALERT_ACTIONS,
+        description="Elastic Beanstalk API actions (CloudTrail eventName) that raise an alert; default the seven "
+        "destructive or traffic-changing ones",
+    )
+    emails: tuple[Email, ...] = Field(
+        default=(),
+        description="E-mail addresses subscribed to each alert topic (each address once, compared ignoring case); "
+        "cloudwatch_logs.enabled needs at least one (the CIS alarms' subscriber, which counts only once its address "
+        "confirms)",
+    )
 
 
 class Athena(StrictModel):
     """Athena over the archive: Glue table with partition projection, workgroup, saved queries. On by default."""
 
-    enabled: bool = True
-    #: First day of the date partition projection (the first day the trail delivered). Default 2026-01-01.
-    projection_start: date = date(2026, 1, 1)
-    #: Days query results are kept. Default 30.
-    results_expiration_days: Days = 30
+    enabled: bool = Field(default=True, description="Glue table, Athena workgroup and saved queries over the archive")
+    projection_start: date = Field(
+        default=date(2026, 1, 1),
+        description="First day of the date partition projection (the first day the trail delivered)",
+    )
+    results_expiration_days: Days = Field(default=30, description="Days Athena query results are kept")
 
 
 class Verifier(StrictModel):
     """Least-privilege IAM for the verifier, in each trail account. On by default."""
 
-    enabled: bool = True
-    #: A principal ARN (role or user) allowed to assume a role carrying the verifier policy. Default: no
-    #: role, only the managed policy to attach where you like.
-    assumed_by: PrincipalArn | None = None
+    enabled: bool = Field(default=True, description="The verifier's managed policy in each trail account")
+    assumed_by: PrincipalArn | None = Field(
+        default=None,
+        description="A principal ARN (role or user) allowed to assume a role <prefix>-beanstalk-verifier carrying the "
+        "verifier policy (and, across accounts, bucket and key grants for it); without it, only the managed policy",
+    )
 
 
 class Canary(StrictModel):
     """The delivery canary in each trail stack: a scheduled Lambda function that proves delivery with the
     verifier's code and alarms to the alert topic. On by default."""
 
-    enabled: bool = True
-    #: Minutes between runs (EventBridge Scheduler rate). Default 60; at least 15 (the function's 5-minute
-    #: timeout stays well inside the period), at most a day.
-    rate_minutes: int = Field(default=60, ge=15, le=1440)
-    #: A probe not found in the log files this many minutes after its call counts as not delivered (CloudTrail
-    #: delivers in about 5 minutes on average). Default 30; from 15 to 1440.
-    max_delivery_minutes: int = Field(default=30, ge=15, le=1440)
+    enabled: bool = Field(
+        default=True,
+        description="The delivery canary in each trail stack; needs alerts.enabled (its alarms publish to the alert "
+        "topic)",
+    )
+    rate_minutes: int = Field(
+        default=60,
+        ge=15,
+        le=1440,
+        description="Minutes between canary runs (EventBridge Scheduler rate); at least 15, so the function's "
+        "5-minute timeout stays well inside the period",
+    )
+    max_delivery_minutes: int = Field(
+        default=30,
+        ge=15,
+        le=1440,
+        description="A probe not found in the log files this many minutes after its call counts as not delivered "
+        "(CloudTrail delivers in about 5 minutes on average)",
+    )
 
 
 class IntegritySweep(StrictModel):
     """The integrity sweep in the archive stack: a Step Functions Distributed Map that checks every digest and log
     file of a digest prefix with the pairwise integrity check, in batches on Lambda. Off unless enabled."""
 
-    enabled: bool = False
-    #: Batches checked at once (the map's MaxConcurrency). Default 40; from 1 to 1000.
-    max_concurrency: int = Field(default=40, ge=1, le=1000)
-    #: Digest keys per batch (the ItemBatcher's MaxItemsPerBatch). Default 100; from 1 to 1000 (a batch of 1,000
-    #: digests with 12 log files each is about a minute of the function's 10-minute timeout).
-    digests_per_batch: int = Field(default=100, ge=1, le=1000)
+    enabled: bool = Field(
+        default=False,
+        description="A Step Functions Distributed Map in the archive stack that checks every digest and log file of "
+        "a digest prefix with the pairwise integrity check, in batches on Lambda",
+    )
+    max_concurrency: int = Field(
+        default=40, ge=1, le=1000, description="Batches checked at once (the map's MaxConcurrency)"
+    )
+    #: A batch of 1,000 digests with 12 log files each is about a minute of the function's 10-minute timeout.
+    digests_per_batch: int = Field(
+        default=100, ge=1, le=1000, description="Digest keys per batch (the ItemBatcher's MaxItemsPerBatch)"
+    )
 
 
 class TopologyConfig(StrictModel):
@@ -262,19 +367,27 @@ class TopologyConfig(StrictModel):
     """
 
     #: The topology's name, the value of the top-level ``topology`` key (each type narrows it to its own).
-    topology: str
-    #: Prefix of every resource name this deployment creates. Default ``ebtrail``.
-    name_prefix: NamePrefix = "ebtrail"
-    archive: Archive
-    trail: Trail
-    alerts: Alerts = Alerts()
-    athena: Athena = Athena()
-    verifier: Verifier = Verifier()
-    canary: Canary = Canary()
-    integrity_sweep: IntegritySweep = IntegritySweep()
-    cloudwatch_logs: CloudWatchLogs = CloudWatchLogs()
-    beanstalk_events: BeanstalkEvents = BeanstalkEvents()
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict, max_length=40)
+    topology: str = Field(description="Where archive and trails go (see Topologies)")
+    name_prefix: NamePrefix = Field(default="ebtrail", description="Prefix of every resource name")
+    archive: Archive = Field(description="The log archive: bucket, access-log bucket and KMS key")
+    trail: Trail = Field(description="The trail settings; where the trails are depends on the topology")
+    alerts: Alerts = Field(default=Alerts(), description="Beanstalk change alerts in each trail account")
+    athena: Athena = Field(default=Athena(), description="Athena over the archive")
+    verifier: Verifier = Field(default=Verifier(), description="Least-privilege IAM for ebtrail-verify")
+    canary: Canary = Field(default=Canary(), description="The delivery canary: a scheduled proof of delivery")
+    integrity_sweep: IntegritySweep = Field(
+        default=IntegritySweep(),
+        description="The integrity sweep: every log file of the archive checked against its digests",
+    )
+    cloudwatch_logs: CloudWatchLogs = Field(
+        default=CloudWatchLogs(), description="CloudWatch Logs delivery and the CIS alarms"
+    )
+    beanstalk_events: BeanstalkEvents = Field(
+        default=BeanstalkEvents(), description="Elastic Beanstalk service events in the archive"
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, max_length=40, description="Tags on every resource (at most 40)"
+    )
 
     #: What the topology needs, by field path (``[]`` for any list index): the words of the problem reported
     #: when such a field is missing or empty ("the <topology> topology needs <what>").

@@ -33,6 +33,9 @@ from ebtrail.core.names import ExistingTrail, TrailTarget
 
 #: The topology of a config without a ``topology`` key.
 DEFAULT_TOPOLOGY = "single-account"
+#: The config reference's words for the fields each topology type narrows (a narrowed field is a new field).
+TOPOLOGY_DESCRIPTION = "Where archive and trails go: single-account, accounts, organization or adopted (see Topologies)"
+TRAIL_DESCRIPTION = "The trail settings, and where the trails are (which depends on the topology)"
 
 
 def duplicate_member_problems(accounts: Sequence[object]) -> list[Problem]:
@@ -57,16 +60,15 @@ def duplicate_member_problems(accounts: Sequence[object]) -> list[Problem]:
 class SingleAccountTrail(Trail):
     """The one trail, in the archive account."""
 
-    #: The trail's account: the archive account.
-    account: AccountId
-    home_region: Region
+    account: AccountId = Field(description="The trail's account: the archive account")
+    home_region: Region = Field(description="The trail's home region, where it and its delivery topic live")
 
 
 class SingleAccountConfig(TopologyConfig):
     """``single-account`` (the default): archive and trail in one account."""
 
-    topology: Literal["single-account"] = "single-account"
-    trail: SingleAccountTrail
+    topology: Literal["single-account"] = Field(default="single-account", description=TOPOLOGY_DESCRIPTION)
+    trail: SingleAccountTrail = Field(description=TRAIL_DESCRIPTION)
 
     needs: ClassVar[Mapping[str, str]] = {
         "trail.account": "the trail's account (the archive account)",
@@ -112,21 +114,23 @@ class SingleAccountConfig(TopologyConfig):
 class MemberTrail(StrictModel):
     """A member account with its own trail, in its account and home region."""
 
-    account: AccountId
-    home_region: Region
+    account: AccountId = Field(description="The member account, which gets a trail and delivery topic of its own")
+    home_region: Region = Field(description="The member's home region, where its trail and delivery topic live")
 
 
 class AccountsTrail(Trail):
     """One trail per member account."""
 
-    members: tuple[MemberTrail, ...] = Field(min_length=1)
+    members: tuple[MemberTrail, ...] = Field(
+        min_length=1, description="`[[trail.members]]`: one multi-region trail per member account"
+    )
 
 
 class AccountsConfig(TopologyConfig):
     """``accounts``: a central archive and one trail per member account."""
 
-    topology: Literal["accounts"] = "accounts"
-    trail: AccountsTrail
+    topology: Literal["accounts"] = Field(default="accounts", description=TOPOLOGY_DESCRIPTION)
+    trail: AccountsTrail = Field(description=TRAIL_DESCRIPTION)
 
     needs: ClassVar[Mapping[str, str]] = {
         "trail.members": "at least one [[trail.members]] entry (account, home_region)",
@@ -169,22 +173,28 @@ class OrganizationMember(StrictModel):
     """An organization member account whose logs are expected in the archive (Athena projects its partitions;
     informational otherwise: the organization trail logs every member)."""
 
-    account: AccountId
-    home_region: Region | None = None
+    account: AccountId = Field(
+        description="A member account whose logs Athena should project (not the management account)"
+    )
+    home_region: Region | None = Field(default=None, description="The member's home region (informational)")
 
 
 class OrganizationTrail(Trail):
     """The organization trail, in the management account (``[organization]``)."""
 
-    members: tuple[OrganizationMember, ...] = ()
+    members: tuple[OrganizationMember, ...] = Field(
+        default=(),
+        description="Member accounts whose logs are expected in the archive; the organization trail logs every member "
+        "either way",
+    )
 
 
 class OrganizationConfig(TopologyConfig):
     """``organization``: a central archive and one organization trail in the management account."""
 
-    topology: Literal["organization"] = "organization"
-    trail: OrganizationTrail
-    organization: Organization
+    topology: Literal["organization"] = Field(default="organization", description=TOPOLOGY_DESCRIPTION)
+    trail: OrganizationTrail = Field(description=TRAIL_DESCRIPTION)
+    organization: Organization = Field(description="The organization and where its trail lives")
 
     needs: ClassVar[Mapping[str, str]] = {
         "organization": "an [organization] table (id, management_account, home_region)",
@@ -250,27 +260,39 @@ class AdoptedTrail(Trail):
     the three parts of its ARN ``arn:<partition>:cloudtrail:<home_region>:<account>:trail/<name>``, and what it
     delivers to. ebtrail creates no trail, no log bucket and no log key for it."""
 
-    #: The trail's account (an organization trail's: the management account); the proof layer runs there.
-    account: AccountId
-    home_region: Region
-    #: The trail's name, as the existing trail has it (no default: a guess would adopt the wrong trail).
-    name: TrailName
-    #: The bucket the trail delivers to, in ``archive.account`` and ``archive.region`` (its prefix is
-    #: ``archive.key_prefix``).
-    bucket: BucketName
-    #: The KMS key (its key ARN) the trail encrypts log files with. Default: none (SSE-S3).
-    kms_key_arn: KmsKeyArn | None = None
-    #: The CloudWatch Logs log group the trail delivers to, in the trail's account and home region: ebtrail puts
-    #: the CIS metric filters and alarms on it. Default: none (no CIS alarms).
-    log_group: LogGroupName | None = None
-    #: Set for an organization trail: the organization's ID (its files are under ``AWSLogs/<o-id>/<account>/``).
-    organization_id: OrganizationId | None = None
-    #: Member accounts whose logs Athena's projection covers (an organization trail logs them all).
-    members: tuple[OrganizationMember, ...] = ()
-    #: Where the delivery canary, the verifier and the alerts run: an account the organization trail records (it
-    #: proves that account's folder ``AWSLogs/<o-id>/<account>/``). Default: the trail's account. The CIS alarms
-    #: stay with the log group, in the trail's account.
-    proof_account: AccountId | None = None
+    account: AccountId = Field(
+        description="The existing trail's account (an organization trail's: the management account); the proof layer "
+        "runs there"
+    )
+    home_region: Region = Field(description="The existing trail's home region")
+    #: No default: a guess would adopt the wrong trail.
+    name: TrailName = Field(description="The existing trail's name, as it has it")
+    bucket: BucketName = Field(
+        description="The bucket the trail delivers to, in archive.account and archive.region (its prefix is "
+        "archive.key_prefix)"
+    )
+    kms_key_arn: KmsKeyArn | None = Field(
+        default=None, description="The KMS key (its key ARN) the trail encrypts log files with; none for SSE-S3"
+    )
+    log_group: LogGroupName | None = Field(
+        default=None,
+        description="The CloudWatch Logs log group the trail delivers to, in its account and home region: ebtrail "
+        "puts the CIS metric filters and alarms on it; none for no CIS alarms",
+    )
+    organization_id: OrganizationId | None = Field(
+        default=None,
+        description="For an organization trail, the organization's ID (its files are under AWSLogs/<o-id>/<account>/)",
+    )
+    members: tuple[OrganizationMember, ...] = Field(
+        default=(),
+        description="Member accounts whose logs Athena's projection covers (an organization trail logs them all)",
+    )
+    proof_account: AccountId | None = Field(
+        default=None,
+        description="Where the delivery canary, the verifier and the alerts run: an account the organization trail "
+        "records (they prove its folder AWSLogs/<o-id>/<account>/); default the trail's account. The CIS alarms stay "
+        "with the log group, in the trail's account",
+    )
 
 
 #: Archive settings that belong to a bucket's owner: an adopted trail's bucket is not ebtrail's.
@@ -282,8 +304,8 @@ class AdoptedConfig(TopologyConfig):
     Beanstalk alerts, verifier policy, CIS alarms on the trail's log group, Athena), and prints the statements the
     owner of the bucket and key policies must add."""
 
-    topology: Literal["adopted"] = "adopted"
-    trail: AdoptedTrail
+    topology: Literal["adopted"] = Field(default="adopted", description=TOPOLOGY_DESCRIPTION)
+    trail: AdoptedTrail = Field(description=TRAIL_DESCRIPTION)
 
     needs: ClassVar[Mapping[str, str]] = {
         "trail.account": "the existing trail's account (an organization trail's management account)",

@@ -1,7 +1,7 @@
 """Exactly the IAM permissions ``ebtrail-verify verify`` needs: the single source of truth.
 
 The CDK construct that builds the verifier's managed policy reads :data:`PERMISSIONS`; the verifier itself uses
-:func:`action_for_api_call` to name the missing action when AWS answers ``AccessDenied``; the README table is
+:func:`action_for_api_call` to name the missing action when AWS answers ``AccessDenied``; docs/verifier.md's table is
 generated from it (:func:`markdown_table`). A test checks that every API call the verifier makes is listed here.
 
 Resource patterns use placeholders that the policy builder substitutes (:func:`render`):
@@ -228,7 +228,7 @@ def render(text: str, values: Mapping[str, str]) -> str:
 
 
 def markdown_table() -> str:
-    """The README's permission table."""
+    """The permission table of docs/verifier.md (written there by ``python -m tools.docs_gen``)."""
     lines = [
         "| Sid | Actions | Resources | Conditions | Needed | Why |",
         "|---|---|---|---|---|---|",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,15 @@ from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, 
 from ebtrail.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
-from stacks.summary import OBJECT_LOCK_WARNING, archive_lines, subscription_lines, trail_cost_lines
+from stacks.summary import (
+    ACKNOWLEDGED_FILE,
+    OBJECT_LOCK_WARNING,
+    archive_lines,
+    read_stacks,
+    subscription_lines,
+    trail_cost_lines,
+)
+from stacks.summary import main as summary_main
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import FIXTURE_CONFIGS
 
@@ -157,3 +166,63 @@ def test_summary_says_a_second_management_trail_is_billed(synthesized: Callable[
     advanced = {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
     managed = {"Type": "AWS::CloudTrail::Trail", "Properties": {"AdvancedEventSelectors": [advanced]}}
     assert len(trail_cost_lines([{"Resources": {"Trail": managed}}])) == 1
+
+
+#: What the issue allows the default config's summary (issue 21: "a summary that fits a screen").
+SCREEN_LINES = 25
+
+
+def test_default_summary_fits_a_screen_and_names_every_verdict(
+    default: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = Path(default.built.app.synth().directory)
+    assert summary_main([str(assembly)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) <= SCREEN_LINES, "\n".join(lines)
+    verdicts = {
+        "cdk-nag": "  cdk-nag AwsSolutions + NIST 800-53 R5: 0 unacknowledged findings, ",
+        "cfn-lint": "  cfn-lint: 0 finding(s)",
+        "preflight": "  preflight (CloudTrail's bucket, key and topic policy checks): pass, 1 trail(s), ",
+        "hop preflight": "  hop preflight (every service-to-resource wire): pass, ",
+    }
+    assert {name: any(line.startswith(start) for line in lines) for name, start in verdicts.items()} == dict.fromkeys(
+        verdicts, True
+    )
+    # The acknowledged findings are counted, not listed: each one is in the file the summary names.
+    listed = (assembly / ACKNOWLEDGED_FILE).read_text().splitlines()
+    acknowledged = {ack for stack in read_stacks(assembly) for ack in stack.acknowledgments}
+    assert len(listed) == len(acknowledged) > 0
+    assert any(line.endswith(f", {len(listed)} acknowledged") for line in lines)
+    assert not any(line in lines for line in (f"    {ack}" for ack in listed))
+    assert any(str(assembly / ACKNOWLEDGED_FILE) in line for line in lines)
+
+
+def test_verbose_summary_lists_every_acknowledged_finding_with_its_reason(
+    default: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = Path(default.built.app.synth().directory)
+    assert summary_main([str(assembly), "--verbose"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for path, rule, reason in {ack for stack in read_stacks(assembly) for ack in stack.acknowledgments}:
+        assert f"    {rule} at {path}: {reason}" in lines
+
+
+#: The comment in front of the sample summary a page shows; the fenced block after it is checked below.
+SAMPLE_MARKER = "<!-- make synth sample"
+
+
+def sample_summary(text: str) -> list[str]:
+    """The lines of the fenced block that follows :data:`SAMPLE_MARKER`."""
+    start = text.index("```\n", text.index(SAMPLE_MARKER)) + len("```\n")
+    return text[start : text.index("\n```", start)].splitlines()
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/getting-started.md"])
+def test_the_sample_summary_is_what_make_synth_prints_for_the_default_config(
+    page: str, default: Synthesized, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assembly = Path(default.built.app.synth().directory)
+    assert summary_main([str(assembly)]) == 0
+    printed = capsys.readouterr().out.replace(str(assembly), "cdk.out").splitlines()
+    shown = sample_summary((Path(__file__).resolve().parents[2] / page).read_text())
+    assert shown == printed, f"{page}: paste the summary `make synth` prints now:\n" + "\n".join(printed)

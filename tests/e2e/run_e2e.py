@@ -73,7 +73,7 @@ DEPLOYER = "123456789012"  # moto's default account: the credentials `testing` b
 #: What moto logs when it skips a resource type.
 SKIPPED = ("No Moto CloudFormation support", "not supported by moto's CloudFormation")
 #: The one traceback that is expected: moto lacks CloudTrail LookupEvents, which the verifier's event-history
-#: channel asks for (it reports that channel unavailable, see the README's moto_server run).
+#: channel asks for (it reports that channel unavailable, see docs/verifier.md, the runs against moto_server).
 EXPECTED_ERROR = "NotImplementedError: The lookup_events action has not been implemented"
 #: The role the run assumes in each account (moto does not require it to exist, AWS would).
 E2E_ROLE = "ebtrail-e2e-admin"

@@ -1,5 +1,5 @@
 """The import graph runs one way: shared facts at the bottom, constructs / verifier / config beside each other on
-top of them, the config-to-values module above those, the app's stacks and app.py on top (README, Layout).
+top of them, the config-to-values module above those, the app's stacks and app.py on top (docs/contributing/layout.md).
 
 Read from the source with ``ast`` (nothing is imported), so a lazy import inside a function counts too.
 """
@@ -25,6 +25,8 @@ LAYERS: dict[str, int] = {
     "ebtrail.deployment": 2,
     "stacks": 3,
     "app": 4,
+    # The repository's tools (the documentation generator) read the config model and the verifier's tables.
+    "tools": 4,
 }
 
 CDK = {"aws_cdk", "constructs", "cdk_nag", "jsii"}
@@ -40,6 +42,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "ebtrail.deployment": set(),
     "stacks": CDK | {"cfnlint"},
     "app": CDK,
+    "tools": {"pydantic", "pydantic_core", "annotated_types"},
 }
 
 
@@ -62,6 +65,7 @@ def source_files() -> list[Path]:
         REPO_ROOT / "app.py",
         *sorted((REPO_ROOT / "ebtrail").rglob("*.py")),
         *sorted((REPO_ROOT / "stacks").rglob("*.py")),
+        *sorted((REPO_ROOT / "tools").rglob("*.py")),
     ]
 
 
@@ -89,6 +93,7 @@ def is_internal(module: str) -> bool:
         "ebtrail",
         "stacks",
         "app",
+        "tools",
         "tests",
         "bench",
         "verifier",

@@ -504,11 +504,11 @@ home_region = "us-east-1"
     assert data["accounts"][0]["regions"][0]["status"] == "ADDS"
 
 
-def test_the_readme_and_the_reference_quote_the_dated_price() -> None:
+def test_the_deploy_guide_and_the_reference_quote_the_dated_price() -> None:
     """The price lives in ebtrail/core/pricing.py; the prose that quotes it must change with it."""
     root = Path(__file__).resolve().parents[2]
     price = f"${PAID_MANAGEMENT_EVENTS.usd_per_100k:.2f} per"
-    for page in (root / "README.md", root / "docs" / "trails.md"):
+    for page in (root / "docs" / "deploy.md", root / "docs" / "trails.md"):
         text = " ".join(page.read_text().split())
         assert price in text and PAID_MANAGEMENT_EVENTS.as_of in text, page
     # The cost example of both pages: 1,000,000 events in a second copy.
