@@ -32,7 +32,7 @@ def test_every_make_target_and_config_named_exists() -> None:
     assert named - set(phony.group(1).split()) == set()
     configs = set(re.findall(r"config/[a-z0-9-]+\.toml", README)) - {"config/mine.toml"}
     assert configs and [c for c in configs if not (REPO_ROOT / c).is_file()] == []
-    commands = {name for names in re.findall(r"`ebtrail-verify ([a-z|]+)", README) for name in names.split("|")}
+    commands = {name for names in re.findall(r"`ebtrail-verify ([a-z|-]+)", README) for name in names.split("|")}
     assert commands and commands <= set(LAZY_COMMANDS)
 
 

@@ -71,17 +71,22 @@ def test_trails_reads_a_config_without_pydantic(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_the_readme_names_the_base_installs_dependencies_and_every_command() -> None:
-    """The README's line on the verifier alone lists what ``pip install ebtrail`` brings (pyproject's
-    ``dependencies``) and every ``ebtrail-verify`` command; it once named two commands and left out ``rsa``."""
+def test_the_docs_name_the_base_installs_dependencies_and_every_command() -> None:
+    """The library page's line on the verifier alone lists what ``pip install ebtrail`` brings (pyproject's
+    ``dependencies``) and every ``ebtrail-verify`` command, and so does the README's short line; they once named
+    two commands and left out ``rsa``."""
     import re
     import tomllib
 
     from ebtrail.verifier.cli import cli
 
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    line = re.search(r"The verifier alone: `pip install ebtrail` \(([^)]*)\)[^`]*`ebtrail-verify ([a-z|-]+)`", readme)
+    library = (REPO_ROOT / "docs" / "library.md").read_text(encoding="utf-8")
+    line = re.search(r"The verifier alone: `pip install ebtrail` \(([^)]*)\)[^`]*`ebtrail-verify ([a-z|-]+)`", library)
     assert line is not None
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    short = re.search(r"`pip install ebtrail` alone gives the verifier \(`ebtrail-verify ([a-z|-]+)`\)", readme)
+    assert short is not None
+    assert set(short[1].split("|")) == set(cli.list_commands(None))  # type: ignore[arg-type]
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted = {re.split(r"[<>=!~ \[]", dep, maxsplit=1)[0] for dep in project["dependencies"]}
     named = {word.strip() for word in line[1].split(";")[0].split(",")}
