@@ -1,15 +1,19 @@
-"""Fixtures of the ``verifier verify`` tests: fake AWS credentials, moto, a fake clock and fast settings."""
+"""Fixtures of the verifier tests: fake AWS credentials, moto, a fake clock and fast settings; for the integrity
+tests (check, CLI, parallel run, canary check, sweep) the key CloudTrail signs digests with and an S3 client of
+the module's ``session`` (which those modules override with one that holds the trail's bucket)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from ebtrail.verifier.verify import Settings
+from tests.verifier.integrity_fixtures import SigningKey
 from tests.verifier.verify_double import REGION, FakeClock
 
 #: A fixed start for the fake clock: in the past, so that moto's real ``Date`` header is never earlier.
@@ -38,6 +42,17 @@ def moto(aws_env: None) -> Iterator[None]:
 @pytest.fixture
 def session(moto: None) -> boto3.Session:
     return boto3.Session(region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def signing_key() -> SigningKey:
+    """One key per test module: generating an RSA key costs tens of milliseconds."""
+    return SigningKey.generate()
+
+
+@pytest.fixture
+def s3(session: boto3.Session) -> Any:
+    return session.client("s3")
 
 
 @pytest.fixture

@@ -39,21 +39,11 @@ NOW = (datetime.now(UTC) + timedelta(days=10)).replace(minute=1, second=0, micro
 WINDOW = timedelta(minutes=70)
 
 
-@pytest.fixture(scope="module")
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
 @pytest.fixture
 def session(moto: None) -> boto3.Session:
     session = boto3.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET)
     return session
-
-
-@pytest.fixture
-def s3(session: boto3.Session) -> Any:
-    return session.client("s3")
 
 
 def clients_for(session: boto3.Session, *keys: SigningKey, regions: tuple[str, ...] = (REGION,)) -> StubbedClients:

@@ -41,11 +41,6 @@ class NoWaitClock(FakeClock):
 
 
 @pytest.fixture(scope="module")
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture(scope="module")
 def attacker_key() -> SigningKey:
     return SigningKey.generate()
 
@@ -56,11 +51,6 @@ def session(moto: None) -> boto3.Session:
     session = boto3.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET)
     return session
-
-
-@pytest.fixture
-def s3(session: boto3.Session) -> Any:
-    return session.client("s3")
 
 
 @pytest.fixture

@@ -15,11 +15,6 @@ from ebtrail.verifier.cli import cli
 from tests.verifier.integrity_fixtures import BUCKET, REGION, TRAIL, SigningKey, StubbedClients, TrailWriter
 
 
-@pytest.fixture(scope="module")
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
 @pytest.fixture
 def env(moto: None, monkeypatch: pytest.MonkeyPatch, signing_key: SigningKey) -> tuple[TrailWriter, StubbedClients]:
     """conftest's moto environment, the trail's bucket, and the CLI's clients replaced by stubbed ones."""

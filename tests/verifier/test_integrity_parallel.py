@@ -48,11 +48,6 @@ HOURS = 6
 
 
 @pytest.fixture(scope="module")
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture(scope="module")
 def other_key() -> SigningKey:
     return SigningKey.generate()
 
@@ -62,11 +57,6 @@ def session(moto: None) -> boto3.Session:
     session = boto3.Session(region_name=REGION)
     session.client("s3").create_bucket(Bucket=BUCKET)
     return session
-
-
-@pytest.fixture
-def s3(session: boto3.Session) -> Any:
-    return session.client("s3")
 
 
 @pytest.fixture

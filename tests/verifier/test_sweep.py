@@ -43,11 +43,6 @@ FOLDER = Location(BUCKET, PREFIX, None, ACCOUNT, REGION).digest_folder
 
 
 @pytest.fixture(scope="module")
-def signing_key() -> SigningKey:
-    return SigningKey.generate()
-
-
-@pytest.fixture(scope="module")
 def rotated_key() -> SigningKey:
     return SigningKey.generate()
 
@@ -58,11 +53,6 @@ def session(moto: None) -> boto3.Session:
     session.client("s3").create_bucket(Bucket=BUCKET)
     session.client("s3").create_bucket(Bucket=RESULTS)
     return session
-
-
-@pytest.fixture
-def s3(session: boto3.Session) -> Any:
-    return session.client("s3")
 
 
 def listing(s3: Any) -> list[dict[str, Any]]:
