@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import RemovalPolicy
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
-from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
-from ebtrail.constructs.log_archive import ATHENA_TABLE, AthenaOptions
+from ebtrail.constructs.log_archive import AthenaOptions, athena_with_results_key
 from ebtrail.core.names import ArchiveNames, ExistingTrail
 
 
@@ -43,29 +40,12 @@ class ExistingArchiveAthena(Construct):
             "AccessLogBucket",
             AccessLogBucketProps(bucket_name=names.access_log_bucket, retention_days=props.access_log_retention_days),
         )
-        self.query_results_key = kms.Key(
+        self.query_results_key, self.athena = athena_with_results_key(
             self,
-            "QueryResultsKey",
-            alias=names.athena_results_key_alias,
-            description="Encrypts Athena query results over the adopted trail's bucket",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.athena = AthenaArchive(
-            self,
-            "Athena",
-            AthenaArchiveProps(
-                database_name=names.athena_database,
-                table_name=ATHENA_TABLE,
-                workgroup_name=names.athena_workgroup,
-                log_bucket_name=props.trail.bucket,
-                log_prefix=props.trail.log_prefix,
-                accounts=list(props.athena.accounts),
-                organization_id=props.athena.organization_id,
-                results_bucket_name=names.athena_results_bucket,
-                encryption_key=self.query_results_key,
-                projection_start=props.athena.projection_start,
-                access_log_bucket=self.access_logs.bucket,
-                results_expiration_days=props.athena.results_expiration_days,
-            ),
+            names,
+            props.athena,
+            log_bucket_name=props.trail.bucket,
+            log_prefix=props.trail.log_prefix,
+            access_log_bucket=self.access_logs.bucket,
+            key_description="Encrypts Athena query results over the adopted trail's bucket",
         )

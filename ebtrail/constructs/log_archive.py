@@ -225,31 +225,14 @@ class LogArchive(Construct):
         self.athena: AthenaArchive | None = None
         self.query_results_key: kms.Key | None = None
         if props.athena is not None:
-            self.query_results_key = results_key = kms.Key(
+            self.query_results_key, self.athena = athena_with_results_key(
                 self,
-                "QueryResultsKey",
-                alias=names.athena_results_key_alias,
-                description="Encrypts Athena query results over the ebtrail archive",
-                enable_key_rotation=True,
-                removal_policy=RemovalPolicy.RETAIN,
-            )
-            self.athena = AthenaArchive(
-                self,
-                "Athena",
-                AthenaArchiveProps(
-                    database_name=names.athena_database,
-                    table_name=ATHENA_TABLE,
-                    workgroup_name=names.athena_workgroup,
-                    log_bucket_name=names.log_bucket,
-                    log_prefix=props.log_prefix,
-                    accounts=list(props.athena.accounts),
-                    organization_id=props.athena.organization_id,
-                    results_bucket_name=names.athena_results_bucket,
-                    encryption_key=results_key,
-                    projection_start=props.athena.projection_start,
-                    access_log_bucket=self.access_logs.bucket,
-                    results_expiration_days=props.athena.results_expiration_days,
-                ),
+                names,
+                props.athena,
+                log_bucket_name=names.log_bucket,
+                log_prefix=props.log_prefix,
+                access_log_bucket=self.access_logs.bucket,
+                key_description="Encrypts Athena query results over the ebtrail archive",
             )
         if props.check_policy_sizes:
             self.node.add_validation(_PolicySizes(self))
@@ -441,3 +424,44 @@ class _PolicySizes:
         ]
         way_out = "S3 and KMS would refuse it during the deploy; use fewer writers or an organization trail"
         return [f"{error}; {way_out}" for error in errors if error]
+
+
+def athena_with_results_key(
+    scope: Construct,
+    names: ArchiveNames,
+    options: AthenaOptions,
+    *,
+    log_bucket_name: str,
+    log_prefix: str,
+    access_log_bucket: s3.IBucket,
+    key_description: str,
+) -> tuple[kms.Key, AthenaArchive]:
+    """Athena over a trail's files (ebtrail's archive or an adopted trail's bucket) and the key of its query
+    results, retained like every key that encrypts records (results are reproducible, the key's loss is not)."""
+    results_key = kms.Key(
+        scope,
+        "QueryResultsKey",
+        alias=names.athena_results_key_alias,
+        description=key_description,
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    athena = AthenaArchive(
+        scope,
+        "Athena",
+        AthenaArchiveProps(
+            database_name=names.athena_database,
+            table_name=ATHENA_TABLE,
+            workgroup_name=names.athena_workgroup,
+            log_bucket_name=log_bucket_name,
+            log_prefix=log_prefix,
+            accounts=list(options.accounts),
+            organization_id=options.organization_id,
+            results_bucket_name=names.athena_results_bucket,
+            encryption_key=results_key,
+            projection_start=options.projection_start,
+            access_log_bucket=access_log_bucket,
+            results_expiration_days=options.results_expiration_days,
+        ),
+    )
+    return results_key, athena
