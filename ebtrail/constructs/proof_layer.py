@@ -27,13 +27,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefix
-from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
 from ebtrail.constructs.delivery_canary import DeliveryCanary, DeliveryCanaryProps
 from ebtrail.constructs.log_key import log_key_statements
 from ebtrail.constructs.policy_size import plain_document
-from ebtrail.constructs.trail import AlertOptions
+from ebtrail.constructs.trail import AlertOptions, trail_alerts
 from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
 from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
@@ -101,18 +100,7 @@ class TrailProofLayer(Construct):
         prefix = props.name_prefix
         key_account, key_region = _key_place(existing)
 
-        self.alerts: BeanstalkAlerts | None = None
-        if props.alerts is not None:
-            self.alerts = BeanstalkAlerts(
-                self,
-                "BeanstalkAlerts",
-                BeanstalkAlertsProps(
-                    topic_name=target.alert_topic_name,
-                    rule_name=target.alert_rule_name,
-                    actions=list(props.alerts.actions),
-                    emails=list(props.alerts.emails),
-                ),
-            )
+        self.alerts = trail_alerts(self, target, props.alerts)
 
         self.verifier_access: VerifierAccess | None = None
         if props.verifier:

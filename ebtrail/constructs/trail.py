@@ -129,18 +129,7 @@ class BeanstalkTrail(Construct):
                 insights=props.insights,
             ),
         )
-        self.alerts: BeanstalkAlerts | None = None
-        if props.alerts is not None:
-            self.alerts = BeanstalkAlerts(
-                self,
-                "BeanstalkAlerts",
-                BeanstalkAlertsProps(
-                    topic_name=target.alert_topic_name,
-                    rule_name=target.alert_rule_name,
-                    actions=list(props.alerts.actions),
-                    emails=list(props.alerts.emails),
-                ),
-            )
+        self.alerts = trail_alerts(self, target, props.alerts)
         self.verifier_access: VerifierAccess | None = None
         if props.verifier is not None:
             verifier = props.verifier
@@ -181,3 +170,20 @@ class BeanstalkTrail(Construct):
             data_resources=data_resources,
             exclude_management_event_sources=exclude_management_event_sources,
         )
+
+
+def trail_alerts(scope: Construct, target: TrailTarget, options: AlertOptions | None) -> BeanstalkAlerts | None:
+    """The Beanstalk change alerts of one trail (ebtrail's or an adopted one), named from the trail, or None when
+    ``options`` is None."""
+    if options is None:
+        return None
+    return BeanstalkAlerts(
+        scope,
+        "BeanstalkAlerts",
+        BeanstalkAlertsProps(
+            topic_name=target.alert_topic_name,
+            rule_name=target.alert_rule_name,
+            actions=list(options.actions),
+            emails=list(options.emails),
+        ),
+    )
