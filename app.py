@@ -11,7 +11,7 @@ import sys
 
 from aws_cdk import App
 
-from ebtrail.config import ConfigError, load_or_exit
+from deployment.config import ConfigError, load_or_exit
 from stacks.app_builder import build_app
 
 DEFAULT_CONFIG = "config/default.toml"

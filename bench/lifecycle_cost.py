@@ -2,7 +2,7 @@
 the configured retention, for file sizes from 2 KB to 1 MB.
 
 ``python bench/lifecycle_cost.py [--config config/<file>.toml] [--files N]`` prints one table per config (default:
-the default lifecycle of ``ebtrail.config.Lifecycle`` and every example config). Exits 1 when the rules cost more
+the default lifecycle of ``deployment.config.Lifecycle`` and every example config). Exits 1 when the rules cost more
 than no transitions at the documented median file size (:data:`MEDIAN_FILE_BYTES`), so ``make bench`` catches a
 default that loses money.
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ebtrail.config import Lifecycle, load_config
+from deployment.config import Lifecycle, load_config
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
 
 #: When and where the prices were taken. The machine that ran this had no internet access; the figures were read
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
-    plans = {"default rules (ebtrail.config.Lifecycle)": LifecyclePlan.from_config(Lifecycle())}
+    plans = {"default rules (deployment.config.Lifecycle)": LifecyclePlan.from_config(Lifecycle())}
     for path in args.config or sorted(str(p.relative_to(root)) for p in (root / "config").glob("*.toml")):
         plans[path] = LifecyclePlan.from_config(load_config(root / path).archive.lifecycle)
     print(f"Prices: {', '.join(PRICE_SOURCES)}\n")

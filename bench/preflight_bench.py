@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aws_cdk import App
 
 from bench.scale_bench import accounts_config
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.verifier.preflight.assembly import trails_from_assembly
 from ebtrail.verifier.preflight.hops import hops_from_assembly
 from ebtrail.verifier.preflight.hops import overall as hops_overall

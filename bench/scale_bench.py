@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aws_cdk import App
 
 from bench.synth_bench import CDK, REPO_ROOT, synth_env
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.constructs.policy_size import S3_BUCKET_POLICY_LIMIT
 from stacks.app_builder import archive_policy_sizes, build_app, feature_flags
 

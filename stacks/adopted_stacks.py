@@ -13,11 +13,11 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
-from ebtrail.config import DeploymentConfig
+from deployment.config import DeploymentConfig
+from deployment.plan import adopted_athena_props, archive_names, proof_layer_props
 from ebtrail.constructs.existing_archive_athena import ExistingArchiveAthena, ExistingArchiveAthenaProps
 from ebtrail.constructs.proof_layer import TrailProofLayer
 from ebtrail.core.names import ADOPTED_TRAIL_METADATA, ExistingTrail
-from ebtrail.deployment import adopted_athena_props, archive_names, proof_layer_props
 
 
 class AdoptedArchiveStack(Stack):

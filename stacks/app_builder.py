@@ -11,11 +11,11 @@ from typing import Any
 from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
-from ebtrail.config import ConfigError, DeploymentConfig, Problem
+from deployment.config import ConfigError, DeploymentConfig, Problem
+from deployment.plan import archive_names, trail_targets
 from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT, scp_characters, scp_size_error
 from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
 from ebtrail.core.names import ExistingTrail
-from ebtrail.deployment import archive_names, trail_targets
 from stacks.adopted_stacks import AdoptedArchiveStack, ProofStack
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack

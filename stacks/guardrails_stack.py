@@ -7,10 +7,10 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
-from ebtrail.config import DeploymentConfig, Guardrails
+from deployment.config import DeploymentConfig, Guardrails
+from deployment.plan import archive_names, trail_targets
 from ebtrail.constructs.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
 from ebtrail.core.regions import organizations_region
-from ebtrail.deployment import archive_names, trail_targets
 
 
 def organizations_stack_region(partition: str, home_region: str) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
-from ebtrail.config import DeploymentConfig
+from deployment.config import DeploymentConfig
+from deployment.plan import archive_names, archive_props, beanstalk_events_prefixes, log_prefix, trail_targets
 from ebtrail.constructs.beanstalk_events_access import (
     BeanstalkEventsArchiveAccess,
     BeanstalkEventsArchiveAccessProps,
@@ -16,7 +17,6 @@ from ebtrail.constructs.beanstalk_events_access import (
 from ebtrail.constructs.beanstalk_events_table import BeanstalkEventsTable, BeanstalkEventsTableProps
 from ebtrail.constructs.integrity_sweep import IntegritySweep, IntegritySweepProps
 from ebtrail.constructs.log_archive import LogArchive
-from ebtrail.deployment import archive_names, archive_props, beanstalk_events_prefixes, log_prefix, trail_targets
 
 
 class LogArchiveStack(Stack):

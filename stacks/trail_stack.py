@@ -8,7 +8,14 @@ from typing import Any
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
-from ebtrail.config import DeploymentConfig
+from deployment.config import DeploymentConfig
+from deployment.plan import (
+    archive_names,
+    beanstalk_events_prefixes,
+    log_prefix,
+    organization_projected_accounts,
+    trail_props,
+)
 from ebtrail.constructs.beanstalk_events import BeanstalkEvents, BeanstalkEventsProps
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudwatch_logs_delivery import CloudWatchLogsDelivery, CloudWatchLogsDeliveryProps
@@ -16,13 +23,6 @@ from ebtrail.constructs.delivery_canary import DeliveryCanary, DeliveryCanaryPro
 from ebtrail.constructs.trail import BeanstalkTrail
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.core.names import TrailTarget, alarm_name, canary_role_name
-from ebtrail.deployment import (
-    archive_names,
-    beanstalk_events_prefixes,
-    log_prefix,
-    organization_projected_accounts,
-    trail_props,
-)
 from stacks.log_archive_stack import LogArchiveStack
 
 

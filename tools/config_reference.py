@@ -20,8 +20,8 @@ from pydantic import AfterValidator, BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from ebtrail.config import DEFAULT_TOPOLOGY, TOPOLOGY_TYPES
-from ebtrail.config.formats import Allowed
+from deployment.config import DEFAULT_TOPOLOGY, TOPOLOGY_TYPES
+from deployment.config.formats import Allowed
 
 
 class MissingDescriptionError(Exception):

@@ -2,7 +2,7 @@
 
 A generated part is the text between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->`` in any
 page under ``docs/`` (or README.md, CONTRIBUTING.md); the markers stay, the text between them is rewritten. The
-parts: the config reference (from the pydantic model of :mod:`ebtrail.config`, descriptions on the fields), the
+parts: the config reference (from the pydantic model of :mod:`deployment.config`, descriptions on the fields), the
 exit-code table of each ``ebtrail-verify`` command (:data:`ebtrail.verifier.exit_codes.COMMAND_EXITS`) and the
 verifier's IAM permission table (:mod:`ebtrail.core.permissions`). So these pages are never kept by hand: change
 the code, run this (``make docs`` does), commit both. ``--check`` writes nothing and exits 1 naming each stale

@@ -1,7 +1,7 @@
 """The log archive as one construct a platform team adds to a stack of its own: key, buckets, policies, Athena.
 
 Plain values in (names, accounts, retention days, principals), never ebtrail's config model; the app's stacks
-build the same construct from a config (``ebtrail.deployment``).
+build the same construct from a config (``deployment.plan``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class StorageTransition:
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """The log bucket's lifecycle. Defaults as ebtrail's config (``ebtrail.config.Lifecycle``, which says why):
+    """The log bucket's lifecycle. Defaults as ebtrail's config (``deployment.config.Lifecycle``, which says why):
     GLACIER_IR at 90 days, DEEP_ARCHIVE at 365 (files of 128 KB or more only), deleted after 2,557 days (7 years;
     ``None`` keeps them), noncurrent versions deleted 30 days after replacement, incomplete multipart uploads
     aborted after 7 days. Not checked here against S3's minimum storage durations: the config does that."""

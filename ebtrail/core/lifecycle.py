@@ -30,7 +30,7 @@ class _Transition(Protocol):
 
 
 class LifecycleSettings(Protocol):
-    """What :meth:`LifecyclePlan.from_config` reads (``ebtrail.config.Lifecycle`` has it)."""
+    """What :meth:`LifecyclePlan.from_config` reads (``deployment.config.Lifecycle`` has it)."""
 
     @property
     def transitions(self) -> Sequence[_Transition]: ...

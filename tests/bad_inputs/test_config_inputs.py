@@ -1,6 +1,6 @@
 """The bad-input corpus of the deployment config: each case is refused with exit 2, its one clear message (the
 field path and what is allowed) and no traceback. In-process through the loader ``app.py`` uses
-(:func:`ebtrail.config.load_or_exit`), so a case costs milliseconds; ``test_through_the_app`` runs one
+(:func:`deployment.config.load_or_exit`), so a case costs milliseconds; ``test_through_the_app`` runs one
 through ``python app.py`` (tests/test_makefile.py one through ``make synth`` and the pinned ``cdk synth``)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ebtrail.config import load_or_exit
+from deployment.config import load_or_exit
 from tests.bad_inputs.corpus import assert_refused
 from tests.fixtures.paths import CONFIG_FIXTURES
 

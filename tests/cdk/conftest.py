@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ebtrail.config import load_config
+from deployment.config import load_config
 from tests.cdk.synth_cache import Synthesized, synthesize
 from tests.fixtures.paths import CONFIG_FIXTURES
 

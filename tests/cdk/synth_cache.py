@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from ebtrail.config import DeploymentConfig
+from deployment.config import DeploymentConfig
 from stacks.app_builder import EbtrailApp, build_app
 
 

@@ -21,7 +21,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from ebtrail.config import load_config, parse_config
+from deployment.config import load_config, parse_config
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
 from ebtrail.core.cis_filters import CIS_FILTERS
 from ebtrail.core.names import ExistingTrail

@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk.assertions import Template
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from ebtrail.core.names import TrailTarget, alarm_name, alarm_name_prefix
 from ebtrail.verifier.preflight.assembly import Resolver

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from sqlglot import exp
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from ebtrail.constructs.athena_archive import (
     CLOUDTRAIL_COLUMNS,

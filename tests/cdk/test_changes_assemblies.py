@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import App
 from click.testing import CliRunner
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.verifier.cli import cli
 from stacks.app_builder import build_app, feature_flags
 from tests.config.config_changes import with_changes

@@ -16,7 +16,7 @@ import ebtrail.constructs.audit_trail
 import ebtrail.constructs.beanstalk_events
 import ebtrail.constructs.cloudwatch_logs_delivery
 import ebtrail.constructs.log_bucket
-from ebtrail.config import load_config
+from deployment.config import load_config
 from stacks.app_builder import build_app
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import CONFIG_FIXTURES, FIXTURE_CONFIGS

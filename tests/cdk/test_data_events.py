@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
+from deployment.plan import trail_props, trail_targets
 from ebtrail.constructs.audit_trail import (
     AuditTrailProps,
     advanced_event_selectors,
     storage_bucket_arn_prefix,
 )
 from ebtrail.core.regions import partition_of
-from ebtrail.deployment import trail_props, trail_targets
 from ebtrail.verifier.trail_info import management_write_problem
 from tests.cdk.policy_helpers import only_resource
 from tests.cdk.synth_cache import Synthesized

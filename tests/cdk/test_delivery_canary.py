@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import FileSystem
 
 import ebtrail
-from ebtrail.config import OrganizationConfig
+from deployment.config import OrganizationConfig
 from ebtrail.constructs.lambda_bundle import stage_bundle
 from ebtrail.core import canary as facts
 from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
@@ -348,7 +348,7 @@ def test_canary_enabled_false_leaves_no_canary() -> None:
 
     from aws_cdk.assertions import Template
 
-    from ebtrail.config import parse_config
+    from deployment.config import parse_config
     from stacks.app_builder import build_app
     from tests.fixtures.paths import CONFIG_FIXTURES
 

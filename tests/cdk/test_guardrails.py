@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from ebtrail.config import ConfigError, parse_config
+from deployment.config import ConfigError, parse_config
 from ebtrail.constructs.organization_guardrails import (
     SCP_SIZE_LIMIT,
     OrganizationGuardrails,

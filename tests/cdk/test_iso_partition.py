@@ -12,7 +12,7 @@ import pytest
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail
 from stacks import summary

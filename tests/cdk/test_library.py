@@ -201,7 +201,7 @@ def test_more_than_250_data_resources_fail_synthesis() -> None:
 
 
 def test_the_constructs_defaults_are_the_configs() -> None:
-    from ebtrail.config import Lifecycle
+    from deployment.config import Lifecycle
     from ebtrail.constructs import LifecycleRules
 
     config, plain = Lifecycle(), LifecycleRules()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.lifecycle_cost import MEDIAN_FILE_BYTES, SIZES_BYTES, cost_per_file, table
-from ebtrail.config import Lifecycle, Transition
+from deployment.config import Lifecycle, Transition
 from ebtrail.constructs.athena_queries import ALL_QUERIES, LONGEST_LOOKBACK_DAYS
 from ebtrail.core.lifecycle import SMALL_OBJECT_LIMIT_BYTES, LifecyclePlan
 from stacks.summary import (

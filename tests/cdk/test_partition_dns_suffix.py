@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.core.regions import dns_suffix, regional_service_name
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.assembly import Assembly, Stack

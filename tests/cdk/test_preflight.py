@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import OrganizationConfig
+from deployment.config import OrganizationConfig
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, TrailReport, overall_exit, preflight_trail
 from tests.cdk.synth_cache import Synthesized

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, statement
 from tests.cdk.synth_cache import Synthesized, synthesize
 from tests.config.config_changes import with_changes

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.verifier.changes.schemas import schema_of
 from tests.cdk.synth_cache import Synthesized, synthesize
 from tests.config.config_changes import with_changes

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import ConfigError, parse_config
+from deployment.config import ConfigError, parse_config
 from stacks.app_builder import build_app
 from stacks.summary import read_stacks, verifier_lines
 from tests.cdk.policy_helpers import (

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from aws_cdk.assertions import Template
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from tests.cdk.policy_helpers import only_resource, resources_of_type
 from tests.cdk.synth_cache import Synthesized, synthesize
 from tests.fixtures.paths import CONFIG_FIXTURES

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import ConfigError, parse_config
+from deployment.config import ConfigError, parse_config
 
 
 def with_changes(base: dict[str, Any], **changes: Any) -> dict[str, Any]:

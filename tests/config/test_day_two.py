@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from tests.config.config_changes import problems_of, with_changes
 from tests.fixtures.paths import fixture_data
 

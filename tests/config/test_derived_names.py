@@ -12,9 +12,9 @@ from aws_cdk.assertions import Template
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ebtrail.config import ConfigError, known_regions, parse_config
+from deployment.config import ConfigError, known_regions, parse_config
+from deployment.plan import archive_names, trail_targets
 from ebtrail.core.names import canary_function_name
-from ebtrail.deployment import archive_names, trail_targets
 from stacks.app_builder import build_app
 from tests.config import aws_name_rules as rules
 

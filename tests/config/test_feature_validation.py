@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import OrganizationConfig, parse_config
+from deployment.config import OrganizationConfig, parse_config
 from tests.config.config_changes import problems_of, with_changes
 from tests.fixtures.paths import fixture_data
 

@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.hops import counts, overall, preflight_hops

@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ebtrail.config import MIN_STORAGE_DAYS, STORAGE_CLASS_ORDER, ConfigError, known_regions, parse_config
+from deployment.config import MIN_STORAGE_DAYS, STORAGE_CLASS_ORDER, ConfigError, known_regions, parse_config
 from stacks.app_builder import build_app
 
 AWS_REGIONS = sorted(region for region, partition in known_regions().items() if partition == "aws")

@@ -1,5 +1,5 @@
-"""Topologies as types: every member of the :data:`~ebtrail.config.DeploymentConfig` union implements the whole
-:class:`~ebtrail.config.TopologyConfig` interface, says by its fields what it needs and does not use, and is the
+"""Topologies as types: every member of the :data:`~deployment.config.DeploymentConfig` union implements the whole
+:class:`~deployment.config.TopologyConfig` interface, says by its fields what it needs and does not use, and is the
 only place a topology's behaviour lives (nothing else branches on a topology's name). So adding a topology is
 adding a type: these tests fail for a type left out of the union, a method left unimplemented, or an
 ``if ... topology == ...`` anywhere in the package, the stacks or the app."""
@@ -14,13 +14,13 @@ from typing import Any, get_args
 
 import pytest
 
-from ebtrail.config import (
+from deployment.config import (
     DEFAULT_TOPOLOGY,
     TOPOLOGY_TYPES,
     TopologyConfig,
     parse_config,
 )
-from ebtrail.config.loading import declares
+from deployment.config.loading import declares
 from tests.config.config_changes import problems_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.config import ConfigError, load_config, parse_config
+from deployment.config import ConfigError, load_config, parse_config
 from tests.config.config_changes import problems_of, with_changes
 from tests.fixtures.paths import CONFIG_FIXTURES, EXAMPLE_CONFIGS_DIR, fixture_data
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from ebtrail.config import TOPOLOGY_TYPES
+from deployment.config import TOPOLOGY_TYPES
 from ebtrail.verifier.cli import LAZY_COMMANDS
 from ebtrail.verifier.exit_codes import COMMAND_EXITS, ExitCode
 from tools import config_reference, docs_gen

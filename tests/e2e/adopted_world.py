@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ebtrail.config import DeploymentConfig, load_config
+from deployment.config import DeploymentConfig, load_config
 from ebtrail.core.names import ExistingTrail, TrailTarget, data_events_trail_name
 
 

@@ -59,8 +59,8 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
-from ebtrail.config import OrganizationConfig, load_config  # noqa: E402
-from ebtrail.deployment import trail_targets  # noqa: E402
+from deployment.config import OrganizationConfig, load_config  # noqa: E402
+from deployment.plan import trail_targets  # noqa: E402
 from ebtrail.verifier.preflight.assembly import Resolver, Stack, read_stacks  # noqa: E402
 from tests.e2e import adopted_world  # noqa: E402
 from tests.e2e import day_two as day_two_configs  # noqa: E402

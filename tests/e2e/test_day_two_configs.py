@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ebtrail.config import parse_config
+from deployment.config import parse_config
 from tests.e2e import day_two
 
 REPO = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ LAYERS: dict[str, int] = {
     "ebtrail.core": 0,
     "ebtrail.verifier": 1,
     "ebtrail.constructs": 1,
-    "ebtrail.config": 1,
-    "ebtrail.deployment": 2,
+    "deployment.config": 1,
+    "deployment.plan": 2,
     "stacks": 3,
     "app": 4,
     # The repository's tools (the documentation generator) read the config model and the verifier's tables.
@@ -38,8 +38,8 @@ THIRD_PARTY: dict[str, set[str]] = {
     "ebtrail.core": {"botocore"},
     "ebtrail.verifier": {"boto3", "botocore", "click", "rich", "cryptography", "rsa", "pyasn1", "mypy_boto3_*"},
     "ebtrail.constructs": CDK | {"boto3"},
-    "ebtrail.config": {"pydantic", "boto3"},
-    "ebtrail.deployment": set(),
+    "deployment.config": {"pydantic", "boto3"},
+    "deployment.plan": set(),
     "stacks": CDK | {"cfnlint"},
     "app": CDK,
     "tools": {"pydantic", "pydantic_core", "annotated_types"},
@@ -64,6 +64,7 @@ def source_files() -> list[Path]:
     return [
         REPO_ROOT / "app.py",
         *sorted((REPO_ROOT / "ebtrail").rglob("*.py")),
+        *sorted((REPO_ROOT / "deployment").rglob("*.py")),
         *sorted((REPO_ROOT / "stacks").rglob("*.py")),
         *sorted((REPO_ROOT / "tools").rglob("*.py")),
     ]
@@ -91,6 +92,7 @@ def layer_of(module: str) -> str | None:
 def is_internal(module: str) -> bool:
     return module.split(".", maxsplit=1)[0] in {
         "ebtrail",
+        "deployment",
         "stacks",
         "app",
         "tools",
@@ -109,9 +111,10 @@ ALL_IMPORTS = [found for path in source_files() for found in imports_of(path)]
 
 def test_every_source_module_has_a_layer() -> None:
     unplaced = sorted({module_name(path) for path in source_files() if layer_of(module_name(path)) is None})
-    # ebtrail/__init__.py holds only the version and the package docstring.
-    assert unplaced == ["ebtrail"]
-    assert not [found for found in ALL_IMPORTS if found.importer == "ebtrail"]
+    # ebtrail/__init__.py holds only the version and the package docstring; deployment/__init__.py only its
+    # docstring.
+    assert unplaced == ["deployment", "ebtrail"]
+    assert not [found for found in ALL_IMPORTS if found.importer in {"deployment", "ebtrail"}]
 
 
 def test_imports_only_go_down_or_stay_inside_their_own_package() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ebtrail.config.loading import load_config
+from deployment.config.loading import load_config
 from ebtrail.verifier.trails.plan import read_plan
 from tests.fixtures.paths import CONFIG_FIXTURES, EXAMPLE_CONFIGS_DIR
 

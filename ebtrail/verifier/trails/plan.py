@@ -1,6 +1,6 @@
 """What a deployment config would add: which trails recording management events, in which accounts.
 
-Read from the TOML with :mod:`tomllib`, not with the config model (:mod:`ebtrail.config`): that model needs
+Read from the TOML with :mod:`tomllib`, not with the config model (:mod:`deployment.config`): that model needs
 pydantic, which the base install (the verifier alone) does not have, and a platform engineer asks "would this cost
 me a second copy?" before installing the CDK app. Only the few keys that decide it are read (topology, the trail's
 name, accounts, home regions, organization and ``management_events``); everything else in the file is left to

@@ -1,15 +1,15 @@
 """The guardrails' rule: a service control policy must not lock the archive's own deployment role out.
 
 A module of its own because it is the one rule that needs IAM's matching (:func:`arn_like`) and CDK's bootstrap
-role names; :class:`~ebtrail.config.topologies.OrganizationConfig`, the only topology with guardrails, calls it.
+role names; :class:`~deployment.config.topologies.OrganizationConfig`, the only topology with guardrails, calls it.
 """
 
 from __future__ import annotations
 
 import fnmatch
 
-from ebtrail.config.model import Archive, Organization
-from ebtrail.config.problems import Problem
+from deployment.config.model import Archive, Organization
+from deployment.config.problems import Problem
 
 
 def archive_deployment_role_arn(archive: Archive, qualifier: str) -> str:

@@ -1,22 +1,22 @@
 """Rules that tie fields together, the second pass after pydantic's structure: lifecycle transitions in order,
 Object Lock inside the expiration, features that need another part of the config, regions in the archive's
-partition, and each topology's own rules (:meth:`~ebtrail.config.model.TopologyConfig.topology_problems`).
+partition, and each topology's own rules (:meth:`~deployment.config.model.TopologyConfig.topology_problems`).
 
 Every rule is checked and every problem is reported at once, each with its field path. The archive's lifecycle and
-retention rules take their sections, not the whole config, so that :mod:`ebtrail.config.loading` can run them even
+retention rules take their sections, not the whole config, so that :mod:`deployment.config.loading` can run them even
 when another part of the config failed its structural checks.
 """
 
 from __future__ import annotations
 
-from ebtrail.config.formats import (
+from deployment.config.formats import (
     LOG_RETENTION_DAYS,
     MIN_STORAGE_DAYS,
     MIN_TRANSITION_AGE,
     STORAGE_CLASS_ORDER,
 )
-from ebtrail.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
-from ebtrail.config.problems import Problem
+from deployment.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
+from deployment.config.problems import Problem
 from ebtrail.core.regions import partition_of
 
 

@@ -1,5 +1,5 @@
 """The sections every deployment config has (archive, trail settings, features, tags) and :class:`TopologyConfig`,
-the interface each topology's type implements (:mod:`ebtrail.config.topologies`).
+the interface each topology's type implements (:mod:`deployment.config.topologies`).
 
 What differs by topology (which trails write to the archive, which accounts log into it, which fields a config
 must or must not have) is a method of the topology's type, never a branch on the topology's name: a new topology
@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from ebtrail.config.formats import (
+from deployment.config.formats import (
     LOG_RETENTION_DAYS,
     AccountId,
     AlertAction,
@@ -39,7 +39,7 @@ from ebtrail.config.formats import (
     TagValue,
     TrailName,
 )
-from ebtrail.config.problems import Problem
+from deployment.config.problems import Problem
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.names import ExistingTrail, TrailTarget
 from ebtrail.core.regions import partition_of
@@ -200,7 +200,7 @@ class CloudWatchLogs(StrictModel):
         description="Trail delivery to a KMS-encrypted log group /aws/cloudtrail/<trail> with the CIS metric filters "
         "and alarms (Security Hub CloudWatch.1 to .14); needs alerts.enabled",
     )
-    #: Checked against CloudWatch Logs' values by :mod:`ebtrail.config.rules`, with the config's other rules.
+    #: Checked against CloudWatch Logs' values by :mod:`deployment.config.rules`, with the config's other rules.
     retention_days: Annotated[int, Allowed("one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))] = Field(
         default=365,
         description="Days CloudWatch Logs keeps the events (one of the values CloudWatch Logs accepts); the default "
@@ -241,7 +241,7 @@ class Guardrails(StrictModel):
     targets: tuple[GuardrailTarget, ...] = Field(
         min_length=1, description="The organization root ID (r-...) or OU IDs (ou-...) the policy is attached to"
     )
-    #: The deployment role that must match: :func:`ebtrail.config.guardrails.archive_deployment_role_arn`.
+    #: The deployment role that must match: :func:`deployment.config.guardrails.archive_deployment_role_arn`.
     exempt_roles: tuple[RolePattern, ...] = Field(
         min_length=1,
         description="Roles still allowed to change the trail, bucket and key (aws:PrincipalArn patterns, * and ? "
@@ -361,7 +361,7 @@ class IntegritySweep(StrictModel):
 class TopologyConfig(StrictModel):
     """One deployment: where the archive lives, which trails write to it, and the tags on everything.
 
-    Abstract: a config is one of the topology types of :data:`ebtrail.config.topologies.DeploymentConfig`, each of
+    Abstract: a config is one of the topology types of :data:`deployment.config.topologies.DeploymentConfig`, each of
     which declares its ``topology`` name, its own ``trail`` type (and any table only it has) and implements the
     abstract methods below.
     """

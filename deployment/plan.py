@@ -1,12 +1,12 @@
 """A deployment config in plain values: the archive's names, the trails that write to it, the key prefix.
 
-The one place where :class:`~ebtrail.config.DeploymentConfig` turns into the values (:mod:`ebtrail.core.names`)
+The one place where :class:`~deployment.config.DeploymentConfig` turns into the values (:mod:`ebtrail.core.names`)
 the constructs take; the stacks call these functions and hand plain values to the constructs.
 """
 
 from __future__ import annotations
 
-from ebtrail.config import DeploymentConfig
+from deployment.config import DeploymentConfig
 from ebtrail.constructs.audit_trail import storage_bucket_arn_prefix
 from ebtrail.constructs.log_archive import AthenaOptions, LifecycleRules, LogArchiveProps, Retention, StorageTransition
 from ebtrail.constructs.proof_layer import CanaryOptions, DataEventsTrailOptions, TrailProofLayerProps

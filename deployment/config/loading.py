@@ -1,15 +1,15 @@
 """Reading a deployment config: the TOML file, pydantic's structural pass rendered in the config's own words, then
-the rules (:mod:`ebtrail.config.rules`). Both passes run before any construct is built.
+the rules (:mod:`deployment.config.rules`). Both passes run before any construct is built.
 
 1. *Structure* (pydantic): types, formats (account IDs, regions, names), allowed values, and which fields the
-   config's topology needs or does not use (its type, :mod:`ebtrail.config.topologies`). Every structural
+   config's topology needs or does not use (its type, :mod:`deployment.config.topologies`). Every structural
    problem is reported at once, each with its field path. A field another topology uses reads "not used by the
    <topology> topology; remove it", a missing one the topology needs "the <topology> topology needs ...".
-2. *Meaning* (:func:`~ebtrail.config.rules.semantic_problems`). The archive's lifecycle and retention rules, and
+2. *Meaning* (:func:`~deployment.config.rules.semantic_problems`). The archive's lifecycle and retention rules, and
    duplicate member accounts, are also checked when the first pass failed: they are the rules a user is most
    likely to get wrong together with a typo elsewhere.
 
-Either pass raises :class:`~ebtrail.config.problems.ConfigError`, whose message lists the problems; ``app.py``
+Either pass raises :class:`~deployment.config.problems.ConfigError`, whose message lists the problems; ``app.py``
 prints it and exits 2 without a traceback (:func:`load_or_exit`).
 """
 
@@ -23,10 +23,10 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ebtrail.config.model import Lifecycle, ObjectLock, TopologyConfig
-from ebtrail.config.problems import FILE, ConfigError, Problem
-from ebtrail.config.rules import lifecycle_problems, retention_problems, semantic_problems
-from ebtrail.config.topologies import (
+from deployment.config.model import Lifecycle, ObjectLock, TopologyConfig
+from deployment.config.problems import FILE, ConfigError, Problem
+from deployment.config.rules import lifecycle_problems, retention_problems, semantic_problems
+from deployment.config.topologies import (
     CONFIG_ADAPTER,
     TOPOLOGY_TYPES,
     UNKNOWN_TOPOLOGY,

@@ -1,17 +1,17 @@
 """The deployment configuration: the TOML file under ``config/`` that says where the archive and trails go.
 
-* :mod:`~ebtrail.config.formats`: field formats (account IDs, regions, names) and S3's lifecycle facts.
-* :mod:`~ebtrail.config.model`: the sections every config has, and :class:`TopologyConfig`, the interface of
+* :mod:`~deployment.config.formats`: field formats (account IDs, regions, names) and S3's lifecycle facts.
+* :mod:`~deployment.config.model`: the sections every config has, and :class:`TopologyConfig`, the interface of
   a topology.
-* :mod:`~ebtrail.config.topologies`: one type per topology and :data:`DeploymentConfig`, their discriminated
+* :mod:`~deployment.config.topologies`: one type per topology and :data:`DeploymentConfig`, their discriminated
   union on the ``topology`` key.
-* :mod:`~ebtrail.config.rules` (with :mod:`~ebtrail.config.guardrails`): the rules that tie fields together.
-* :mod:`~ebtrail.config.loading`: reading TOML, rendering problems, :func:`load_config` / :func:`load_or_exit`.
+* :mod:`~deployment.config.rules` (with :mod:`~deployment.config.guardrails`): the rules that tie fields together.
+* :mod:`~deployment.config.loading`: reading TOML, rendering problems, :func:`load_config` / :func:`load_or_exit`.
 
-The names below are the package's public surface; import them from ``ebtrail.config``.
+The names below are the package's public surface; import them from ``deployment.config``.
 """
 
-from ebtrail.config.formats import (
+from deployment.config.formats import (
     LOG_RETENTION_DAYS,
     MIN_STORAGE_DAYS,
     MIN_TRANSITION_AGE,
@@ -19,9 +19,9 @@ from ebtrail.config.formats import (
     STORAGE_CLASS_ORDER,
     StorageClass,
 )
-from ebtrail.config.guardrails import archive_deployment_role_arn, arn_like
-from ebtrail.config.loading import load_config, load_or_exit, parse_config
-from ebtrail.config.model import (
+from deployment.config.guardrails import archive_deployment_role_arn, arn_like
+from deployment.config.loading import load_config, load_or_exit, parse_config
+from deployment.config.model import (
     AccessLogs,
     Alerts,
     Archive,
@@ -39,9 +39,9 @@ from ebtrail.config.model import (
     Transition,
     Verifier,
 )
-from ebtrail.config.problems import FILE, MAX_PROBLEMS_SHOWN, ConfigError, Problem
-from ebtrail.config.rules import semantic_problems
-from ebtrail.config.topologies import (
+from deployment.config.problems import FILE, MAX_PROBLEMS_SHOWN, ConfigError, Problem
+from deployment.config.rules import semantic_problems
+from deployment.config.topologies import (
     DEFAULT_TOPOLOGY,
     TOPOLOGY_TYPES,
     AccountsConfig,

@@ -1,7 +1,7 @@
 """The topologies, one type each, and :data:`DeploymentConfig`, their discriminated union.
 
 Each type states, by its fields, what its topology needs (a required field) and what it does not use (a field it
-does not have, which strict validation refuses), and implements :class:`~ebtrail.config.model.TopologyConfig`:
+does not have, which strict validation refuses), and implements :class:`~deployment.config.model.TopologyConfig`:
 its trails, the accounts that log into the archive, its own rules. Adding a topology is adding a type here and to
 the union; nothing else branches on a topology's name (tests/config/test_topology_types.py).
 
@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter
 
-from ebtrail.config.formats import (
+from deployment.config.formats import (
     AccountId,
     BucketName,
     KmsKeyArn,
@@ -26,9 +26,9 @@ from ebtrail.config.formats import (
     StrictModel,
     TrailName,
 )
-from ebtrail.config.guardrails import guardrail_problems
-from ebtrail.config.model import Guardrails, Organization, TopologyConfig, Trail
-from ebtrail.config.problems import Problem
+from deployment.config.guardrails import guardrail_problems
+from deployment.config.model import Guardrails, Organization, TopologyConfig, Trail
+from deployment.config.problems import Problem
 from ebtrail.core.names import ExistingTrail, TrailTarget
 
 #: The topology of a config without a ``topology`` key.
@@ -390,7 +390,7 @@ class AdoptedConfig(TopologyConfig):
             if member.account == trail.account
         ]
         if trail.log_group is not None and self.alerts.enabled and not self.alerts.emails:
-            # As for cloudwatch_logs.enabled (ebtrail.config.rules): Security Hub CloudWatch.1 to .14 check the
+            # As for cloudwatch_logs.enabled (deployment.config.rules): Security Hub CloudWatch.1 to .14 check the
             # alarm's topic and its remediation subscribes someone to it ("Security Hub controls for Amazon
             # CloudWatch"): CIS alarms nobody receives fail the controls they exist for.
             problems.append(
@@ -433,7 +433,7 @@ def topology_of(data: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-#: The error type of a ``topology`` that names no type of the union (rendered by :mod:`ebtrail.config.loading`).
+#: The error type of a ``topology`` that names no type of the union (rendered by :mod:`deployment.config.loading`).
 UNKNOWN_TOPOLOGY = "unknown_topology"
 
 #: A deployment config: one of the topology types, chosen by the ``topology`` key.
