@@ -15,6 +15,8 @@ import ebtrail.constructs.athena_archive
 import ebtrail.constructs.audit_trail
 import ebtrail.constructs.beanstalk_events
 import ebtrail.constructs.cloudwatch_logs_delivery
+import ebtrail.constructs.delivery_canary_function
+import ebtrail.constructs.delivery_canary_role
 import ebtrail.constructs.log_bucket
 from deployment.config import load_config
 from stacks.app_builder import build_app
@@ -28,6 +30,8 @@ ACKNOWLEDGING_MODULES = (
     ebtrail.constructs.audit_trail,
     ebtrail.constructs.beanstalk_events,
     ebtrail.constructs.cloudwatch_logs_delivery,
+    ebtrail.constructs.delivery_canary_function,
+    ebtrail.constructs.delivery_canary_role,
     ebtrail.constructs.log_bucket,
 )
 
