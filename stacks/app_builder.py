@@ -10,11 +10,10 @@ from typing import Any
 
 from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+from constructs import Construct
 
 from deployment.config import ConfigError, DeploymentConfig, Problem
-from deployment.plan import archive_names, trail_targets
-from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT, scp_characters, scp_size_error
-from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
+from deployment.plan import ARCHIVE_POLICY_FIELD, GUARDRAILS_POLICY_FIELD, archive_names, trail_targets
 from ebtrail.core.names import ExistingTrail
 from stacks.adopted_stacks import AdoptedArchiveStack, ProofStack
 from stacks.guardrails_stack import GuardrailsStack
@@ -76,8 +75,10 @@ def build_app(
 
     ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
     unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
-    ``enforce_policy_limits`` refuses (:class:`ConfigError`) a bucket or key policy over AWS's size
-    limit; only the scale benchmark turns it off, to measure the sizes.
+    ``enforce_policy_limits`` refuses (:class:`ConfigError`) a bucket, key or service control policy over AWS's
+    size limit, reporting the constructs' own size validation (:func:`policy_size_problems`) before synthesis; off,
+    the same validation fails synthesis instead (the benchmarks synthesize with ``skip_validation`` to measure past
+    the limits).
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
@@ -108,7 +109,9 @@ def build_app(
             after=[log_archive, *trails],
         )
     if enforce_policy_limits:
-        check_policy_sizes(config, log_archive, guardrails)
+        problems = policy_size_problems(log_archive, guardrails)
+        if problems:
+            raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)
     for key, value in sorted(config.tags.items()):
         Tags.of(app).add(key, value)
     if compliance:
@@ -158,25 +161,11 @@ def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
     return log_archive.archive.policy_sizes()
 
 
-def check_policy_sizes(
-    config: DeploymentConfig, log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
-) -> None:
-    """Raise :class:`ConfigError` when the archive's bucket or key policy, or the guardrails' service control
-    policy, would exceed AWS's size limit (the guardrails construct also fails synthesis on its own)."""
-    sizes = archive_policy_sizes(log_archive)
-    way_out = (
-        "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
-        "account of the organization) or split the members across several archives"
-    )
-    problems = [
-        Problem(path, f"{size:,} bytes, over the {limit:,}-byte limit; {way_out}")
-        for path, size, limit in (
-            ("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT),
-            ("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT),
-        )
-        if size > limit
-    ]
-    if guardrails is not None and (scp := scp_characters(guardrails.guardrails.document)) > SCP_SIZE_LIMIT:
-        problems.append(Problem("organization.guardrails.exempt_roles", scp_size_error(scp)))
-    if problems:
-        raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)
+def policy_size_problems(log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None) -> list[Problem]:
+    """The size validations of the archive and the guardrails constructs (``node.validate()``, the check synthesis
+    runs), each error on the config field its message names. The app measures and words nothing itself: the
+    constructs' ``policy_size_message`` props carry the app's wording (:mod:`deployment.plan`)."""
+    checked: list[tuple[str, Construct]] = [(ARCHIVE_POLICY_FIELD, log_archive.archive)]
+    if guardrails is not None:
+        checked.append((GUARDRAILS_POLICY_FIELD, guardrails.guardrails))
+    return [Problem(field, error) for field, construct in checked for error in construct.node.validate()]

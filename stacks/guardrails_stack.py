@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stack
 from constructs import Construct
 
 from deployment.config import DeploymentConfig, Guardrails
-from deployment.plan import archive_names, trail_targets
+from deployment.plan import GUARDRAILS_POLICY_SIZE_MESSAGE, archive_names, trail_targets
 from ebtrail.constructs.organization_guardrails import OrganizationGuardrails, OrganizationGuardrailsProps
 from ebtrail.core.regions import organizations_region
 
@@ -70,5 +70,6 @@ class GuardrailsStack(Stack):
                 log_key_alias_arn=names.log_key_alias_arn,
                 exempt_principal_arns=guardrails.exempt_roles,
                 target_ids=guardrails.targets,
+                policy_size_message=GUARDRAILS_POLICY_SIZE_MESSAGE,
             ),
         )
