@@ -92,7 +92,7 @@ class DeliveryCanaryProps:
 
 class DeliveryCanary(Construct):
     """An EventBridge Scheduler schedule that invokes a Lambda function running
-    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and an alarm on each of its metrics and on
+    :func:`ebtrail.lambdas.canary.handler` every ``rate_minutes``, and an alarm on each of its metrics and on
     the function's errors (the list below).
 
     * **Schedule** (``AWS::Scheduler::Schedule``, flexible window off): its execution role may only invoke this
@@ -426,7 +426,7 @@ def _upper_snake(cloudformation_value: str) -> str:
 
 def _integrity_descriptions(props: DeliveryCanaryProps) -> dict[str, str]:
     """What the hourly integrity check's alarms (:data:`ebtrail.core.canary.INTEGRITY_ALARM_RULES`,
-    :mod:`ebtrail.verifier.canary_integrity`) mean: a modified or missing file, and a region whose digest is
+    :mod:`ebtrail.lambdas.canary_integrity`) mean: a modified or missing file, and a region whose digest is
     overdue."""
     name = props.function_name
     return {

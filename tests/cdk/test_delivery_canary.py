@@ -95,7 +95,7 @@ def test_function_python_arm64_timeout_shorter_than_period_no_reserved_concurren
     fn = only_resource(trail, "AWS::Lambda::Function")["Properties"]
     assert fn["Runtime"].startswith("python3.")
     assert fn["Architectures"] == ["arm64"]
-    assert fn["Handler"] == facts.HANDLER == "ebtrail.verifier.canary.handler"
+    assert fn["Handler"] == facts.HANDLER == "ebtrail.lambdas.canary.handler"
     assert fn["Timeout"] < 60 * 60 and fn["Timeout"] < 15 * 60  # shorter than any allowed period
     assert "ReservedConcurrentExecutions" not in fn
     assert ref_id(fn["DeadLetterConfig"]["TargetArn"]) == logical_id(trail, "AWS::SQS::Queue")
@@ -283,7 +283,7 @@ def staged_asset(result: Synthesized) -> Path:
 def test_bundle_holds_the_package_without_bytecode_constructs_or_dotfiles(default: Synthesized) -> None:
     asset = staged_asset(default)
     files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
-    assert "ebtrail/verifier/canary.py" in files
+    assert "ebtrail/lambdas/canary.py" in files
     assert "ebtrail/core/canary.py" in files
     # The pure-Python RSA verifier and its DER decoder, with their licences (the Lambda runtime lacks both).
     assert "rsa/pkcs1.py" in files and "pyasn1/codec/der/decoder.py" in files
@@ -313,7 +313,7 @@ def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_pat
         f"assert m.__file__.startswith({str(asset)!r}), m.__file__\n"
         f"assert callable(getattr(m, {facts.HANDLER.rsplit('.', 1)[1]!r}))\n"
         # The integrity check's signature code runs from the bundle's own rsa and pyasn1, not the checkout's.
-        "import ebtrail.verifier.integrity.pure_rsa as pure_rsa, ebtrail.verifier.canary_integrity, rsa, pyasn1\n"
+        "import ebtrail.verifier.integrity.pure_rsa as pure_rsa, ebtrail.lambdas.canary_integrity, rsa, pyasn1\n"
         f"for mod in (pure_rsa, rsa, pyasn1): assert mod.__file__.startswith({str(asset)!r}), mod.__file__\n"
         # ... and verifies a real SHA256withRSA signature there.
         f"der, sig = bytes.fromhex({key.der.hex()!r}), bytes.fromhex({signature!r})\n"

@@ -21,6 +21,8 @@ LAYERS: dict[str, int] = {
     "ebtrail.core": 0,
     "ebtrail.verifier": 1,
     "ebtrail.constructs": 1,
+    # The Lambda runtimes run the verifier's checks in Lambda; the constructs name their handlers as strings only.
+    "ebtrail.lambdas": 2,
     "deployment.config": 1,
     "deployment.plan": 2,
     "stacks": 3,
@@ -38,6 +40,8 @@ THIRD_PARTY: dict[str, set[str]] = {
     "ebtrail.core": {"botocore"},
     "ebtrail.verifier": {"boto3", "botocore", "click", "rich", "cryptography", "rsa", "pyasn1", "mypy_boto3_*"},
     "ebtrail.constructs": CDK | {"boto3"},
+    # The Lambda Python runtime has boto3 and botocore; rsa and pyasn1 are bundled (ebtrail.constructs.lambda_bundle).
+    "ebtrail.lambdas": {"boto3", "botocore", "rsa", "pyasn1", "mypy_boto3_*"},
     "deployment.config": {"pydantic", "boto3"},
     "deployment.plan": set(),
     "stacks": CDK | {"cfnlint"},

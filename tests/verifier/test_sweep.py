@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from ebtrail.core import sweep as facts
-from ebtrail.verifier import sweep
+from ebtrail.lambdas import sweep
 from ebtrail.verifier.integrity import Status, TrailInfo, verify_integrity
 from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.pairwise import StaticPublicKeys

@@ -22,17 +22,17 @@ from ebtrail.verifier.aws import (
     is_transient,
     trail_argument_problem,
 )
-from ebtrail.verifier.channels.base import Arrival, Channel, State
-from ebtrail.verifier.channels.event_history import EventHistoryChannel
-from ebtrail.verifier.channels.logfiles import LogFileScanner
-from ebtrail.verifier.channels.s3 import S3Channel
-from ebtrail.verifier.channels.sns import SnsChannel, topic_region
 from ebtrail.verifier.clock import Clock, RateLimiter, SystemClock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import Probe, ProbeCall, ProbeError
-from ebtrail.verifier.report import ChannelReport, Outcome, VerificationResult
 from ebtrail.verifier.signals import SignalGuard, signal_name, signum_of
 from ebtrail.verifier.trail_info import read_trail
+from ebtrail.verifier.verify.channels.base import Arrival, Channel, State
+from ebtrail.verifier.verify.channels.event_history import EventHistoryChannel
+from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
+from ebtrail.verifier.verify.channels.s3 import S3Channel
+from ebtrail.verifier.verify.channels.sns import SnsChannel, topic_region
+from ebtrail.verifier.verify.probe import Probe, ProbeCall, ProbeError
+from ebtrail.verifier.verify.report import ChannelReport, Outcome, VerificationResult
 
 DEFAULT_TIMEOUT = 900.0
 SKEW_WARNING = timedelta(minutes=1)

@@ -19,7 +19,7 @@ from rich.table import Table
 from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS
 from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.verifier.aws import REGION_NAME, MissingRegionError, resolve_region
-from ebtrail.verifier.output import StdoutConsole, echo
+from ebtrail.verifier.cli.output import StdoutConsole, echo
 from ebtrail.verifier.trails.check import AccountReport, Status, check_account, overall_exit
 from ebtrail.verifier.trails.plan import Plan, PlanError, read_plan
 from ebtrail.verifier.trails.rate import DEFAULT_MAX_PAGES
