@@ -195,7 +195,7 @@ def archive_props(config: DeploymentConfig) -> LogArchiveProps:
     lifecycle = archive.lifecycle
     return LogArchiveProps(
         names=names,
-        writers=trail_targets(config),
+        writers=tuple(trail_targets(config)),
         log_prefix=log_prefix(config),
         previous_log_prefixes=tuple(f"{p}/" if p else "" for p in config.archive.previous_key_prefixes),
         lifecycle=LifecycleRules(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack, Token
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
-from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, regional_service
-from ebtrail.core.regions import partition_of
+from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, regional_service, stack_partition
 
 #: Encryption-context key CloudWatch Logs sets on every KMS request for a log group's data.
 LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
@@ -68,13 +67,9 @@ class CloudWatchLogsDelivery(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: CloudWatchLogsDeliveryProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        # A plain ARN (the partition from the region when the stack leaves it a token, as an app without
-        # ebtrail's cdk.json does): the acknowledgment below names it, and an acknowledgment's ID must be a string.
-        partition = stack.partition
-        if Token.is_unresolved(partition) and not Token.is_unresolved(stack.region):
-            partition = partition_of(stack.region)
+        # A plain ARN wherever the region is known: the acknowledgment below names it (stack_partition).
         self.log_group_arn = stack.format_arn(
-            partition=partition,
+            partition=stack_partition(stack),
             service="logs",
             resource="log-group",
             resource_name=props.log_group_name,
