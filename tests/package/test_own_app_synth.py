@@ -85,10 +85,11 @@ def test_every_alarm_of_the_example_may_publish_to_its_topic(template: dict[str,
     assert len(alarms) >= len(CIS_FILTERS) + 1 + 5
 
     def policy_of(topic: dict[str, str]) -> dict[str, Any]:
-        [policy] = [
+        policy: list[dict[str, Any]] = [
             resolver.resolve(p["Properties"]["PolicyDocument"]) for p in policies if topic in p["Properties"]["Topics"]
         ]
-        return policy
+        assert len(policy) == 1, topic
+        return policy[0]
 
     for alarm in alarms.values():
         properties = alarm["Properties"]
