@@ -69,9 +69,10 @@ def alarms_arn_pattern(partition: str, region: str, account: str, prefix: str) -
 
 def any_key_arn(partition: str, region: str, account: str) -> str:
     """``arn:<partition>:kms:<region>:<account>:key/*``: every KMS key of one account and region. A policy in
-    another stack or account cannot name the log key by its ID (known only once the archive is deployed), so it
-    grants on this pattern and pins the key with ``kms:ResourceAliases`` to its alias (the only alias-based
-    condition on a key ARN resource: "Use aliases to control access to KMS keys", AWS KMS Developer Guide)."""
+    another stack or account cannot name the log key by its ID (known only once the archive is deployed), and an
+    alias in ``Resource`` names the alias, not its key ("Use aliases to control access to KMS keys", AWS KMS
+    Developer Guide, https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html), so it grants
+    on this pattern and pins the key to its alias with ``kms:ResourceAliases``."""
     return f"arn:{partition}:kms:{region}:{account}:key/*"
 
 
