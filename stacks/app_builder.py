@@ -1,4 +1,5 @@
-"""Builds the CDK app from a config: the one place stacks are wired together, used by app.py and tests."""
+"""Builds the CDK app from a deployment plan (:func:`deployment.plan.plan` of a config): the one place stacks
+are wired together, used by app.py and tests. Nothing here reads the config model."""
 
 from __future__ import annotations
 
@@ -11,11 +12,9 @@ from typing import Any
 from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
-from deployment.config import ConfigError, DeploymentConfig, Problem
-from deployment.plan import archive_names, trail_targets
+from deployment.plan import AdoptionPlan, DeploymentPlan
 from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT, scp_characters, scp_size_error
 from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
-from ebtrail.core.names import ExistingTrail
 from stacks.adopted_stacks import AdoptedArchiveStack, ProofStack
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
@@ -66,91 +65,71 @@ class EbtrailApp:
 
 
 def build_app(
-    config: DeploymentConfig,
+    deployment: DeploymentPlan,
     *,
     app: App | None = None,
     compliance: bool = True,
     enforce_policy_limits: bool = True,
 ) -> EbtrailApp:
-    """Create every stack of ``config`` in ``app`` (a new one with cdk.json's flags by default).
+    """Create every stack of ``deployment`` (:func:`deployment.plan.plan` of a config) in ``app`` (a new one with
+    cdk.json's flags by default).
 
     ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
     unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
-    ``enforce_policy_limits`` refuses (:class:`ConfigError`) a bucket or key policy over AWS's size
-    limit; only the scale benchmark turns it off, to measure the sizes.
+    ``enforce_policy_limits`` refuses (``ConfigError``, :meth:`DeploymentPlan.error`) a bucket or key policy
+    over AWS's size limit; only the scale benchmark turns it off, to measure the sizes.
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
-    names = archive_names(config)
-    existing = config.existing_trail
-    if existing is not None:
-        return _build_adopted(app, config, existing, compliance=compliance)
-    log_archive = LogArchiveStack(app, "LogArchive", stack_name=names.archive_stack_name, config=config)
-    trails = [
-        TrailStack(
-            app,
-            f"Trail-{target.account}",
-            stack_name=target.stack_name(names.prefix),
-            config=config,
-            target=target,
-            archive=log_archive,
-        )
-        for target in trail_targets(config)
-    ]
-    guardrails = None
-    if config.guardrails is not None:
-        guardrails = GuardrailsStack(
-            app,
-            "Guardrails",
-            stack_name=f"{names.prefix}-guardrails",
-            config=config,
-            guardrails=config.guardrails,
-            after=[log_archive, *trails],
-        )
-    if enforce_policy_limits:
-        check_policy_sizes(config, log_archive, guardrails)
-    for key, value in sorted(config.tags.items()):
+    if deployment.adoption is not None:
+        built = _build_adopted(app, deployment.adoption)
+    else:
+        built = _build_own(app, deployment)
+        if enforce_policy_limits:
+            check_policy_sizes(deployment, built.log_archive, built.guardrails)
+    for key, value in deployment.tags:
         Tags.of(app).add(key, value)
     if compliance:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    return built
+
+
+def _build_own(app: App, deployment: DeploymentPlan) -> EbtrailApp:
+    """ebtrail's archive, its trails and the guardrails."""
+    assert deployment.archive is not None, "a plan without adoption has an archive"
+    place = deployment.archive.place
+    log_archive = LogArchiveStack(app, place.construct_id, stack_name=place.stack_name, plan=deployment.archive)
+    trails = [
+        TrailStack(app, trail.place.construct_id, stack_name=trail.place.stack_name, plan=trail, archive=log_archive)
+        for trail in deployment.trails
+    ]
+    guardrails = None
+    if deployment.guardrails is not None:
+        place = deployment.guardrails.place
+        guardrails = GuardrailsStack(
+            app,
+            place.construct_id,
+            stack_name=place.stack_name,
+            plan=deployment.guardrails,
+            after=[log_archive, *trails],
+        )
     return EbtrailApp(app=app, archive_stack=log_archive, trails=trails, guardrails=guardrails)
 
 
-def _build_adopted(app: App, config: DeploymentConfig, existing: ExistingTrail, *, compliance: bool) -> EbtrailApp:
+def _build_adopted(app: App, adoption: AdoptionPlan) -> EbtrailApp:
     """The stacks on a trail ebtrail does not own: Athena in the bucket's account, the proof layer in the trail's.
     No trail, no log bucket, no log key; no policy of the owner's to measure."""
-    names = archive_names(config)
     archive = AdoptedArchiveStack(
-        app, "LogArchive", stack_name=names.archive_stack_name, config=config, existing=existing
+        app, adoption.archive.construct_id, stack_name=adoption.archive.stack_name, plan=adoption
     )
-    proof_account = existing.proof_target.account
     proof = ProofStack(
-        app,
-        f"Proof-{proof_account}",
-        stack_name=f"{names.prefix}-proof-{proof_account}",
-        config=config,
-        existing=existing,
+        app, adoption.proof.place.construct_id, stack_name=adoption.proof.place.stack_name, plan=adoption.proof
     )
     alarms = None
-    if existing.log_group_name and proof_account != existing.target.account:
-        # The CIS metric filters must be in the log group's account, the trail's.
-        alarms = ProofStack(
-            app,
-            f"Alarms-{existing.target.account}",
-            stack_name=f"{names.prefix}-alarms-{existing.target.account}",
-            config=config,
-            existing=existing,
-            alarms_only=True,
-        )
-    _finish(app, config, compliance=compliance)
+    if adoption.alarms is not None:
+        place = adoption.alarms.place
+        alarms = ProofStack(app, place.construct_id, stack_name=place.stack_name, plan=adoption.alarms)
     return EbtrailApp(app=app, archive_stack=archive, trails=[], proof=proof, alarms=alarms)
-
-
-def _finish(app: App, config: DeploymentConfig, *, compliance: bool) -> None:
-    for key, value in sorted(config.tags.items()):
-        Tags.of(app).add(key, value)
-    if compliance:
-        Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
 
 
 def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
@@ -159,17 +138,18 @@ def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
 
 
 def check_policy_sizes(
-    config: DeploymentConfig, log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
+    deployment: DeploymentPlan, log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
 ) -> None:
-    """Raise :class:`ConfigError` when the archive's bucket or key policy, or the guardrails' service control
-    policy, would exceed AWS's size limit (the guardrails construct also fails synthesis on its own)."""
+    """Raise ``ConfigError`` (:meth:`DeploymentPlan.error`) when the archive's bucket or key policy, or the
+    guardrails' service control policy, would exceed AWS's size limit (the guardrails construct also fails
+    synthesis on its own)."""
     sizes = archive_policy_sizes(log_archive)
     way_out = (
         "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
         "account of the organization) or split the members across several archives"
     )
     problems = [
-        Problem(path, f"{size:,} bytes, over the {limit:,}-byte limit; {way_out}")
+        (path, f"{size:,} bytes, over the {limit:,}-byte limit; {way_out}")
         for path, size, limit in (
             ("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT),
             ("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT),
@@ -177,6 +157,6 @@ def check_policy_sizes(
         if size > limit
     ]
     if guardrails is not None and (scp := scp_characters(guardrails.guardrails.document)) > SCP_SIZE_LIMIT:
-        problems.append(Problem("organization.guardrails.exempt_roles", scp_size_error(scp)))
+        problems.append(("organization.guardrails.exempt_roles", scp_size_error(scp)))
     if problems:
-        raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)
+        raise deployment.error(problems)

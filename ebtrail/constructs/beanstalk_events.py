@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
-from ebtrail.constructs.policy_conditions import regional_service
+from ebtrail.constructs.policy_conditions import regional_service, stack_partition
 from ebtrail.core.beanstalk import EVENTS_SOURCE
 
 #: What Firehose needs on its S3 destination ("Grant Firehose access to an Amazon S3 destination", Amazon Data
@@ -99,7 +99,7 @@ class BeanstalkEvents(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkEventsProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        bucket_arn = f"arn:{stack.partition}:s3:::{props.bucket_name}"
+        bucket_arn = f"arn:{stack_partition(stack)}:s3:::{props.bucket_name}"  # acknowledged below: a string
         self.stream_arn = stack.format_arn(
             service="firehose", resource="deliverystream", resource_name=props.stream_name
         )

@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk.assertions import Template
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
 from ebtrail.core.names import TrailTarget, alarm_name, alarm_name_prefix
 from ebtrail.verifier.preflight.assembly import Resolver
@@ -40,7 +41,7 @@ def _config(trail_name: str, *, beanstalk_events: bool) -> dict[str, Any]:
 @pytest.fixture(scope="module", params=[(DOTTED, True), (LONG, False)], ids=["dotted", "100-characters"])
 def trail_template(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     name, beanstalk_events = request.param
-    built = build_app(parse_config(_config(name, beanstalk_events=beanstalk_events)))
+    built = build_app(plan(parse_config(_config(name, beanstalk_events=beanstalk_events))))
     [trail] = built.trails
     return name, dict(Template.from_stack(trail).to_json())
 

@@ -349,12 +349,13 @@ def test_canary_enabled_false_leaves_no_canary() -> None:
     from aws_cdk.assertions import Template
 
     from deployment.config import parse_config
+    from deployment.plan import plan
     from stacks.app_builder import build_app
     from tests.fixtures.paths import CONFIG_FIXTURES
 
     data = tomllib.loads((CONFIG_FIXTURES / "default.toml").read_text())
     data = copy.deepcopy(data) | {"canary": {"enabled": False}}
-    built = build_app(parse_config(data, "test.toml"), compliance=False)
+    built = build_app(plan(parse_config(data, "test.toml")), compliance=False)
     [trail] = built.trails
     template = Template.from_stack(trail).to_json()
     types = {r["Type"] for r in template["Resources"].values()}

@@ -12,6 +12,7 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from deployment.config import ConfigError, parse_config
+from deployment.plan import plan
 from ebtrail.constructs.organization_guardrails import (
     SCP_SIZE_LIMIT,
     OrganizationGuardrails,
@@ -150,7 +151,7 @@ def test_an_oversized_scp_is_a_config_error_on_exempt_roles() -> None:
     roles = [*data["organization"]["guardrails"]["exempt_roles"], *MANY_ROLES]
     config = parse_config(with_changes(data, **{"organization.guardrails.exempt_roles": roles}))
     with pytest.raises(ConfigError) as error:
-        build_app(config, compliance=False)
+        build_app(plan(config), compliance=False)
     [problem] = error.value.problems
     assert problem.path == "organization.guardrails.exempt_roles"
     assert "over AWS Organizations' 5,120-character limit" in problem.message
@@ -164,9 +165,9 @@ def test_guardrails_may_deploy_to_a_delegated_administrator_for_organizations() 
     """Issue 17, item 12: README and code agree. "Delegated administrator for AWS Organizations" (Organizations User
     Guide) lets a member account manage policies; ``deployment_account`` puts the stack there, the policy unchanged."""
     data = fixture_data("all-features.toml")
-    default = build_app(parse_config(data), compliance=False).guardrails
+    default = build_app(plan(parse_config(data)), compliance=False).guardrails
     delegated = build_app(
-        parse_config(with_changes(data, **{"organization.guardrails.deployment_account": "666666666666"})),
+        plan(parse_config(with_changes(data, **{"organization.guardrails.deployment_account": "666666666666"}))),
         compliance=False,
     ).guardrails
     assert default is not None and delegated is not None

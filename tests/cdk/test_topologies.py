@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from deployment.config import ConfigError, parse_config
+from deployment.plan import plan
 from stacks.app_builder import build_app
 from stacks.summary import read_stacks, verifier_lines
 from tests.cdk.policy_helpers import (
@@ -228,7 +229,7 @@ def _accounts_config(member_count: int) -> dict[str, Any]:
 
 def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() -> None:
     with pytest.raises(ConfigError) as error:
-        build_app(parse_config(_accounts_config(60)), compliance=False)
+        build_app(plan(parse_config(_accounts_config(60))), compliance=False)
     (problem,) = error.value.problems
     assert problem.path == "archive (log bucket policy)"
     assert "over the 20,480-byte limit" in problem.message
@@ -236,7 +237,7 @@ def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() 
 
 
 def test_forty_members_still_fit() -> None:
-    built = build_app(parse_config(_accounts_config(40)), compliance=False)
+    built = build_app(plan(parse_config(_accounts_config(40))), compliance=False)
     assert len(built.trails) == 40
 
 
@@ -275,13 +276,17 @@ def test_organization_verifier_reads_the_management_accounts_own_files(organizat
 def test_without_assumed_by_the_summary_says_the_verifier_can_prove_nothing(config_file: str, tmp_path: Path) -> None:
     data = tomllib.loads((CONFIG_FIXTURES / config_file).read_text())
     data.pop("verifier")
-    built = build_app(parse_config(data))
+    built = build_app(plan(parse_config(data)))
     assembly = built.app.synth()
     stacks = read_stacks(Path(assembly.directory))
     warnings = verifier_lines(stacks)
     trail_stacks = [s.stack_name for s in stacks if not s.stack_name.endswith("-log-archive")]
     assert len(warnings) == len(trail_stacks) and all("can prove nothing" in w for w in warnings)
     with_role = read_stacks(
-        Path(build_app(parse_config(tomllib.loads((CONFIG_FIXTURES / config_file).read_text()))).app.synth().directory)
+        Path(
+            build_app(plan(parse_config(tomllib.loads((CONFIG_FIXTURES / config_file).read_text()))))
+            .app.synth()
+            .directory
+        )
     )
     assert verifier_lines(with_role) == []

@@ -188,3 +188,16 @@ def test_no_top_level_package_beside_ebtrail(folder: str) -> None:
     """The wheel installs one import package; the old top-level folders must not come back."""
     # Python files, not the folder: a merge leaves an untracked __pycache__/ behind in a worktree.
     assert list((REPO_ROOT / folder).rglob("*.py")) == []
+
+
+def test_no_stack_module_imports_the_config_model() -> None:
+    """The stacks and app_builder take the plan (deployment.plan.plan of a config), never the config model: a
+    feature a stack built from the config was a feature no one composing the constructs could have."""
+    wrong = [
+        f"{found.importer}:{found.line} imports {found.imported}"
+        for found in ALL_IMPORTS
+        if layer_of(found.importer) == "stacks"
+        and (found.imported == "deployment.config" or found.imported.startswith("deployment.config."))
+    ]
+    assert wrong == []
+    assert any(layer_of(found.importer) == "stacks" for found in ALL_IMPORTS), "no stacks module was scanned"
