@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
 
@@ -36,3 +38,13 @@ def _share_botocore_loader() -> None:
 
 
 _share_botocore_loader()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``), every test that reads the session's synthesized
+    fixture configs (tests/cdk/conftest.py) runs on one worker, so each config is synthesized once per run, as
+    in a serial run, instead of once per worker."""
+    synth = pytest.mark.xdist_group("synthesized-configs")
+    for item in items:
+        if {"synthesized", "default"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(synth)
