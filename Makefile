@@ -115,6 +115,7 @@ verify: setup
 bench: setup
 	"$(VENV)/bin/python" bench/lifecycle_cost.py
 	"$(VENV)/bin/python" bench/synth_bench.py
+	"$(VENV)/bin/python" bench/suite_bench.py
 	"$(VENV)/bin/python" bench/scale_bench.py
 	"$(VENV)/bin/python" bench/cli_start_bench.py
 	"$(VENV)/bin/python" bench/preflight_bench.py
