@@ -64,6 +64,9 @@ class VerificationResult:
     elapsed: float = 0.0
     #: The signal that interrupted the run (SIGINT, SIGTERM, SIGHUP), when the outcome is ``interrupted``.
     signal: int = int(signal.SIGINT)
+    #: The step of the run (``verify.run.Step``) that ended it early: by a finding, an interruption or an error;
+    #: None when every step ran. Not part of the JSON output.
+    stopped_in: str | None = None
 
     @property
     def confirmed(self) -> bool:
