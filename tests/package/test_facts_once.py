@@ -152,7 +152,7 @@ def _mentions_arns(tree: ast.AST) -> bool:
     return False
 
 
-def _glob_uses(tree: ast.AST) -> list[ast.AST]:
+def _glob_uses(tree: ast.AST) -> list[ast.Call]:
     """``fnmatch.fnmatch(...)``, ``fnmatchcase(...)`` after ``from fnmatch import ...`` and the like."""
     imported = {
         alias.asname or alias.name
@@ -160,7 +160,7 @@ def _glob_uses(tree: ast.AST) -> list[ast.AST]:
         if isinstance(node, ast.ImportFrom) and node.module == "fnmatch"
         for alias in node.names
     }
-    found: list[ast.AST] = []
+    found: list[ast.Call] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
