@@ -25,9 +25,9 @@ from deployment.config import load_config, parse_config
 from deployment.plan import plan
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
 from ebtrail.core.cis_filters import CIS_FILTERS
+from ebtrail.core.iam import ContextValue, Principal, Request, Verdict, evaluate
 from ebtrail.core.names import ExistingTrail
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
-from ebtrail.verifier.preflight.policy import ContextValue, Principal, Request, Verdict, evaluate
 from ebtrail.verifier.preflight.reader_requests import reader_checks
 from ebtrail.verifier.preflight.run import preflight_trail
 from stacks import summary

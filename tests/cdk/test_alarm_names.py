@@ -1,6 +1,6 @@
 """Every CloudWatch alarm of a trail stack can publish to the alert topic (issue 17, item 1): with a dotted trail
 name and with a 100-character one, each alarm's ARN is evaluated as CloudWatch's ``sns:Publish`` request against
-the synthesized topic policy with the project's policy evaluator (ebtrail/verifier/preflight/policy.py)."""
+the synthesized topic policy with the project's policy evaluator (ebtrail.core.iam)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from aws_cdk.assertions import Template
 from deployment.config import parse_config
 from deployment.plan import plan
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
+from ebtrail.core.iam import Principal, Request, Verdict, evaluate
 from ebtrail.core.names import TrailTarget, alarm_name, alarm_name_prefix
 from ebtrail.verifier.preflight.assembly import Resolver
 from ebtrail.verifier.preflight.assembly import Stack as TemplateStack
-from ebtrail.verifier.preflight.policy import Principal, Request, Verdict, evaluate
 from stacks.app_builder import build_app
 from tests.cdk.policy_helpers import resources_of_type, statement
 
