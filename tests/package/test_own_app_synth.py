@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from ebtrail.core.cis_filters import CIS_FILTERS
+from ebtrail.core.iam import Principal, Request, Verdict, evaluate
 from ebtrail.core.names import alarm_name_prefix, canary_function_name
 from ebtrail.verifier.preflight.assembly import Resolver
 from ebtrail.verifier.preflight.assembly import Stack as TemplateStack
-from ebtrail.verifier.preflight.policy import Principal, Request, Verdict, evaluate
 from tests.cdk.policy_helpers import resources_of_type
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
