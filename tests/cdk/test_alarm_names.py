@@ -15,12 +15,12 @@ from aws_cdk.assertions import Template
 from deployment.config import parse_config
 from deployment.plan import plan
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
-from ebtrail.core.iam import Principal, Request, Verdict, evaluate
+from ebtrail.core.iam import Verdict
 from ebtrail.core.names import TrailTarget, alarm_name, alarm_name_prefix
 from ebtrail.verifier.preflight.assembly import Resolver
 from ebtrail.verifier.preflight.assembly import Stack as TemplateStack
 from stacks.app_builder import build_app
-from tests.cdk.policy_helpers import resources_of_type, statement
+from tests.cdk.policy_helpers import alarm_publish_verdict, resources_of_type, statement
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
 DOTTED = "ebtrail.beanstalk.audit"
@@ -52,17 +52,7 @@ def _alert_topic(template: dict[str, Any]) -> str:
 
 
 def _publish(policy: dict[str, Any], topic_arn: str, alarm: str) -> Verdict:
-    request = Request(
-        principal=Principal("Service", "cloudwatch.amazonaws.com"),
-        action="sns:Publish",
-        resource=topic_arn,
-        context={
-            "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm}",
-            "aws:SourceAccount": ACCOUNT,
-            "aws:SecureTransport": "true",
-        },
-    )
-    return evaluate(policy, request).verdict
+    return alarm_publish_verdict(policy, topic_arn, alarm, account=ACCOUNT, region=REGION)
 
 
 def test_every_alarm_of_the_trail_stack_may_publish_to_the_alert_topic(

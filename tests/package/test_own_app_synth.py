@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from ebtrail.core.cis_filters import CIS_FILTERS
-from ebtrail.core.iam import Principal, Request, Verdict, evaluate
+from ebtrail.core.iam import Verdict
 from ebtrail.core.names import alarm_name_prefix, canary_function_name
 from ebtrail.verifier.preflight.assembly import Resolver
 from ebtrail.verifier.preflight.assembly import Stack as TemplateStack
-from tests.cdk.policy_helpers import resources_of_type
+from tests.cdk.policy_helpers import alarm_publish_verdict, resources_of_type
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "examples" / "own-app" / "app.py"
@@ -43,17 +43,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _publish(policy: dict[str, Any], topic_arn: str, alarm: str) -> Verdict:
-    request = Request(
-        principal=Principal("Service", "cloudwatch.amazonaws.com"),
-        action="sns:Publish",
-        resource=topic_arn,
-        context={
-            "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm}",
-            "aws:SourceAccount": ACCOUNT,
-            "aws:SecureTransport": "true",
-        },
-    )
-    return evaluate(policy, request).verdict
+    return alarm_publish_verdict(policy, topic_arn, alarm, account=ACCOUNT, region=REGION)
 
 
 def test_the_example_composes_the_canary_and_the_cis_alarms(template: dict[str, Any]) -> None:
