@@ -55,8 +55,10 @@ synth: setup
 	"$(VENV)/bin/python" -m stacks.summary cdk.out $${VERBOSE:+--verbose}
 
 ## test: the whole suite (snapshots, assertions, config validation, verifier, real cdk synth)
+# On 2 workers (pytest-xdist): the suite is CPU-bound and mostly single-threaded. --dist loadgroup keeps the tests
+# of the shared synthesized configs on one worker (tests/conftest.py), so no config is synthesized twice.
 test: setup
-	"$(VENV)/bin/python" -m pytest
+	"$(VENV)/bin/python" -m pytest -n 2 --dist loadgroup
 
 ## e2e: every config/*.toml deployed to moto_server with the pinned CLI and verified; day two rehearsed on two
 e2e: setup
@@ -113,6 +115,7 @@ verify: setup
 bench: setup
 	"$(VENV)/bin/python" bench/lifecycle_cost.py
 	"$(VENV)/bin/python" bench/synth_bench.py
+	"$(VENV)/bin/python" bench/suite_bench.py
 	"$(VENV)/bin/python" bench/scale_bench.py
 	"$(VENV)/bin/python" bench/cli_start_bench.py
 	"$(VENV)/bin/python" bench/preflight_bench.py

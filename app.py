@@ -12,6 +12,7 @@ import sys
 from aws_cdk import App
 
 from deployment.config import ConfigError, load_or_exit
+from deployment.plan import plan
 from stacks.app_builder import build_app
 
 DEFAULT_CONFIG = "config/default.toml"
@@ -23,7 +24,7 @@ def main() -> None:
     app = App()
     config = load_or_exit(str(app.node.try_get_context("config") or DEFAULT_CONFIG))
     try:
-        build_app(config, app=app)  # also refuses policies over AWS's size limits
+        build_app(plan(config), app=app)  # also refuses policies over AWS's size limits
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

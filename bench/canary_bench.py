@@ -36,8 +36,8 @@ os.environ.update(
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from ebtrail.lambdas.canary import CanarySettings, ExpectedTrail, run_canary  # noqa: E402
 from ebtrail.verifier.aws import Clients  # noqa: E402
-from ebtrail.verifier.canary import CanarySettings, ExpectedTrail, run_canary  # noqa: E402
 from tests.verifier.verify_double import (  # noqa: E402
     ACCOUNT,
     REGION,

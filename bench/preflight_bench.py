@@ -27,6 +27,7 @@ from aws_cdk import App
 
 from bench.scale_bench import accounts_config
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.verifier.preflight.assembly import trails_from_assembly
 from ebtrail.verifier.preflight.hops import hops_from_assembly
 from ebtrail.verifier.preflight.hops import overall as hops_overall
@@ -63,7 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         assembly = Path(scratch) / "cdk.out"
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False}, outdir=str(assembly))
-        build_app(parse_config(accounts_config(args.trails)), app=app, enforce_policy_limits=False)
+        build_app(plan(parse_config(accounts_config(args.trails))), app=app, enforce_policy_limits=False)
         app.synth(skip_validation=True)  # past the size limits too: the constructs' validation would refuse
         preflight(assembly)  # warm-up: imports, botocore's region list
         baseline_times, preflight_times, hop_times = [], [], []

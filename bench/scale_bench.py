@@ -31,6 +31,7 @@ from aws_cdk import App
 
 from bench.synth_bench import CDK, REPO_ROOT, synth_env
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.constructs.policy_size import S3_BUCKET_POLICY_LIMIT
 from stacks.app_builder import archive_policy_sizes, build_app, feature_flags
 
@@ -82,14 +83,14 @@ def main() -> None:
             check=True,
         )
         warm_up = App(context=feature_flags(), outdir=f"{scratch}/in-warm-up")
-        build_app(parse_config(accounts_config(1)), app=warm_up)
+        build_app(plan(parse_config(accounts_config(1))), app=warm_up)
         warm_up.synth()  # starts jsii and loads the libraries, once
         for count in args.counts:
             data = accounts_config(count)
             config = parse_config(data)
             start = time.perf_counter()
             app = App(context={**feature_flags(), "aws:cdk:version-reporting": False}, outdir=f"{scratch}/in-{count}")
-            built = build_app(config, app=app, enforce_policy_limits=False)
+            built = build_app(plan(config), app=app, enforce_policy_limits=False)
             app.synth(skip_validation=True)  # past the size limits too: the constructs' validation would refuse
             in_process = time.perf_counter() - start
             sizes = archive_policy_sizes(built.log_archive)

@@ -40,7 +40,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from ebtrail.verifier.records import ProbeSignature, find_match, inflate, parse_records, scan_bytes  # noqa: E402
-from ebtrail.verifier.verify import Progress, Settings, run  # noqa: E402
+from ebtrail.verifier.verify.run import Progress, Settings, run  # noqa: E402
 from tests.verifier.verify_double import (  # noqa: E402
     ACCOUNT,
     BUCKET,

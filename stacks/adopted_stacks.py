@@ -7,81 +7,48 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from aws_cdk import Environment, Stack
 from constructs import Construct
 
-from deployment.config import DeploymentConfig
-from deployment.plan import adopted_athena_props, archive_names, proof_layer_props
-from ebtrail.constructs.existing_archive_athena import ExistingArchiveAthena, ExistingArchiveAthenaProps
+from deployment.plan import AdoptionPlan, ProofPlan
+from ebtrail.constructs.existing_archive_athena import ExistingArchiveAthena
 from ebtrail.constructs.proof_layer import TrailProofLayer
-from ebtrail.core.names import ADOPTED_TRAIL_METADATA, ExistingTrail
 
 
 class AdoptedArchiveStack(Stack):
     """Athena over the adopted trail's bucket, in the bucket's account and region (empty when Athena is off)."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, existing: ExistingTrail, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, plan: AdoptionPlan, **kwargs: Any) -> None:
+        existing = plan.existing
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=existing.bucket_account, region=existing.bucket_region),
+            env=Environment(account=plan.archive.account, region=plan.archive.region),
             description=f"ebtrail on the adopted trail {existing.target.name}: Athena over bucket {existing.bucket}",
             **kwargs,
         )
         self.athena: ExistingArchiveAthena | None = None
-        options = adopted_athena_props(config, existing)
-        if options is not None:
-            self.athena = ExistingArchiveAthena(
-                self,
-                "Default",
-                ExistingArchiveAthenaProps(
-                    trail=existing,
-                    names=archive_names(config),
-                    athena=options,
-                ),
-            )
+        if plan.athena is not None:
+            self.athena = ExistingArchiveAthena(self, "Default", plan.athena)
 
 
 class ProofStack(Stack):
-    """The proof layer of the adopted trail, in the proof account (the trail's by default) and home region; with
-    ``alarms_only`` the CIS alarms (and alerts) in the trail's account, where its log group is."""
+    """The proof layer of the adopted trail, in the proof account (the trail's by default) and home region; or
+    (the plan's ``alarms``) the CIS alarms and alerts in the trail's account, where its log group is."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeploymentConfig,
-        existing: ExistingTrail,
-        alarms_only: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        target = existing.target
-        account = target.account if alarms_only else existing.proof_target.account
+    def __init__(self, scope: Construct, construct_id: str, *, plan: ProofPlan, **kwargs: Any) -> None:
         super().__init__(
             scope,
             construct_id,
-            env=Environment(account=account, region=target.home_region),
-            description=f"ebtrail proof layer on the adopted trail {target.name}: canary, alerts, verifier, alarms",
+            env=Environment(account=plan.place.account, region=plan.place.region),
+            description=(
+                f"ebtrail proof layer on the adopted trail {plan.props.trail.target.name}: "
+                "canary, alerts, verifier, alarms"
+            ),
             **kwargs,
         )
-        props = proof_layer_props(config, existing)
-        if alarms_only:
-            props = replace(
-                props, trail=replace(existing, proof_account=None), canary=None, verifier=False, data_events=None
-            )
-        self.layer = TrailProofLayer(self, "Default", props)
-        if not alarms_only:
-            self.template_options.metadata = {
-                ADOPTED_TRAIL_METADATA: {
-                    "Trail": target.arn,
-                    "Bucket": existing.bucket,
-                    "ReadersPrefix": config.name_prefix,
-                    "ReadersAccount": existing.proof_target.account,
-                }
-            }
+        self.layer = TrailProofLayer(self, "Default", plan.props)
+        if plan.metadata is not None:
+            self.template_options.metadata = plan.metadata

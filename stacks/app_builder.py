@@ -1,4 +1,5 @@
-"""Builds the CDK app from a config: the one place stacks are wired together, used by app.py and tests."""
+"""Builds the CDK app from a deployment plan (:func:`deployment.plan.plan` of a config): the one place stacks
+are wired together, used by app.py and tests. Nothing here reads the config model."""
 
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import Construct
 
-from deployment.config import ConfigError, DeploymentConfig, Problem
-from deployment.plan import ARCHIVE_POLICY_FIELD, GUARDRAILS_POLICY_FIELD, archive_names, trail_targets
-from ebtrail.core.names import ExistingTrail
+from deployment.plan import ARCHIVE_POLICY_FIELD, GUARDRAILS_POLICY_FIELD, AdoptionPlan, DeploymentPlan
 from stacks.adopted_stacks import AdoptedArchiveStack, ProofStack
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
@@ -65,95 +64,73 @@ class EbtrailApp:
 
 
 def build_app(
-    config: DeploymentConfig,
+    deployment: DeploymentPlan,
     *,
     app: App | None = None,
     compliance: bool = True,
     enforce_policy_limits: bool = True,
 ) -> EbtrailApp:
-    """Create every stack of ``config`` in ``app`` (a new one with cdk.json's flags by default).
+    """Create every stack of ``deployment`` (:func:`deployment.plan.plan` of a config) in ``app`` (a new one with
+    cdk.json's flags by default).
 
     ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
     unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
-    ``enforce_policy_limits`` refuses (:class:`ConfigError`) a bucket, key or service control policy over AWS's
-    size limit, reporting the constructs' own size validation (:func:`policy_size_problems`) before synthesis; off,
-    the same validation fails synthesis instead (the benchmarks synthesize with ``skip_validation`` to measure past
-    the limits).
+    ``enforce_policy_limits`` refuses (``ConfigError``, :meth:`DeploymentPlan.error`) a bucket, key or service
+    control policy over AWS's size limit, reporting the constructs' own size validation
+    (:func:`policy_size_problems`) before synthesis; off, the same validation fails synthesis instead (the
+    benchmarks synthesize with ``skip_validation`` to measure past the limits).
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
-    names = archive_names(config)
-    existing = config.existing_trail
-    if existing is not None:
-        return _build_adopted(app, config, existing, compliance=compliance)
-    log_archive = LogArchiveStack(app, "LogArchive", stack_name=names.archive_stack_name, config=config)
-    trails = [
-        TrailStack(
-            app,
-            f"Trail-{target.account}",
-            stack_name=target.stack_name(names.prefix),
-            config=config,
-            target=target,
-            archive=log_archive,
-        )
-        for target in trail_targets(config)
-    ]
-    guardrails = None
-    if config.guardrails is not None:
-        guardrails = GuardrailsStack(
-            app,
-            "Guardrails",
-            stack_name=f"{names.prefix}-guardrails",
-            config=config,
-            guardrails=config.guardrails,
-            after=[log_archive, *trails],
-        )
-    if enforce_policy_limits:
-        problems = policy_size_problems(log_archive, guardrails)
-        if problems:
-            raise ConfigError(f"{config.topology} topology with {len(trail_targets(config))} trail(s)", problems)
-    for key, value in sorted(config.tags.items()):
+    if deployment.adoption is not None:
+        built = _build_adopted(app, deployment.adoption)
+    else:
+        built = _build_own(app, deployment)
+        if enforce_policy_limits and (problems := policy_size_problems(built.log_archive, built.guardrails)):
+            raise deployment.error(problems)
+    for key, value in deployment.tags:
         Tags.of(app).add(key, value)
     if compliance:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    return built
+
+
+def _build_own(app: App, deployment: DeploymentPlan) -> EbtrailApp:
+    """ebtrail's archive, its trails and the guardrails."""
+    assert deployment.archive is not None, "a plan without adoption has an archive"
+    place = deployment.archive.place
+    log_archive = LogArchiveStack(app, place.construct_id, stack_name=place.stack_name, plan=deployment.archive)
+    trails = [
+        TrailStack(app, trail.place.construct_id, stack_name=trail.place.stack_name, plan=trail, archive=log_archive)
+        for trail in deployment.trails
+    ]
+    guardrails = None
+    if deployment.guardrails is not None:
+        place = deployment.guardrails.place
+        guardrails = GuardrailsStack(
+            app,
+            place.construct_id,
+            stack_name=place.stack_name,
+            plan=deployment.guardrails,
+            after=[log_archive, *trails],
+        )
     return EbtrailApp(app=app, archive_stack=log_archive, trails=trails, guardrails=guardrails)
 
 
-def _build_adopted(app: App, config: DeploymentConfig, existing: ExistingTrail, *, compliance: bool) -> EbtrailApp:
+def _build_adopted(app: App, adoption: AdoptionPlan) -> EbtrailApp:
     """The stacks on a trail ebtrail does not own: Athena in the bucket's account, the proof layer in the trail's.
     No trail, no log bucket, no log key; no policy of the owner's to measure."""
-    names = archive_names(config)
     archive = AdoptedArchiveStack(
-        app, "LogArchive", stack_name=names.archive_stack_name, config=config, existing=existing
+        app, adoption.archive.construct_id, stack_name=adoption.archive.stack_name, plan=adoption
     )
-    proof_account = existing.proof_target.account
     proof = ProofStack(
-        app,
-        f"Proof-{proof_account}",
-        stack_name=f"{names.prefix}-proof-{proof_account}",
-        config=config,
-        existing=existing,
+        app, adoption.proof.place.construct_id, stack_name=adoption.proof.place.stack_name, plan=adoption.proof
     )
     alarms = None
-    if existing.log_group_name and proof_account != existing.target.account:
-        # The CIS metric filters must be in the log group's account, the trail's.
-        alarms = ProofStack(
-            app,
-            f"Alarms-{existing.target.account}",
-            stack_name=f"{names.prefix}-alarms-{existing.target.account}",
-            config=config,
-            existing=existing,
-            alarms_only=True,
-        )
-    _finish(app, config, compliance=compliance)
+    if adoption.alarms is not None:
+        place = adoption.alarms.place
+        alarms = ProofStack(app, place.construct_id, stack_name=place.stack_name, plan=adoption.alarms)
     return EbtrailApp(app=app, archive_stack=archive, trails=[], proof=proof, alarms=alarms)
-
-
-def _finish(app: App, config: DeploymentConfig, *, compliance: bool) -> None:
-    for key, value in sorted(config.tags.items()):
-        Tags.of(app).add(key, value)
-    if compliance:
-        Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
 
 
 def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
@@ -161,11 +138,13 @@ def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
     return log_archive.archive.policy_sizes()
 
 
-def policy_size_problems(log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None) -> list[Problem]:
+def policy_size_problems(
+    log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
+) -> list[tuple[str, str]]:
     """The size validations of the archive and the guardrails constructs (``node.validate()``, the check synthesis
     runs), each error on the config field its message names. The app measures and words nothing itself: the
     constructs' ``policy_size_message`` props carry the app's wording (:mod:`deployment.plan`)."""
     checked: list[tuple[str, Construct]] = [(ARCHIVE_POLICY_FIELD, log_archive.archive)]
     if guardrails is not None:
         checked.append((GUARDRAILS_POLICY_FIELD, guardrails.guardrails))
-    return [Problem(field, error) for field, construct in checked for error in construct.node.validate()]
+    return [(field, error) for field, construct in checked for error in construct.node.validate()]

@@ -30,7 +30,8 @@ from ebtrail.core.lifecycle import LifecyclePlan
 from ebtrail.core.names import ADOPTED_TRAIL_METADATA, VERIFIER_NAME_SUFFIX
 from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS
 from ebtrail.core.regions import partition_of
-from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
+from ebtrail.verifier.cloud_assembly import AssemblyError, read_stack_artifacts
+from ebtrail.verifier.preflight.assembly import trails_from_assembly
 from ebtrail.verifier.preflight.hops import counts, hops_from_assembly, kind_verdicts
 from ebtrail.verifier.preflight.hops import overall as hops_overall
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail, verdict_word
@@ -62,28 +63,19 @@ class StackSummary:
 
 
 def read_stacks(cloud_assembly: Path) -> list[StackSummary]:
-    """Every CloudFormation stack in the cloud assembly, with its acknowledged cdk-nag rules."""
-    manifest = json.loads((cloud_assembly / "manifest.json").read_text())
+    """Every CloudFormation stack in the cloud assembly, with its acknowledged cdk-nag rules (the one reader,
+    :mod:`ebtrail.verifier.cloud_assembly`)."""
     stacks = []
-    for artifact_id, artifact in manifest["artifacts"].items():
-        if artifact["type"] != "aws:cloudformation:stack":
-            continue
-        _, _, env = artifact["environment"].partition("aws://")
-        account, _, region = env.partition("/")
-        properties = artifact["properties"]
-        template = cloud_assembly / properties["templateFile"]
+    for artifact in read_stack_artifacts(cloud_assembly):
         summary = StackSummary(
-            artifact_id=artifact_id,
-            stack_name=properties.get("stackName", artifact_id),
-            account=account,
-            region=region,
-            template=template,
-            resources=len(json.loads(template.read_text())["Resources"]),
+            artifact_id=artifact.artifact_id,
+            stack_name=artifact.name,
+            account=artifact.account,
+            region=artifact.region,
+            template=artifact.template_path,
+            resources=len(artifact.template.get("Resources", {})),
         )
-        metadata: dict[str, list[dict[str, Any]]] = dict(artifact.get("metadata", {}))
-        if "additionalMetadataFile" in artifact:
-            metadata.update(json.loads((cloud_assembly / artifact["additionalMetadataFile"]).read_text()))
-        for path, entries in metadata.items():
+        for path, entries in artifact.metadata.items():
             summary.acknowledgments.extend(
                 (path, rule.removeprefix("Annotation::"), reason)
                 for entry in entries

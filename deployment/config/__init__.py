@@ -19,7 +19,7 @@ from deployment.config.formats import (
     STORAGE_CLASS_ORDER,
     StorageClass,
 )
-from deployment.config.guardrails import archive_deployment_role_arn, arn_like
+from deployment.config.guardrails import archive_deployment_role_arn
 from deployment.config.loading import load_config, load_or_exit, parse_config
 from deployment.config.model import (
     AccessLogs,
@@ -99,7 +99,6 @@ __all__ = [
     "Transition",
     "Verifier",
     "archive_deployment_role_arn",
-    "arn_like",
     "known_regions",
     "load_config",
     "load_or_exit",

@@ -1,15 +1,15 @@
 """The guardrails' rule: a service control policy must not lock the archive's own deployment role out.
 
-A module of its own because it is the one rule that needs IAM's matching (:func:`arn_like`) and CDK's bootstrap
-role names; :class:`~deployment.config.topologies.OrganizationConfig`, the only topology with guardrails, calls it.
+A module of its own because it is the one rule that needs IAM's matching (:func:`ebtrail.core.iam.arn_like`, the
+same ``ArnLike`` the preflight evaluates policies with) and CDK's bootstrap role names;
+:class:`~deployment.config.topologies.OrganizationConfig`, the only topology with guardrails, calls it.
 """
 
 from __future__ import annotations
 
-import fnmatch
-
 from deployment.config.model import Archive, Organization
 from deployment.config.problems import Problem
+from ebtrail.core.iam import arn_like
 
 
 def archive_deployment_role_arn(archive: Archive, qualifier: str) -> str:
@@ -18,18 +18,6 @@ def archive_deployment_role_arn(archive: Archive, qualifier: str) -> str:
     It is the principal that calls ``PutBucketPolicy`` and ``PutKeyPolicy`` on the log bucket and key."""
     name = f"cdk-{qualifier}-cfn-exec-role-{archive.account}-{archive.region}"
     return f"arn:{archive.partition}:iam::{archive.account}:role/{name}"
-
-
-def arn_like(pattern: str, arn: str) -> bool:
-    """IAM's ``ArnLike``: each of the six colon-separated parts matched on its own, ``*`` and ``?`` as wildcards
-    ("IAM JSON policy elements: Condition operators", IAM User Guide)."""
-    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
-    if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return False
-    return all(
-        fnmatch.fnmatchcase(part, wanted.replace("[", "[[]"))
-        for wanted, part in zip(pattern_parts, arn_parts, strict=True)
-    )
 
 
 def guardrail_problems(archive: Archive, organization: Organization) -> list[Problem]:

@@ -21,6 +21,7 @@ from ebtrail.constructs.beanstalk_events_rule import (
     DeliveryFreshnessAlarm,
     DeliveryFreshnessAlarmProps,
 )
+from ebtrail.constructs.policy_conditions import stack_partition
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ class BeanstalkEvents(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkEventsProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        bucket_arn = f"arn:{stack.partition}:s3:::{props.bucket_name}"
+        # A string where the region is known: FirehoseDeliveryRole acknowledges findings on ARNs made of it.
+        bucket_arn = f"arn:{stack_partition(stack)}:s3:::{props.bucket_name}"
         self.stream_arn = stack.format_arn(
             service="firehose", resource="deliverystream", resource_name=props.stream_name
         )

@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
-from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, regional_service
+from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, regional_service, stack_partition
 
 #: Encryption-context key CloudWatch Logs sets on every KMS request for a log group's data.
 LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
@@ -67,7 +67,9 @@ class CloudWatchLogsDelivery(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: CloudWatchLogsDeliveryProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        # A plain ARN wherever the region is known: the acknowledgment below names it (stack_partition).
         self.log_group_arn = stack.format_arn(
+            partition=stack_partition(stack),
             service="logs",
             resource="log-group",
             resource_name=props.log_group_name,

@@ -79,7 +79,7 @@ class DeliveryCanaryProps:
 
 class DeliveryCanary(Construct):
     """An EventBridge Scheduler schedule that invokes a Lambda function running
-    :func:`ebtrail.verifier.canary.handler` every ``rate_minutes``, and an alarm on each of its metrics and on
+    :func:`ebtrail.lambdas.canary.handler` every ``rate_minutes``, and an alarm on each of its metrics and on
     the function's errors (the list below).
 
     Composed of parts, each documented on its own: :class:`CanaryLogGroup` and :class:`CanaryFailedRuns` (where

@@ -152,7 +152,7 @@ def _probe_descriptions(props: CanaryAlarmsProps) -> dict[str, str]:
 
 def _integrity_descriptions(props: CanaryAlarmsProps) -> dict[str, str]:
     """What the hourly integrity check's alarms (:data:`ebtrail.core.canary.INTEGRITY_ALARM_RULES`,
-    :mod:`ebtrail.verifier.canary_integrity`) mean: a modified or missing file, and a region whose digest is
+    :mod:`ebtrail.lambdas.canary_integrity`) mean: a modified or missing file, and a region whose digest is
     overdue."""
     name = props.function_name
     return {

@@ -3,8 +3,8 @@
 One execution sweeps one digest prefix of the archive (input ``{"prefix": "<...>/AWSLogs/[o-id/]<account>/
 CloudTrail-Digest/[<region>/]"}``): the map's ItemReader lists it (``ListObjectsV2``), the ItemBatcher hands
 batches of digest keys to a Lambda function running the pairwise integrity check
-(:func:`ebtrail.verifier.sweep.batch_handler`), the ResultWriter writes every batch's output under
-``results/`` of the sweep's own bucket, and a second function (:func:`ebtrail.verifier.sweep.summary_handler`)
+(:func:`ebtrail.lambdas.sweep.batch_handler`), the ResultWriter writes every batch's output under
+``results/`` of the sweep's own bucket, and a second function (:func:`ebtrail.lambdas.sweep.summary_handler`)
 adds them up into ``summary.json`` and the metrics the alarms watch. Both functions run the code of the canary's
 asset (:mod:`ebtrail.constructs.lambda_bundle`).
 

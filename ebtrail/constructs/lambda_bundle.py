@@ -1,9 +1,9 @@
 """The code asset of ebtrail's Lambda functions (the delivery canary, the integrity sweep), built without Docker.
 
-The bundle is the ebtrail package (without its constructs, bytecode and dotfiles) and the two pure-Python
-libraries the Lambda Python runtime lacks that the integrity check needs: ``rsa`` (SHA256withRSA, the library
-aws-cli v1 verifies digests with) and its one dependency ``pyasn1`` (DER keys), each with its licence and
-metadata. The runtime has boto3 and botocore ("Lambda runtimes", AWS Lambda Developer Guide).
+The bundle is built from an include list (:mod:`ebtrail.core.lambda_asset`): the ebtrail modules the handlers
+import, one by one (not the CLI, preflight, the change report or the constructs), and the two pure-Python
+libraries the Lambda Python runtime lacks that the integrity check needs, ``rsa`` and ``pyasn1``, each with its
+licence and metadata. The runtime has boto3 and botocore ("Lambda runtimes", AWS Lambda Developer Guide).
 
 It is staged into a directory of copies, so the asset hash (CDK hashes the paths and contents of the files in the
 directory) depends on the ebtrail source and the two libraries' installed versions only: the same on every machine,
@@ -23,9 +23,8 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 
 import ebtrail
+from ebtrail.core.lambda_asset import LIBRARIES, MODULES
 
-#: Pure-Python distributions bundled beside ebtrail: (distribution name, import package).
-BUNDLED_LIBRARIES = (("rsa", "rsa"), ("pyasn1", "pyasn1"))
 #: Metadata files of a bundled library worth carrying (its licence must travel with it; Apache-2.0 and BSD-2).
 _METADATA_FILES = ("METADATA", "LICENSE*", "LICENCE*", "licenses/*")
 
@@ -35,10 +34,10 @@ def _skipped(relative: Path) -> bool:
     return any(p.startswith(".") or p == "__pycache__" for p in parts) or relative.suffix in (".pyc", ".pyo")
 
 
-def _copy_package(source: Path, dest: Path, *, exclude_top: tuple[str, ...] = ()) -> None:
+def _copy_package(source: Path, dest: Path) -> None:
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
-        if not path.is_file() or _skipped(relative) or (relative.parts and relative.parts[0] in exclude_top):
+        if not path.is_file() or _skipped(relative):
             continue
         target = dest / source.name / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -63,12 +62,33 @@ def _copy_library(distribution: str, package: str, dest: Path) -> None:
             target.write_bytes(Path(str(file.locate())).read_bytes())
 
 
+def module_file(package_dir: Path, module: str) -> Path:
+    """The source of ``module`` (``ebtrail.x.y``) under ``package_dir`` (ebtrail's directory), relative to it: the
+    module's file or its package's ``__init__.py``. A name that is neither fails the synth (a stale include list)."""
+    top, *inner = module.split(".")
+    if top != package_dir.name:
+        raise ValueError(f"{module} is not in the {package_dir.name} package")
+    base = Path(*inner) if inner else Path()
+    for relative in (base / "__init__.py", base.with_suffix(".py") if inner else None):
+        if relative is not None and (package_dir / relative).is_file():
+            return relative
+    raise FileNotFoundError(f"the Lambda asset's include list names {module}, which is not in {package_dir}")
+
+
+def _copy_modules(package_dir: Path, dest: Path) -> None:
+    for module in MODULES:
+        relative = module_file(package_dir, module)
+        target = dest / package_dir.name / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((package_dir / relative).read_bytes())  # contents only: no timestamps or modes
+
+
 def stage_bundle(dest: Path, package_dir: Path | None = None) -> Path:
     """Copy the bundle's files into ``dest`` (created) and return it. ``package_dir`` defaults to ebtrail's own."""
     package_dir = package_dir or Path(ebtrail.__file__).resolve().parent
     dest.mkdir(parents=True, exist_ok=True)
-    _copy_package(package_dir, dest, exclude_top=("constructs",))
-    for distribution, package in BUNDLED_LIBRARIES:
+    _copy_modules(package_dir, dest)
+    for distribution, package in LIBRARIES:
         _copy_library(distribution, package, dest)
     return dest
 
@@ -83,5 +103,5 @@ def _staged() -> Path:
 
 
 def lambda_code() -> lambda_.Code:
-    """The asset of every ebtrail Lambda function (handlers in :mod:`ebtrail.verifier`)."""
+    """The asset of every ebtrail Lambda function (handlers in :mod:`ebtrail.lambdas`)."""
     return lambda_.Code.from_asset(str(_staged()))

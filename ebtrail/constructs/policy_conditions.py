@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Token
+from aws_cdk import Aws, Stack, Token
 
-from ebtrail.core.regions import dns_suffix, regional_service_name
+from ebtrail.core.regions import dns_suffix, partition_of, regional_service_name
 
 #: Global service principals stay ``<service>.amazonaws.com`` in every partition: "Service principals are now
 #: globally ``<SERVICE>.amazonaws.com``" (AWS CDK API reference, ``aws_iam.ServicePrincipal`` with
@@ -34,3 +34,14 @@ def partition_dns_suffix(partition: str) -> str:
     """The partition's DNS suffix (``${DnsSuffix}`` of :data:`ebtrail.core.permissions.PERMISSIONS`);
     ``AWS::URLSuffix`` for a partition only known at deploy time."""
     return Aws.URL_SUFFIX if Token.is_unresolved(partition) else dns_suffix(partition)
+
+
+def stack_partition(stack: Stack) -> str:
+    """The stack's partition as a plain string wherever its region is known: ``stack.partition`` is a token
+    (``AWS::Partition``) in an app without ebtrail's cdk.json, and an ARN made of it cannot name an acknowledged
+    cdk-nag finding (an acknowledgment's ID must be a string), so a construct that acknowledges on an ARN takes
+    the partition from the region (:func:`ebtrail.core.regions.partition_of`). A region only known at deploy time
+    keeps the token."""
+    if Token.is_unresolved(stack.partition) and not Token.is_unresolved(stack.region):
+        return partition_of(stack.region)
+    return stack.partition

@@ -29,33 +29,27 @@ from constructs import Construct
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps, storage_bucket_arn_prefix
 from ebtrail.constructs.cis_alarms import CisAlarms, CisAlarmsProps
 from ebtrail.constructs.cloudtrail_bucket_policy import CloudTrailBucketPolicy, CloudTrailBucketPolicyProps
-from ebtrail.constructs.delivery_canary import DeliveryCanary, DeliveryCanaryProps
+from ebtrail.constructs.delivery_canary import DeliveryCanary
 from ebtrail.constructs.log_key import log_key_statements
 from ebtrail.constructs.policy_size import plain_document
 from ebtrail.constructs.trail import AlertOptions, trail_alerts
-from ebtrail.constructs.verifier_access import VerifierAccess, VerifierAccessProps
+from ebtrail.constructs.trail_features import CanaryOptions, canary_props, verifier_props
+from ebtrail.constructs.verifier_access import VerifierAccess
 from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
 from ebtrail.core.names import (
     VERIFIER_NAME_SUFFIX,
     ExistingTrail,
     TrailTarget,
-    canary_role_name,
+    cloudtrail_metrics_namespace,
     data_events_trail_name,
 )
+
+__all__ = ["CanaryOptions", "DataEventsTrailOptions", "TrailProofLayer", "TrailProofLayerProps"]
 
 #: The KMS condition key CloudTrail sets on every log file it encrypts ("Configure AWS KMS key policies for
 #: CloudTrail", CloudTrail User Guide): decrypting is allowed for CloudTrail's files only.
 CLOUDTRAIL_CONTEXT_KEY = "kms:EncryptionContext:aws:cloudtrail:arn"
-
-
-@dataclass(frozen=True)
-class CanaryOptions:
-    """The delivery canary's schedule: a run every ``rate_minutes``; a probe older than ``max_delivery_minutes``
-    and not in the log files counts as not delivered."""
-
-    rate_minutes: int = 60
-    max_delivery_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,7 @@ class TrailProofLayerProps:
     name_prefix: str = "ebtrail"
     #: Beanstalk change alerts (also the topic every alarm publishes to). None: no alerts, no canary, no CIS alarms.
     alerts: AlertOptions | None = field(default_factory=AlertOptions)
-    canary: CanaryOptions | None = CanaryOptions()
+    canary: CanaryOptions | None = field(default_factory=CanaryOptions)
     #: The verifier's managed policy; ``verifier_assumed_by`` also creates a role that principal may assume.
     verifier: bool = True
     verifier_assumed_by: str | None = None
@@ -98,28 +92,22 @@ class TrailProofLayer(Construct):
         self.existing = existing
         self._props = props
         prefix = props.name_prefix
-        key_account, key_region = _key_place(existing)
 
         self.alerts = trail_alerts(self, target, props.alerts)
 
+        reading = existing.log_reading
         self.verifier_access: VerifierAccess | None = None
         if props.verifier:
             self.verifier_access = VerifierAccess(
                 self,
                 "VerifierAccess",
-                VerifierAccessProps(
+                verifier_props(
                     name=f"{prefix}{VERIFIER_NAME_SUFFIX}",
                     partition=target.partition,
                     account=proof.account,
-                    log_bucket_name=existing.bucket,
-                    log_prefix=existing.log_prefix,
+                    reading=reading,
                     delivery_topic_arn=None,
-                    log_key_account=key_account,
-                    log_key_region=key_region,
-                    log_key_alias="",
                     assumed_by=props.verifier_assumed_by,
-                    log_key_arn=existing.kms_key_arn,
-                    encrypted=existing.kms_key_arn is not None,
                 ),
             )
 
@@ -129,24 +117,13 @@ class TrailProofLayer(Construct):
             self.canary = DeliveryCanary(
                 self,
                 "DeliveryCanary",
-                DeliveryCanaryProps(
-                    trail_name=target.name,
-                    trail_arn=target.arn,
-                    organization_trail=target.organization_id is not None,
-                    partition=target.partition,
+                canary_props(
+                    target,
                     account=proof.account,
-                    region=target.home_region,
-                    log_bucket_name=existing.bucket,
-                    log_prefix=existing.log_prefix,
-                    log_key_account=key_account,
-                    log_key_region=key_region,
-                    log_key_alias="",
+                    reading=reading,
+                    options=props.canary,
                     alarm_topic=self.alerts.topic,
-                    role_name=canary_role_name(prefix),
-                    rate_minutes=props.canary.rate_minutes,
-                    max_delivery_minutes=props.canary.max_delivery_minutes,
-                    log_key_arn=existing.kms_key_arn,
-                    encrypted=existing.kms_key_arn is not None,
+                    name_prefix=prefix,
                 ),
             )
 
@@ -172,7 +149,7 @@ class TrailProofLayer(Construct):
                     topic=self.alerts.topic,
                     filters=(*CIS_FILTERS, beanstalk_filter(tuple(props.alerts.actions))),
                     trail_name=target.name,
-                    namespace=f"{prefix}/CloudTrailMetrics",
+                    namespace=cloudtrail_metrics_namespace(prefix),
                 ),
             )
 
@@ -302,11 +279,3 @@ class TrailProofLayer(Construct):
             ],
             "key_policy_statements": [plain_document(stack, s.to_statement_json(), refs) for s in self._key_statements],
         }
-
-
-def _key_place(existing: ExistingTrail) -> tuple[str, str]:
-    """Account and region of the trail's key (of the bucket when it has none: no statement names it then)."""
-    if existing.kms_key_arn:
-        parts = existing.kms_key_arn.split(":")
-        return parts[4], parts[3]
-    return existing.bucket_account, existing.bucket_region

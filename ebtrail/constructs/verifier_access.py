@@ -10,6 +10,7 @@ from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.policy_conditions import partition_dns_suffix
+from ebtrail.core.names import LogReading
 from ebtrail.core.permissions import PERMISSIONS, RESOURCE_PREFIX, PermissionGroup, render
 
 
@@ -54,9 +55,7 @@ SNS_TOPIC_WHEN = "the trail has an SNS topic"
 def key_reference(partition: str, account: str, region: str, alias: str, key_arn: str | None) -> tuple[str, str | None]:
     """``${KeyArn}`` and the alias a statement on it is pinned to: an existing key's ARN exactly, or ``key/*`` of
     the log key's account and region pinned to its alias (``kms:ResourceAliases``)."""
-    if key_arn is not None:
-        return key_arn, None
-    return f"arn:{partition}:kms:{region}:{account}:key/*", alias
+    return LogReading("", "", account, region, alias, key_arn).key_values(partition)
 
 
 def key_groups(groups: Sequence[PermissionGroup], encrypted: bool) -> list[PermissionGroup]:

@@ -19,3 +19,12 @@ DEFAULT_ALERT_ACTIONS: tuple[str, ...] = (
 
 #: EventBridge ``source`` of every Elastic Beanstalk event (service events and API calls via CloudTrail).
 EVENTS_SOURCE = "aws.elasticbeanstalk"
+
+#: The EventBridge ``detail-type`` values of every Elastic Beanstalk service event (not API calls): the default of
+#: ``beanstalk_events.detail_types`` ("Elastic Beanstalk events in EventBridge", Elastic Beanstalk Developer Guide).
+SERVICE_EVENT_DETAIL_TYPES: tuple[str, ...] = (
+    "Elastic Beanstalk resource status change",
+    "Other resource status change",
+    "Health status change",
+    "Managed update status change",
+)

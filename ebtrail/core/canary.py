@@ -1,4 +1,4 @@
-"""Facts shared by the canary's Lambda handler (:mod:`ebtrail.verifier.canary`) and its CDK construct: metric
+"""Facts shared by the canary's Lambda handler (:mod:`ebtrail.lambdas.canary`) and its CDK construct: metric
 names, the function's environment, and its IAM permissions (rendered into its role by the construct).
 
 The permissions are the verifier's groups the canary uses, taken from :data:`ebtrail.core.permissions.PERMISSIONS`
@@ -85,7 +85,7 @@ ALARM_RULES: dict[str, AlarmRule] = {
 }
 
 #: The Lambda handler, as the function's ``Handler`` names it.
-HANDLER = "ebtrail.verifier.canary.handler"
+HANDLER = "ebtrail.lambdas.canary.handler"
 
 #: Environment variables the deployed function reads (set by the construct).
 ENV_TRAIL_ARN = "EBTRAIL_TRAIL_ARN"
@@ -100,7 +100,7 @@ ENV_PROJECTED_ACCOUNTS = "EBTRAIL_PROJECTED_ACCOUNTS"
 #: The verifier's groups the canary needs: read the trail, make and delete probes, list and read (and decrypt)
 #: log files. Not the SNS channel's queue and subscription, nor event history: the canary reads S3 only.
 VERIFIER_GROUPS = ("ReadTrail", "ProbeApplication", "ListLogPrefix", "ReadLogFiles", "DecryptLogFiles")
-#: The verifier's groups the hourly integrity check adds (:mod:`ebtrail.verifier.canary_integrity`): CloudTrail's
+#: The verifier's groups the hourly integrity check adds (:mod:`ebtrail.lambdas.canary_integrity`): CloudTrail's
 #: public keys. The digest files are under the trail's AWSLogs/ prefix, read and listed by the groups above.
 INTEGRITY_GROUPS = ("DigestPublicKeys",)
 
@@ -160,7 +160,7 @@ def canary_permissions(*, organization_projection: bool) -> tuple[PermissionGrou
     return (*CANARY_PERMISSIONS, LIST_ORGANIZATION_ACCOUNTS) if organization_projection else CANARY_PERMISSIONS
 
 
-# --- the hourly integrity check (ebtrail.verifier.canary_integrity) ---------------------------------------------
+# --- the hourly integrity check (ebtrail.lambdas.canary_integrity) ---------------------------------------------
 
 #: Digest and log files of the run that are modified or missing (a replaced or deleted digest, a changed or
 #: deleted log file): 0 while the archive is intact. The files are in the run's log.

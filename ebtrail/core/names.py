@@ -67,6 +67,15 @@ def alarms_arn_pattern(partition: str, region: str, account: str, prefix: str) -
     return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}*"
 
 
+def any_key_arn(partition: str, region: str, account: str) -> str:
+    """``arn:<partition>:kms:<region>:<account>:key/*``: every KMS key of one account and region. A policy in
+    another stack or account cannot name the log key by its ID (known only once the archive is deployed), and an
+    alias in ``Resource`` names the alias, not its key ("Use aliases to control access to KMS keys", AWS KMS
+    Developer Guide, https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html), so it grants
+    on this pattern and pins the key to its alias with ``kms:ResourceAliases``."""
+    return f"arn:{partition}:kms:{region}:{account}:key/*"
+
+
 #: The verifier's managed policy and role are named ``<prefix>-beanstalk-verifier`` in each trail account.
 VERIFIER_NAME_SUFFIX = "-beanstalk-verifier"
 
@@ -145,8 +154,20 @@ class TrailTarget:
 
     def beanstalk_events_role_arn(self, prefix: str) -> str:
         """The role Firehose writes Beanstalk service events to the archive with: the archive's bucket and key
-        policies name it, so its name is fixed."""
-        return f"arn:{self.partition}:iam::{self.account}:role/{prefix}-beanstalk-events-delivery"
+        policies name it, so its name is fixed (:meth:`beanstalk_events_role_name`)."""
+        return f"arn:{self.partition}:iam::{self.account}:role/{self.beanstalk_events_role_name(prefix)}"
+
+    @staticmethod
+    def beanstalk_events_role_name(prefix: str) -> str:
+        """Name of :meth:`beanstalk_events_role_arn` (the same in every trail account)."""
+        return f"{prefix}-beanstalk-events-delivery"
+
+    def beanstalk_events_prefixes(self, log_prefix: str) -> tuple[str, str]:
+        """Where this trail's Firehose writes Beanstalk service events, and the records it could not process:
+        ``<log_prefix>beanstalk-events/<account>/<region>/`` and ``<log_prefix>beanstalk-events-errors/...``
+        (``log_prefix``: ``""`` or ``"<key prefix>/"``)."""
+        tail = f"{self.account}/{self.home_region}/"
+        return f"{log_prefix}beanstalk-events/{tail}", f"{log_prefix}beanstalk-events-errors/{tail}"
 
     @property
     def alarm_name_prefix(self) -> str:
@@ -202,6 +223,26 @@ class ArchiveNames:
     def log_key_alias_arn(self) -> str:
         """Trails in other stacks and accounts name the key by this alias ARN (CloudTrail accepts it)."""
         return f"arn:{self.partition}:kms:{self.region}:{self.account}:{self.log_key_alias}"
+
+    @property
+    def log_key_arns(self) -> str:
+        """The log key as a policy in another stack or account names it: :func:`any_key_arn` of the archive's
+        account and region, pinned to :attr:`log_key_alias` by the statement."""
+        return any_key_arn(self.partition, self.region, self.account)
+
+    def log_reading(self, log_prefix: str = "") -> LogReading:
+        """Where a reader of the trails' log files (the canary, the verifier) finds them in this archive."""
+        return LogReading(self.log_bucket, log_prefix, self.account, self.region, self.log_key_alias)
+
+    @property
+    def cloudwatch_logs_key_alias(self) -> str:
+        """Alias of the key of every trail's CloudWatch Logs log group (one per trail account)."""
+        return f"alias/{self.prefix}/cloudtrail-cloudwatch-logs"
+
+    @property
+    def cloudtrail_metrics_namespace(self) -> str:
+        """CloudWatch namespace of the CIS metric filters' metrics."""
+        return cloudtrail_metrics_namespace(self.prefix)
 
     @property
     def athena_results_bucket(self) -> str:
@@ -308,6 +349,39 @@ class SweepNames:
         return alarm_arn_pattern(self.partition, self.region, self.account, self.name)
 
 
+def cloudtrail_metrics_namespace(prefix: str) -> str:
+    """CloudWatch namespace of the CIS metric filters' metrics: ``<prefix>/CloudTrailMetrics``."""
+    return f"{prefix}/CloudTrailMetrics"
+
+
+@dataclass(frozen=True)
+class LogReading:
+    """Where a reader of a trail's log files (the delivery canary, the verifier) finds them: bucket, key prefix
+    and the key that encrypts them, in plain values. ebtrail's archive names its key by alias
+    (:meth:`ArchiveNames.log_reading`); an adopted trail's key is named by its ARN, or absent for SSE-S3
+    (:attr:`ExistingTrail.log_reading`)."""
+
+    bucket: str
+    #: ``""`` or ``"<key prefix>/"``.
+    log_prefix: str
+    #: Account and region of the key (of the bucket when there is no key: no statement names it then).
+    key_account: str
+    key_region: str
+    #: ``alias/...`` of the key when it is named by alias, ``""`` when by :attr:`key_arn`.
+    key_alias: str
+    #: The key's exact ARN (an adopted trail's). None: by alias.
+    key_arn: str | None = None
+    #: False: the files are SSE-S3 encrypted, no KMS statement at all.
+    encrypted: bool = True
+
+    def key_values(self, partition: str) -> tuple[str, str | None]:
+        """The key ARN a statement names and the alias it is pinned to: the exact ARN (no alias), or
+        :func:`any_key_arn` of the key's account and region pinned to :attr:`key_alias`."""
+        if self.key_arn is not None:
+            return self.key_arn, None
+        return any_key_arn(partition, self.key_region, self.key_account), self.key_alias
+
+
 def canary_role_name(prefix: str) -> str:
     """Name of the delivery canary's role in each trail account: fixed, so the archive's policies can name it."""
     return f"{prefix}-delivery-canary"
@@ -347,6 +421,15 @@ class ExistingTrail:
     @property
     def bucket_arn(self) -> str:
         return f"arn:{self.target.partition}:s3:::{self.bucket}"
+
+    @property
+    def log_reading(self) -> LogReading:
+        """Where the proof layer's readers find the trail's files: its bucket and prefix, its key by ARN (the
+        key's account and region read from that ARN; the bucket's when there is no key)."""
+        if self.kms_key_arn is None:
+            return LogReading(self.bucket, self.log_prefix, self.bucket_account, self.bucket_region, "", None, False)
+        parts = self.kms_key_arn.split(":")
+        return LogReading(self.bucket, self.log_prefix, parts[4], parts[3], "", self.kms_key_arn)
 
     @property
     def proof_target(self) -> TrailTarget:

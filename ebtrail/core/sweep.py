@@ -1,4 +1,4 @@
-"""Facts shared by the integrity sweep's Lambda handlers (:mod:`ebtrail.verifier.sweep`) and its construct
+"""Facts shared by the integrity sweep's Lambda handlers (:mod:`ebtrail.lambdas.sweep`) and its construct
 (:mod:`ebtrail.constructs.integrity_sweep`): handler names, environment, metric names, result keys."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ FILES_CHECKED = "FilesChecked"
 METRICS = (INTEGRITY_FAILURES, INCOMPLETE, FILES_CHECKED)
 
 #: The Lambda handlers, as the functions' ``Handler`` names them.
-BATCH_HANDLER = "ebtrail.verifier.sweep.batch_handler"
-SUMMARY_HANDLER = "ebtrail.verifier.sweep.summary_handler"
+BATCH_HANDLER = "ebtrail.lambdas.sweep.batch_handler"
+SUMMARY_HANDLER = "ebtrail.lambdas.sweep.summary_handler"
 
 #: Environment of the summary function (set by the construct).
 ENV_RESULTS_BUCKET = "EBTRAIL_SWEEP_RESULTS_BUCKET"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ebtrail.core.iam import Principal, Request, Verdict, evaluate
+
 
 def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     return {
@@ -52,3 +54,20 @@ def statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
 
 def statements_for_principal(policy: dict[str, Any], principal: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in policy["Statement"] if s.get("Principal") == principal]
+
+
+def alarm_publish_verdict(policy: dict[str, Any], topic_arn: str, alarm: str, *, account: str, region: str) -> Verdict:
+    """What ``policy`` (a topic policy, resolved) answers CloudWatch publishing alarm ``alarm``'s notification to
+    ``topic_arn``, with the context CloudWatch sends (SNS, "Enable compatibility between event sources from AWS
+    services and encrypted topics": the alarm's ARN as aws:SourceArn, its account as aws:SourceAccount)."""
+    request = Request(
+        principal=Principal("Service", "cloudwatch.amazonaws.com"),
+        action="sns:Publish",
+        resource=topic_arn,
+        context={
+            "aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}",
+            "aws:SourceAccount": account,
+            "aws:SecureTransport": "true",
+        },
+    )
+    return evaluate(policy, request).verdict

@@ -14,6 +14,7 @@ from typing import Any
 from aws_cdk.assertions import Template
 
 from deployment.config import DeploymentConfig
+from deployment.plan import plan
 from stacks.app_builder import EbtrailApp, build_app
 
 
@@ -39,6 +40,6 @@ class Synthesized:
 
 
 def synthesize(config: DeploymentConfig) -> Synthesized:
-    built = build_app(config)
+    built = build_app(plan(config))
     templates = {stack.stack_name: Template.from_stack(stack) for stack in built.stacks}
     return Synthesized(config=config, built=built, templates=templates)

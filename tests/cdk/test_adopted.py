@@ -22,11 +22,12 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from deployment.config import load_config, parse_config
+from deployment.plan import plan
 from ebtrail.constructs.audit_trail import AuditTrail, AuditTrailProps
 from ebtrail.core.cis_filters import CIS_FILTERS
+from ebtrail.core.iam import ContextValue, Principal, Request, Verdict, evaluate
 from ebtrail.core.names import ExistingTrail
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
-from ebtrail.verifier.preflight.policy import ContextValue, Principal, Request, Verdict, evaluate
 from ebtrail.verifier.preflight.reader_requests import reader_checks
 from ebtrail.verifier.preflight.run import preflight_trail
 from stacks import summary
@@ -338,7 +339,7 @@ def test_key_owner_statements_let_the_readers_and_athena_decrypt(synthesized: Ca
     config = load_config(CONFIG_FIXTURES / CONTROL_TOWER)
     config = config.model_copy(update={"trail": config.trail.model_copy(update={"kms_key_arn": key})})
     assert "kms_key_arn" in text  # the example documents the setting
-    built = build_app(config, compliance=False)
+    built = build_app(plan(config), compliance=False)
     assert built.proof is not None
     statements = built.proof.layer.owner_policies()["key_policy_statements"]
     assert statements
@@ -414,7 +415,7 @@ def test_make_synth_summary_points_at_preflight_readers_and_passes(
 ) -> None:
     """The offline preflight cannot see the owner's policies: the summary says which command checks them after the
     deploy instead of failing ``make synth``."""
-    built = build_app(load_config(CONFIG_FIXTURES / config_file), compliance=False)
+    built = build_app(plan(load_config(CONFIG_FIXTURES / config_file)), compliance=False)
     assembly = built.app.synth()
     assert summary.main([assembly.directory]) == 0
     out = capsys.readouterr().out
@@ -469,7 +470,7 @@ def test_the_proof_layer_runs_in_a_member_account_and_the_cis_alarms_stay_with_t
     member = "333333333333"
     data = tomllib.loads((CONFIG_FIXTURES / CONTROL_TOWER).read_text())
     data["trail"]["proof_account"] = member
-    built = build_app(parse_config(data))
+    built = build_app(plan(parse_config(data)))
     assert built.proof is not None and built.alarms is not None
     assert (built.proof.account, built.alarms.account) == (member, MANAGEMENT)
     proof: dict[str, Any] = dict(Template.from_stack(built.proof).to_json())

@@ -1,6 +1,6 @@
 """Every CloudWatch alarm of a trail stack can publish to the alert topic (issue 17, item 1): with a dotted trail
 name and with a 100-character one, each alarm's ARN is evaluated as CloudWatch's ``sns:Publish`` request against
-the synthesized topic policy with the project's policy evaluator (ebtrail/verifier/preflight/policy.py)."""
+the synthesized topic policy with the project's policy evaluator (ebtrail.core.iam)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk.assertions import Template
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.constructs.beanstalk_alerts import BeanstalkAlerts, BeanstalkAlertsProps
+from ebtrail.core.iam import Verdict
 from ebtrail.core.names import TrailTarget, alarm_name, alarm_name_prefix
 from ebtrail.verifier.preflight.assembly import Resolver
 from ebtrail.verifier.preflight.assembly import Stack as TemplateStack
-from ebtrail.verifier.preflight.policy import Principal, Request, Verdict, evaluate
 from stacks.app_builder import build_app
-from tests.cdk.policy_helpers import resources_of_type, statement
+from tests.cdk.policy_helpers import alarm_publish_verdict, resources_of_type, statement
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
 DOTTED = "ebtrail.beanstalk.audit"
@@ -40,7 +41,7 @@ def _config(trail_name: str, *, beanstalk_events: bool) -> dict[str, Any]:
 @pytest.fixture(scope="module", params=[(DOTTED, True), (LONG, False)], ids=["dotted", "100-characters"])
 def trail_template(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     name, beanstalk_events = request.param
-    built = build_app(parse_config(_config(name, beanstalk_events=beanstalk_events)))
+    built = build_app(plan(parse_config(_config(name, beanstalk_events=beanstalk_events))))
     [trail] = built.trails
     return name, dict(Template.from_stack(trail).to_json())
 
@@ -51,17 +52,7 @@ def _alert_topic(template: dict[str, Any]) -> str:
 
 
 def _publish(policy: dict[str, Any], topic_arn: str, alarm: str) -> Verdict:
-    request = Request(
-        principal=Principal("Service", "cloudwatch.amazonaws.com"),
-        action="sns:Publish",
-        resource=topic_arn,
-        context={
-            "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm}",
-            "aws:SourceAccount": ACCOUNT,
-            "aws:SecureTransport": "true",
-        },
-    )
-    return evaluate(policy, request).verdict
+    return alarm_publish_verdict(policy, topic_arn, alarm, account=ACCOUNT, region=REGION)
 
 
 def test_every_alarm_of_the_trail_stack_may_publish_to_the_alert_topic(

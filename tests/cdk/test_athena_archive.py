@@ -16,6 +16,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from sqlglot import exp
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from ebtrail.constructs.athena_archive import (
     CLOUDTRAIL_COLUMNS,
@@ -523,6 +524,6 @@ def test_an_aws_cn_config_projects_the_china_regions() -> None:
             "trail": {"account": "111111111111", "home_region": "cn-northwest-1"},
         }
     )
-    archive = _json(build_app(config).log_archive)
+    archive = _json(build_app(plan(config)).log_archive)
     values = _table_input(archive)["Parameters"]["projection.region.values"]
     assert values == "cn-north-1,cn-northwest-1"

@@ -14,6 +14,7 @@ from aws_cdk import App
 from click.testing import CliRunner
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.verifier.cli import cli
 from stacks.app_builder import build_app, feature_flags
 from tests.config.config_changes import with_changes
@@ -42,7 +43,7 @@ def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name, changes in VARIANTS.items():
         config = parse_config(with_changes(DEFAULT, **changes), f"{name}.toml")
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False}, outdir=str(root / name))
-        build_app(config, app=app, compliance=False)
+        build_app(plan(config), app=app, compliance=False)
         app.synth()
         out[name] = root / name
     return out

@@ -10,7 +10,7 @@ import pytest
 
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.cis_filters import CIS_FILTERS, beanstalk_filter
-from ebtrail.verifier.preflight.policy import Principal, Request, Verdict, evaluate
+from ebtrail.core.iam import Principal, Request, Verdict, evaluate
 from tests.cdk.policy_helpers import only_resource, resources_of_type, statement
 from tests.cdk.synth_cache import Synthesized
 

@@ -19,6 +19,7 @@ import ebtrail.constructs.delivery_canary_function
 import ebtrail.constructs.delivery_canary_role
 import ebtrail.constructs.log_bucket
 from deployment.config import load_config
+from deployment.plan import plan
 from stacks.app_builder import build_app
 from tests.cdk.synth_cache import Synthesized
 from tests.fixtures.paths import CONFIG_FIXTURES, FIXTURE_CONFIGS
@@ -56,7 +57,7 @@ def test_every_acknowledgment_answers_a_real_finding(monkeypatch: pytest.MonkeyP
         monkeypatch.setattr(
             module, "acknowledge", lambda scope, rule, reason: acknowledged.append((scope.node.path, rule))
         )
-    built = build_app(load_config(CONFIG_FIXTURES / config_file))
+    built = build_app(plan(load_config(CONFIG_FIXTURES / config_file)))
     reported: list[str] = []
     for stack in built.stacks:
         with pytest.raises(Exception, match="ValidationFailed") as failure:

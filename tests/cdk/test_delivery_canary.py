@@ -3,6 +3,7 @@ and the Lambda bundle (contents, determinism, importable from the bundle alone).
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -15,8 +16,10 @@ from aws_cdk import FileSystem
 
 import ebtrail
 from deployment.config import OrganizationConfig
+from ebtrail.constructs import lambda_bundle
 from ebtrail.constructs.lambda_bundle import stage_bundle
 from ebtrail.core import canary as facts
+from ebtrail.core import lambda_asset
 from tests.cdk.policy_helpers import log_bucket_policy, log_key_policy, only_resource, resources_of_type, statement
 from tests.cdk.synth_cache import Synthesized
 from tests.verifier.integrity_fixtures import SigningKey
@@ -95,7 +98,7 @@ def test_function_python_arm64_timeout_shorter_than_period_no_reserved_concurren
     fn = only_resource(trail, "AWS::Lambda::Function")["Properties"]
     assert fn["Runtime"].startswith("python3.")
     assert fn["Architectures"] == ["arm64"]
-    assert fn["Handler"] == facts.HANDLER == "ebtrail.verifier.canary.handler"
+    assert fn["Handler"] == facts.HANDLER == "ebtrail.lambdas.canary.handler"
     assert fn["Timeout"] < 60 * 60 and fn["Timeout"] < 15 * 60  # shorter than any allowed period
     assert "ReservedConcurrentExecutions" not in fn
     assert ref_id(fn["DeadLetterConfig"]["TargetArn"]) == logical_id(trail, "AWS::SQS::Queue")
@@ -280,18 +283,74 @@ def staged_asset(result: Synthesized) -> Path:
     return directory
 
 
-def test_bundle_holds_the_package_without_bytecode_constructs_or_dotfiles(default: Synthesized) -> None:
+def module_source(package_dir: Path, module: str) -> Path | None:
+    """The file of an ebtrail module (its ``__init__.py`` for a package), relative to ebtrail's directory."""
+    inner = module.split(".")[1:]
+    candidates = [Path(*inner, "__init__.py")] + ([Path(*inner[:-1], f"{inner[-1]}.py")] if inner else [])
+    return next((relative for relative in candidates if (package_dir / relative).is_file()), None)
+
+
+def is_ebtrail(module: str) -> bool:
+    return module.split(".", maxsplit=1)[0] == "ebtrail"
+
+
+def import_closure(roots: list[str]) -> set[str]:
+    """Every ebtrail module ``roots`` import, transitively, read from the sources with ``ast`` (nothing imported):
+    ``import ebtrail...`` and ``from ebtrail... import`` anywhere (lazy imports inside functions too), a submodule
+    named in ``from package import module``, and the packages on the way to each (Python runs their ``__init__``)."""
+    package_dir = Path(ebtrail.__file__).resolve().parent
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        parts = module.split(".")
+        for name in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+            if name in seen or module_source(package_dir, name) is None:
+                continue
+            seen.add(name)
+            source = module_source(package_dir, name)
+            assert source is not None
+            for node in ast.walk(ast.parse((package_dir / source).read_text())):
+                if isinstance(node, ast.Import):
+                    todo += [a.name for a in node.names if is_ebtrail(a.name)]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and is_ebtrail(node.module or ""):
+                    todo += [f"{node.module}", *(f"{node.module}.{a.name}" for a in node.names)]
+    return seen
+
+
+def handler_modules() -> list[str]:
+    return sorted({handler.rsplit(".", 1)[0] for handler in lambda_asset.HANDLERS})
+
+
+def test_the_handlers_are_the_canarys_and_the_sweeps() -> None:
+    assert handler_modules() == ["ebtrail.lambdas.canary", "ebtrail.lambdas.sweep"]
+
+
+def test_the_bundle_holds_exactly_the_handlers_import_closure_and_the_two_libraries(default: Synthesized) -> None:
+    """No more (no CLI, preflight, change report, constructs), no fewer (nothing the handlers import is missing)."""
     asset = staged_asset(default)
     files = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
-    assert "ebtrail/verifier/canary.py" in files
-    assert "ebtrail/core/canary.py" in files
+    package_dir = Path(ebtrail.__file__).resolve().parent
+    closure = import_closure(handler_modules())
+    expected = {f"ebtrail/{module_source(package_dir, module)}" for module in closure}
+    assert {f for f in files if f.startswith("ebtrail/")} == expected
+    assert sorted(lambda_asset.MODULES) == sorted(closure), "the include list is the handlers' import closure"
+    assert len(lambda_asset.MODULES) == len(set(lambda_asset.MODULES))
+    # The closure leaves out what the handlers do not run.
+    assert not [f for f in files if f.startswith(("ebtrail/constructs/", "ebtrail/verifier/cli/"))]
+    assert "ebtrail/verifier/verify/run.py" not in files and "ebtrail/verifier/preflight/__init__.py" not in files
     # The pure-Python RSA verifier and its DER decoder, with their licences (the Lambda runtime lacks both).
     assert "rsa/pkcs1.py" in files and "pyasn1/codec/der/decoder.py" in files
     assert "rsa-4.9.1.dist-info/LICENSE" in files
     assert [f for f in files if f.startswith("pyasn1-") and "LICENSE" in f]
     assert all(f.startswith(("ebtrail/", "rsa/", "pyasn1/", "rsa-", "pyasn1-")) for f in files), files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or "/." in f or f.startswith(".")]
-    assert not [f for f in files if f.startswith("ebtrail/constructs/")]
+
+
+def test_a_stale_include_list_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lambda_bundle, "MODULES", (*lambda_asset.MODULES, "ebtrail.lambdas.gone"))
+    with pytest.raises(FileNotFoundError, match=r"names ebtrail\.lambdas\.gone"):
+        stage_bundle(tmp_path / "bundle")
 
 
 def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_path: Path) -> None:
@@ -309,11 +368,18 @@ def test_the_handler_imports_from_the_bundle_alone(default: Synthesized, tmp_pat
         " 'jsii', 'cdk_nag'}:\n"
         "            raise ImportError(name + ' is not in the Lambda runtime')\n"
         "sys.meta_path.insert(0, Block())\n"
-        f"import importlib; m = importlib.import_module({facts.HANDLER.rsplit('.', 1)[0]!r})\n"
-        f"assert m.__file__.startswith({str(asset)!r}), m.__file__\n"
-        f"assert callable(getattr(m, {facts.HANDLER.rsplit('.', 1)[1]!r}))\n"
+        "import importlib\n"
+        f"for handler in {list(lambda_asset.HANDLERS)!r}:\n"
+        "    module, function = handler.rsplit('.', 1)\n"
+        "    m = importlib.import_module(module)\n"
+        f"    assert m.__file__.startswith({str(asset)!r}), m.__file__\n"
+        "    assert callable(getattr(m, function)), handler\n"
+        # Every ebtrail module imported comes from the bundle (none from the checkout).
+        f"stray = [n for n, m in sys.modules.items() if n.startswith('ebtrail') and getattr(m, '__file__', None)"
+        f" and not m.__file__.startswith({str(asset)!r})]\n"
+        "assert not stray, stray\n"
         # The integrity check's signature code runs from the bundle's own rsa and pyasn1, not the checkout's.
-        "import ebtrail.verifier.integrity.pure_rsa as pure_rsa, ebtrail.verifier.canary_integrity, rsa, pyasn1\n"
+        "import ebtrail.verifier.integrity.pure_rsa as pure_rsa, ebtrail.lambdas.canary_integrity, rsa, pyasn1\n"
         f"for mod in (pure_rsa, rsa, pyasn1): assert mod.__file__.startswith({str(asset)!r}), mod.__file__\n"
         # ... and verifies a real SHA256withRSA signature there.
         f"der, sig = bytes.fromhex({key.der.hex()!r}), bytes.fromhex({signature!r})\n"
@@ -337,7 +403,10 @@ def test_asset_hash_is_the_same_for_a_copy_of_the_package_elsewhere(tmp_path: Pa
     here = stage_bundle(tmp_path / "here", package_dir)
     there = stage_bundle(tmp_path / "there", copy / package_dir.name)
     assert FileSystem.fingerprint(str(here)) == FileSystem.fingerprint(str(there))
-    (copy / package_dir.name / "verifier" / "canary.py").write_text("# changed\n")
+    (copy / package_dir.name / "verifier" / "cli" / "verify.py").write_text("# not in the asset\n")
+    unrelated = stage_bundle(tmp_path / "unrelated", copy / package_dir.name)
+    assert FileSystem.fingerprint(str(unrelated)) == FileSystem.fingerprint(str(here)), "the CLI is not in the asset"
+    (copy / package_dir.name / "lambdas" / "canary.py").write_text("# changed\n")
     changed = stage_bundle(tmp_path / "changed", copy / package_dir.name)
     assert FileSystem.fingerprint(str(changed)) != FileSystem.fingerprint(str(here))
 
@@ -349,12 +418,13 @@ def test_canary_enabled_false_leaves_no_canary() -> None:
     from aws_cdk.assertions import Template
 
     from deployment.config import parse_config
+    from deployment.plan import plan
     from stacks.app_builder import build_app
     from tests.fixtures.paths import CONFIG_FIXTURES
 
     data = tomllib.loads((CONFIG_FIXTURES / "default.toml").read_text())
     data = copy.deepcopy(data) | {"canary": {"enabled": False}}
-    built = build_app(parse_config(data, "test.toml"), compliance=False)
+    built = build_app(plan(parse_config(data, "test.toml")), compliance=False)
     [trail] = built.trails
     template = Template.from_stack(trail).to_json()
     types = {r["Type"] for r in template["Resources"].values()}

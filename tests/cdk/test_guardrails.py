@@ -12,6 +12,7 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from deployment.config import ConfigError, parse_config
+from deployment.plan import plan
 from ebtrail.constructs.organization_guardrails import (
     GUARDRAILS_POLICY_SIZE_MESSAGE,
     OrganizationGuardrails,
@@ -164,7 +165,7 @@ def test_an_oversized_scp_is_a_config_error_on_exempt_roles() -> None:
     roles = [*data["organization"]["guardrails"]["exempt_roles"], *MANY_ROLES]
     config = parse_config(with_changes(data, **{"organization.guardrails.exempt_roles": roles}))
     with pytest.raises(ConfigError) as error:
-        build_app(config, compliance=False)
+        build_app(plan(config), compliance=False)
     [problem] = error.value.problems
     assert problem.path == "organization.guardrails.exempt_roles"
     assert "over the 5,120-character limit" in problem.message
@@ -177,7 +178,7 @@ def test_the_app_words_the_scp_error_through_the_construct_s_own_validation() ->
     data = fixture_data("all-features.toml")
     roles = [*data["organization"]["guardrails"]["exempt_roles"], *MANY_ROLES]
     config = parse_config(with_changes(data, **{"organization.guardrails.exempt_roles": roles}))
-    built = build_app(config, compliance=False, enforce_policy_limits=False)
+    built = build_app(plan(config), compliance=False, enforce_policy_limits=False)
     assert built.guardrails is not None
     with pytest.raises(RuntimeError, match=r"5,120-character limit; .* shorten organization\.guardrails\.exempt_roles"):
         Template.from_stack(built.guardrails)
@@ -191,9 +192,9 @@ def test_guardrails_may_deploy_to_a_delegated_administrator_for_organizations() 
     """Issue 17, item 12: README and code agree. "Delegated administrator for AWS Organizations" (Organizations User
     Guide) lets a member account manage policies; ``deployment_account`` puts the stack there, the policy unchanged."""
     data = fixture_data("all-features.toml")
-    default = build_app(parse_config(data), compliance=False).guardrails
+    default = build_app(plan(parse_config(data)), compliance=False).guardrails
     delegated = build_app(
-        parse_config(with_changes(data, **{"organization.guardrails.deployment_account": "666666666666"})),
+        plan(parse_config(with_changes(data, **{"organization.guardrails.deployment_account": "666666666666"}))),
         compliance=False,
     ).guardrails
     assert default is not None and delegated is not None

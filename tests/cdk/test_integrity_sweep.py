@@ -3,7 +3,6 @@ Language validator), its role and the functions' roles statement by statement, t
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from ebtrail.constructs.integrity_sweep import IntegritySweepProps, sweep_definition
 from ebtrail.core import sweep as facts
+from ebtrail.core.iam import arn_like
 from ebtrail.core.names import ArchiveNames, SweepNames
 from tests.cdk.policy_helpers import only_resource, resources_of_type
 from tests.cdk.synth_cache import Synthesized
@@ -262,7 +262,7 @@ def test_alarms_to_the_sweeps_topic(archive: dict[str, Any]) -> None:
     # Every alarm of the sweep is named by names.py and matched by the pattern that lets it publish.
     assert set(alarms) == {sweep.alarm_name(s) for s in ("integrityfailures", "incomplete", "executions-failed")}
     arn = f"arn:aws:cloudwatch:us-east-1:{ARCHIVE}:alarm:"
-    assert all(fnmatch.fnmatchcase(arn + name, pattern) for name in alarms)
+    assert all(arn_like(pattern, arn + name) for name in alarms)
 
 
 def _props(partition: str, region: str) -> IntegritySweepProps:

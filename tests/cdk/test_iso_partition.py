@@ -13,6 +13,7 @@ from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.run import PreflightExit, overall_exit, preflight_trail
 from stacks import summary
@@ -44,7 +45,7 @@ def iso_config(region: str, topology: str) -> dict[str, Any]:
 def test_iso_config_synthesizes_and_passes_preflight(region: str, partition: str, topology: str) -> None:
     config = parse_config(iso_config(region, topology))
     assert config.partition == partition
-    built = build_app(config)
+    built = build_app(plan(config))
     stacks = [
         Stack(stack.stack_name, stack.account, stack.region, Template.from_stack(stack).to_json()["Resources"])
         for stack in built.stacks
@@ -79,7 +80,7 @@ def test_cfn_lint_schema_gap_of_iso_partitions_is_not_a_finding(tmp_path: Path) 
     assert summary.cfn_lint_knows_principals_of("aws")
     assert summary.cfn_lint_knows_principals_of("aws-cn")
     assert not summary.cfn_lint_knows_principals_of("aws-iso-f")
-    built = build_app(parse_config(iso_config("us-isof-south-1", "single-account")))
+    built = build_app(plan(parse_config(iso_config("us-isof-south-1", "single-account"))))
     raw_e3512 = 0
     for stack in built.stacks:
         path = tmp_path / f"{stack.stack_name}.template.json"

@@ -213,3 +213,53 @@ def test_the_constructs_defaults_are_the_configs() -> None:
         plain.noncurrent_version_expiration_days,
     )
     assert config.abort_incomplete_multipart_upload_days == plain.abort_incomplete_multipart_upload_days
+
+
+def test_a_feature_without_what_it_needs_is_refused_with_every_reason() -> None:
+    from ebtrail.constructs import BeanstalkEventsOptions, CanaryOptions, CloudWatchLogsOptions
+
+    props = BeanstalkTrailProps(
+        target=TRAIL,
+        bucket_name=NAMES.log_bucket,
+        kms_key_id=NAMES.log_key_alias_arn,
+        alerts=None,
+        canary=CanaryOptions(),
+        cloudwatch_logs=CloudWatchLogsOptions(),
+        beanstalk_events=BeanstalkEventsOptions(),
+    )
+    with pytest.raises(ValueError) as refused:
+        BeanstalkTrail(user_stack(), "Trail", props)
+    message = str(refused.value)
+    for reason in ("cloudwatch_logs needs archive", "beanstalk_events needs archive", "canary needs archive"):
+        assert reason in message
+    assert "canary needs alerts" in message
+
+
+def test_the_features_through_the_trails_props_are_named_and_granted_inside_it() -> None:
+    from ebtrail.constructs import BeanstalkEventsOptions, CloudWatchLogsOptions
+
+    stack = user_stack()
+    props = BeanstalkTrailProps.for_archive(
+        TRAIL,
+        NAMES,
+        "p/",
+        cloudwatch_logs=CloudWatchLogsOptions(retention_days=400, cis_alarms=False),
+        beanstalk_events=BeanstalkEventsOptions(buffer_seconds=60),
+    )
+    trail = BeanstalkTrail(stack, "Trail", props)
+    assert trail.canary is None and trail.cis_alarms is None and trail.cloudwatch_logs is not None
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/cloudtrail/platform-audit", "RetentionInDays": 400}
+    )
+    template.has_resource_properties("AWS::KMS::Alias", {"AliasName": "alias/platform/cloudtrail-cloudwatch-logs"})
+    template.resource_count_is("AWS::Logs::MetricFilter", 0)
+    # The Firehose role is named as the archive's policies name it, and its KMS grant is on the archive's keys
+    # pinned to the log key's alias.
+    template.has_resource_properties("AWS::IAM::Role", {"RoleName": "platform-beanstalk-events-delivery"})
+    kms = [s for s in statements(template, "AWS::IAM::ManagedPolicy") if s.get("Sid") == "EncryptWithTheLogKey"]
+    assert kms and all(s["Resource"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*" for s in kms)
+    assert all(s["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"] == [NAMES.log_key_alias] for s in kms)
+    [stream] = template.find_resources("AWS::KinesisFirehose::DeliveryStream").values()
+    destination = stream["Properties"]["ExtendedS3DestinationConfiguration"]
+    assert destination["Prefix"].startswith(f"p/beanstalk-events/{ACCOUNT}/{REGION}/")

@@ -15,10 +15,10 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from ebtrail.constructs.log_archive import ExistingArchiveProps, LogArchive
+from ebtrail.core.iam import Principal, Request, Verdict, evaluate
 from ebtrail.core.names import TrailTarget
 from ebtrail.verifier.preflight.assembly import Resolver
 from ebtrail.verifier.preflight.assembly import Stack as TemplateStack
-from ebtrail.verifier.preflight.policy import Principal, Request, Verdict, evaluate
 from tests.cdk.policy_helpers import log_bucket_policy, statement
 from tests.cdk.synth_cache import Synthesized
 

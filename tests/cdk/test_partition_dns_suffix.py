@@ -13,6 +13,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.core.regions import dns_suffix, regional_service_name
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
@@ -38,7 +39,7 @@ def config(region: str) -> dict[str, Any]:
 
 
 def synthesized(region: str) -> list[Stack]:
-    built = build_app(parse_config(config(region)))
+    built = build_app(plan(parse_config(config(region))))
     return [
         Stack(stack.stack_name, stack.account, stack.region, Template.from_stack(stack).to_json()["Resources"])
         for stack in built.stacks

@@ -12,6 +12,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from deployment.config import ConfigError, parse_config
+from deployment.plan import plan
 from stacks.app_builder import build_app
 from stacks.summary import read_stacks, verifier_lines
 from tests.cdk.policy_helpers import (
@@ -229,7 +230,7 @@ def _accounts_config(member_count: int) -> dict[str, Any]:
 
 def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() -> None:
     with pytest.raises(ConfigError) as error:
-        build_app(parse_config(_accounts_config(60)), compliance=False)
+        build_app(plan(parse_config(_accounts_config(60))), compliance=False)
     (problem,) = error.value.problems
     assert problem.path == "trail.members"
     assert problem.message.startswith("log bucket policy: ")
@@ -240,14 +241,14 @@ def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() 
 def test_the_archive_s_own_validation_refuses_the_oversized_policy_in_the_app_s_words() -> None:
     """Issue 18: the construct's size validation is on in the app (no longer switched off for the app's own copy
     of the check), worded with the config field the app passes as ``policy_size_message``."""
-    built = build_app(parse_config(_accounts_config(60)), compliance=False, enforce_policy_limits=False)
+    built = build_app(plan(parse_config(_accounts_config(60))), compliance=False, enforce_policy_limits=False)
     with pytest.raises(RuntimeError, match=r"log bucket policy: [\d,]+ bytes, over the 20,480-byte limit") as failure:
         Template.from_stack(built.log_archive)
     assert "split trail.members across several archives" in str(failure.value)
 
 
 def test_forty_members_still_fit() -> None:
-    built = build_app(parse_config(_accounts_config(40)), compliance=False)
+    built = build_app(plan(parse_config(_accounts_config(40))), compliance=False)
     assert len(built.trails) == 40
 
 
@@ -286,13 +287,17 @@ def test_organization_verifier_reads_the_management_accounts_own_files(organizat
 def test_without_assumed_by_the_summary_says_the_verifier_can_prove_nothing(config_file: str, tmp_path: Path) -> None:
     data = tomllib.loads((CONFIG_FIXTURES / config_file).read_text())
     data.pop("verifier")
-    built = build_app(parse_config(data))
+    built = build_app(plan(parse_config(data)))
     assembly = built.app.synth()
     stacks = read_stacks(Path(assembly.directory))
     warnings = verifier_lines(stacks)
     trail_stacks = [s.stack_name for s in stacks if not s.stack_name.endswith("-log-archive")]
     assert len(warnings) == len(trail_stacks) and all("can prove nothing" in w for w in warnings)
     with_role = read_stacks(
-        Path(build_app(parse_config(tomllib.loads((CONFIG_FIXTURES / config_file).read_text()))).app.synth().directory)
+        Path(
+            build_app(plan(parse_config(tomllib.loads((CONFIG_FIXTURES / config_file).read_text()))))
+            .app.synth()
+            .directory
+        )
     )
     assert verifier_lines(with_role) == []

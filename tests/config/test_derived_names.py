@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from deployment.config import ConfigError, known_regions, parse_config
-from deployment.plan import archive_names, trail_targets
+from deployment.plan import archive_names, plan, trail_targets
 from ebtrail.core.names import canary_function_name
 from stacks.app_builder import build_app
 from tests.config import aws_name_rules as rules
@@ -209,6 +209,6 @@ def test_derived_names_stay_unique_when_shortened() -> None:
 @pytest.mark.parametrize("data", ISSUE_CASES[:2], ids=["dotted-trail-name", "longest-prefix-longest-region"])
 def test_the_cases_of_the_issue_synthesize(data: Any) -> None:
     """The two configs that used to end in a jsii traceback, through a real synthesis (cdk-nag included)."""
-    built = build_app(parse_config(data))
+    built = build_app(plan(parse_config(data)))
     for stack in built.stacks:
         Template.from_stack(stack)

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from deployment.config import parse_config
+from deployment.plan import plan
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.hops import counts, overall, preflight_hops
@@ -84,7 +85,7 @@ def all_feature_configs(draw: st.DrawFn) -> dict[str, Any]:
 
 def synthesized_stacks(data: dict[str, Any]) -> list[Stack]:
     """The config synthesized once (cdk-nag runs in ``Template.from_stack``), as the preflight reads stacks."""
-    built = build_app(parse_config(data))
+    built = build_app(plan(parse_config(data)))
     return [
         Stack(stack.stack_name, stack.account, stack.region, Template.from_stack(stack).to_json()["Resources"])
         for stack in built.stacks

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deployment.config import MIN_STORAGE_DAYS, STORAGE_CLASS_ORDER, ConfigError, known_regions, parse_config
+from deployment.plan import plan
 from stacks.app_builder import build_app
 
 AWS_REGIONS = sorted(region for region, partition in known_regions().items() if partition == "aws")
@@ -96,7 +97,7 @@ def valid_configs(draw: st.DrawFn, topology: str | None = None) -> dict[str, Any
 @given(valid_configs())
 def test_a_valid_config_always_synthesizes_cleanly(data: dict[str, Any]) -> None:
     config = parse_config(data)
-    built = build_app(config)
+    built = build_app(plan(config))
     for stack in built.stacks:
         Template.from_stack(stack)  # raises on any cdk-nag finding
 

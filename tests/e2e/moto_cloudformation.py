@@ -125,7 +125,7 @@ from moto.sqs.models import sqs_backends
 from moto.utilities.tagging_service import TaggingService
 from moto.utilities.utils import get_partition
 
-from ebtrail.verifier.preflight.policy import PolicyError, Principal, Request, Verdict, evaluate
+from ebtrail.core.iam import PolicyError, Principal, Request, Verdict, evaluate
 
 #: Types this module registers or replaces (the e2e run compares this with the templates' types).
 SUPPORTED_TYPES: set[str] = set()

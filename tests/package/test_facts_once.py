@@ -1,5 +1,7 @@
 """Each AWS fact once: regions and partitions live in :mod:`ebtrail.core.regions` alone (issue 18, "each fact
-once"; issue 17 item 10: ``partition_of`` in the preflight guessed ``aws`` for us-isof-south-1).
+once"; issue 17 item 10: ``partition_of`` in the preflight guessed ``aws`` for us-isof-south-1), and IAM's
+``ArnLike`` and wildcard matching in :mod:`ebtrail.core.iam.matching` alone (issue 18: the config's ``arn_like``
+and the preflight's ``_arn_like`` disagreed).
 
 A source scan with ``ast`` (nothing imported but the regions module, which the scan compares against): outside
 that module, no string constant is a region name, a partition name other than ``aws``, or a region-name prefix
@@ -9,6 +11,7 @@ used to guess a partition (``"cn-"``, ``"us-gov-"``), and nothing calls botocore
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +132,107 @@ def test_the_one_module_knows_every_partition_and_the_iso_regions() -> None:
     assert "us-isof-south-1" in regions.cloudtrail_regions("aws-iso-f")
     with pytest.raises(regions.UnknownRegionError, match="not a region"):
         regions.partition_of("mars-1")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ArnLike and IAM's wildcards: ebtrail.core.iam.matching alone
+
+THE_MATCHER = REPO_ROOT / "ebtrail" / "core" / "iam" / "matching.py"
+#: A function named as an ARN or wildcard matcher (``arn_like``, ``_arn_like``, ``arn_matches``, ``_wildcard``,
+#: ``wildcard_match``); not a builder of a condition such as ``source_arn_equals``.
+MATCHER_NAME = re.compile(r"_*(arn_?like|arn_?match(es)?|wildcard(_?match(es)?|_?regex)?|glob_?match)", re.IGNORECASE)
+GLOB_FUNCTIONS = {"fnmatch", "fnmatchcase", "translate", "filter"}
+
+
+def _mentions_arns(tree: ast.AST) -> bool:
+    """The module writes an ARN (a string or f-string that starts with ``arn:``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("arn:"):
+            return True
+    return False
+
+
+def _glob_uses(tree: ast.AST) -> list[ast.Call]:
+    """``fnmatch.fnmatch(...)``, ``fnmatchcase(...)`` after ``from fnmatch import ...`` and the like."""
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "fnmatch"
+        for alias in node.names
+    }
+    found: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        module_call = (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "fnmatch"
+        )
+        imported_call = isinstance(func, ast.Name) and func.id in imported and func.id in GLOB_FUNCTIONS
+        if module_call or imported_call:
+            found.append(node)
+    return found
+
+
+def arn_matchers_in(source: str, filename: str = "<source>") -> list[str]:
+    """Every place in ``source`` that matches ARNs or IAM wildcards itself, as ``file:line what``: a function
+    named as a matcher, glob matching (``fnmatch``) in a module that handles ARNs (a glob is ArnLike without its
+    per-component rule), or ``*`` turned into the regular expression ``.*``."""
+    tree = ast.parse(source, filename=filename)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and MATCHER_NAME.fullmatch(node.name):
+            found.append(f"{filename}:{node.lineno} defines {node.name}")
+        elif isinstance(node, ast.Constant) and node.value in (".*", ".+"):
+            found.append(f"{filename}:{node.lineno} turns a wildcard into the regex {node.value!r}")
+    if _mentions_arns(tree):
+        found += [f"{filename}:{node.lineno} glob-matches (fnmatch) in a module of ARNs" for node in _glob_uses(tree)]
+    return found
+
+
+def matcher_scan_files() -> list[Path]:
+    """The source, the repository's tools and the tests (a test that globs an ARN checks the wrong rule)."""
+    return [
+        *source_files(),
+        *sorted((REPO_ROOT / "deployment").rglob("*.py")),
+        *sorted((REPO_ROOT / "tools").rglob("*.py")),
+        *sorted(path for path in (REPO_ROOT / "tests").rglob("*.py") if path != Path(__file__).resolve()),
+    ]
+
+
+def test_no_module_but_matching_matches_arns_or_wildcards() -> None:
+    found = [
+        where
+        for path in matcher_scan_files()
+        if path != THE_MATCHER
+        for where in arn_matchers_in(path.read_text(), str(path.relative_to(REPO_ROOT)))
+    ]
+    assert found == [], "ArnLike and IAM's wildcards come from ebtrail.core.iam.matching only:\n" + "\n".join(found)
+
+
+def test_the_scan_finds_both_old_arn_likes() -> None:
+    """The two copies this replaced (deployment/config/guardrails.py and ebtrail/verifier/preflight/policy.py)."""
+    config_copy = (
+        "import fnmatch\n"
+        "ROLE = 'arn:aws:iam::111111111111:role/x'\n"
+        "def arn_like(pattern, arn):\n"
+        "    return all(fnmatch.fnmatchcase(a, p) for p, a in zip(pattern.split(':', 5), arn.split(':', 5)))\n"
+    )
+    assert [f.split(" ", 1)[1] for f in arn_matchers_in(config_copy)] == [
+        "defines arn_like",
+        "glob-matches (fnmatch) in a module of ARNs",
+    ]
+    preflight_copy = (
+        "import re\n"
+        "def _wildcard(pattern):\n"
+        "    return re.compile(''.join({'*': '.*', '?': '.'}.get(c) or re.escape(c) for c in pattern))\n"
+        "def _arn_like(pattern, value):\n"
+        "    return pattern == value\n"
+    )
+    assert len(arn_matchers_in(preflight_copy)) == 3
+    test_glob = (
+        "from fnmatch import fnmatchcase\nARN = 'arn:aws:cloudwatch:us-east-1:1:alarm:'\nfnmatchcase(ARN + 'a', 'p*')\n"
+    )
+    assert len(arn_matchers_in(test_glob)) == 1
+    file_glob = "import fnmatch\nfnmatch.fnmatch('METADATA', '*.dist-info/*')\n"
+    assert arn_matchers_in(file_glob) == []

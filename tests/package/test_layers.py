@@ -21,6 +21,8 @@ LAYERS: dict[str, int] = {
     "ebtrail.core": 0,
     "ebtrail.verifier": 1,
     "ebtrail.constructs": 1,
+    # The Lambda runtimes run the verifier's checks in Lambda; the constructs name their handlers as strings only.
+    "ebtrail.lambdas": 2,
     "deployment.config": 1,
     "deployment.plan": 2,
     "stacks": 3,
@@ -38,6 +40,8 @@ THIRD_PARTY: dict[str, set[str]] = {
     "ebtrail.core": {"botocore"},
     "ebtrail.verifier": {"boto3", "botocore", "click", "rich", "cryptography", "rsa", "pyasn1", "mypy_boto3_*"},
     "ebtrail.constructs": CDK | {"boto3"},
+    # The Lambda Python runtime has boto3 and botocore; rsa and pyasn1 are bundled (ebtrail.constructs.lambda_bundle).
+    "ebtrail.lambdas": {"boto3", "botocore", "rsa", "pyasn1", "mypy_boto3_*"},
     "deployment.config": {"pydantic", "boto3"},
     "deployment.plan": set(),
     "stacks": CDK | {"cfnlint"},
@@ -184,3 +188,16 @@ def test_no_top_level_package_beside_ebtrail(folder: str) -> None:
     """The wheel installs one import package; the old top-level folders must not come back."""
     # Python files, not the folder: a merge leaves an untracked __pycache__/ behind in a worktree.
     assert list((REPO_ROOT / folder).rglob("*.py")) == []
+
+
+def test_no_stack_module_imports_the_config_model() -> None:
+    """The stacks and app_builder take the plan (deployment.plan.plan of a config), never the config model: a
+    feature a stack built from the config was a feature no one composing the constructs could have."""
+    wrong = [
+        f"{found.importer}:{found.line} imports {found.imported}"
+        for found in ALL_IMPORTS
+        if layer_of(found.importer) == "stacks"
+        and (found.imported == "deployment.config" or found.imported.startswith("deployment.config."))
+    ]
+    assert wrong == []
+    assert any(layer_of(found.importer) == "stacks" for found in ALL_IMPORTS), "no stacks module was scanned"

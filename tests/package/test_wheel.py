@@ -29,7 +29,7 @@ def test_one_import_package(wheel: Path) -> None:
     tops = {name.split("/")[0] for name in _names(wheel) if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"ebtrail"}
     names = set(_names(wheel))
-    for module in ("ebtrail/verifier/cli.py", "ebtrail/core/names.py", "ebtrail/constructs/log_key.py"):
+    for module in ("ebtrail/verifier/cli/__init__.py", "ebtrail/core/names.py", "ebtrail/constructs/log_key.py"):
         assert module in names
     # The create-only properties `ebtrail-verify changes` decides replacements by (package data, no cfn-lint).
     assert "ebtrail/verifier/changes/resource_schemas.json" in names

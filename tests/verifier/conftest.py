@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ebtrail.verifier.verify import Settings
+from ebtrail.verifier.verify.run import Settings
 from tests.verifier.integrity_fixtures import SigningKey
 from tests.verifier.verify_double import REGION, FakeClock
 

@@ -7,11 +7,13 @@ The verifier runs as a subprocess with ``AWS_ENDPOINT_URL`` pointing at the prox
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import IO
 from urllib.parse import parse_qs
 
 import boto3
@@ -31,10 +34,29 @@ TRAIL = "ebtrail-signal"
 PREFIX = "ebtrail-verify-"
 
 
+#: The port reservations of this process (see :func:`free_port`), held until it exits.
+_RESERVED: list[IO[bytes]] = []
+_RESERVATIONS = Path(tempfile.gettempdir()) / "ebtrail-test-ports"
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        return int(sock.getsockname()[1])
+    """A port free now and reserved for this process: under pytest-xdist, two workers (or two suites on one
+    machine) could otherwise both be handed the same port between its ``bind`` here and moto_server's own, and
+    one test would talk to the other's server. The reservation is an exclusive ``flock`` on a file named after
+    the port, held until the process exits; a port another process holds is skipped."""
+    _RESERVATIONS.mkdir(exist_ok=True)
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("localhost", 0))
+            port = int(sock.getsockname()[1])
+        lock = (_RESERVATIONS / str(port)).open("ab")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        _RESERVED.append(lock)
+        return port
 
 
 def fake_aws_env(endpoint: str) -> dict[str, str]:

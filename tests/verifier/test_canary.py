@@ -33,17 +33,17 @@ from ebtrail.core.canary import (
     AlarmRule,
 )
 from ebtrail.core.permissions import is_listed
-from ebtrail.verifier import canary
-from ebtrail.verifier.aws import Clients
-from ebtrail.verifier.canary import (
+from ebtrail.lambdas import canary
+from ebtrail.lambdas.canary import (
     CanaryConfigError,
     CanaryReport,
     CanarySettings,
     ExpectedTrail,
     run_and_publish,
 )
-from ebtrail.verifier.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
-from ebtrail.verifier.probe import Probe
+from ebtrail.verifier.aws import Clients
+from ebtrail.verifier.verify.probe import DESCRIPTION_PREFIX as VERIFIER_DESCRIPTION_PREFIX
+from ebtrail.verifier.verify.probe import Probe
 from tests.verifier import alarm_model
 from tests.verifier.alarm_model import AlarmModel
 from tests.verifier.verify_double import (
@@ -350,7 +350,7 @@ def test_missing_permission_fails_the_run_but_publishes_what_it_measured(
 
 
 def handler_with_environment_of(dep: Deployment, clock: FakeClock) -> dict[str, Any]:
-    """What :func:`ebtrail.verifier.canary.handler` does, with the test's session and clock."""
+    """What :func:`ebtrail.lambdas.canary.handler` does, with the test's session and clock."""
     env = {
         core_canary.ENV_TRAIL_ARN: dep.trail_arn,
         core_canary.ENV_BUCKET: dep.bucket,

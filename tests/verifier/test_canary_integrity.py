@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from ebtrail.core.canary import CANARY_RAN, DIGEST_OVERDUE, DIGESTS_LATE, INTEGRITY_CHECKED, INTEGRITY_FAILURES
-from ebtrail.verifier.canary_integrity import IntegrityRun, IntegrityScope, check_integrity, new_digests
+from ebtrail.lambdas.canary_integrity import IntegrityRun, IntegrityScope, check_integrity, new_digests
 from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.model import Status
 from tests.verifier.integrity_fixtures import (
@@ -279,7 +279,7 @@ def test_new_digests_uses_last_modified_as_well_as_the_key_time() -> None:
 
 def test_the_window_comes_from_the_functions_environment_and_the_metrics_reach_the_report() -> None:
     from ebtrail.core.canary import ENV_BUCKET, ENV_INTEGRITY_WINDOW_MINUTES, ENV_TRAIL_ARN
-    from ebtrail.verifier.canary import CanaryConfigError, CanaryReport, CanarySettings
+    from ebtrail.lambdas.canary import CanaryConfigError, CanaryReport, CanarySettings
 
     env = {ENV_TRAIL_ARN: f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}", ENV_BUCKET: BUCKET}
     assert CanarySettings.from_environment(env).integrity_window == timedelta(minutes=70)

@@ -73,9 +73,10 @@ def test_an_unknown_command_is_a_usage_error() -> None:
 def test_one_exit_code_set_for_every_command() -> None:
     """The same number means the same thing after verify, integrity and preflight."""
     import ebtrail.verifier.integrity.model as integrity_model
-    from ebtrail.verifier import integrity, report
+    from ebtrail.verifier import integrity
     from ebtrail.verifier.exit_codes import ExitCode
     from ebtrail.verifier.preflight.run import PreflightExit
+    from ebtrail.verifier.verify import report
 
     # No module defines a second one: every name in use is this class.
     for module in (integrity, integrity_model, report):

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from ebtrail.core.iam import Verdict
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.assembly import Assembly, Stack
 from ebtrail.verifier.preflight.hops import HopReport, preflight_hops, sample_key
-from ebtrail.verifier.preflight.policy import Verdict
 
 TRAILS, ARCHIVE = "111111111111", "222222222222"
 REGION = "us-east-1"

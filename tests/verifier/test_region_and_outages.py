@@ -13,7 +13,7 @@ from rich.console import Console
 
 from ebtrail.verifier.aws import is_transient, resolve_region
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.report import Outcome, VerificationResult, summary
+from ebtrail.verifier.verify.report import Outcome, VerificationResult, summary
 
 ARN = "arn:aws:cloudtrail:ap-south-1:123456789012:trail/ebtrail-audit"
 

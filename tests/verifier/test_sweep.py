@@ -12,7 +12,6 @@ import gzip
 import json
 from collections import Counter
 from datetime import timedelta
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ import boto3
 import pytest
 
 from ebtrail.core import sweep as facts
-from ebtrail.verifier import sweep
+from ebtrail.core.iam import wildcard_match
+from ebtrail.lambdas import sweep
 from ebtrail.verifier.integrity import Status, TrailInfo, verify_integrity
 from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.pairwise import StaticPublicKeys
@@ -337,5 +337,6 @@ def test_every_api_call_of_the_handlers_is_in_their_roles(
         allowed = _role_actions(role_prefix)
         # CloudWatch's API signs as "monitoring"; its IAM prefix is "cloudwatch".
         actions = {call.replace("monitoring:", "cloudwatch:") for call in made}
-        missing = {a for a in actions if not any(fnmatchcase(a.lower(), p.lower()) for p in allowed)}
+        # IAM's Action match: * and ? wildcards, case-insensitive.
+        missing = {a for a in actions if not any(wildcard_match(p, a, ignore_case=True) for p in allowed)}
         assert not missing, (role_prefix, missing)

@@ -17,8 +17,8 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
+from ebtrail.lambdas.canary import CanarySettings, ExpectedTrail, run_canary
 from ebtrail.verifier.aws import TOTAL_MAX_ATTEMPTS, USER_AGENT_EXTRA, Clients, is_transient
-from ebtrail.verifier.canary import CanarySettings, ExpectedTrail, run_canary
 from ebtrail.verifier.integrity import ExitCode, verify_integrity
 from ebtrail.verifier.integrity.aws import TrailConfigError, resolve_trail
 from ebtrail.verifier.preflight.deployed import trail_from_account

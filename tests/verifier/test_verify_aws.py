@@ -1,4 +1,4 @@
-"""Error classification (ebtrail.verifier.aws) and the probe's ownership rule (ebtrail.verifier.probe)."""
+"""Error classification (ebtrail.verifier.aws) and the probe's ownership rule (ebtrail.verifier.verify.probe)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ebtrail.verifier.aws import describe_error, error_message, is_access_denied, is_not_implemented
-from ebtrail.verifier.probe import MAX_TRUSTED_SKEW, ProbeCall, is_own_application, new_name
+from ebtrail.verifier.verify.probe import MAX_TRUSTED_SKEW, ProbeCall, is_own_application, new_name
 
 
 def client_error(code: str, message: str, status: int) -> ClientError:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from ebtrail.verifier.cli import cli
 from ebtrail.verifier.clock import SystemClock
 from ebtrail.verifier.integrity import FileKind, FileResult, IntegrityReport, Status, TrailInfo
-from ebtrail.verifier.verify import Settings
+from ebtrail.verifier.verify.run import Settings
 from tests.verifier.verify_double import BUCKET, REGION, TRAIL, CloudTrailDouble, FakeClock, deploy
 
 
@@ -34,7 +34,7 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture
 def cli_session(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
     """The command builds its own ``boto3.Session()``; hand it the test's, where the CloudTrail double listens."""
-    monkeypatch.setattr("ebtrail.verifier.verify_cli.boto3.Session", lambda **kwargs: session)
+    monkeypatch.setattr("ebtrail.verifier.cli.verify.boto3.Session", lambda **kwargs: session)
     return session
 
 
@@ -131,7 +131,7 @@ def test_integrity_runs_on_the_confirmed_log_file_and_decides_the_exit_code(
     dep = deploy(cli_session)
     double = CloudTrailDouble(dep, FakeClock(datetime.now(UTC)), delay=0).install()
     recorder = _IntegrityRecorder(status)
-    monkeypatch.setattr("ebtrail.verifier.verify_cli.verify_integrity", recorder)
+    monkeypatch.setattr("ebtrail.verifier.cli.verify.verify_integrity", recorder)
 
     result = CliRunner().invoke(
         cli,
@@ -165,10 +165,10 @@ def test_integrity_runs_on_the_confirmed_log_file_and_decides_the_exit_code(
 def test_integrity_is_not_attempted_when_nothing_arrived(
     session: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ebtrail.verifier.verify_cli.boto3.Session", lambda **kwargs: session)
+    monkeypatch.setattr("ebtrail.verifier.cli.verify.boto3.Session", lambda **kwargs: session)
     deploy(session)
     recorder = _IntegrityRecorder(Status.VALID)
-    monkeypatch.setattr("ebtrail.verifier.verify_cli.verify_integrity", recorder)
+    monkeypatch.setattr("ebtrail.verifier.cli.verify.verify_integrity", recorder)
 
     result = CliRunner().invoke(
         cli, ["verify", "--trail", TRAIL, "--region", REGION, "--timeout", "1", "--json", "--integrity"]

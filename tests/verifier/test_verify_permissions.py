@@ -15,9 +15,9 @@ from botocore.stub import Stubber
 
 from ebtrail.core import permissions
 from ebtrail.verifier.aws import Clients
+from ebtrail.verifier.cli.verify import check_integrity
 from ebtrail.verifier.integrity import Status
-from ebtrail.verifier.verify import Settings, run
-from ebtrail.verifier.verify_cli import check_integrity
+from ebtrail.verifier.verify.run import Settings, run
 from tests.verifier.integrity_fixtures import SigningKey, TrailWriter
 from tests.verifier.verify_double import BUCKET, REGION, TRAIL, ApiCalls, CloudTrailDouble, FakeClock, deploy
 

@@ -13,8 +13,8 @@ from botocore.stub import Stubber
 
 from ebtrail.verifier.aws import Clients
 from ebtrail.verifier.exit_codes import ExitCode
-from ebtrail.verifier.report import Outcome, VerificationResult
-from ebtrail.verifier.verify import Settings, run
+from ebtrail.verifier.verify.report import Outcome, VerificationResult
+from ebtrail.verifier.verify.run import Settings, run
 from tests.verifier.verify_double import (
     ACCOUNT,
     BUCKET,

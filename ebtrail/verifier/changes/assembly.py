@@ -8,15 +8,12 @@ CDK CLI read, which is how the deployed templates become a ``--from`` assembly.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ebtrail.core.regions import COMMERCIAL, UnknownRegionError, partition_of
-
-
-class AssemblyError(Exception):
-    """The cloud assembly cannot be read (no manifest, unreadable template)."""
+from ebtrail.verifier.cloud_assembly import read_stack_artifacts
 
 
 @dataclass(frozen=True)
@@ -45,31 +42,15 @@ class AssemblyStack:
 
 
 def read_assembly(directory: Path) -> list[AssemblyStack]:
-    """Every CloudFormation stack of the assembly in ``directory``, in manifest order."""
-    manifest_path = directory / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AssemblyError(f"cannot read {manifest_path}: {exc}") from exc
-    if not isinstance(manifest, dict):
-        raise AssemblyError(f"{manifest_path} is not a cloud assembly manifest")
+    """Every CloudFormation stack of the assembly in ``directory``, in manifest order (the one reader,
+    :mod:`ebtrail.verifier.cloud_assembly`)."""
     stacks: list[AssemblyStack] = []
-    for artifact_id, artifact in dict(manifest.get("artifacts", {})).items():
-        if not isinstance(artifact, dict) or artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        _, _, env = str(artifact.get("environment", "")).partition("aws://")
-        account, _, region = env.partition("/")
-        properties = dict(artifact.get("properties", {}))
-        template_path = directory / str(properties.get("templateFile", f"{artifact_id}.template.json"))
-        try:
-            template = json.loads(template_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise AssemblyError(f"cannot read {template_path}: {exc}") from exc
-        stack = AssemblyStack(artifact_id, str(properties.get("stackName", artifact_id)), account, region, template)
-        role = dict(properties.get("lookupRole", {})).get("arn")
+    for artifact in read_stack_artifacts(directory):
+        stack = AssemblyStack(artifact.artifact_id, artifact.name, artifact.account, artifact.region, artifact.template)
+        role = dict(artifact.properties.get("lookupRole", {})).get("arn")
         if isinstance(role, str):
             role = role.replace("${AWS::Partition}", stack.partition)
-        stacks.append(AssemblyStack(stack.artifact_id, stack.name, account, region, template, role if role else None))
+        stacks.append(replace(stack, lookup_role_arn=role if role else None))
     return stacks
 
 

@@ -160,6 +160,28 @@ def _allowed(change: Change, tokens: list[str]) -> Change:
 def _stack_changes(before: AssemblyStack, after: AssemblyStack, assembly: list[AssemblyStack]) -> list[Change]:
     old = {k: v for k, v in before.resources.items() if v.get("Type") not in IGNORED_TYPES}
     new = {k: v for k, v in after.resources.items() if v.get("Type") not in IGNORED_TYPES}
+    reasons = _replacement_reasons(old, new)
+    deleted = [lid for lid in old if lid not in new]
+    added = [lid for lid in new if lid not in old]
+    renamed = _renamed(old, new, deleted, added)
+    changes = [
+        Change(after.name, lid, str(new[lid].get("Type")), "add", "new logical ID")
+        for lid in added
+        if lid not in renamed.values()
+    ]
+    changes += [_deletion(before, after, assembly, lid, old[lid], renamed=renamed) for lid in deleted]
+    for lid, reason in reasons.items():
+        change = _replacement(after.name, lid, str(new[lid].get("Type")), reason)
+        kept_name = _kept_custom_name(old[lid], new[lid], reasons.keys())
+        changes.append(Change(**{**change.__dict__, "impossible": kept_name}) if kept_name else change)
+    for lid in sorted((old.keys() & new.keys()) - reasons.keys()):
+        if new[lid].get("Type") == "AWS::CloudTrail::Trail":
+            changes += _prefix_change(after.name, lid, old[lid], new[lid], assembly)
+    return [_with_meaning(c, before, assembly, (old, new)) for c in changes]
+
+
+def _replacement_reasons(old: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """Why each resource in both templates is replaced (by logical ID), for those that are."""
     reasons: dict[str, str] = {}
     for lid in old.keys() & new.keys():
         reason = _replacement_reason(old[lid], new[lid])
@@ -174,39 +196,37 @@ def _stack_changes(before: AssemblyStack, after: AssemblyStack, assembly: list[A
             if referred:
                 reasons[lid] = f"{referred} refers to replaced {_refs_of(new[lid], reasons.keys(), referred)}"
                 grew = True
-    deleted = [lid for lid in old if lid not in new]
-    added = [lid for lid in new if lid not in old]
-    # A logical ID that changed: a delete and an add of the same type in one stack.
+    return reasons
+
+
+def _renamed(old: dict[str, Any], new: dict[str, Any], deleted: list[str], added: list[str]) -> dict[str, str]:
+    """A logical ID that changed: a delete and an add of the same type in one stack (old ID -> new ID)."""
     renamed: dict[str, str] = {}
     for lid in deleted:
         kind = old[lid].get("Type")
         partner = next((a for a in added if new[a].get("Type") == kind and a not in renamed.values()), None)
         if partner is not None and kind in CATEGORIES:
             renamed[lid] = partner
-    changes: list[Change] = []
-    for lid in added:
-        if lid in renamed.values():
-            continue
-        changes.append(Change(after.name, lid, str(new[lid].get("Type")), "add", "new logical ID"))
-    for lid in deleted:
-        kind = str(old[lid].get("Type"))
-        category = CATEGORIES.get(kind)
-        if lid in renamed:
-            reason = f"logical ID changed to {renamed[lid]} (CloudFormation deletes {lid} and creates the new one)"
-            changes.append(_replacement(after.name, renamed[lid], kind, reason))
-            continue
-        meaning = _meaning(before, assembly, old[lid], None) if category == "record" else ""
-        changes.append(
-            Change(after.name, lid, kind, "delete", "not in the new template", meaning, category, category == "record")
-        )
-    for lid, reason in reasons.items():
-        change = _replacement(after.name, lid, str(new[lid].get("Type")), reason)
-        kept_name = _kept_custom_name(old[lid], new[lid], reasons.keys())
-        changes.append(Change(**{**change.__dict__, "impossible": kept_name}) if kept_name else change)
-    for lid in sorted((old.keys() & new.keys()) - reasons.keys()):
-        if new[lid].get("Type") == "AWS::CloudTrail::Trail":
-            changes += _prefix_change(after.name, lid, old[lid], new[lid], assembly)
-    return [_with_meaning(c, before, assembly, (old, new)) for c in changes]
+    return renamed
+
+
+def _deletion(
+    before: AssemblyStack,
+    after: AssemblyStack,
+    assembly: list[AssemblyStack],
+    lid: str,
+    resource: dict[str, Any],
+    *,
+    renamed: dict[str, str],
+) -> Change:
+    """A resource no longer in the new template: deleted, or replaced under its new logical ID."""
+    kind = str(resource.get("Type"))
+    category = CATEGORIES.get(kind)
+    if lid in renamed:
+        reason = f"logical ID changed to {renamed[lid]} (CloudFormation deletes {lid} and creates the new one)"
+        return _replacement(after.name, renamed[lid], kind, reason)
+    meaning = _meaning(before, assembly, resource, None) if category == "record" else ""
+    return Change(after.name, lid, kind, "delete", "not in the new template", meaning, category, category == "record")
 
 
 def _kept_custom_name(old: dict[str, Any], new: dict[str, Any], replaced: Iterable[str]) -> str:

@@ -182,7 +182,16 @@ class DigestCheck:
         )
 
 
-def check_digest(  # noqa: PLR0911 - one return per verdict
+class _VerdictError(Exception):
+    """Raised by a stage of :func:`check_digest` that decides the digest's status: the check ends with it."""
+
+    def __init__(self, status: Status, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def check_digest(
     fetched: FetchedObject,
     public_keys: PublicKeySource,
     *,
@@ -193,69 +202,105 @@ def check_digest(  # noqa: PLR0911 - one return per verdict
     """Check one digest on its own: gzip JSON, signature metadata, required fields, original location, the public
     key (by fingerprint, in the digest's region, ``default_region`` for a key without one) and its signature.
 
-    ``aws_errors`` raised by ``public_keys`` make the digest unverifiable (anything else propagates).
+    ``aws_errors`` raised by ``public_keys`` make the digest unverifiable (anything else propagates). Each stage
+    below decides the verdict when it fails; the content fields are filled once the JSON could be read.
     """
-    bucket, key = fetched.bucket, fetched.key
+    found: dict[str, Any] = {}
+    try:
+        inflated, data = _inflate(fetched)
+        inflated_sha256 = hashlib.sha256(inflated).hexdigest()
+        del inflated  # only its hash is kept
+        found = _content(data, fetched.key, default_region) | {
+            "signature": fetched.metadata.get("signature"),
+            "inflated_sha256": inflated_sha256,
+            "object_sha256": hashlib.sha256(fetched.body or b"").hexdigest(),
+        }
+        _check_format(fetched, data)
+        fingerprint, region = str(data["digestPublicKeyFingerprint"]), found["region"]
+        der = _public_key(public_keys, fetched, data, region, aws_errors)
+        _check_signature(verifier, der, data, signature=fetched.metadata["signature"], inflated_sha256=inflated_sha256)
+        status, reason = Status.VALID, f"signature verified (key {fingerprint}, {region})"
+    except _VerdictError as verdict:
+        status, reason = verdict.status, verdict.reason
+    return DigestCheck(bucket=fetched.bucket, key=fetched.key, status=status, reason=reason, **found)
 
-    def verdict(status: Status, reason: str, **kwargs: Any) -> DigestCheck:
-        return DigestCheck(bucket=bucket, key=key, status=status, reason=reason, **kwargs)
 
+def _inflate(fetched: FetchedObject) -> tuple[bytes, dict[str, Any]]:
+    """The digest's bytes and JSON object: a digest that is gone, unreadable or not gzip JSON is decided here."""
     if fetched.missing:
-        return verdict(Status.MISSING, "not found in S3 (deleted?)")
+        raise _VerdictError(Status.MISSING, "not found in S3 (deleted?)")
     if fetched.body is None:
-        return verdict(Status.UNVERIFIABLE, f"cannot read it: {fetched.error or 'no content'}")
+        raise _VerdictError(Status.UNVERIFIABLE, f"cannot read it: {fetched.error or 'no content'}")
     try:
         inflated = zlib.decompress(fetched.body, zlib.MAX_WBITS | 16)
         data = json.loads(inflated.decode())
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except (zlib.error, ValueError) as exc:
-        return verdict(Status.MODIFIED, f"invalid format: not a gzip-compressed JSON digest ({exc})")
+        raise _VerdictError(Status.MODIFIED, f"invalid format: not a gzip-compressed JSON digest ({exc})") from exc
+    return inflated, data
+
+
+def _check_format(fetched: FetchedObject, data: Mapping[str, Any]) -> None:
+    """The signature metadata, the required fields and the digest's own location, as aws-cli checks them before
+    it looks for a key: a digest copied elsewhere, or stripped of its signature, is modified."""
     metadata = fetched.metadata
-    signature = metadata.get("signature")
-    inflated_sha256 = hashlib.sha256(inflated).hexdigest()
-    del inflated  # only its hash is kept
-    found = _content(data, key, default_region) | {
-        "signature": signature,
-        "inflated_sha256": inflated_sha256,
-        "object_sha256": hashlib.sha256(fetched.body).hexdigest(),
-    }
-    if not signature or "signature-algorithm" not in metadata:
-        return verdict(Status.MODIFIED, "signature or signature-algorithm metadata is missing", **found)
+    if not metadata.get("signature") or "signature-algorithm" not in metadata:
+        raise _VerdictError(Status.MODIFIED, "signature or signature-algorithm metadata is missing")
     if metadata["signature-algorithm"] != SIGNATURE_ALGORITHM:
-        return verdict(
-            Status.UNVERIFIABLE, f"unsupported signature algorithm {metadata['signature-algorithm']!r}", **found
-        )
+        raise _VerdictError(Status.UNVERIFIABLE, f"unsupported signature algorithm {metadata['signature-algorithm']!r}")
     missing = [k for k in REQUIRED_DIGEST_KEYS if k not in data]
     if missing:
-        return verdict(Status.MODIFIED, f"invalid format: no {', '.join(missing)}", **found)
-    if data["digestS3Bucket"] != bucket or data["digestS3Object"] != key:
+        raise _VerdictError(Status.MODIFIED, f"invalid format: no {', '.join(missing)}")
+    if data["digestS3Bucket"] != fetched.bucket or data["digestS3Object"] != fetched.key:
         where = f"s3://{data['digestS3Bucket']}/{data['digestS3Object']}"
-        return verdict(Status.MODIFIED, f"has been moved from its original location {where}", **found)
-    key_window = key_lookup_window(key, data, metadata)
+        raise _VerdictError(Status.MODIFIED, f"has been moved from its original location {where}")
+
+
+def _public_key(
+    public_keys: PublicKeySource,
+    fetched: FetchedObject,
+    data: Mapping[str, Any],
+    region: str,
+    aws_errors: tuple[type[Exception], ...],
+) -> bytes:
+    """CloudTrail's public key that signed the digest (by fingerprint, within the time it was in use): without it
+    the digest is unverifiable, not modified (the key may be out of reach, not wrong)."""
+    key_window = key_lookup_window(fetched.key, data, fetched.metadata)
     if isinstance(key_window, str):
-        return verdict(Status.MODIFIED, key_window, **found)
+        raise _VerdictError(Status.MODIFIED, key_window)
     fingerprint = str(data["digestPublicKeyFingerprint"])
-    region = found["region"]
     try:
         der = public_keys.find(region, fingerprint, *key_window)
     except aws_errors as exc:
-        return verdict(Status.UNVERIFIABLE, f"ListPublicKeys in {region} failed: {exc}", **found)
+        raise _VerdictError(Status.UNVERIFIABLE, f"ListPublicKeys in {region} failed: {exc}") from exc
     if der is None:
-        return verdict(
-            Status.UNVERIFIABLE, f"public key not found in region {region} for fingerprint {fingerprint}", **found
+        raise _VerdictError(
+            Status.UNVERIFIABLE, f"public key not found in region {region} for fingerprint {fingerprint}"
         )
+    return der
+
+
+def _check_signature(
+    verifier: SignatureVerifier,
+    der: bytes,
+    data: Mapping[str, Any],
+    *,
+    signature: str,
+    inflated_sha256: str,
+) -> None:
+    """SHA256withRSA over the string to sign: a signature that does not verify means content or metadata changed."""
     try:
         signature_bytes = bytes.fromhex(signature)
-    except ValueError:
-        return verdict(Status.MODIFIED, "signature metadata is not hex", **found)
+    except ValueError as exc:
+        raise _VerdictError(Status.MODIFIED, "signature metadata is not hex") from exc
     try:
         signed = verifier(der, signature_bytes, string_to_sign_from_hash(data, inflated_sha256))
     except ValueError as exc:
-        return verdict(Status.UNVERIFIABLE, f"cannot load public key {fingerprint}: {exc}", **found)
+        fingerprint = data["digestPublicKeyFingerprint"]
+        raise _VerdictError(Status.UNVERIFIABLE, f"cannot load public key {fingerprint}: {exc}") from exc
     if not signed:
-        return verdict(Status.MODIFIED, "signature verification failed (content or metadata changed)", **found)
-    return verdict(Status.VALID, f"signature verified (key {fingerprint}, {region})", **found)
+        raise _VerdictError(Status.MODIFIED, "signature verification failed (content or metadata changed)")
 
 
 def _content(data: Mapping[str, Any], key: str, default_region: str) -> dict[str, Any]:

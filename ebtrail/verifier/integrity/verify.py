@@ -96,27 +96,13 @@ def verify_integrity(
     found so far and ``report.signal`` set: it creates nothing, so there is nothing to clean up. Raises ValueError
     only for contradictory arguments.
     """
-    if bool(log_keys) == (since is not None):
-        raise ValueError("give either log_keys or since")
-    if chain < 0 or wait < 0:
-        raise ValueError("chain and wait must not be negative")
-    if (all_regions or all_accounts) and since is None:
-        raise ValueError("all_regions and all_accounts are for since mode")
+    _check_arguments(log_keys, since, chain, wait, all_regions=all_regions, all_accounts=all_accounts)
     clock = clock or SystemClock()
     report = IntegrityReport(trail=trail if isinstance(trail, str) else trail.arn)
-    try:
-        clients = clients or Clients.create(session, region, trail if isinstance(trail, str) else trail.arn)
-        info = trail if isinstance(trail, TrailInfo) else resolve_trail(clients, trail)
-    except MissingRegionError as exc:
-        report.errors.append(str(exc))
+    opened = _open_trail(session, trail, region, clients, report)
+    if opened is None:
         return report
-    except TrailConfigError as exc:
-        report.errors.append(str(exc))
-        report.unreachable = exc.__cause__ is not None and is_transient(exc.__cause__)
-        return report
-    except KeyboardInterrupt as exc:
-        report.interrupt(signum_of(exc))
-        return report
+    clients, info = opened
     report.trail = info.arn
     if info.log_file_validation is False:
         report.notes.append("log file validation is disabled on this trail: CloudTrail writes no new digests")
@@ -137,14 +123,9 @@ def verify_integrity(
             run.check_log_keys(log_keys, deadline)
         else:
             assert since is not None
-            aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
             location = run.location_for(region, account_id, organization_id)
-            if location is not None and (all_regions or all_accounts):
-                locations = run.chain_locations(location, all_regions=all_regions, all_accounts=all_accounts)
-                if locations:
-                    run.check_since_chains(locations, aware, deadline)
-            elif location is not None:
-                run.check_since(location, aware, deadline)
+            if location is not None:
+                run.check_since_mode(location, since, deadline, all_regions=all_regions, all_accounts=all_accounts)
     except AWS_ERRORS as exc:
         report.errors.append(f"AWS error: {exc}")
         report.unreachable = is_transient(exc)
@@ -153,6 +134,49 @@ def verify_integrity(
     finally:
         pool.close()
     return report
+
+
+def _check_arguments(
+    log_keys: Sequence[str],
+    since: datetime | None,
+    chain: int,
+    wait: float,
+    *,
+    all_regions: bool,
+    all_accounts: bool,
+) -> None:
+    """Contradictory arguments are the caller's bug, not a finding: ValueError before anything is read."""
+    if bool(log_keys) == (since is not None):
+        raise ValueError("give either log_keys or since")
+    if chain < 0 or wait < 0:
+        raise ValueError("chain and wait must not be negative")
+    if (all_regions or all_accounts) and since is None:
+        raise ValueError("all_regions and all_accounts are for since mode")
+
+
+def _open_trail(
+    session: boto3.Session,
+    trail: str | TrailInfo,
+    region: str | None,
+    clients: Clients | None,
+    report: IntegrityReport,
+) -> tuple[Clients, TrailInfo] | None:
+    """The clients and the trail (read unless given): None when they cannot be had, the reason in ``report``
+    (no region or a trail that cannot be read: exit 2, or 3 when AWS could not be reached; an interruption)."""
+    try:
+        clients = clients or Clients.create(session, region, trail if isinstance(trail, str) else trail.arn)
+        info = trail if isinstance(trail, TrailInfo) else resolve_trail(clients, trail)
+    except MissingRegionError as exc:
+        report.errors.append(str(exc))
+        return None
+    except TrailConfigError as exc:
+        report.errors.append(str(exc))
+        report.unreachable = exc.__cause__ is not None and is_transient(exc.__cause__)
+        return None
+    except KeyboardInterrupt as exc:
+        report.interrupt(signum_of(exc))
+        return None
+    return clients, info
 
 
 class Progress(Protocol):
@@ -253,6 +277,19 @@ class _Run:
             pending = [log for log, _ in waiting]
         if waited > 0:
             self.report.notes.append(f"waited {waited:.0f} s for digest files")
+
+    def check_since_mode(
+        self, location: Location, since: datetime, deadline: datetime, *, all_regions: bool, all_accounts: bool
+    ) -> None:
+        """``since`` mode (a naive ``since`` is UTC): the one chain of ``location``, or each account x region
+        folder's chain when ``all_regions``/``all_accounts`` ask for them."""
+        aware = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+        if not (all_regions or all_accounts):
+            self.check_since(location, aware, deadline)
+            return
+        locations = self.chain_locations(location, all_regions=all_regions, all_accounts=all_accounts)
+        if locations:
+            self.check_since_chains(locations, aware, deadline)
 
     def check_since(self, location: Location, since: datetime, deadline: datetime) -> None:
         start = since - KEY_TIME_MARGIN

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ebtrail.verifier.preflight.policy import (
+from ebtrail.core.iam import (
     Decision,
     PolicyError,
     Principal,

@@ -15,13 +15,13 @@ trail construct) or given with ``--organization-id``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ebtrail.core.regions import UnknownRegionError, dns_suffix, partition_of
+from ebtrail.verifier.cloud_assembly import read_stack_artifacts
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 
 ORGANIZATION_METADATA = "ebtrail:OrganizationId"
@@ -29,10 +29,6 @@ ORGANIZATION_METADATA = "ebtrail:OrganizationId"
 
 class UnresolvableError(Exception):
     """An intrinsic the preflight cannot resolve offline."""
-
-
-class AssemblyError(Exception):
-    """The cloud assembly cannot be read (no manifest, unreadable template)."""
 
 
 @dataclass(frozen=True)
@@ -53,25 +49,11 @@ class Stack:
 
 
 def read_stacks(cloud_assembly: Path) -> list[Stack]:
-    manifest_path = cloud_assembly / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise AssemblyError(f"cannot read {manifest_path}: {exc}") from exc
-    stacks = []
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        _, _, env = str(artifact.get("environment", "")).partition("aws://")
-        account, _, region = env.partition("/")
-        template_path = cloud_assembly / artifact["properties"]["templateFile"]
-        try:
-            template = json.loads(template_path.read_text())
-        except (OSError, ValueError) as exc:
-            raise AssemblyError(f"cannot read {template_path}: {exc}") from exc
-        name = artifact["properties"].get("stackName", artifact_id)
-        stacks.append(Stack(name, account, region, dict(template.get("Resources", {}))))
-    return stacks
+    """The stacks of the assembly with their resources (the one reader, :mod:`ebtrail.verifier.cloud_assembly`)."""
+    return [
+        Stack(artifact.name, artifact.account, artifact.region, dict(artifact.template.get("Resources", {})))
+        for artifact in read_stack_artifacts(cloud_assembly)
+    ]
 
 
 class Resolver:

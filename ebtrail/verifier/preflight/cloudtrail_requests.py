@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ebtrail.core.iam import Principal, Request
 from ebtrail.core.regions import cloudtrail_regions
-from ebtrail.verifier.preflight.policy import Principal, Request
 
 CLOUDTRAIL = Principal("Service", "cloudtrail.amazonaws.com")
 #: A date for the sample file names (the policies must not depend on it).

@@ -75,17 +75,7 @@ def trail_from_account(
         except AWS_ERRORS as exc:
             problems.append(f"archive role: {describe_error('sts', 'AssumeRole', exc, archive_role_arn)}")
     hint = "" if archive_role_arn else " (a bucket or key of another account: pass --archive-role-arn)"
-    s3 = archive.client("s3", home)
-    bucket_policy: dict[str, Any] | None = None
-    try:
-        bucket_policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchBucketPolicy":
-            bucket_policy = EMPTY_POLICY
-        else:
-            problems.append(f"bucket policy: {describe_error('s3', 'GetBucketPolicy', exc, bucket)}{hint}")
-    except READ_ERRORS as exc:
-        problems.append(f"bucket policy: s3 GetBucketPolicy of {bucket} failed: {exc}")
+    bucket_policy = _bucket_policy(archive.client("s3", home), bucket, hint, problems)
 
     kms_arn = key_policy = None
     if info.kms_key_id:
@@ -96,28 +86,11 @@ def trail_from_account(
     topic_arn = info.topic_arn
     topic_policy = topic_key_arn = topic_key_policy = None
     if topic_arn:
-        sns = clients.client("sns", _region_of(topic_arn, home))
-        try:
-            attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-            topic_policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else EMPTY_POLICY
-            master = attributes.get("KmsMasterKeyId")
-            if master:
-                topic_key_arn, topic_key_policy, problem = _key(clients, str(master), _region_of(topic_arn, home))
-                if problem:
-                    problems.append(f"topic key policy: {problem}")
-        except READ_ERRORS as exc:
-            problems.append(f"topic policy: {describe_error('sns', 'GetTopicAttributes', exc, topic_arn)}")
+        topic_policy, topic_key_arn, topic_key_policy = _topic(clients, topic_arn, home, problems)
 
     org_id = organization_id
     if info.organization and not org_id:
-        try:
-            org_id = Clients(session, home).organization_id()
-        except AWS_ERRORS as exc:
-            problems.append(
-                "organization ID: "
-                + describe_error("organizations", "DescribeOrganization", exc)
-                + " (or pass --organization-id)"
-            )
+        org_id = _organization_id(Clients(session, home), problems)
     return TrailSubject(
         arn=info.arn,
         home_region=home,
@@ -136,6 +109,54 @@ def trail_from_account(
         unreadable=tuple(problems),
         source="deployed",
     )
+
+
+def _bucket_policy(s3: Any, bucket: str, hint: str, problems: list[str]) -> dict[str, Any] | None:
+    """The bucket's policy (the empty policy when it has none); None with a problem when it cannot be read."""
+    try:
+        policy: dict[str, Any] = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucketPolicy":
+            return EMPTY_POLICY
+        problems.append(f"bucket policy: {describe_error('s3', 'GetBucketPolicy', exc, bucket)}{hint}")
+        return None
+    except READ_ERRORS as exc:
+        problems.append(f"bucket policy: s3 GetBucketPolicy of {bucket} failed: {exc}")
+        return None
+    return policy
+
+
+def _topic(
+    clients: Clients, topic_arn: str, home: str, problems: list[str]
+) -> tuple[dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    """(topic policy, topic key ARN, topic key policy) of the trail's topic; what cannot be read is None, with
+    a problem."""
+    sns = clients.client("sns", _region_of(topic_arn, home))
+    topic_policy = topic_key_arn = topic_key_policy = None
+    try:
+        attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        topic_policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else EMPTY_POLICY
+        master = attributes.get("KmsMasterKeyId")
+        if master:
+            topic_key_arn, topic_key_policy, problem = _key(clients, str(master), _region_of(topic_arn, home))
+            if problem:
+                problems.append(f"topic key policy: {problem}")
+    except READ_ERRORS as exc:
+        problems.append(f"topic policy: {describe_error('sns', 'GetTopicAttributes', exc, topic_arn)}")
+    return topic_policy, topic_key_arn, topic_key_policy
+
+
+def _organization_id(home_clients: Clients, problems: list[str]) -> str | None:
+    """The organization of an organization trail, asked of Organizations; None with a problem when it cannot."""
+    try:
+        return home_clients.organization_id()
+    except AWS_ERRORS as exc:
+        problems.append(
+            "organization ID: "
+            + describe_error("organizations", "DescribeOrganization", exc)
+            + " (or pass --organization-id)"
+        )
+        return None
 
 
 def _unreadable(trail: str, region: str, problem: str) -> TrailSubject:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.iam import Principal, Request
 from ebtrail.core.regions import cloudtrail_regions, dns_suffix
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.access import (
@@ -50,7 +51,6 @@ from ebtrail.verifier.preflight.access import (
 )
 from ebtrail.verifier.preflight.assembly import Assembly, Located, Stack, UnresolvableError, read_stacks
 from ebtrail.verifier.preflight.cloudtrail_requests import MEMBER_STAND_IN
-from ebtrail.verifier.preflight.policy import Principal, Request
 from ebtrail.verifier.preflight.wires import Wires, props, resolver
 
 CLOUDWATCH = Principal("Service", "cloudwatch.amazonaws.com")

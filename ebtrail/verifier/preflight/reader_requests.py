@@ -11,6 +11,7 @@ is enough and these checks do not apply.
 
 from __future__ import annotations
 
+from ebtrail.core.iam import ContextValue, Principal, Request
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX, canary_role_name
 from ebtrail.verifier.preflight.cloudtrail_requests import (
     MEMBER_STAND_IN,
@@ -19,7 +20,6 @@ from ebtrail.verifier.preflight.cloudtrail_requests import (
     TrailSubject,
     log_file_key,
 )
-from ebtrail.verifier.preflight.policy import ContextValue, Principal, Request
 
 
 def reader_roles(trail: TrailSubject, name_prefix: str, account: str | None = None) -> list[str]:

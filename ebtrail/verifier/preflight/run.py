@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ebtrail.core.iam import CompiledPolicy, Decision, PolicyError, Verdict, compile_policy
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.preflight.cloudtrail_requests import Check, TrailSubject, checks_for
-from ebtrail.verifier.preflight.policy import CompiledPolicy, Decision, PolicyError, Verdict, compile_policy
 
 #: The verifier's one set of exit codes (PASS, FAIL, CANNOT_EVALUATE are its preflight words).
 PreflightExit = ExitCode

@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ebtrail.verifier.channels.base import Arrival, Channel, LogFileRef
-from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.clock import Clock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import ProbeCall
 from ebtrail.verifier.records import LogKey, day_folder, days_between, file_stem, log_prefix
 from ebtrail.verifier.trail_info import TrailInfo
+from ebtrail.verifier.verify.channels.base import Arrival, Channel, LogFileRef
+from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
+from ebtrail.verifier.verify.probe import ProbeCall
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ebtrail.verifier.aws import AWS_ERRORS, describe_denied, error_code, error_message, is_access_denied
-from ebtrail.verifier.channels.base import ChannelUnavailableError
 from ebtrail.verifier.findings import Findings
 from ebtrail.verifier.records import NotALogFileError, ProbeSignature, RecordMatch, inflate, scan_bytes
+from ebtrail.verifier.verify.channels.base import ChannelUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -25,12 +25,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ebtrail.verifier.aws import MAX_POOL_CONNECTIONS, Clients, MissingRegionError, trail_argument_problem
+from ebtrail.verifier.cli.options import MAX_INTEGRITY_WAIT, Seconds
+from ebtrail.verifier.cli.output import StdoutConsole, echo
 from ebtrail.verifier.integrity import ExitCode, FileKind, IntegrityReport, Status, verify_integrity
 from ebtrail.verifier.integrity.keys import parse_time
 from ebtrail.verifier.integrity.model import ChainSummary
 from ebtrail.verifier.integrity.verify import DEFAULT_WORKERS
-from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, Seconds
-from ebtrail.verifier.output import StdoutConsole, echo
 from ebtrail.verifier.signals import SignalGuard, exit_code_for, signal_name, signum_of
 
 STYLES = {

@@ -16,32 +16,32 @@ from ebtrail import __version__
 #: Sub-command name -> (module, attribute, the short help ``--help`` lists).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "changes": (
-        "ebtrail.verifier.changes_cli",
+        "ebtrail.verifier.cli.changes",
         "changes",
         "Compare two synthesized cloud assemblies and list, per stack,...",
     ),
     "import-map": (
-        "ebtrail.verifier.changes_cli",
+        "ebtrail.verifier.cli.changes",
         "import_map_command",
         "After `cdk destroy`: write, for each stack of the assembly...",
     ),
     "integrity": (
-        "ebtrail.verifier.integrity_cli",
+        "ebtrail.verifier.cli.integrity",
         "integrity",
         "Prove CloudTrail log files unchanged, as `aws cloudtrail...",
     ),
     "preflight": (
-        "ebtrail.verifier.preflight_cli",
+        "ebtrail.verifier.cli.preflight",
         "preflight",
         "Evaluate the bucket policy, log key policy, delivery topic...",
     ),
     "trails": (
-        "ebtrail.verifier.trails_cli",
+        "ebtrail.verifier.cli.trails",
         "trails",
         "List the trails that record management events (organization...",
     ),
     "verify": (
-        "ebtrail.verifier.verify_cli",
+        "ebtrail.verifier.cli.verify",
         "verify",
         "Make an Elastic Beanstalk API call (CreateApplication of a...",
     ),

@@ -10,11 +10,11 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ebtrail.verifier.channels.base import Arrival, Channel
 from ebtrail.verifier.clock import Clock, RateLimiter
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import ProbeCall
 from ebtrail.verifier.records import match_record
+from ebtrail.verifier.verify.channels.base import Arrival, Channel
+from ebtrail.verifier.verify.probe import ProbeCall
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from ebtrail.core.permissions import RESOURCE_PREFIX
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, describe_error, is_access_denied, is_transient
-from ebtrail.verifier.channels.base import Arrival, Channel, LogFileRef
-from ebtrail.verifier.channels.logfiles import LogFileScanner
 from ebtrail.verifier.clock import Clock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import ProbeCall
 from ebtrail.verifier.records import LogKey, ProbeSignature
 from ebtrail.verifier.trail_info import TrailInfo
+from ebtrail.verifier.verify.channels.base import Arrival, Channel, LogFileRef
+from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
+from ebtrail.verifier.verify.probe import ProbeCall
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient

@@ -8,16 +8,8 @@ logic, page by page:
   every statement that applies is considered, order does not matter; an explicit ``Deny`` wins; otherwise
   any ``Allow`` allows; otherwise the request is implicitly denied. A service principal such as
   ``cloudtrail.amazonaws.com`` has no identity policy, so the resource policy alone decides.
-* "IAM JSON policy elements: Condition operators"
-  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html):
-  a key missing from the request makes a condition false, except for the negated operators
-  (``StringNotEquals``, ``ArnNotLike`` ...), which are then true; ``...IfExists`` is true when the key is
-  missing; ``Null`` tests presence. Several values for one key are ORed; several keys and operators are ANDed.
-  ``ArnEquals``/``ArnLike`` compare each of the six colon-separated ARN parts with ``*``/``?`` wildcards.
-* "Single-valued vs. multivalued context keys"
-  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html):
-  ``ForAnyValue:`` is true when at least one request value matches (false when the key is missing);
-  ``ForAllValues:`` when every request value matches (true when the key is missing or empty).
+* Conditions: :mod:`ebtrail.core.iam.conditions` ("IAM JSON policy elements: Condition operators");
+  wildcards and ``ArnLike``: :mod:`ebtrail.core.iam.matching`.
 * "IAM JSON policy elements: Principal", ``Action``/``NotAction``, ``Resource``/``NotResource``: ``*`` and
   ``?`` wildcards; actions case-insensitive, resources case-sensitive; ``"*"`` and ``{"AWS": "*"}`` mean
   every principal.
@@ -29,23 +21,16 @@ unknown condition is :attr:`Verdict.CANNOT_EVALUATE`, never a pass.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-_VARIABLE = re.compile(r"\$\{([^}]+)\}")
-#: ``${*}`` and ``${?}`` are a literal ``*`` and ``?``: kept as control characters the wildcard code escapes.
-_STAR, _QUESTION = "\x01", "\x02"
-_ESCAPES = {"*": _STAR, "?": _QUESTION, "$": "$"}
-
-#: A request-context value: one string, or several for a multivalued key.
-ContextValue = str | list[str]
+from ebtrail.core.iam.conditions import ContextValue, PolicyError, as_list, conditions_hold, lookup
+from ebtrail.core.iam.matching import literal_head, wildcard_alternation
 
 
 class Verdict(StrEnum):
@@ -91,10 +76,6 @@ class Decision:
     @property
     def allowed(self) -> bool:
         return self.verdict is Verdict.ALLOWED
-
-
-class PolicyError(ValueError):
-    """The policy document is not a valid IAM policy (missing Effect, wrong types ...)."""
 
 
 def statement_label(statement: Mapping[str, Any], index: int) -> str:
@@ -173,13 +154,6 @@ class _Candidates:
         return sorted(found.values(), key=lambda s: self.order[id(s)])
 
 
-def _alternation(patterns: list[Any], *, ignore_case: bool) -> re.Pattern[str]:
-    return re.compile(
-        "|".join(f"(?:{_wildcard(str(p), ignore_case).pattern})" for p in patterns) or "(?!)",
-        re.DOTALL | (re.IGNORECASE if ignore_case else 0),
-    )
-
-
 class CompiledPolicy:
     """A validated policy whose Action/Resource patterns are compiled, with statements indexed by
     (principal, action): CloudTrail's requests repeat few of those, so most statements are skipped at once."""
@@ -208,18 +182,18 @@ class CompiledPolicy:
                     effect=str(effect),
                     label=statement_label(statement, index),
                     raw=statement,
-                    actions=_alternation(
-                        _as_list(statement["NotAction" if not_action else "Action"]), ignore_case=True
+                    actions=wildcard_alternation(
+                        [str(a) for a in as_list(statement["NotAction" if not_action else "Action"])], ignore_case=True
                     ),
                     not_action=not_action,
-                    resources=_alternation(
-                        _as_list(statement["NotResource" if not_resource else "Resource"]), ignore_case=False
+                    resources=wildcard_alternation(
+                        [str(r) for r in as_list(statement["NotResource" if not_resource else "Resource"])],
+                        ignore_case=False,
                     ),
                     not_resource=not_resource,
                     conditions=conditions,
                     resource_heads=tuple(
-                        re.split(r"[*?$]", str(p), maxsplit=1)[0]
-                        for p in _as_list(statement["NotResource" if not_resource else "Resource"])
+                        literal_head(str(p)) for p in as_list(statement["NotResource" if not_resource else "Resource"])
                     ),
                 )
             )
@@ -253,7 +227,7 @@ class CompiledPolicy:
                     str(key)
                     for block in conditions.values()
                     for key in block
-                    if _lookup(request.context, str(key)) is None and not modelled(str(key))
+                    if lookup(request.context, str(key)) is None and not modelled(str(key))
                 )
                 # Judge the rest: only a condition false without the unmodelled keys rules the statement out.
                 conditions = {
@@ -288,12 +262,6 @@ class CompiledPolicy:
 # Principal, Action, Resource
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
 def _check_principal_block(block: Any) -> None:
     if block != "*" and not isinstance(block, Mapping):
         raise PolicyError(f"Principal must be '*' or an object, got {block!r}")
@@ -305,7 +273,7 @@ def _principal_in(block: Any, principal: Principal) -> bool:
     if not isinstance(block, Mapping):
         raise PolicyError(f"Principal must be '*' or an object, got {block!r}")
     for kind, values in block.items():
-        for value in _as_list(values):
+        for value in as_list(values):
             if kind == "AWS" and value == "*":
                 return True
             if kind != principal.kind:
@@ -337,211 +305,6 @@ def _principal_matches(statement: Mapping[str, Any], principal: Principal) -> bo
     return False
 
 
-@lru_cache(maxsize=4096)
-def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    """``*`` any run of characters, ``?`` one character, nothing else special."""
-    special = {"*": ".*", "?": ".", _STAR: re.escape("*"), _QUESTION: re.escape("?")}
-    regex = "".join(special.get(c) or re.escape(c) for c in pattern)
-    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    return _wildcard(pattern, ignore_case).fullmatch(value) is not None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Conditions
-
-
-class _UnknownConditionError(Exception):
-    """A condition that cannot be evaluated; the message says why."""
-
-
-_NEGATED = {
-    "StringNotEquals",
-    "StringNotEqualsIgnoreCase",
-    "StringNotLike",
-    "NumericNotEquals",
-    "DateNotEquals",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "NotIpAddress",
-}
-_POSITIVE_OF = {
-    "StringNotEquals": "StringEquals",
-    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
-    "StringNotLike": "StringLike",
-    "NumericNotEquals": "NumericEquals",
-    "DateNotEquals": "DateEquals",
-    "ArnNotEquals": "ArnEquals",
-    "ArnNotLike": "ArnLike",
-    "NotIpAddress": "IpAddress",
-}
-
-
-def conditions_hold(
-    conditions: Mapping[str, Any], context: Mapping[str, ContextValue]
-) -> tuple[bool | None, list[str]]:
-    """AND over every operator and key. False beats unknown: one false condition decides."""
-    unknown: list[str] = []
-    for operator, block in conditions.items():
-        if not isinstance(block, Mapping):
-            raise PolicyError(f"Condition {operator} must map keys to values")
-        for key, values in block.items():
-            try:
-                if not _condition(str(operator), str(key), _as_list(values), context):
-                    return False, []
-            except _UnknownConditionError as exc:
-                unknown.append(f"{operator} {key}: {exc}")
-    if unknown:
-        return None, unknown
-    return True, []
-
-
-def _lookup(context: Mapping[str, ContextValue], key: str) -> ContextValue | None:
-    # Condition key names are case-insensitive; their values are not (unless the operator says so).
-    lowered = key.lower()
-    for name, value in context.items():
-        if name.lower() == lowered:
-            return value
-    return None
-
-
-def _condition(operator: str, key: str, policy_values: list[Any], context: Mapping[str, ContextValue]) -> bool:
-    qualifier = ""
-    if ":" in operator:
-        qualifier, _, operator = operator.partition(":")
-        if qualifier not in ("ForAnyValue", "ForAllValues"):
-            raise _UnknownConditionError(f"unknown set operator {qualifier}")
-    if_exists = operator.endswith("IfExists") and operator != "IfExists"
-    base = operator.removesuffix("IfExists") if if_exists else operator
-    value = _lookup(context, key)
-    if base == "Null":
-        if qualifier or if_exists:
-            raise _UnknownConditionError("Null takes no qualifier")
-        wanted = _bool(policy_values)
-        return (value is None) == wanted
-    if base not in _POSITIVE_OF and base not in _MATCHERS:
-        raise _UnknownConditionError(f"operator {operator} is not implemented by the preflight")
-    negated = base in _NEGATED
-    matcher = _MATCHERS[_POSITIVE_OF.get(base, base)]
-    patterns = [_substitute(str(v), context) for v in policy_values]
-
-    def one(request_value: str) -> bool:
-        hit = any(matcher(pattern, request_value) for pattern in patterns)
-        return not hit if negated else hit
-
-    if qualifier == "ForAllValues":
-        values = _as_list(value)
-        return all(one(v) for v in values)
-    if qualifier == "ForAnyValue":
-        values = _as_list(value)
-        return any(one(v) for v in values)
-    if value is None:
-        return if_exists or negated
-    if isinstance(value, list):
-        # A multivalued key needs a set operator; without one AWS's result is not documented for every
-        # operator, so do not guess.
-        raise _UnknownConditionError(
-            f"{key} has several values in the request but {operator} has no ForAnyValue/ForAllValues"
-        )
-    return one(value)
-
-
-def _bool(values: list[Any]) -> bool:
-    if len(values) != 1 or str(values[0]).lower() not in ("true", "false"):
-        raise _UnknownConditionError(f"expected true or false, got {values!r}")
-    return str(values[0]).lower() == "true"
-
-
-def _substitute(pattern: str, context: Mapping[str, ContextValue]) -> str:
-    """Policy variables (``${aws:SourceAccount}``, ``${*}``, ``${?}``, ``${$}``) from the request context."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in _ESCAPES:
-            return _ESCAPES[name]
-        default = None
-        if "," in name:  # ${key, 'default'}
-            name, _, default_text = name.partition(",")
-            default = default_text.strip().strip("'")
-            name = name.strip()
-        value = _lookup(context, name)
-        if isinstance(value, str):
-            return value
-        if value is None and default is not None:
-            return default
-        raise _UnknownConditionError(f"policy variable ${{{name}}} has no single value in the request")
-
-    return _VARIABLE.sub(replace, pattern)
-
-
-def _like(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    return wildcard_match(pattern, value, ignore_case=ignore_case)
-
-
-def _literal(pattern: str) -> str:
-    """The pattern for the Equals operators: escaped ``${*}``/``${?}`` are plain characters there."""
-    return pattern.replace(_STAR, "*").replace(_QUESTION, "?")
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise _UnknownConditionError(f"not a number: {text!r}") from exc
-
-
-def _date(text: str) -> datetime:
-    try:
-        if re.fullmatch(r"\d+(\.\d+)?", text):
-            return datetime.fromtimestamp(float(text), tz=UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise _UnknownConditionError(f"not a date: {text!r}") from exc
-
-
-def _arn_like(pattern: str, value: str) -> bool:
-    pattern_parts, value_parts = pattern.split(":", 5), value.split(":", 5)
-    if len(pattern_parts) != 6 or len(value_parts) != 6:
-        return pattern == value
-    return all(_like(p, v) for p, v in zip(pattern_parts, value_parts, strict=True))
-
-
-def _ip(pattern: str, value: str) -> bool:
-    try:
-        return ipaddress.ip_address(value) in ipaddress.ip_network(pattern, strict=False)
-    except ValueError as exc:
-        raise _UnknownConditionError(f"not an IP address or range: {pattern!r} / {value!r}") from exc
-
-
-_MATCHERS: dict[str, Any] = {
-    "StringEquals": lambda p, v: _literal(p) == v,
-    "StringEqualsIgnoreCase": lambda p, v: _literal(p).lower() == v.lower(),
-    "StringLike": _like,
-    "NumericEquals": lambda p, v: _number(p) == _number(v),
-    "NumericLessThan": lambda p, v: _number(v) < _number(p),
-    "NumericLessThanEquals": lambda p, v: _number(v) <= _number(p),
-    "NumericGreaterThan": lambda p, v: _number(v) > _number(p),
-    "NumericGreaterThanEquals": lambda p, v: _number(v) >= _number(p),
-    "DateEquals": lambda p, v: _date(v) == _date(p),
-    "DateLessThan": lambda p, v: _date(v) < _date(p),
-    "DateLessThanEquals": lambda p, v: _date(v) <= _date(p),
-    "DateGreaterThan": lambda p, v: _date(v) > _date(p),
-    "DateGreaterThanEquals": lambda p, v: _date(v) >= _date(p),
-    "Bool": lambda p, v: _literal(p).lower() == v.lower(),
-    "ArnEquals": _arn_like,
-    "ArnLike": _arn_like,
-    "IpAddress": _ip,
-}
-
-
-def implemented_operators() -> Sequence[str]:
-    """Every base operator the evaluator implements (each also with ``IfExists`` and the set qualifiers)."""
-    return sorted([*_MATCHERS, *_POSITIVE_OF, "Null"])
-
-
 __all__ = [
     "ContextValue",
     "Decision",
@@ -549,7 +312,8 @@ __all__ = [
     "Principal",
     "Request",
     "Verdict",
+    "compile_policy",
     "evaluate",
-    "implemented_operators",
-    "wildcard_match",
+    "statement_label",
+    "statements_of",
 ]

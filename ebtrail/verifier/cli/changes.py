@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from ebtrail.verifier.changes.assembly import AssemblyError, AssemblyStack, read_assembly
+from ebtrail.verifier.changes.assembly import AssemblyStack, read_assembly
 from ebtrail.verifier.changes.compare import StackChanges, compare, guarded, impossible, refused
 from ebtrail.verifier.changes.schemas import schema_source
+from ebtrail.verifier.cloud_assembly import AssemblyError
 from ebtrail.verifier.exit_codes import ExitCode
 
 CHANGES_EPILOG = """

@@ -11,7 +11,8 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError
 
-from ebtrail.verifier.preflight.assembly import AssemblyError, trails_from_assembly
+from ebtrail.verifier.cloud_assembly import AssemblyError
+from ebtrail.verifier.preflight.assembly import trails_from_assembly
 from ebtrail.verifier.preflight.deployed import trail_from_account
 from ebtrail.verifier.preflight.hops import HopReport, counts, hops_from_assembly, kind_verdicts
 from ebtrail.verifier.preflight.hops import overall as hops_overall

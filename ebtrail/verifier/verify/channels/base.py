@@ -18,7 +18,7 @@ from ebtrail.verifier.aws import (
     is_transient,
 )
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import ProbeCall
+from ebtrail.verifier.verify.probe import ProbeCall
 
 
 class State(StrEnum):

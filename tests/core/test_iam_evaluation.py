@@ -1,4 +1,4 @@
-"""The preflight's IAM policy evaluator: each rule of AWS's evaluation logic and each condition operator."""
+"""The IAM policy evaluator (ebtrail.core.iam): each rule of AWS's evaluation logic and each condition operator."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ebtrail.verifier.preflight.policy import ContextValue, PolicyError, Principal, Request, Verdict, evaluate
+from ebtrail.core.iam import ContextValue, PolicyError, Principal, Request, Verdict, evaluate
 
 CLOUDTRAIL = Principal("Service", "cloudtrail.amazonaws.com")
 ALICE = Principal("AWS", "arn:aws:iam::111122223333:role/Alice")

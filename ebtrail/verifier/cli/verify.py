@@ -1,4 +1,4 @@
-"""``ebtrail-verify verify``: the command line of :mod:`ebtrail.verifier.verify`."""
+"""``ebtrail-verify verify``: the command line of :mod:`ebtrail.verifier.verify.run`."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 
+from ebtrail.verifier.cli.integrity import print_report
+from ebtrail.verifier.cli.options import MAX_INTEGRITY_WAIT, MAX_TIMEOUT, Seconds
+from ebtrail.verifier.cli.output import StdoutConsole, echo
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.integrity import IntegrityReport, verify_integrity
-from ebtrail.verifier.integrity_cli import print_report
-from ebtrail.verifier.options import MAX_INTEGRITY_WAIT, MAX_TIMEOUT, Seconds
-from ebtrail.verifier.output import StdoutConsole, echo
-from ebtrail.verifier.report import ChannelReport, Outcome, VerificationResult, channel_table, summary
 from ebtrail.verifier.signals import Interrupted, SignalGuard, exit_code_for, signal_name, signum_of
-from ebtrail.verifier.verify import DEFAULT_TIMEOUT, Progress, Settings, run
+from ebtrail.verifier.verify.report import ChannelReport, Outcome, VerificationResult, channel_table, summary
+from ebtrail.verifier.verify.run import DEFAULT_TIMEOUT, Progress, Settings, run
 
 
 class _LiveView:

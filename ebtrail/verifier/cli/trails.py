@@ -19,7 +19,7 @@ from rich.table import Table
 from ebtrail.core.pricing import PAID_MANAGEMENT_EVENTS
 from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.verifier.aws import REGION_NAME, MissingRegionError, resolve_region
-from ebtrail.verifier.output import StdoutConsole, echo
+from ebtrail.verifier.cli.output import StdoutConsole, echo
 from ebtrail.verifier.trails.check import AccountReport, Status, check_account, overall_exit
 from ebtrail.verifier.trails.plan import Plan, PlanError, read_plan
 from ebtrail.verifier.trails.rate import DEFAULT_MAX_PAGES
@@ -189,6 +189,22 @@ def to_json(reports: list[AccountReport], plan: Plan | None, code: int) -> dict[
 
 
 def print_reports(reports: list[AccountReport], plan: Plan | None, console: Console) -> None:
+    """The readable report: the trails found, the verdict per account and region, the problems, the closing
+    lines (the same facts as the JSON object, in that order)."""
+    listed = _trails_table(reports)
+    if listed.row_count:
+        console.print(listed)
+    else:
+        console.print("No trail records management events in the accounts and regions checked.")
+    console.print(_verdicts_table(reports, plan))
+    for line in _problem_lines(reports):
+        console.print(f"[yellow]{line}[/]", highlight=False)
+    for line in closing_lines(reports, plan):
+        console.print(line, highlight=False, markup=False)
+
+
+def _trails_table(reports: list[AccountReport]) -> Table:
+    """Every trail recording management events, one row each (a trail of another account by its ARN)."""
     listed = Table(title="Trails recording management events", title_justify="left")
     for column in ("account", "trail", "home", "organization", "logging", "management events", "notes"):
         listed.add_column(column)
@@ -206,37 +222,40 @@ def print_reports(reports: list[AccountReport], plan: Plan | None, console: Cons
                 events,
                 "; ".join(trail.notes + ([trail.problem] if trail.problem else [])),
             )
-    if listed.row_count:
-        console.print(listed)
-    else:
-        console.print("No trail records management events in the accounts and regions checked.")
+    return listed
+
+
+def _verdicts_table(reports: list[AccountReport], plan: Plan | None) -> Table:
+    """The copies of management events now and after the deploy (without a config: now only), per account and
+    region, with the paid events and their price."""
     verdicts = Table(title="Copies of management events per account and region", title_justify="left")
     for column in ("account", "region", "now", "after deploy", "verdict", "paid events/month", "USD/month"):
         verdicts.add_column(column)
     for report in reports:
         for verdict in report.regions:
             estimate = verdict.estimate
+            paid = estimate.added_events + estimate.existing_events if estimate else None
             verdicts.add_row(
                 verdict.account,
                 verdict.region,
                 str(verdict.copies_now) if verdict.status not in (Status.ERROR, Status.SKIPPED) else "",
                 str(verdict.copies_after) if plan is not None and verdict.status is not Status.ERROR else "",
                 f"[{STYLES[verdict.status]}]{verdict.status.value}[/]",
-                f"{estimate.added_events + estimate.existing_events:,.0f}" if estimate else "",
-                f"{PAID_MANAGEMENT_EVENTS.cost(estimate.added_events + estimate.existing_events):,.2f}"
-                if estimate
-                else "",
+                f"{paid:,.0f}" if paid is not None else "",
+                f"{PAID_MANAGEMENT_EVENTS.cost(paid):,.2f}" if paid is not None else "",
             )
-    console.print(verdicts)
+    return verdicts
+
+
+def _problem_lines(reports: list[AccountReport]) -> list[str]:
+    """Each account's problems (by profile), then each region's (a skipped region's reason is its verdict)."""
+    lines: list[str] = []
     for report in reports:
-        for problem in report.problems:
-            console.print(f"[yellow]{report.profile or 'default'}: {problem}[/]", highlight=False)
+        lines.extend(f"{report.profile or 'default'}: {problem}" for problem in report.problems)
         for verdict in report.regions:
-            for problem in verdict.problems:
-                if verdict.status is not Status.SKIPPED:
-                    console.print(f"[yellow]{verdict.account} {verdict.region}: {problem}[/]", highlight=False)
-    for line in closing_lines(reports, plan):
-        console.print(line, highlight=False, markup=False)
+            if verdict.status is not Status.SKIPPED:
+                lines.extend(f"{verdict.account} {verdict.region}: {problem}" for problem in verdict.problems)
+    return lines
 
 
 def closing_lines(reports: list[AccountReport], plan: Plan | None) -> list[str]:

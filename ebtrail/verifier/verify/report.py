@@ -13,12 +13,12 @@ from rich.table import Table
 from rich.text import Text
 
 from ebtrail.core.beanstalk import EVENT_SOURCE
-from ebtrail.verifier.channels.base import Arrival, State
 from ebtrail.verifier.exit_codes import ExitCode
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import ProbeCall
 from ebtrail.verifier.signals import exit_code_for, signal_name
 from ebtrail.verifier.trail_info import TrailInfo
+from ebtrail.verifier.verify.channels.base import Arrival, State
+from ebtrail.verifier.verify.probe import ProbeCall
 
 CHANNEL_NAMES = ("s3", "sns", "event_history")
 CHANNEL_LABELS = {"s3": "S3 log folder", "sns": "SNS notification", "event_history": "Event history"}
@@ -64,6 +64,9 @@ class VerificationResult:
     elapsed: float = 0.0
     #: The signal that interrupted the run (SIGINT, SIGTERM, SIGHUP), when the outcome is ``interrupted``.
     signal: int = int(signal.SIGINT)
+    #: The step of the run (``verify.run.Step``) that ended it early: by a finding, an interruption or an error;
+    #: None when every step ran. Not part of the JSON output.
+    stopped_in: str | None = None
 
     @property
     def confirmed(self) -> bool:

@@ -55,16 +55,16 @@ from ebtrail.core.canary import (
 from ebtrail.core.canary import INTEGRITY_OVERLAP_MINUTES as _OVERLAP
 from ebtrail.core.permissions import RESOURCE_PREFIX
 from ebtrail.core.regions import organizations_region
+from ebtrail.lambdas.canary_integrity import IntegrityRun, IntegrityScope, check_integrity
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
-from ebtrail.verifier.canary_integrity import IntegrityRun, IntegrityScope, check_integrity
-from ebtrail.verifier.channels.base import State
-from ebtrail.verifier.channels.logfiles import LogFileScanner
-from ebtrail.verifier.channels.s3 import S3Channel
 from ebtrail.verifier.clock import Clock, SystemClock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.probe import Probe, ProbeCall, ProbeError, is_own_application
 from ebtrail.verifier.records import LogKey
 from ebtrail.verifier.trail_info import TrailInfo, read_trail
+from ebtrail.verifier.verify.channels.base import State
+from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
+from ebtrail.verifier.verify.channels.s3 import S3Channel
+from ebtrail.verifier.verify.probe import Probe, ProbeCall, ProbeError, is_own_application
 
 if TYPE_CHECKING:
     from mypy_boto3_elasticbeanstalk import ElasticBeanstalkClient
@@ -116,7 +116,7 @@ class CanarySettings:
     #: The accounts the Athena table projects (organization trail with Athena): the run reports the
     #: organization's ACTIVE accounts outside them as ``UnprojectedAccounts``. Empty: not checked.
     projected_accounts: tuple[str, ...] = ()
-    #: Digests delivered this long before a run are checked by it (:mod:`ebtrail.verifier.canary_integrity`).
+    #: Digests delivered this long before a run are checked by it (:mod:`ebtrail.lambdas.canary_integrity`).
     integrity_window: timedelta = timedelta(minutes=60 + _OVERLAP)
 
     @classmethod
