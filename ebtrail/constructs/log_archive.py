@@ -35,6 +35,7 @@ from ebtrail.constructs.policy_size import (
     policy_bytes,
 )
 from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
+from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.names import ArchiveNames, TrailTarget
 
 ATHENA_TABLE = "cloudtrail_logs"
@@ -61,18 +62,17 @@ class StorageTransition:
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """The log bucket's lifecycle. Defaults as ebtrail's config (``deployment.config.Lifecycle``, which says why):
-    GLACIER_IR at 90 days, DEEP_ARCHIVE at 365 (files of 128 KB or more only), deleted after 2,557 days (7 years;
-    ``None`` keeps them), noncurrent versions deleted 30 days after replacement, incomplete multipart uploads
-    aborted after 7 days. Not checked here against S3's minimum storage durations: the config does that."""
+    """The log bucket's lifecycle. Defaults: :data:`ebtrail.core.lifecycle.DEFAULTS`, the same as ebtrail's config
+    (``deployment.config.Lifecycle``; the why is on the defaults), transitions for files of 128 KB or more only;
+    ``expiration_days`` ``None`` keeps the files. Not checked here against S3's minimum storage durations: the
+    config does that."""
 
-    transitions: tuple[StorageTransition, ...] = (
-        StorageTransition("GLACIER_IR", 90),
-        StorageTransition("DEEP_ARCHIVE", 365),
+    transitions: tuple[StorageTransition, ...] = tuple(
+        StorageTransition(storage_class, days) for storage_class, days in LIFECYCLE.transitions
     )
-    expiration_days: int | None = 2557
-    noncurrent_version_expiration_days: int = 30
-    abort_incomplete_multipart_upload_days: int = 7
+    expiration_days: int | None = LIFECYCLE.expiration_days
+    noncurrent_version_expiration_days: int = LIFECYCLE.noncurrent_version_expiration_days
+    abort_incomplete_multipart_upload_days: int = LIFECYCLE.abort_incomplete_multipart_upload_days
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class AthenaOptions:
     #: ``o-...`` when an organization trail writes to the archive.
     organization_id: str | None = None
     #: Days query results are kept.
-    results_expiration_days: int = 30
+    results_expiration_days: int = LIFECYCLE.athena_results_expiration_days
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class LogArchiveProps:
     #: Default Object Lock retention. Default: no Object Lock.
     object_lock: Retention | None = None
     #: Days S3 server access logs of the archive are kept.
-    access_log_retention_days: int = 365
+    access_log_retention_days: int = LIFECYCLE.access_log_retention_days
     #: Role or user ARNs, of any account, that may read and decrypt log files: named in the bucket policy
     #: (:class:`~ebtrail.constructs.log_reader_access.LogReaderAccess`) and the key policy. They need an IAM grant
     #: in their own account too; :meth:`LogArchive.grant_read_logs` gives one to a principal of a stack in this app.
