@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.regions import UnknownRegionError, dns_suffix, partition_of
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
 
@@ -347,7 +348,7 @@ class Assembly:
             home_region=stack.region,
             multi_region=_truthy(props.get("IsMultiRegionTrail")),
             bucket=bucket,
-            prefix=f"{prefix_value}/" if prefix_value else "",
+            prefix=key_prefix(prefix_value if isinstance(prefix_value, str) else None),
             organization_id=org_id,
             is_organization_trail=is_org,
             kms_key_arn=kms_arn,
