@@ -22,6 +22,7 @@ from ebtrail.constructs.lambda_bundle import lambda_code
 from ebtrail.constructs.policy_conditions import partition_dns_suffix, regional_service
 from ebtrail.constructs.verifier_access import key_groups, key_reference, render_statements
 from ebtrail.core import canary as facts
+from ebtrail.core.cloudtrail_layout import s3_key_prefix
 from ebtrail.core.names import alarm_name, canary_function_name
 from ebtrail.core.permissions import RESOURCE_PREFIX
 
@@ -238,7 +239,7 @@ class DeliveryCanary(Construct):
             environment={
                 facts.ENV_TRAIL_ARN: props.trail_arn,
                 facts.ENV_BUCKET: props.log_bucket_name,
-                facts.ENV_PREFIX: props.log_prefix.rstrip("/"),
+                facts.ENV_PREFIX: s3_key_prefix(props.log_prefix) or "",
                 facts.ENV_KMS_KEY: props.expected_kms_key,
                 facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
                 facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),
