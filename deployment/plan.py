@@ -21,6 +21,7 @@ from ebtrail.constructs.organization_guardrails import OrganizationGuardrailsPro
 from ebtrail.constructs.proof_layer import DataEventsTrailOptions, TrailProofLayerProps
 from ebtrail.constructs.trail import AlertOptions, BeanstalkTrailProps, VerifierOptions
 from ebtrail.constructs.trail_features import BeanstalkEventsOptions, CanaryOptions, CloudWatchLogsOptions
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.names import ADOPTED_TRAIL_METADATA, ArchiveNames, ExistingTrail, SweepNames, TrailTarget
 from ebtrail.core.regions import organizations_region
 
@@ -184,8 +185,8 @@ def trail_targets(config: DeploymentConfig) -> list[TrailTarget]:
 
 
 def log_prefix(config: DeploymentConfig) -> str:
-    """The key prefix in front of ``AWSLogs/``: ``""`` or ``"<prefix>/"``."""
-    return f"{config.archive.key_prefix}/" if config.archive.key_prefix else ""
+    """The key prefix in front of ``AWSLogs/``: ``""`` or ``"<prefix>/"`` (the config is an edge: it converts)."""
+    return key_prefix(config.archive.key_prefix)
 
 
 def logging_accounts(config: DeploymentConfig) -> list[str]:
@@ -212,7 +213,7 @@ def archive_props(config: DeploymentConfig) -> LogArchiveProps:
         names=names,
         writers=tuple(trail_targets(config)),
         log_prefix=log_prefix(config),
-        previous_log_prefixes=tuple(f"{p}/" if p else "" for p in config.archive.previous_key_prefixes),
+        previous_log_prefixes=tuple(key_prefix(p) for p in config.archive.previous_key_prefixes),
         lifecycle=LifecycleRules(
             transitions=tuple(StorageTransition(t.storage_class, t.days) for t in lifecycle.transitions),
             expiration_days=lifecycle.expiration_days,

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ebtrail.core.cloudtrail_layout import AWS_LOGS
 from ebtrail.core.regions import known_regions
 
 
@@ -80,7 +81,7 @@ def _check_trail_name(value: str) -> str:
 
 def _check_key_prefix(value: str) -> str:
     problems = []
-    if value.startswith("AWSLogs/") or value == "AWSLogs":
+    if value.startswith(AWS_LOGS) or value == AWS_LOGS.removesuffix("/"):
         problems.append("must not start with 'AWSLogs/' (CloudTrail adds AWSLogs/ itself)")
     if len(value) > 200:
         problems.append("at most 200 characters (CloudTrail's S3KeyPrefix limit)")

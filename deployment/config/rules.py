@@ -12,6 +12,7 @@ from __future__ import annotations
 from deployment.config.formats import LOG_RETENTION_DAYS
 from deployment.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
 from deployment.config.problems import Problem
+from ebtrail.core import cloudtrail_layout
 from ebtrail.core.lifecycle import MIN_DAYS_IN_IA, MIN_STORAGE_DAYS, MIN_TRANSITION_AGE, STORAGE_CLASS_ORDER
 from ebtrail.core.regions import partition_of
 
@@ -256,7 +257,7 @@ def previous_prefix_problems(key_prefix: str | None, previous: tuple[str, ...]) 
     seen: set[str] = set()
     for index, prefix in enumerate(previous):
         path = f"archive.previous_key_prefixes[{index}]"
-        if prefix == (key_prefix or ""):
+        if cloudtrail_layout.key_prefix(prefix) == cloudtrail_layout.key_prefix(key_prefix):
             problems.append(Problem(path, f"{prefix!r} is the current archive.key_prefix; allowed: earlier prefixes"))
         elif prefix in seen:
             problems.append(Problem(path, f"duplicate prefix {prefix!r}; allowed: each once"))

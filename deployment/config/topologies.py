@@ -29,6 +29,7 @@ from deployment.config.formats import (
 from deployment.config.guardrails import guardrail_problems
 from deployment.config.model import Guardrails, Organization, TopologyConfig, Trail
 from deployment.config.problems import Problem
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.names import ExistingTrail, TrailTarget
 
 #: The topology of a config without a ``topology`` key.
@@ -339,7 +340,7 @@ class AdoptedConfig(TopologyConfig):
             bucket=self.trail.bucket,
             bucket_account=archive.account,
             bucket_region=archive.region,
-            log_prefix=f"{archive.key_prefix}/" if archive.key_prefix else "",
+            log_prefix=key_prefix(archive.key_prefix),
             kms_key_arn=self.trail.kms_key_arn,
             log_group_name=self.trail.log_group,
             proof_account=self.trail.proof_account,

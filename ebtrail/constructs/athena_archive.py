@@ -22,6 +22,7 @@ from ebtrail.constructs.projected_table import (
     ProjectedTableProps,
     projected_table,
 )
+from ebtrail.core import cloudtrail_layout as layout
 from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.regions import cloudtrail_regions, partition_of
 
@@ -150,8 +151,12 @@ class AthenaArchive(Construct):
         _validate(props)
         stack = Stack.of(self)
         regions = sorted(props.regions) if props.regions is not None else _stack_partition_regions(stack)
-        self.location = logs_root(props.log_bucket_name, props.log_prefix, props.organization_id)
-        self.location_template = f"{self.location}${{account}}/CloudTrail/${{region}}/${{day}}"
+        self.location = accounts_location(props.log_bucket_name, props.log_prefix, props.organization_id)
+        # Partition projection's template: CloudTrail's log folder with the account and region projected.
+        self.location_template = (
+            f"s3://{props.log_bucket_name}/"
+            f"{layout.log_folder(props.log_prefix, '${account}', '${region}', props.organization_id)}${{day}}"
+        )
 
         self.results_bucket = hardened_bucket(
             self,
@@ -256,10 +261,9 @@ def _stack_partition_regions(stack: Stack) -> list[str]:
     return list(cloudtrail_regions(partition_of(stack.region)))
 
 
-def logs_root(bucket_name: str, log_prefix: str, organization_id: str | None) -> str:
+def accounts_location(bucket_name: str, log_prefix: str, organization_id: str | None) -> str:
     """``s3://<bucket>/<prefix>AWSLogs/[<org-id>/]``: the folder that holds one folder per account."""
-    org = f"{organization_id}/" if organization_id else ""
-    return f"s3://{bucket_name}/{log_prefix}AWSLogs/{org}"
+    return f"s3://{bucket_name}/{layout.accounts_folder(log_prefix, organization_id)}"
 
 
 def _validate(props: AthenaArchiveProps) -> None:

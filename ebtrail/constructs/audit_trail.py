@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudtrail as cloudtrail
 from constructs import Construct, IConstruct, IValidation
 
 from ebtrail.constructs.acknowledge import acknowledge
+from ebtrail.core.cloudtrail_layout import s3_key_prefix
 
 #: The two Insights types on management events (AWS::CloudTrail::Trail InsightSelector, CloudFormation).
 INSIGHT_TYPES: tuple[str, ...] = ("ApiCallRateInsight", "ApiErrorRateInsight")
@@ -84,7 +85,7 @@ class AuditTrail(Construct):
             include_global_service_events=True,
             enable_log_file_validation=True,
             s3_bucket_name=props.bucket_name,
-            s3_key_prefix=props.log_prefix.rstrip("/") or None,
+            s3_key_prefix=s3_key_prefix(props.log_prefix),
             kms_key_id=props.kms_key_id,
             sns_topic_name=props.sns_topic_name,
             cloud_watch_logs_log_group_arn=props.cloudwatch_logs_group_arn,

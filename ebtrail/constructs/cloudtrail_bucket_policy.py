@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, source_arn_equals
+from ebtrail.core import cloudtrail_layout as layout
 from ebtrail.core.names import TrailTarget
 
 
@@ -64,7 +65,7 @@ class CloudTrailBucketPolicy(Construct):
                 principals=[iam.ServicePrincipal(CLOUDTRAIL_SERVICE)],
                 actions=["s3:PutObject"],
                 resources=[
-                    bucket.arn_for_objects(f"{prefix}{path}*")
+                    bucket.arn_for_objects(layout.path_objects_pattern(prefix, path))
                     for prefix in dict.fromkeys((props.log_prefix, *props.previous_log_prefixes))
                     for path in writer.log_paths
                 ],

@@ -20,6 +20,7 @@ from ebtrail.constructs.delivery_canary_role import CanaryRole, CanaryRoleProps
 from ebtrail.constructs.delivery_canary_schedule import CanarySchedule, CanaryScheduleProps
 from ebtrail.constructs.verifier_access import key_reference
 from ebtrail.core import canary as facts
+from ebtrail.core.cloudtrail_layout import s3_key_prefix
 from ebtrail.core.names import canary_function_name
 
 
@@ -204,7 +205,7 @@ def canary_environment(props: DeliveryCanaryProps) -> dict[str, str]:
     return {
         facts.ENV_TRAIL_ARN: props.trail_arn,
         facts.ENV_BUCKET: props.log_bucket_name,
-        facts.ENV_PREFIX: props.log_prefix.rstrip("/"),
+        facts.ENV_PREFIX: s3_key_prefix(props.log_prefix) or "",
         facts.ENV_KMS_KEY: props.expected_kms_key,
         facts.ENV_ORGANIZATION: "true" if props.organization_trail else "false",
         facts.ENV_MAX_DELIVERY_MINUTES: str(props.max_delivery_minutes),

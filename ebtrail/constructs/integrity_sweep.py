@@ -43,6 +43,7 @@ from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_t
 from ebtrail.constructs.hardened_bucket import hardened_bucket
 from ebtrail.constructs.lambda_bundle import lambda_code
 from ebtrail.constructs.policy_conditions import regional_service
+from ebtrail.core import cloudtrail_layout as layout
 from ebtrail.core import sweep as facts
 from ebtrail.core.names import SWEEP_EXECUTIONS_FAILED_ALARM, SweepNames
 from ebtrail.core.regions import dns_suffix
@@ -180,7 +181,7 @@ class IntegritySweepProps:
     @property
     def digest_prefix_pattern(self) -> str:
         """The ``s3:prefix`` the ItemReader may list: digest folders only."""
-        return f"{self.log_prefix}AWSLogs/*/CloudTrail-Digest/*"
+        return layout.digest_objects_pattern(self.log_prefix)
 
 
 def sweep_definition(props: IntegritySweepProps) -> dict[str, Any]:
@@ -328,7 +329,7 @@ class IntegritySweep(Construct):
                 iam.PolicyStatement(
                     sid="ReadDigestAndLogFiles",
                     actions=["s3:GetObject"],
-                    resources=[f"{props.archive_bucket_arn}/{props.log_prefix}AWSLogs/*"],
+                    resources=[f"{props.archive_bucket_arn}/{layout.logs_objects_pattern(props.log_prefix)}"],
                 ),
                 iam.PolicyStatement(
                     # Through S3 only, as the key policy's AllowLogReadersDecrypt: kms:ViaService
@@ -477,7 +478,7 @@ class IntegritySweep(Construct):
         # A sample of the execution input's prefix, for the preflight's ItemReader request (the input names it).
         self.state_machine.add_metadata(
             "ebtrail:SampleItemReaderPrefix",
-            f"{props.log_prefix}AWSLogs/{props.account}/CloudTrail-Digest/{props.region}/",
+            layout.digest_folder(props.log_prefix, props.account, props.region),
         )
         acknowledge(
             self.state_machine,

@@ -35,6 +35,7 @@ from ebtrail.constructs.policy_size import (
     policy_bytes,
 )
 from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
+from ebtrail.core import cloudtrail_layout as layout
 from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.names import ArchiveNames, TrailTarget
 
@@ -285,7 +286,7 @@ class LogArchive(Construct):
         ``kms:Decrypt`` on the log key, through aws-cdk-lib's ``grant_read``: an IAM policy for a principal of
         this account; for another account's principal the bucket and key policies name it as well.
         """
-        return self.log_bucket.bucket.grant_read(grantee, f"{self.log_prefix}AWSLogs/*")
+        return self.log_bucket.bucket.grant_read(grantee, layout.logs_objects_pattern(self.log_prefix))
 
     def grant_athena_query(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` run Athena queries over the archive in its workgroup and read the results.
@@ -418,7 +419,7 @@ class ExistingLogArchive(Construct):
 
     def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
         """IAM grants for ``grantee`` to read and decrypt the log files (the owner's policies must allow it too)."""
-        grant = self.bucket.grant_read(grantee, f"{self.log_prefix}AWSLogs/*")
+        grant = self.bucket.grant_read(grantee, layout.logs_objects_pattern(self.log_prefix))
         self.key.grant_decrypt(grantee)
         return grant
 

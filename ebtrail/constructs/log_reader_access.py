@@ -9,6 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ebtrail.core import cloudtrail_layout as layout
+
 
 @dataclass(frozen=True)
 class LogReaderAccessProps:
@@ -54,7 +56,7 @@ class LogReaderAccess(Construct):
             sid="AllowNamedLogReadersRead",
             principals=principals,
             actions=["s3:GetObject"],
-            resources=[bucket.arn_for_objects(f"{props.log_prefix}AWSLogs/*")],
+            resources=[bucket.arn_for_objects(layout.logs_objects_pattern(props.log_prefix))],
             conditions=pin,
         )
         self.list = iam.PolicyStatement(
@@ -62,7 +64,7 @@ class LogReaderAccess(Construct):
             principals=principals,
             actions=["s3:ListBucket"],
             resources=[bucket.bucket_arn],
-            conditions={**pin, "StringLike": {"s3:prefix": [f"{props.log_prefix}AWSLogs/*"]}},
+            conditions={**pin, "StringLike": {"s3:prefix": [layout.logs_objects_pattern(props.log_prefix)]}},
         )
         bucket.add_to_resource_policy(self.read)
         bucket.add_to_resource_policy(self.list)

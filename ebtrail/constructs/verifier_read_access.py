@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ebtrail.core import cloudtrail_layout as layout
 from ebtrail.core.names import TrailTarget
 
 
@@ -59,7 +60,9 @@ class VerifierReadAccess(Construct):
                     sid=f"Allow{props.reader}Read{writer.account}",
                     principals=[iam.AccountPrincipal(writer.account)],
                     actions=["s3:GetObject"],
-                    resources=[bucket.arn_for_objects(f"{props.log_prefix}{writer.verifier_read_path}*")],
+                    resources=[
+                        bucket.arn_for_objects(layout.path_objects_pattern(props.log_prefix, writer.verifier_read_path))
+                    ],
                     conditions={"ArnEquals": {"aws:PrincipalArn": [props.role_arn(writer)]}},
                 )
             )
@@ -71,7 +74,7 @@ class VerifierReadAccess(Construct):
                 resources=[bucket.bucket_arn],
                 conditions={
                     "ArnEquals": {"aws:PrincipalArn": roles},
-                    "StringLike": {"s3:prefix": [f"{props.log_prefix}AWSLogs/*"]},
+                    "StringLike": {"s3:prefix": [layout.logs_objects_pattern(props.log_prefix)]},
                 },
             )
         )

@@ -25,6 +25,7 @@ MODULES = (
     "ebtrail",
     "ebtrail.core.beanstalk",
     "ebtrail.core.canary",
+    "ebtrail.core.cloudtrail_layout",
     "ebtrail.core.permissions",
     "ebtrail.core.regions",
     "ebtrail.core.sweep",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from ebtrail.core import cloudtrail_layout
+
 #: AWS's length limits for the names derived here (each checked by the property test against its rule):
 #: S3 bucket names 3-63 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html);
 #: EventBridge rule names 1-64 of [.-_A-Za-z0-9] (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html).
@@ -99,16 +101,8 @@ class TrailTarget:
 
     @property
     def log_paths(self) -> list[str]:
-        """Key paths (below the prefix) the trail writes to.
-
-        A member trail writes ``AWSLogs/<account>/``. An organization trail writes every account's logs
-        under ``AWSLogs/<o-orgid>/<account>/``, and ``CreateTrail`` also checks that it may write the
-        management account's own path ``AWSLogs/<management account>/``.
-        """
-        paths = [f"AWSLogs/{self.account}/"]
-        if self.organization_id:
-            paths.append(f"AWSLogs/{self.organization_id}/")
-        return paths
+        """Key paths (below the prefix) the trail writes to (:func:`cloudtrail_layout.trail_write_paths`)."""
+        return cloudtrail_layout.trail_write_paths(self.account, self.organization_id)
 
     @property
     def arn(self) -> str:
@@ -130,10 +124,8 @@ class TrailTarget:
 
     @property
     def verifier_read_path(self) -> str:
-        """Where the verifier, running in this trail's account, finds its own records."""
-        if self.organization_id:
-            return f"AWSLogs/{self.organization_id}/{self.account}/"
-        return f"AWSLogs/{self.account}/"
+        """Where the verifier, running in this trail's account, finds its own records (below the prefix)."""
+        return cloudtrail_layout.account_folder("", self.account, self.organization_id)
 
     def verifier_role_arn(self, prefix: str) -> str:
         return f"arn:{self.partition}:iam::{self.account}:role/{prefix}{VERIFIER_NAME_SUFFIX}"

@@ -23,6 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ebtrail.core.cloudtrail_layout import PREFIX_PLACEHOLDER, logs_objects_pattern
+
 #: Name prefix of every application and queue the verifier creates (and the only ones it ever deletes).
 RESOURCE_PREFIX = "ebtrail-verify-"
 
@@ -100,7 +102,7 @@ PERMISSIONS: tuple[PermissionGroup, ...] = (
         ),
         actions=("s3:ListBucket",),
         resources=("arn:${Partition}:s3:::${Bucket}",),
-        conditions=(Condition("StringLike", "s3:prefix", ("${Prefix}AWSLogs/*",)),),
+        conditions=(Condition("StringLike", "s3:prefix", (logs_objects_pattern(PREFIX_PLACEHOLDER),)),),
         api_calls=(("s3", "ListObjectsV2", "s3:ListBucket"),),
         optional=True,
     ),
@@ -108,7 +110,7 @@ PERMISSIONS: tuple[PermissionGroup, ...] = (
         sid="ReadLogFiles",
         purpose="S3 and SNS channels: read the new log files (only the trail's AWSLogs/ prefix).",
         actions=("s3:GetObject",),
-        resources=("arn:${Partition}:s3:::${Bucket}/${Prefix}AWSLogs/*",),
+        resources=(f"arn:${{Partition}}:s3:::${{Bucket}}/{logs_objects_pattern(PREFIX_PLACEHOLDER)}",),
         api_calls=(("s3", "GetObject", "s3:GetObject"), ("s3", "HeadObject", "s3:GetObject")),
         optional=True,
     ),

@@ -53,13 +53,13 @@ from ebtrail.core.canary import (
     UNPROJECTED_ACCOUNTS,
 )
 from ebtrail.core.canary import INTEGRITY_OVERLAP_MINUTES as _OVERLAP
+from ebtrail.core.cloudtrail_layout import LogKey, key_prefix, s3_key_prefix
 from ebtrail.core.permissions import RESOURCE_PREFIX
 from ebtrail.core.regions import organizations_region
 from ebtrail.lambdas.canary_integrity import IntegrityRun, IntegrityScope, check_integrity
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, Clients, answer_field, describe_error, error_code
 from ebtrail.verifier.clock import Clock, SystemClock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.records import LogKey
 from ebtrail.verifier.trail_info import TrailInfo, read_trail
 from ebtrail.verifier.verify.channels.base import State
 from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
@@ -85,8 +85,8 @@ class ExpectedTrail:
 
     trail_arn: str
     bucket: str
-    #: S3 key prefix without the trailing ``/`` (None: none).
-    prefix: str | None
+    #: S3 key prefix in the inside form, ``""`` or ``"p/"`` (the environment holds CloudTrail's form).
+    prefix: str
     #: The log key as the stack names it (alias ARN or key ARN); None when the trail uses SSE-S3.
     kms_key: str | None
     organization: bool
@@ -131,7 +131,7 @@ class CanarySettings:
         expected = ExpectedTrail(
             trail_arn=env[ENV_TRAIL_ARN],
             bucket=env[ENV_BUCKET],
-            prefix=env.get(ENV_PREFIX, "").strip("/") or None,
+            prefix=key_prefix(env.get(ENV_PREFIX)),
             kms_key=env.get(ENV_KMS_KEY) or None,
             organization=env.get(ENV_ORGANIZATION, "false").lower() == "true",
         )
@@ -516,8 +516,8 @@ def drift_findings(info: TrailInfo, expected: ExpectedTrail) -> list[str]:
     out: list[str] = []
     if info.bucket != expected.bucket:
         out.append(f"S3 bucket is {info.bucket!r}, deployed {expected.bucket!r}")
-    if (info.prefix or None) != expected.prefix:
-        out.append(f"S3 key prefix is {info.prefix!r}, deployed {expected.prefix!r}")
+    if info.prefix != expected.prefix:
+        out.append(f"S3 key prefix is {s3_key_prefix(info.prefix)!r}, deployed {s3_key_prefix(expected.prefix)!r}")
     if info.multi_region != expected.multi_region:
         out.append(f"multi-region is {info.multi_region}, deployed {expected.multi_region}")
     validation = bool(info.log_file_validation)  # not in the answer: off

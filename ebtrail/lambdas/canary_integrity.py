@@ -45,10 +45,11 @@ from ebtrail.core.canary import (
     INTEGRITY_CHECKED,
     INTEGRITY_FAILURES,
 )
+from ebtrail.core.cloudtrail_layout import digest_key_time, is_backfill_digest_key, logs_root, organization_id_of_folder
 from ebtrail.verifier.aws import AWS_ERRORS, Clients, describe_error
 from ebtrail.verifier.integrity.aws import PublicKeys
 from ebtrail.verifier.integrity.fetch import fetch_digest, fetch_log_hash
-from ebtrail.verifier.integrity.keys import Location, digest_key_time
+from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.model import FileKind, FileResult, Status
 from ebtrail.verifier.integrity.pairwise import DigestCheck, assess_continuity, check_digest, check_log
 from ebtrail.verifier.integrity.pure_rsa import verify_der_signature
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 #: Parallel S3 reads of one run (botocore's default connection pool holds 10).
 WORKERS = 8
 _AT = "%Y-%m-%dT%H:%M:%SZ"
-_ORG_FOLDER = re.compile(r"AWSLogs/(o-[a-z0-9]{10,32})/$")
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ class IntegrityScope:
     home_region: str
     account: str
     bucket: str
-    #: Key prefix without the trailing ``/`` (None: none).
-    prefix: str | None
+    #: Key prefix in the inside form, ``""`` or ``"p/"``.
+    prefix: str
     organization: bool
     multi_region: bool
     #: Digests delivered within this long before the run are new (one period plus an overlap).
@@ -158,7 +158,7 @@ def new_digests(
         when = digest_key_time(key)
         if when is None or not pattern.match(key):
             continue
-        if not key.endswith("_backfill.json.gz"):
+        if not is_backfill_digest_key(key):
             newest = when if newest is None or when > newest else newest
         modified = item.get("LastModified")
         delivered = modified.astimezone(UTC) if isinstance(modified, datetime) else when
@@ -198,14 +198,14 @@ def check_integrity(clients: Clients, scope: IntegrityScope, now: datetime) -> I
 
 def _base(s3: S3Client, scope: IntegrityScope) -> tuple[str, str | None] | None:
     """``(AWSLogs folder, organization ID)``; None when an organization trail's o-id folder is not there."""
-    logs = f"{scope.prefix}/AWSLogs/" if scope.prefix else "AWSLogs/"
+    logs = logs_root(scope.prefix)
     if not scope.organization:
         return logs, None
     answer = s3.list_objects_v2(Bucket=scope.bucket, Prefix=logs, Delimiter="/")
     for common in answer.get("CommonPrefixes", []):
-        match = _ORG_FOLDER.search(common.get("Prefix", ""))
-        if match:
-            return logs, match[1]
+        organization_id = organization_id_of_folder(common.get("Prefix", ""))
+        if organization_id:
+            return logs, organization_id
     return None
 
 
@@ -215,7 +215,7 @@ def _regions(s3: S3Client, scope: IntegrityScope, base: tuple[str, str | None] |
     if base is None:
         return []
     location = Location(scope.bucket, scope.prefix, base[1], scope.account, scope.home_region)
-    folder = location.digest_folder.removesuffix(f"{scope.home_region}/")
+    folder = location.digest_regions_folder
     found: set[str] = set()
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=scope.bucket, Prefix=folder, Delimiter="/"):

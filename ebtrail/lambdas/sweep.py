@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from ebtrail.core.cloudtrail_layout import DIGEST_KEY_RE, digest_key_region, digest_key_time
 from ebtrail.core.regions import FALLBACK_REGION
 from ebtrail.core.sweep import (
     DIMENSION,
@@ -51,7 +52,6 @@ from ebtrail.core.sweep import (
 from ebtrail.verifier.aws import AWS_ERRORS, Clients
 from ebtrail.verifier.integrity.aws import PublicKeys
 from ebtrail.verifier.integrity.fetch import fetch_digest, fetch_log_hash
-from ebtrail.verifier.integrity.keys import DIGEST_KEY_RE, digest_key_region, digest_key_time
 from ebtrail.verifier.integrity.model import FileKind, FileResult, Status
 from ebtrail.verifier.integrity.pairwise import (
     ChainEvent,

@@ -1,18 +1,11 @@
-"""CloudTrail log files: key format, streaming gzip/JSON reading and matching the probe's record.
+"""CloudTrail log files: streaming gzip/JSON reading and matching the probe's record.
 
-Key format (CloudTrail User Guide)::
-
-    [<prefix>/]AWSLogs/[<o-orgid>/]<account>/CloudTrail/<region>/YYYY/MM/DD/
-        <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16 chars>.json.gz
-
-The date folders and the timestamp are the delivery time (UTC), so inside a day's folder keys sort by
-delivery time.
+Where the files are and what they are named is :mod:`ebtrail.core.cloudtrail_layout`'s.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,44 +17,6 @@ from ebtrail.core.beanstalk import EVENT_SOURCE
 #: Refuse to inflate more than this from one object (a foreign object could be a gzip bomb).
 MAX_DECOMPRESSED_BYTES = 1 << 30
 
-_KEY_RE = re.compile(
-    r"^(?:(?P<prefix>.+)/)?AWSLogs/(?:(?P<org>o-[a-z0-9]{10,32})/)?(?P<account>\d{12})/CloudTrail/"
-    r"(?P<region>[a-z0-9-]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
-    r"(?P=account)_CloudTrail_(?P=region)_(?P<ts>\d{8}T\d{4}Z)_(?P<suffix>[A-Za-z0-9]{16})\.json\.gz$"
-)
-
-
-def log_prefix(prefix: str | None) -> str:
-    """``"<prefix>/AWSLogs/"`` or ``"AWSLogs/"``."""
-    p = (prefix or "").strip("/")
-    return f"{p}/AWSLogs/" if p else "AWSLogs/"
-
-
-def day_folder(prefix: str | None, account: str, region: str, day: date, org_id: str | None = None) -> str:
-    """The folder holding the log files delivered on ``day`` (UTC) for one account and region."""
-    org = f"{org_id}/" if org_id else ""
-    return f"{log_prefix(prefix)}{org}{account}/CloudTrail/{region}/{day:%Y/%m/%d}/"
-
-
-def file_stem(account: str, region: str, when: datetime) -> str:
-    """The part of a log file name before its random suffix, for a delivery at ``when``."""
-    return f"{account}_CloudTrail_{region}_{when.astimezone(UTC):%Y%m%dT%H%MZ}"
-
-
-def log_key(
-    prefix: str | None, account: str, region: str, delivered: datetime, suffix: str, *, org_id: str | None = None
-) -> str:
-    """The full key of a log file delivered at ``delivered`` (``suffix``: 16 alphanumeric characters)."""
-    delivered = delivered.astimezone(UTC)
-    folder = day_folder(prefix, account, region, delivered.date(), org_id)
-    return f"{folder}{file_stem(account, region, delivered)}_{suffix}.json.gz"
-
-
-def start_after(folder: str, account: str, region: str, not_before: datetime) -> str:
-    """``StartAfter`` for a ``ListObjectsV2`` of ``folder`` that skips files delivered before ``not_before``
-    (whole minutes: a key of the same minute sorts after it)."""
-    return folder + file_stem(account, region, not_before)
-
 
 def days_between(first: datetime, last: datetime) -> list[date]:
     d, end = first.astimezone(UTC).date(), last.astimezone(UTC).date()
@@ -70,31 +25,6 @@ def days_between(first: datetime, last: datetime) -> list[date]:
         out.append(d)
         d += timedelta(days=1)
     return out
-
-
-@dataclass(frozen=True)
-class LogKey:
-    """A parsed log file key."""
-
-    key: str
-    prefix: str | None
-    org_id: str | None
-    account: str
-    region: str
-    day: date
-    delivered: datetime
-
-    @classmethod
-    def parse(cls, key: str) -> LogKey | None:
-        m = _KEY_RE.match(key)
-        if not m:
-            return None
-        try:
-            day = date(int(m["y"]), int(m["m"]), int(m["d"]))
-            delivered = datetime.strptime(m["ts"], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
-        except ValueError:
-            return None
-        return cls(key, m["prefix"], m["org"], m["account"], m["region"], day, delivered)
 
 
 class NotALogFileError(Exception):

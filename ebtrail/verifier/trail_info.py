@@ -11,6 +11,7 @@ from typing import Any
 from botocore.parsers import ResponseParserError
 
 from ebtrail.core.beanstalk import EVENT_SOURCE
+from ebtrail.core.cloudtrail_layout import key_prefix, s3_key_prefix
 from ebtrail.verifier.aws import (
     AWS_ERRORS,
     Arn,
@@ -35,7 +36,8 @@ class TrailInfo:
     account: str
     partition: str
     bucket: str
-    prefix: str | None = None
+    #: The key prefix in ebtrail's inside form, ``""`` or ``"p/"`` (:func:`ebtrail.core.cloudtrail_layout.key_prefix`).
+    prefix: str = ""
     topic_arn: str | None = None
     kms_key_id: str | None = None
     organization: bool = False
@@ -73,7 +75,7 @@ class TrailInfo:
             account=parsed.account if parsed else account,
             partition=parsed.partition if parsed else "aws",
             bucket=str(trail.get("S3BucketName") or ""),
-            prefix=trail.get("S3KeyPrefix") or None,
+            prefix=key_prefix(trail.get("S3KeyPrefix")),
             topic_arn=str(topic) if topic else None,
             kms_key_id=trail.get("KmsKeyId") or None,
             organization=bool(trail.get("IsOrganizationTrail", False)),
@@ -85,7 +87,8 @@ class TrailInfo:
     @classmethod
     def from_arn(cls, arn: str, *, bucket: str, **settings: Any) -> TrailInfo:
         """A trail known without ``GetTrail`` (the canary's deployed settings, a test): name, region, account and
-        partition from its ARN; raises ValueError for anything but a trail ARN."""
+        partition from its ARN; raises ValueError for anything but a trail ARN. A ``prefix`` setting may be
+        CloudTrail's ``S3KeyPrefix`` (``"p"``) or the inside form (``"p/"``): this is an edge, it converts."""
         parsed = Arn.parse(arn)
         if parsed is None or parsed.service != "cloudtrail" or not parsed.resource.startswith("trail/"):
             raise ValueError(f"not a trail ARN: {arn!r}")
@@ -96,7 +99,7 @@ class TrailInfo:
             account=parsed.account,
             partition=parsed.partition,
             bucket=bucket,
-            **settings,
+            **{**settings, "prefix": key_prefix(settings.get("prefix"))},
         )
 
     def with_status(self, status: Mapping[str, Any]) -> TrailInfo:
@@ -124,7 +127,7 @@ class TrailInfo:
             "arn": self.arn,
             "home_region": self.home_region,
             "bucket": self.bucket,
-            "prefix": self.prefix,
+            "prefix": s3_key_prefix(self.prefix),
             "topic_arn": self.topic_arn,
             "kms_key_id": self.kms_key_id,
             "organization_trail": self.organization,

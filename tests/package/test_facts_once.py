@@ -236,3 +236,120 @@ def test_the_scan_finds_both_old_arn_likes() -> None:
     assert len(arn_matchers_in(test_glob)) == 1
     file_glob = "import fnmatch\nfnmatch.fnmatch('METADATA', '*.dist-info/*')\n"
     assert arn_matchers_in(file_glob) == []
+
+
+# --- CloudTrail's S3 layout -----------------------------------------------------------------------------------------
+
+LAYOUT_MODULE = REPO_ROOT / "ebtrail" / "core" / "cloudtrail_layout.py"
+#: Pieces of CloudTrail's key and log stream names ("Finding your CloudTrail log files", "CloudTrail digest file
+#: structure"): a string constant holding one of them, with no space in it (prose has spaces, key fragments and
+#: patterns do not), writes the layout down a second time.
+LAYOUT_TOKENS = ("AWSLogs", "CloudTrail-Digest", "CloudTrail/", "_CloudTrail_", "_backfill", ".json.gz")
+#: String methods that, applied to a key prefix with "/", convert between its two forms.
+_SLASH_METHODS = {"strip", "rstrip", "lstrip", "removesuffix", "removeprefix"}
+
+
+def _names_a_prefix(node: ast.AST) -> bool:
+    """``prefix``, ``props.log_prefix``, ``info.prefix``...: a name or attribute that holds a key prefix (not a list
+    of ``..._prefixes``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
+        return _names_a_prefix(node.args[0])  # env.get(ENV_PREFIX, "")
+    if isinstance(node, ast.Name):
+        name = node.id.lower()
+    elif isinstance(node, ast.Attribute):
+        name = node.attr.lower()
+    else:
+        return False
+    return "prefix" in name and not name.endswith("prefixes")
+
+
+def _empty(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value in ("", None)
+
+
+def _prefix_conversion(node: ast.AST) -> str | None:
+    """What converts a key prefix between ``None``/``"p"`` and ``""``/``"p/"`` in ``node``, if anything does."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _SLASH_METHODS
+        and _names_a_prefix(node.func.value)
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value == "/"
+    ):
+        return f"{node.func.attr}('/') of a key prefix"
+    if isinstance(node, ast.IfExp) and _names_a_prefix(node.test) and (_empty(node.orelse) or _empty(node.body)):
+        return "a key prefix converted by a conditional expression"
+    if (
+        isinstance(node, ast.BoolOp)
+        and isinstance(node.op, ast.Or)
+        and _empty(node.values[-1])
+        and any(_names_a_prefix(v) for v in node.values[:-1])
+    ):
+        return "a key prefix converted by `or`"
+    return None
+
+
+def layout_facts_in(source: str, filename: str = "<source>") -> list[str]:
+    """Every place in ``source`` that writes down CloudTrail's S3 layout or converts a key prefix."""
+    tree = ast.parse(source, filename=filename)
+    docstrings = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            value = node.value
+            token = next((t for t in LAYOUT_TOKENS if t in value), None)
+            if token and " " not in value:
+                found.append(f"{filename}:{node.lineno} layout {value!r}")
+        conversion = _prefix_conversion(node)
+        if conversion:
+            found.append(f"{filename}:{getattr(node, 'lineno', 0)} {conversion}")
+    return found
+
+
+def layout_source_files() -> list[Path]:
+    return [*source_files(), *sorted((REPO_ROOT / "deployment").rglob("*.py"))]
+
+
+def test_no_module_but_cloudtrail_layout_writes_down_the_s3_layout() -> None:
+    found = [
+        fact
+        for path in layout_source_files()
+        if path != LAYOUT_MODULE
+        for fact in layout_facts_in(path.read_text(), str(path.relative_to(REPO_ROOT)))
+    ]
+    assert found == [], "CloudTrail's S3 layout and the key prefix come from ebtrail.core.cloudtrail_layout only:\n" + (
+        "\n".join(found)
+    )
+
+
+def test_the_layout_scan_finds_the_old_copies() -> None:
+    """Each form the layout and the prefix conversion had before (so the scan above can fail)."""
+    old_records = (
+        "def log_prefix(prefix):\n    p = (prefix or '').strip('/')\n    return f'{p}/AWSLogs/' if p else 'AWSLogs/'\n"
+    )
+    assert sorted(layout_facts_in(old_records)) == [
+        "<source>:2 a key prefix converted by `or`",
+        "<source>:3 layout '/AWSLogs/'",
+        "<source>:3 layout 'AWSLogs/'",
+    ]
+    old_keys = "DIGEST_RE = re.compile(r'(?:^|/)AWSLogs/\\d{12}/CloudTrail-Digest/')\n"
+    assert layout_facts_in(old_keys) == ["<source>:1 layout '(?:^|/)AWSLogs/\\\\d{12}/CloudTrail-Digest/'"]
+    old_policy = "resources = [f'{props.log_prefix}AWSLogs/*']\nbackfill = key.endswith('_backfill.json.gz')\n"
+    assert len(layout_facts_in(old_policy)) == 2
+    old_conversions = (
+        "a = props.log_prefix.rstrip('/') or None\n"
+        "b = f'{info.prefix}/' if info.prefix else ''\n"
+        "c = env.get(ENV_PREFIX, '').strip('/') or None\n"
+        "d = (info.prefix or None) != expected.prefix\n"
+    )
+    found = sorted(layout_facts_in(old_conversions))
+    assert found == [
+        "<source>:1 rstrip('/') of a key prefix",
+        "<source>:2 a key prefix converted by a conditional expression",
+        "<source>:3 strip('/') of a key prefix",
+        "<source>:4 a key prefix converted by `or`",
+    ]
+    prose = "raise ValueError('must not start with AWSLogs/ (CloudTrail adds it)')\n"
+    assert layout_facts_in(prose) == []

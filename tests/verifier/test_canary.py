@@ -32,6 +32,7 @@ from ebtrail.core.canary import (
     UNPROJECTED_ACCOUNTS,
     AlarmRule,
 )
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.permissions import is_listed
 from ebtrail.lambdas import canary
 from ebtrail.lambdas.canary import (
@@ -72,7 +73,7 @@ def settings_for(dep: Deployment, *, kms_key: str | None = None, max_delivery_mi
         expected=ExpectedTrail(
             trail_arn=dep.trail_arn,
             bucket=dep.bucket,
-            prefix=dep.prefix,
+            prefix=key_prefix(dep.prefix),
             kms_key=kms_key,
             organization=dep.org,
         ),
@@ -376,7 +377,7 @@ def test_settings_from_environment() -> None:
         }
     )
     assert settings.expected.name == TRAIL
-    assert settings.expected.prefix == "archive"
+    assert settings.expected.prefix == "archive/"
     assert settings.expected.organization is True
     assert settings.max_delivery == timedelta(minutes=45)
     with pytest.raises(CanaryConfigError, match="EBTRAIL_TRAIL_ARN, EBTRAIL_BUCKET"):
@@ -527,7 +528,7 @@ def test_a_redeploy_over_an_old_digest_folder_is_late_only_from_its_start_loggin
     clock = FakeClock((datetime.now(UTC) + timedelta(days=10)).replace(minute=1, second=0, microsecond=0))
     dep = healthy(session)
     old_end = clock.now() - timedelta(hours=5)
-    old_key = Location(dep.bucket, dep.prefix, None, ACCOUNT, REGION).digest_key(TRAIL, REGION, old_end)
+    old_key = Location(dep.bucket, key_prefix(dep.prefix), None, ACCOUNT, REGION).digest_key(TRAIL, REGION, old_end)
     dep.s3.put_object(Bucket=dep.bucket, Key=old_key, Body=b"the destroyed trail's digest")
     started = clock.now() - timedelta(minutes=started_minutes_ago)
 

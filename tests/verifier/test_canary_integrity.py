@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from ebtrail.core.canary import CANARY_RAN, DIGEST_OVERDUE, DIGESTS_LATE, INTEGRITY_CHECKED, INTEGRITY_FAILURES
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.lambdas.canary_integrity import IntegrityRun, IntegrityScope, check_integrity, new_digests
 from ebtrail.verifier.integrity.keys import Location
 from ebtrail.verifier.integrity.model import Status
@@ -59,7 +60,7 @@ def scope(*, organization: bool = False, multi_region: bool = True) -> Integrity
         home_region=REGION,
         account=ACCOUNT,
         bucket=BUCKET,
-        prefix=PREFIX,
+        prefix=key_prefix(PREFIX),
         organization=organization,
         multi_region=multi_region,
         window=WINDOW,
@@ -260,7 +261,7 @@ def test_an_unknown_public_key_is_a_problem_of_the_run_not_a_failure(
 
 
 def test_new_digests_uses_last_modified_as_well_as_the_key_time() -> None:
-    location = Location(BUCKET, PREFIX, None, ACCOUNT, REGION)
+    location = Location(BUCKET, key_prefix(PREFIX), None, ACCOUNT, REGION)
     pattern = location.digest_key_regex(TRAIL, REGION)
     old = location.digest_key(TRAIL, REGION, NOW - timedelta(hours=5))
     recent = location.digest_key(TRAIL, REGION, NOW - timedelta(minutes=30))

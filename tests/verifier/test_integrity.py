@@ -10,9 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
+from ebtrail.core.cloudtrail_layout import digest_key_time, key_prefix
 from ebtrail.verifier.integrity import ExitCode, FileKind, IntegrityReport, Status, TrailInfo, verify_integrity
 from ebtrail.verifier.integrity.crypto import load_public_key, string_to_sign, verify_signature
-from ebtrail.verifier.integrity.keys import digest_key_time, parse_log_key
+from ebtrail.verifier.integrity.keys import parse_log_key
 from tests.verifier.integrity_fixtures import (
     ACCOUNT,
     BASE,
@@ -110,7 +111,11 @@ def test_log_and_digest_keys_parse(writer: TrailWriter) -> None:
     key, _ = writer.put_log(BASE + timedelta(minutes=7))
     log = parse_log_key(BUCKET, key)
     assert log is not None
-    assert (log.location.prefix, log.location.organization_id, log.location.account_id) == (PREFIX, None, ACCOUNT)
+    assert (log.location.prefix, log.location.organization_id, log.location.account_id) == (
+        key_prefix(PREFIX),
+        None,
+        ACCOUNT,
+    )
     assert log.delivered_at == BASE + timedelta(minutes=7)
     assert log.location.digest_key(TRAIL, REGION, BASE) == writer.digest_key(BASE)
     assert digest_key_time(writer.digest_key(BASE, backfill=True)) == BASE

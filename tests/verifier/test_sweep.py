@@ -19,6 +19,7 @@ import boto3
 import pytest
 
 from ebtrail.core import sweep as facts
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.iam import wildcard_match
 from ebtrail.lambdas import sweep
 from ebtrail.verifier.integrity import Status, TrailInfo, verify_integrity
@@ -39,7 +40,7 @@ from tests.verifier.verify_double import FakeClock
 
 TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}"
 RESULTS = "sweep-results"
-FOLDER = Location(BUCKET, PREFIX, None, ACCOUNT, REGION).digest_folder
+FOLDER = Location(BUCKET, key_prefix(PREFIX), None, ACCOUNT, REGION).digest_folder
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def test_a_get_trail_answer_is_read_into_every_field() -> None:
         account=ACCOUNT,
         partition="aws",
         bucket=BUCKET,
-        prefix="archive",
+        prefix="archive/",  # S3KeyPrefix "archive" in the inside form (ebtrail.core.cloudtrail_layout)
         topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:delivery",
         kms_key_id=GET_TRAIL_ANSWER["KmsKeyId"],
         organization=False,
@@ -180,7 +180,7 @@ def _not_from_aws(session: boto3.Session, service: str, operation: str) -> None:
 def test_canary_reports_an_answer_that_is_not_aws(session: boto3.Session) -> None:
     dep = deploy(session, prefix="archive", topic=False)
     _not_from_aws(session, "elastic-beanstalk", "DescribeApplications")
-    expected = ExpectedTrail(dep.trail_arn, dep.bucket, "archive", None, organization=False)
+    expected = ExpectedTrail(dep.trail_arn, dep.bucket, "archive/", None, organization=False)
     report = run_canary(Clients.create(session, REGION), CanarySettings(expected=expected), FakeClock(START))
     assert any(
         p.startswith("elasticbeanstalk DescribeApplications failed: an answer that is not AWS's")
@@ -193,7 +193,7 @@ def test_canary_reports_a_key_answer_that_is_not_aws(session: boto3.Session) -> 
     key_arn = session.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
     dep = deploy(session, prefix="archive", topic=False, kms_key=key_arn)
     _not_from_aws(session, "kms", "DescribeKey")
-    expected = ExpectedTrail(dep.trail_arn, dep.bucket, "archive", key_arn, organization=False)
+    expected = ExpectedTrail(dep.trail_arn, dep.bucket, "archive/", key_arn, organization=False)
     report = run_canary(Clients.create(session, REGION), CanarySettings(expected=expected), FakeClock(START))
     not_aws = "kms DescribeKey failed: an answer that is not AWS's"
     problems = report.findings.problems

@@ -11,19 +11,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ebtrail.verifier.records import (
+from ebtrail.core.cloudtrail_layout import (
+    KeyPrefixError,
     LogKey,
+    digest_key,
+    digest_key_regex,
+    digest_key_region,
+    digest_key_time,
+    is_backfill_digest_key,
+    key_prefix,
+    log_day_folder,
+    log_key,
+    log_start_after,
+    s3_key_prefix,
+)
+from ebtrail.verifier.records import (
     NotALogFileError,
     ProbeSignature,
-    day_folder,
     days_between,
     find_match,
     inflate,
     iter_unique,
-    log_key,
     parse_records,
     scan_bytes,
-    start_after,
 )
 from tests.verifier.verify_double import key_for
 
@@ -55,13 +65,62 @@ orgs = st.one_of(st.none(), st.just("o-a1b2c3d4e5"))
 def test_key_builder_matches_documented_format_and_parses_back(  # noqa: PLR0917 - hypothesis arguments
     when: datetime, account: str, region: str, prefix: str | None, suffix: str, org: str | None
 ) -> None:
-    key = log_key(prefix, account, region, when, suffix, org_id=org)
+    key = log_key(key_prefix(prefix), account, region, when, suffix, organization_id=org)
     assert key == key_for(account, region, when, suffix, prefix=prefix, org_id=org)
     parsed = LogKey.parse(key)
     assert parsed is not None
-    assert (parsed.account, parsed.region, parsed.org_id, parsed.prefix) == (account, region, org, prefix)
+    assert (parsed.account, parsed.region, parsed.org_id, parsed.prefix) == (account, region, org, key_prefix(prefix))
     assert parsed.delivered == when.replace(second=0, microsecond=0)
-    assert key.startswith(day_folder(prefix, account, region, when.date(), org))
+    assert key.startswith(log_day_folder(key_prefix(prefix), account, region, when.date(), org))
+
+
+trail_names = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._-]{1,20}[A-Za-z0-9]\Z")
+
+
+@settings(max_examples=200, deadline=None)
+@given(times, accounts, regions, prefixes, trail_names, orgs, st.booleans())
+def test_digest_key_builder_matches_documented_format_and_parses_back(  # noqa: PLR0917 - hypothesis arguments
+    end: datetime, account: str, region: str, prefix: str | None, trail: str, org: str | None, backfill: bool
+) -> None:
+    """ "CloudTrail digest file structure": ``[prefix/]AWSLogs/[o-id/]<account>/CloudTrail-Digest/<region>/<end day>/
+    <account>_CloudTrail-Digest_<region>_<trail>_<home region>_<end>[_backfill].json.gz``, written out by hand."""
+    inside = key_prefix(prefix)
+    key = digest_key(
+        inside,
+        account,
+        region,
+        trail_name=trail,
+        home_region="us-east-1",
+        end=end,
+        organization_id=org,
+        backfill=backfill,
+    )
+    head = f"{prefix}/" if prefix else ""
+    folder = f"{org}/{account}" if org else account
+    e = end.astimezone(UTC)
+    assert key == (
+        f"{head}AWSLogs/{folder}/CloudTrail-Digest/{region}/{e:%Y/%m/%d}/{account}_CloudTrail-Digest_{region}_{trail}_"
+        f"us-east-1_{e:%Y%m%dT%H%M%S}Z{'_backfill' if backfill else ''}.json.gz"
+    )
+    assert digest_key_time(key) == end.replace(microsecond=0)
+    assert digest_key_region(key) == region
+    assert is_backfill_digest_key(key) is backfill
+    pattern = digest_key_regex(inside, account, region, trail_name=trail, home_region="us-east-1", organization_id=org)
+    assert pattern.match(key)
+    assert not digest_key_regex(inside, account, region, trail_name=trail + "x", home_region="us-east-1").match(key)
+
+
+@given(prefixes)
+def test_the_key_prefix_converts_once_each_way(prefix: str | None) -> None:
+    inside = key_prefix(prefix)
+    assert inside in ("", f"{prefix}/")
+    assert s3_key_prefix(inside) == prefix
+    assert key_prefix(inside) == inside  # converting an inside prefix again changes nothing
+
+
+def test_a_prefix_in_the_outside_form_is_refused_where_the_inside_form_belongs() -> None:
+    with pytest.raises(KeyPrefixError, match="use key_prefix"):
+        log_key("archive", "123456789012", "us-east-1", datetime(2026, 3, 14, tzinfo=UTC), "A" * 16)
 
 
 @settings(max_examples=300, deadline=None)
@@ -70,9 +129,9 @@ def test_start_after_skips_exactly_the_files_of_earlier_minutes(not_before: date
     delivered = not_before + timedelta(seconds=offset)
     if delivered.date() != not_before.date():
         return  # another day's folder
-    folder = day_folder(None, "123456789012", "us-east-1", not_before.date())
-    key = log_key(None, "123456789012", "us-east-1", delivered, suffix)
-    listed = key > start_after(folder, "123456789012", "us-east-1", not_before)
+    folder = log_day_folder("", "123456789012", "us-east-1", not_before.date())
+    key = log_key("", "123456789012", "us-east-1", delivered, suffix)
+    listed = key > log_start_after(folder, "123456789012", "us-east-1", not_before)
     same_minute_or_later = delivered.replace(second=0, microsecond=0) >= not_before.replace(second=0, microsecond=0)
     assert listed == same_minute_or_later
 

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ebtrail.core.cloudtrail_layout import key_prefix, logs_root
 from ebtrail.verifier.changes.assembly import AssemblyStack
 from ebtrail.verifier.changes.schemas import custom_name_property, schema_of
 
@@ -279,7 +280,7 @@ def _prefix_change(
     if before == after or not isinstance(before, str):
         return []
     reason = f"S3KeyPrefix changes from {before or '(none)'!r} to {after or '(none)'!r}"
-    if _bucket_policies_allow(assembly, before):
+    if _bucket_policies_allow(assembly, key_prefix(before)):
         meaning = (
             "no gap: the bucket policy still allows the old prefix (archive.previous_key_prefixes) until "
             "CloudFormation has updated the trail; remove it and deploy again afterwards"
@@ -294,8 +295,9 @@ def _prefix_change(
 
 
 def _bucket_policies_allow(assembly: list[AssemblyStack], prefix: str) -> bool:
-    """Whether a bucket policy of the assembly names ``<bucket>/[<prefix>/]AWSLogs/`` (as a joined ARN or literal)."""
-    path = re.escape(f"/{prefix}/AWSLogs/" if prefix else "/AWSLogs/")
+    """Whether a bucket policy of the assembly names ``<bucket>/[<prefix>/]AWSLogs/`` (as a joined ARN or literal;
+    ``prefix`` in the inside form)."""
+    path = re.escape(f"/{logs_root(prefix)}")
     pattern = re.compile(rf'(?:"|:::[^/"]+){path}')
     return any(
         resource.get("Type") == "AWS::S3::BucketPolicy" and pattern.search(json.dumps(resource))

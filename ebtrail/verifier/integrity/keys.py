@@ -1,4 +1,5 @@
-"""S3 key formats of CloudTrail log and digest files, and the timestamps encoded in them."""
+"""Where the integrity check looks: one trail location (bucket, prefix, account, region) and the log objects in
+it. The key formats are :mod:`ebtrail.core.cloudtrail_layout`'s; this module only binds them to a location."""
 
 from __future__ import annotations
 
@@ -6,16 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ebtrail.verifier.records import LogKey
-
-DIGEST_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-LOG_DATE_FORMAT = "%Y%m%dT%H%MZ"
-
-# Any digest key (used on previousDigestS3Object, whose trail we do not re-check).
-DIGEST_KEY_RE = re.compile(
-    r"(?:^|/)AWSLogs/(?:o-[a-z0-9]{10,32}/)?\d{12}/CloudTrail-Digest/(?P<region>[a-z0-9-]+)/\d{4}/\d{2}/\d{2}/"
-    r"[^/]+_(?P<ts>\d{8}T\d{6}Z)(?P<backfill>_backfill)?\.json\.gz$"
-)
+from ebtrail.core import cloudtrail_layout as layout
+from ebtrail.core.cloudtrail_layout import LogKey
 
 
 def parse_time(value: str) -> datetime:
@@ -24,60 +17,62 @@ def parse_time(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def is_backfill_digest_key(key: str) -> bool:
-    return key.endswith("_backfill.json.gz")
-
-
-def digest_key_time(key: str) -> datetime | None:
-    """The ``YYYYMMDDTHHMMSSZ`` timestamp in a digest key (backfill or not), or None if it is not a digest key."""
-    match = DIGEST_KEY_RE.search(key)
-    if not match:
-        return None
-    return datetime.strptime(match["ts"], DIGEST_DATE_FORMAT).replace(tzinfo=UTC)
-
-
-def digest_key_region(key: str) -> str | None:
-    match = DIGEST_KEY_RE.search(key)
-    return match["region"] if match else None
-
-
 @dataclass(frozen=True)
 class Location:
-    """Where a trail puts one account's files for one region: ``[prefix/]AWSLogs/[o-orgid/]<account>/...``."""
+    """Where a trail puts one account's files for one region: ``[prefix/]AWSLogs/[o-orgid/]<account>/...``
+    (``prefix`` in the inside form, ``""`` or ``"p/"``: :func:`ebtrail.core.cloudtrail_layout.key_prefix`)."""
 
     bucket: str
-    prefix: str | None
+    prefix: str
     organization_id: str | None
     account_id: str
     region: str
 
     @property
     def base(self) -> str:
-        parts = [p for p in (self.prefix, "AWSLogs", self.organization_id, self.account_id) if p]
-        return "/".join(parts)
+        """``[prefix/]AWSLogs/[o-orgid/]<account>/``."""
+        return layout.account_folder(self.prefix, self.account_id, self.organization_id)
 
     @property
     def digest_folder(self) -> str:
         """``.../CloudTrail-Digest/<region>/`` (ends with a slash)."""
-        return f"{self.base}/CloudTrail-Digest/{self.region}/"
+        return layout.digest_folder(self.prefix, self.account_id, self.region, self.organization_id)
+
+    @property
+    def digest_regions_folder(self) -> str:
+        """``.../CloudTrail-Digest/``: one folder per region below it."""
+        return layout.digest_regions_folder(self.prefix, self.account_id, self.organization_id)
+
+    @property
+    def log_folder(self) -> str:
+        """``.../CloudTrail/<region>/``."""
+        return layout.log_folder(self.prefix, self.account_id, self.region, self.organization_id)
 
     def digest_day_folder(self, day: date) -> str:
-        return f"{self.digest_folder}{day:%Y/%m/%d}/"
+        return layout.digest_day_folder(self.prefix, self.account_id, self.region, day, self.organization_id)
 
     def digest_key_regex(self, trail_name: str, home_region: str) -> re.Pattern[str]:
         """Matches this trail's standard and ``_backfill`` digest keys in this location."""
-        acct, region = re.escape(self.account_id), re.escape(self.region)
-        return re.compile(
-            rf"^{re.escape(self.digest_folder)}\d{{4}}/\d{{2}}/\d{{2}}/{acct}_CloudTrail-Digest_{region}_"
-            rf"{re.escape(trail_name)}_{re.escape(home_region)}_\d{{8}}T\d{{6}}Z(?:_backfill)?\.json\.gz$"
+        return layout.digest_key_regex(
+            self.prefix,
+            self.account_id,
+            self.region,
+            trail_name=trail_name,
+            home_region=home_region,
+            organization_id=self.organization_id,
         )
 
     def digest_key(self, trail_name: str, home_region: str, at: datetime, *, backfill: bool = False) -> str:
         """The key CloudTrail would give a digest created at ``at``."""
-        suffix = "_backfill" if backfill else ""
-        return (
-            f"{self.digest_day_folder(at)}{self.account_id}_CloudTrail-Digest_{self.region}_{trail_name}_"
-            f"{home_region}_{at.astimezone(UTC):{DIGEST_DATE_FORMAT}}{suffix}.json.gz"
+        return layout.digest_key(
+            self.prefix,
+            self.account_id,
+            self.region,
+            trail_name=trail_name,
+            home_region=home_region,
+            end=at,
+            organization_id=self.organization_id,
+            backfill=backfill,
         )
 
 
@@ -106,7 +101,7 @@ def split_s3_uri(value: str, default_bucket: str) -> tuple[str, str]:
 
 def parse_log_key(bucket: str, key: str) -> LogObject | None:
     """The log file ``key`` of ``bucket``; None if the key is not a log file's. The key format is parsed in one
-    place, :meth:`ebtrail.verifier.records.LogKey.parse`, for the verify and the integrity commands alike."""
+    place, :meth:`ebtrail.core.cloudtrail_layout.LogKey.parse`, for the verify and the integrity commands alike."""
     parsed = LogKey.parse(key)
     if parsed is None:
         return None

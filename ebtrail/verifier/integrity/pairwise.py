@@ -29,8 +29,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ebtrail.core.cloudtrail_layout import digest_key_region, digest_key_time, is_backfill_digest_key
 from ebtrail.verifier.integrity.hashing import SIGNATURE_ALGORITHM, string_to_sign_from_hash
-from ebtrail.verifier.integrity.keys import digest_key_region, digest_key_time, is_backfill_digest_key, parse_time
+from ebtrail.verifier.integrity.keys import parse_time
 from ebtrail.verifier.integrity.model import FileKind, FileResult, Status
 
 REQUIRED_DIGEST_KEYS = (

@@ -10,19 +10,13 @@ from typing import TYPE_CHECKING, Protocol
 import boto3
 from botocore.exceptions import ClientError
 
+from ebtrail.core.cloudtrail_layout import accounts_folder, digest_key_time, is_backfill_digest_key
 from ebtrail.verifier.aws import AWS_ERRORS, Clients, MissingRegionError, is_transient
 from ebtrail.verifier.clock import Clock, SystemClock
 from ebtrail.verifier.integrity.aws import PublicKeys, TrailConfigError, resolve_trail
 from ebtrail.verifier.integrity.digests import DigestChecker, previous_link
 from ebtrail.verifier.integrity.fetch import fetch_log_hash
-from ebtrail.verifier.integrity.keys import (
-    Location,
-    LogObject,
-    digest_key_time,
-    is_backfill_digest_key,
-    parse_log_key,
-    split_s3_uri,
-)
+from ebtrail.verifier.integrity.keys import Location, LogObject, parse_log_key, split_s3_uri
 from ebtrail.verifier.integrity.model import ChainSummary, FileKind, FileResult, IntegrityReport, Status
 from ebtrail.verifier.integrity.pairwise import (
     ChainEvent,
@@ -254,7 +248,7 @@ class _Run:
                 continue
             if log.location.prefix != self.trail.prefix or bucket != self.trail.bucket:
                 self.report.notes.append(
-                    f"{log.uri} is not under the trail's s3://{self.trail.bucket}/{self.trail.prefix or ''}: "
+                    f"{log.uri} is not under the trail's s3://{self.trail.bucket}/{self.trail.prefix}: "
                     "looking for digests next to it"
                 )
             pending.append(log)
@@ -410,13 +404,13 @@ class _Run:
                 f"--all-accounts: allowed only for an organization trail; {self.trail.arn} is not one"
             )
             return []
-        root = "/".join(p for p in (location.prefix, "AWSLogs", location.organization_id) if p) + "/"
+        root = accounts_folder(location.prefix, location.organization_id)
         accounts = sorted(self._folders(location.bucket, root)) if all_accounts else [location.account_id]
         accounts = [a for a in accounts if a.isdigit() and len(a) == 12]
         out: list[Location] = []
         for account in accounts:
             at = replace(location, account_id=account)
-            base = at.digest_folder.removesuffix(f"{at.region}/")
+            base = at.digest_regions_folder
             regions = sorted(self._folders(location.bucket, base)) if all_regions else [location.region]
             out.extend(replace(at, region=region) for region in regions)
         if not out:
@@ -436,7 +430,7 @@ class _Run:
 
     def summarize(self, location: Location, since: datetime, found: bool) -> ChainSummary:
         digest_folder = location.digest_folder
-        log_folder = f"{location.base}/CloudTrail/{location.region}/"
+        log_folder = location.log_folder
         digests = [f for f in self.report.files if f.kind is FileKind.DIGEST and f.key.startswith(digest_folder)]
         logs = [f for f in self.report.files if f.kind is FileKind.LOG and f.key.startswith(log_folder)]
         checked = [

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.regions import UnknownRegionError, dns_suffix, partition_of
 from ebtrail.verifier.cloud_assembly import read_stack_artifacts
 from ebtrail.verifier.preflight.cloudtrail_requests import TrailSubject
@@ -329,7 +330,7 @@ class Assembly:
             home_region=stack.region,
             multi_region=_truthy(props.get("IsMultiRegionTrail")),
             bucket=bucket,
-            prefix=f"{prefix_value}/" if prefix_value else "",
+            prefix=key_prefix(prefix_value if isinstance(prefix_value, str) else None),
             organization_id=org_id,
             is_organization_trail=is_org,
             kms_key_arn=kms_arn,

@@ -18,7 +18,7 @@ From the CloudTrail User Guide:
   ``sns:Publish``; an encrypted topic's key must allow ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (documented
   without ``aws:SourceArn``, so that request is modelled without it).
 
-Log and digest file names follow "CloudTrail log file name format" and "CloudTrail digest file structure".
+Log and digest file names are :mod:`ebtrail.core.cloudtrail_layout`'s.
 Every region of the trail's partition is checked for a multi-region trail (botocore's endpoint data names
 them), the home region for a single-region one.
 """
@@ -26,14 +26,17 @@ them), the home region for a single-region one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from ebtrail.core import cloudtrail_layout as layout
 from ebtrail.core.iam import Principal, Request
 from ebtrail.core.regions import cloudtrail_regions
 
 CLOUDTRAIL = Principal("Service", "cloudtrail.amazonaws.com")
-#: A date for the sample file names (the policies must not depend on it).
-_DAY, _STAMP = "2026/11/27", "20261127T1205Z"
+#: A time and unique string for the sample file names (the policies must not depend on them).
+_AT = datetime(2026, 11, 27, 12, 5, tzinfo=UTC)
+_UNIQUE = "EXAMPLE000000000"
 #: Another organization member's account, for organization trails (any member's folder must be writable).
 MEMBER_STAND_IN = "210987654321"
 #: Accounts used for "another account" negatives, the first not among the known ones is taken.
@@ -52,7 +55,7 @@ class TrailSubject:
     home_region: str
     multi_region: bool
     bucket: str
-    #: ``""`` or ``"<prefix>/"``.
+    #: The key prefix in the inside form, ``""`` or ``"<prefix>/"``.
     prefix: str
     organization_id: str | None = None
     is_organization_trail: bool = False
@@ -121,25 +124,32 @@ def _foreign_trail(trail: TrailSubject) -> TrailSubject:
     return TrailSubject(arn=arn, home_region=trail.home_region, multi_region=True, bucket=trail.bucket, prefix="")
 
 
-def log_file_key(prefix: str, folder: str, account: str, region: str) -> str:
-    return f"{prefix}AWSLogs/{folder}CloudTrail/{region}/{_DAY}/{account}_CloudTrail_{region}_{_STAMP}_EXAMPLE.json.gz"
+def log_file_key(prefix: str, account: str, region: str, organization_id: str | None = None) -> str:
+    """A sample log file key of ``account`` (:func:`ebtrail.core.cloudtrail_layout.log_key`)."""
+    return layout.log_key(prefix, account, region, _AT, _UNIQUE, organization_id=organization_id)
 
 
-def digest_file_key(prefix: str, folder: str, account: str, region: str, trail: TrailSubject) -> str:
-    return (
-        f"{prefix}AWSLogs/{folder}CloudTrail-Digest/{region}/{_DAY}/"
-        f"{account}_CloudTrail-Digest_{region}_{trail.name}_{trail.home_region}_{_STAMP}00Z.json.gz"
+def digest_file_key(prefix: str, account: str, region: str, trail: TrailSubject, organization_id: str | None) -> str:
+    """A sample digest file key of ``account`` (:func:`ebtrail.core.cloudtrail_layout.digest_key`)."""
+    return layout.digest_key(
+        prefix,
+        account,
+        region,
+        trail_name=trail.name,
+        home_region=trail.home_region,
+        end=_AT,
+        organization_id=organization_id,
     )
 
 
-def log_folders(trail: TrailSubject) -> list[tuple[str, str]]:
-    """``(folder below AWSLogs/, account)`` pairs the trail delivers to."""
+def log_folders(trail: TrailSubject) -> list[tuple[str, str | None]]:
+    """``(account, organization ID)`` of the folders the trail delivers to."""
     if trail.is_organization_trail:
         org = trail.organization_id
         if org is None:  # reported as a problem: the organization folders cannot be checked
-            return [(f"{trail.account}/", trail.account)]
-        return [(f"{org}/{trail.account}/", trail.account), (f"{org}/{MEMBER_STAND_IN}/", MEMBER_STAND_IN)]
-    return [(f"{trail.account}/", trail.account)]
+            return [(trail.account, None)]
+        return [(trail.account, org), (MEMBER_STAND_IN, org)]
+    return [(trail.account, None)]
 
 
 def bucket_checks(trail: TrailSubject, out: CheckList) -> None:
@@ -152,21 +162,21 @@ def bucket_checks(trail: TrailSubject, out: CheckList) -> None:
     regions = cloudtrail_regions(trail.partition) if trail.multi_region else (trail.home_region,)
     if trail.home_region not in regions:
         regions = (*regions, trail.home_region)
-    for folder, account in log_folders(trail):
+    for account, org in log_folders(trail):
         for region in regions:
             for kind, key in (
-                ("log file", log_file_key(trail.prefix, folder, account, region)),
-                ("digest file", digest_file_key(trail.prefix, folder, account, region, trail)),
+                ("log file", log_file_key(trail.prefix, account, region, org)),
+                ("digest file", digest_file_key(trail.prefix, account, region, trail, org)),
             ):
                 out.add(policy, f"PutObject {kind} ({region})", Request(CLOUDTRAIL, "s3:PutObject", objects + key, acl))
     if trail.is_organization_trail:
         # CreateTrail of an organization trail also checks the management account's own folder.
-        key = log_file_key(trail.prefix, f"{trail.account}/", trail.account, trail.home_region)
+        key = log_file_key(trail.prefix, trail.account, trail.home_region)
         out.add(
             policy, "PutObject AWSLogs/<management>/ check", Request(CLOUDTRAIL, "s3:PutObject", objects + key, acl)
         )
     # Negatives: they must stay denied.
-    own_key = log_file_key(trail.prefix, log_folders(trail)[0][0], trail.account, trail.home_region)
+    own_key = log_file_key(trail.prefix, trail.account, trail.home_region, log_folders(trail)[0][1])
     foreign = _foreign_trail(trail)
     out.add(
         policy,
@@ -181,7 +191,7 @@ def bucket_checks(trail: TrailSubject, out: CheckList) -> None:
     )
     others = list(trail.other_writers) or [_foreign_account(trail)]
     for other in others:
-        key = log_file_key(trail.prefix, f"{other}/", other, trail.home_region)
+        key = log_file_key(trail.prefix, other, trail.home_region)
         out.add(
             policy,
             f"PutObject into another account's folder AWSLogs/{other}/",

@@ -66,7 +66,7 @@ def trail_from_account(
         return _unreadable(trail, default_region, f"cloudtrail GetTrail of {trail} named no trail ARN or S3 bucket")
     home = info.home_region
     bucket = info.bucket
-    prefix = f"{info.prefix}/" if info.prefix else ""
+    prefix = info.prefix
 
     archive = clients
     if archive_role_arn:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ebtrail.core.cloudtrail_layout import log_stream_name
 from ebtrail.core.iam import Principal, Request
 from ebtrail.core.regions import cloudtrail_regions, dns_suffix
 from ebtrail.verifier.exit_codes import ExitCode
@@ -564,7 +565,7 @@ def _trails(wires: Wires) -> list[HopReport]:
         group = group_arn.removesuffix(":*")
         multi = str(p.get("IsMultiRegionTrail")).lower() == "true"
         regions = cloudtrail_regions(s.partition) if multi else (s.region,)
-        streams = [f"{s.account}_CloudTrail_{region}" for region in regions]
+        streams = [log_stream_name(s.account, region) for region in regions]
         if str(p.get("IsOrganizationTrail")).lower() == "true":
             org = trail.resource.get("Metadata", {}).get("ebtrail:OrganizationId")
             if org is None:
@@ -572,7 +573,7 @@ def _trails(wires: Wires) -> list[HopReport]:
                     "organization trail without ebtrail:OrganizationId metadata: its member streams are unknown"
                 )
             else:
-                streams += [f"{org}_{account}_CloudTrail_{s.region}" for account in (s.account, MEMBER_STAND_IN)]
+                streams += [log_stream_name(account, s.region, org) for account in (s.account, MEMBER_STAND_IN)]
         for stream in streams:
             _role_actions(report, role, f"{group}:log-stream:{stream}", ("logs:CreateLogStream", "logs:PutLogEvents"))
     return reports

@@ -11,6 +11,7 @@ is enough and these checks do not apply.
 
 from __future__ import annotations
 
+from ebtrail.core.cloudtrail_layout import log_folder
 from ebtrail.core.iam import ContextValue, Principal, Request
 from ebtrail.core.names import VERIFIER_NAME_SUFFIX, canary_role_name
 from ebtrail.verifier.preflight.cloudtrail_requests import (
@@ -35,22 +36,20 @@ def reader_checks(trail: TrailSubject, name_prefix: str, account: str | None = N
     out = CheckList()
     reader_account = account or trail.account
     org = trail.organization_id if trail.is_organization_trail else None
-    own = f"{org}/{reader_account}/" if org else f"{reader_account}/"
-    other = f"{org}/{MEMBER_STAND_IN}/" if org else f"{MEMBER_STAND_IN}/"
     bucket_arn = f"arn:{trail.partition}:s3:::{trail.bucket}"
     for role_arn in reader_roles(trail, name_prefix, reader_account):
         who = Principal("AWS", role_arn)
         role = role_arn.rsplit("/", 1)[1]
         tls: dict[str, ContextValue] = {"aws:PrincipalArn": role_arn, "aws:SecureTransport": "true"}
-        own_key = log_file_key(trail.prefix, own, reader_account, trail.home_region)
+        own_key = log_file_key(trail.prefix, reader_account, trail.home_region, org)
         out.add(
             "bucket policy",
             f"{role}: GetObject own log file",
             Request(who, "s3:GetObject", f"{bucket_arn}/{own_key}", tls),
         )
-        listing = {**tls, "s3:prefix": f"{trail.prefix}AWSLogs/{own}CloudTrail/{trail.home_region}/"}
+        listing = {**tls, "s3:prefix": log_folder(trail.prefix, reader_account, trail.home_region, org)}
         out.add("bucket policy", f"{role}: ListBucket own folder", Request(who, "s3:ListBucket", bucket_arn, listing))
-        other_key = log_file_key(trail.prefix, other, MEMBER_STAND_IN, trail.home_region)
+        other_key = log_file_key(trail.prefix, MEMBER_STAND_IN, trail.home_region, org)
         out.add(
             "bucket policy",
             f"{role}: GetObject another account's log file",

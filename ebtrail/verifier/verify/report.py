@@ -196,7 +196,7 @@ def summary(result: VerificationResult) -> RenderableType:
     if result.trail:
         t = result.trail
         facts.add_row("trail", f"{t.arn}{' (organization)' if t.organization else ''}")
-        facts.add_row("bucket", f"s3://{t.bucket}/{(t.prefix + '/') if t.prefix else ''}")
+        facts.add_row("bucket", f"s3://{t.bucket}/{t.prefix}")
     if result.account or result.region:
         caller = [f"account {result.account}" if result.account else "account unknown", f"region {result.region}"]
         facts.add_row("caller", ", ".join(caller) if result.region else caller[0])

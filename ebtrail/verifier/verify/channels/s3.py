@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ebtrail.core.cloudtrail_layout import LogKey, log_day_folder, log_file_stem, logs_root, organization_folder
 from ebtrail.verifier.clock import Clock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.records import LogKey, day_folder, days_between, file_stem, log_prefix
+from ebtrail.verifier.records import days_between
 from ebtrail.verifier.trail_info import TrailInfo
 from ebtrail.verifier.verify.channels.base import Arrival, Channel, LogFileRef
 from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
@@ -60,8 +61,8 @@ class S3Channel(Channel):
     def _resource_for(self, operation: str) -> str | None:
         p = self._trail.partition
         if operation == "ListObjectsV2":
-            return f"arn:{p}:s3:::{self._trail.bucket} (prefix {log_prefix(self._trail.prefix)})"
-        return f"arn:{p}:s3:::{self._trail.bucket}/{log_prefix(self._trail.prefix)}*"
+            return f"arn:{p}:s3:::{self._trail.bucket} (prefix {logs_root(self._trail.prefix)})"
+        return f"arn:{p}:s3:::{self._trail.bucket}/{logs_root(self._trail.prefix)}*"
 
     def folders(self, call: ProbeCall) -> list[tuple[str, date, datetime]]:
         """``(folder, day, not_before)`` for every day from the call (less the margin) to now (plus the margin)."""
@@ -69,7 +70,7 @@ class S3Channel(Channel):
         days = days_between(not_before, self._clock.now() + self._margin)
         orgs: list[str | None] = list(self._org_ids) if self._org_ids else [None]
         return [
-            (day_folder(self._trail.prefix, self._account, self._region, day, org), day, not_before)
+            (log_day_folder(self._trail.prefix, self._account, self._region, day, org), day, not_before)
             for org in orgs
             for day in days
         ]
@@ -81,12 +82,12 @@ class S3Channel(Channel):
         start = max(not_before, newest - RELIST) if newest else not_before
         if start.astimezone(UTC).date() < day:
             return folder
-        return folder + file_stem(self._account, self._region, start)
+        return folder + log_file_stem(self._account, self._region, start)
 
     def _discover_org_ids(self) -> list[str]:
         """The ``o-...`` folders under ``AWSLogs/`` (organization trails)."""
         self.current = ("s3", "ListObjectsV2")
-        prefix = log_prefix(self._trail.prefix) + "o-"
+        prefix = organization_folder(self._trail.prefix)
         resp = self._s3.list_objects_v2(Bucket=self._trail.bucket, Prefix=prefix, Delimiter="/")
         return sorted(str(cp["Prefix"]).rstrip("/").rsplit("/", 1)[-1] for cp in resp.get("CommonPrefixes", []))
 
@@ -95,7 +96,7 @@ class S3Channel(Channel):
             self._org_ids = self._discover_org_ids() or None
             if self._org_ids is None:
                 self.detail = (
-                    f"no organization folder under s3://{self._trail.bucket}/{log_prefix(self._trail.prefix)} yet"
+                    f"no organization folder under s3://{self._trail.bucket}/{logs_root(self._trail.prefix)} yet"
                 )
                 return None
         sig = call.signature()

@@ -13,11 +13,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ebtrail.core.cloudtrail_layout import LogKey
 from ebtrail.core.permissions import RESOURCE_PREFIX
 from ebtrail.verifier.aws import AWS_ERRORS, Arn, describe_error, is_access_denied, is_transient
 from ebtrail.verifier.clock import Clock
 from ebtrail.verifier.findings import Findings
-from ebtrail.verifier.records import LogKey, ProbeSignature
+from ebtrail.verifier.records import ProbeSignature
 from ebtrail.verifier.trail_info import TrailInfo
 from ebtrail.verifier.verify.channels.base import Arrival, Channel, LogFileRef
 from ebtrail.verifier.verify.channels.logfiles import LogFileScanner
