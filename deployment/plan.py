@@ -25,6 +25,21 @@ from ebtrail.core.cloudtrail_layout import key_prefix
 from ebtrail.core.names import ADOPTED_TRAIL_METADATA, ArchiveNames, ExistingTrail, SweepNames, TrailTarget
 from ebtrail.core.regions import organizations_region
 
+#: The config field that makes the archive's bucket and key policies grow, and what the constructs' size
+#: validation says to do about it (``LogArchiveProps.policy_size_message``; the app reports it on this field).
+ARCHIVE_POLICY_FIELD = "trail.members"
+ARCHIVE_POLICY_SIZE_MESSAGE = (
+    "AWS would refuse it during the deploy. Use the organization topology (one statement for every account of the "
+    f"organization) or split {ARCHIVE_POLICY_FIELD} across several archives (archive.log_readers and the verifier "
+    "and canary roles of other accounts add statements too)"
+)
+#: The same for the guardrails' service control policy (``OrganizationGuardrailsProps.policy_size_message``).
+GUARDRAILS_POLICY_FIELD = "organization.guardrails.exempt_roles"
+GUARDRAILS_POLICY_SIZE_MESSAGE = (
+    f"AWS Organizations would refuse it during the deploy; shorten {GUARDRAILS_POLICY_FIELD} (fewer patterns, or "
+    "one wildcard pattern such as arn:aws:iam::*:role/cdk-*-cfn-exec-role-* that covers several)"
+)
+
 
 @dataclass(frozen=True)
 class StackPlace:
@@ -226,8 +241,7 @@ def archive_props(config: DeploymentConfig) -> LogArchiveProps:
         )
         if config.athena.enabled
         else None,
-        # The app reports oversized policies itself, as config errors naming the way out (stacks/app_builder.py).
-        check_policy_sizes=False,
+        policy_size_message=ARCHIVE_POLICY_SIZE_MESSAGE,
     )
 
 
@@ -393,6 +407,7 @@ def guardrails_plan(config: DeploymentConfig) -> GuardrailsPlan | None:
         log_key_alias_arn=names.log_key_alias_arn,
         exempt_principal_arns=guardrails.exempt_roles,
         target_ids=guardrails.targets,
+        policy_size_message=GUARDRAILS_POLICY_SIZE_MESSAGE,
     )
     return GuardrailsPlan(place, props)
 

@@ -11,10 +11,9 @@ from typing import Any
 
 from aws_cdk import App, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+from constructs import Construct
 
-from deployment.plan import AdoptionPlan, DeploymentPlan
-from ebtrail.constructs.organization_guardrails import SCP_SIZE_LIMIT, scp_characters, scp_size_error
-from ebtrail.constructs.policy_size import KMS_KEY_POLICY_LIMIT, S3_BUCKET_POLICY_LIMIT
+from deployment.plan import ARCHIVE_POLICY_FIELD, GUARDRAILS_POLICY_FIELD, AdoptionPlan, DeploymentPlan
 from stacks.adopted_stacks import AdoptedArchiveStack, ProofStack
 from stacks.guardrails_stack import GuardrailsStack
 from stacks.log_archive_stack import LogArchiveStack
@@ -76,8 +75,10 @@ def build_app(
 
     ``compliance`` adds the cdk-nag AwsSolutions and NIST 800-53 R5 packs as validation plugins: any
     unacknowledged finding then fails synthesis (``cdk synth`` and ``Template.from_stack`` alike).
-    ``enforce_policy_limits`` refuses (``ConfigError``, :meth:`DeploymentPlan.error`) a bucket or key policy
-    over AWS's size limit; only the scale benchmark turns it off, to measure the sizes.
+    ``enforce_policy_limits`` refuses (``ConfigError``, :meth:`DeploymentPlan.error`) a bucket, key or service
+    control policy over AWS's size limit, reporting the constructs' own size validation
+    (:func:`policy_size_problems`) before synthesis; off, the same validation fails synthesis instead (the
+    benchmarks synthesize with ``skip_validation`` to measure past the limits).
     """
     if app is None:
         app = App(context={**feature_flags(), "aws:cdk:version-reporting": False})
@@ -85,8 +86,8 @@ def build_app(
         built = _build_adopted(app, deployment.adoption)
     else:
         built = _build_own(app, deployment)
-        if enforce_policy_limits:
-            check_policy_sizes(deployment, built.log_archive, built.guardrails)
+        if enforce_policy_limits and (problems := policy_size_problems(built.log_archive, built.guardrails)):
+            raise deployment.error(problems)
     for key, value in deployment.tags:
         Tags.of(app).add(key, value)
     if compliance:
@@ -137,26 +138,13 @@ def archive_policy_sizes(log_archive: LogArchiveStack) -> dict[str, int]:
     return log_archive.archive.policy_sizes()
 
 
-def check_policy_sizes(
-    deployment: DeploymentPlan, log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
-) -> None:
-    """Raise ``ConfigError`` (:meth:`DeploymentPlan.error`) when the archive's bucket or key policy, or the
-    guardrails' service control policy, would exceed AWS's size limit (the guardrails construct also fails
-    synthesis on its own)."""
-    sizes = archive_policy_sizes(log_archive)
-    way_out = (
-        "AWS would refuse it during the deploy. Use the organization topology (one statement for every "
-        "account of the organization) or split the members across several archives"
-    )
-    problems = [
-        (path, f"{size:,} bytes, over the {limit:,}-byte limit; {way_out}")
-        for path, size, limit in (
-            ("archive (log bucket policy)", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT),
-            ("archive (log key policy)", sizes["key_policy"], KMS_KEY_POLICY_LIMIT),
-        )
-        if size > limit
-    ]
-    if guardrails is not None and (scp := scp_characters(guardrails.guardrails.document)) > SCP_SIZE_LIMIT:
-        problems.append(("organization.guardrails.exempt_roles", scp_size_error(scp)))
-    if problems:
-        raise deployment.error(problems)
+def policy_size_problems(
+    log_archive: LogArchiveStack, guardrails: GuardrailsStack | None = None
+) -> list[tuple[str, str]]:
+    """The size validations of the archive and the guardrails constructs (``node.validate()``, the check synthesis
+    runs), each error on the config field its message names. The app measures and words nothing itself: the
+    constructs' ``policy_size_message`` props carry the app's wording (:mod:`deployment.plan`)."""
+    checked: list[tuple[str, Construct]] = [(ARCHIVE_POLICY_FIELD, log_archive.archive)]
+    if guardrails is not None:
+        checked.append((GUARDRAILS_POLICY_FIELD, guardrails.guardrails))
+    return [(field, error) for field, construct in checked for error in construct.node.validate()]

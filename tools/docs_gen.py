@@ -3,8 +3,9 @@
 A generated part is the text between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->`` in any
 page under ``docs/`` (or README.md, CONTRIBUTING.md); the markers stay, the text between them is rewritten. The
 parts: the config reference (from the pydantic model of :mod:`deployment.config`, descriptions on the fields), the
-exit-code table of each ``ebtrail-verify`` command (:data:`ebtrail.verifier.exit_codes.COMMAND_EXITS`) and the
-verifier's IAM permission table (:mod:`ebtrail.core.permissions`). So these pages are never kept by hand: change
+exit-code table of each ``ebtrail-verify`` command (:data:`ebtrail.verifier.exit_codes.COMMAND_EXITS`), the
+verifier's IAM permission table (:mod:`ebtrail.core.permissions`) and the lifecycle defaults
+(:data:`ebtrail.core.lifecycle.DEFAULTS`). So these pages are never kept by hand: change
 the code, run this (``make docs`` does), commit both. ``--check`` writes nothing and exits 1 naming each stale
 page; tests/docs/test_generated_pages.py runs the same check.
 """
@@ -19,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from ebtrail.core import permissions
+from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.verifier.exit_codes import COMMAND_EXITS
 from tools import config_reference
 
@@ -36,11 +38,45 @@ def exit_code_table(command: str) -> str:
     return "\n".join(["| exit code | meaning |", "|---|---|", *rows])
 
 
+#: Each lifecycle default (:class:`ebtrail.core.lifecycle.LifecycleDefaults` field) by the config field and the
+#: library prop that take it as their default (tests/package/test_lifecycle_once.py checks both read it).
+LIFECYCLE_FIELDS: dict[str, tuple[str, str]] = {
+    "transitions": ("archive.lifecycle.transitions", "LifecycleRules.transitions"),
+    "expiration_days": ("archive.lifecycle.expiration_days", "LifecycleRules.expiration_days"),
+    "noncurrent_version_expiration_days": (
+        "archive.lifecycle.noncurrent_version_expiration_days",
+        "LifecycleRules.noncurrent_version_expiration_days",
+    ),
+    "abort_incomplete_multipart_upload_days": (
+        "archive.lifecycle.abort_incomplete_multipart_upload_days",
+        "LifecycleRules.abort_incomplete_multipart_upload_days",
+    ),
+    "access_log_retention_days": ("archive.access_logs.retention_days", "LogArchiveProps.access_log_retention_days"),
+    "athena_results_expiration_days": ("athena.results_expiration_days", "AthenaOptions.results_expiration_days"),
+}
+
+
+def lifecycle_defaults() -> str:
+    """The lifecycle defaults (:data:`ebtrail.core.lifecycle.DEFAULTS`) with the config field and the library prop
+    of each, and what they do to a log file (the lines ``make synth`` prints for them)."""
+    rows = ["| default | config field | library prop |", "|---|---|---|"]
+    for name, (config_field, prop) in LIFECYCLE_FIELDS.items():
+        value = getattr(LIFECYCLE, name)
+        if name == "transitions":
+            shown = ", ".join(f"{storage_class} at {days} days" for storage_class, days in value)
+        else:
+            shown = "never" if value is None else f"{value} days"
+        rows.append(f"| {shown} | `{config_field}` | `{prop}` |")
+    plan = LIFECYCLE.plan
+    return "\n".join([*rows, "", f"What they do to a log file: {plan.describe()}. {plan.describe_athena()}."])
+
+
 def generators() -> dict[str, Callable[[], str]]:
     """Each generated part by the name its markers carry."""
     parts: dict[str, Callable[[], str]] = {
         "config-reference": config_reference.markdown,
         "permissions": permissions.markdown_table,
+        "lifecycle-defaults": lifecycle_defaults,
     }
     for command in COMMAND_EXITS:
         parts[f"exit-codes {command}"] = partial(exit_code_table, command)

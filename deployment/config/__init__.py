@@ -1,6 +1,7 @@
 """The deployment configuration: the TOML file under ``config/`` that says where the archive and trails go.
 
-* :mod:`~deployment.config.formats`: field formats (account IDs, regions, names) and S3's lifecycle facts.
+* :mod:`~deployment.config.formats`: field formats (account IDs, regions, names); S3's lifecycle facts and
+  ebtrail's lifecycle defaults are :mod:`ebtrail.core.lifecycle`'s (re-exported here).
 * :mod:`~deployment.config.model`: the sections every config has, and :class:`TopologyConfig`, the interface of
   a topology.
 * :mod:`~deployment.config.topologies`: one type per topology and :data:`DeploymentConfig`, their discriminated
@@ -11,14 +12,7 @@
 The names below are the package's public surface; import them from ``deployment.config``.
 """
 
-from deployment.config.formats import (
-    LOG_RETENTION_DAYS,
-    MIN_STORAGE_DAYS,
-    MIN_TRANSITION_AGE,
-    S3_RESERVED_PREFIXES,
-    STORAGE_CLASS_ORDER,
-    StorageClass,
-)
+from deployment.config.formats import LOG_RETENTION_DAYS, S3_RESERVED_PREFIXES
 from deployment.config.guardrails import archive_deployment_role_arn
 from deployment.config.loading import load_config, load_or_exit, parse_config
 from deployment.config.model import (
@@ -56,6 +50,7 @@ from deployment.config.topologies import (
     SingleAccountConfig,
     SingleAccountTrail,
 )
+from ebtrail.core.lifecycle import MIN_STORAGE_DAYS, MIN_TRANSITION_AGE, STORAGE_CLASS_ORDER, StorageClass
 from ebtrail.core.regions import known_regions
 
 __all__ = [

@@ -1,5 +1,6 @@
-"""Field formats of the deployment config: the value types (account IDs, regions, names, ...) and S3's lifecycle
-facts, each with an error that says what is allowed, not which regular expression failed.
+"""Field formats of the deployment config: the value types (account IDs, regions, names, ...), each with an error
+that says what is allowed, not which regular expression failed. S3's lifecycle facts (storage classes, minimum
+days) are :mod:`ebtrail.core.lifecycle`'s.
 
 Kept apart from the models so that a format is written once and every section and topology uses the same one.
 """
@@ -228,28 +229,6 @@ RolePattern = Annotated[
     ),
 ]
 BootstrapQualifier = Annotated[str, matching(r"[a-z0-9]{1,10}", "1 to 10 lowercase letters or digits")]
-
-StorageClass = Literal["STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
-
-#: S3's lifecycle waterfall: an object can only move down this list.
-STORAGE_CLASS_ORDER: tuple[StorageClass, ...] = (
-    "STANDARD_IA",
-    "INTELLIGENT_TIERING",
-    "ONEZONE_IA",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
-#: Days an object must be at least this old before S3 moves it to the class (S3 lifecycle constraint).
-MIN_TRANSITION_AGE: dict[StorageClass, int] = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
-#: Minimum storage duration S3 bills for; leaving a class earlier costs an early-deletion charge.
-MIN_STORAGE_DAYS: dict[StorageClass, int] = {
-    "STANDARD_IA": 30,
-    "ONEZONE_IA": 30,
-    "GLACIER_IR": 90,
-    "GLACIER": 90,
-    "DEEP_ARCHIVE": 180,
-}
 
 #: The retention periods CloudWatch Logs accepts (PutRetentionPolicy, ``retentionInDays``).
 LOG_RETENTION_DAYS: tuple[int, ...] = (

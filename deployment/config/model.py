@@ -33,7 +33,6 @@ from deployment.config.formats import (
     PrincipalArn,
     Region,
     RolePattern,
-    StorageClass,
     StrictModel,
     TagKey,
     TagValue,
@@ -41,6 +40,8 @@ from deployment.config.formats import (
 )
 from deployment.config.problems import Problem
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
+from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
+from ebtrail.core.lifecycle import MIN_DAYS_IN_IA, MIN_TRANSITION_AGE, StorageClass, min_storage_days_text
 from ebtrail.core.names import ExistingTrail, TrailTarget
 from ebtrail.core.regions import partition_of
 
@@ -54,39 +55,38 @@ class Transition(StrictModel):
     )
     days: Days = Field(
         description="Age of the file in days when it moves; increasing from one transition to the next. The IA "
-        "classes need at least 30 days, and 30 days in IA before the next move"
+        f"classes need at least {min(MIN_TRANSITION_AGE.values())} days, and {MIN_DAYS_IN_IA} days in IA before "
+        "the next move"
     )
 
 
 class Lifecycle(StrictModel):
     """Archive and delete rules for the log bucket.
 
-    Defaults: GLACIER_IR at 90 days, DEEP_ARCHIVE at 365, deletion after 2,557 days (7 years), noncurrent
-    versions deleted 30 days after they are replaced, incomplete multipart uploads aborted after 7 days.
-    Transitions apply to files of 128 KB or more only (S3's ``all_storage_classes_128K``, set explicitly on
-    the bucket): most CloudTrail files are a few KB and stay in S3 Standard, which for them is cheaper than any
-    archive class (``bench/lifecycle_cost.py``). GLACIER_IR stays readable by Athena, so the saved queries'
-    90-day look-back sees every file; DEEP_ARCHIVE (invisible to Athena) starts after a year.
+    The defaults are :data:`ebtrail.core.lifecycle.DEFAULTS` (written there once, with why; the generated config
+    reference shows them). Transitions apply to files of 128 KB or more only (S3's ``all_storage_classes_128K``,
+    set explicitly on the bucket): most CloudTrail files are a few KB and stay in S3 Standard, which for them is
+    cheaper than any archive class (``bench/lifecycle_cost.py``). GLACIER_IR stays readable by Athena, so the saved
+    queries' look-back sees every file; DEEP_ARCHIVE is invisible to Athena.
     """
 
     transitions: tuple[Transition, ...] = Field(
-        default=(
-            Transition(storage_class="GLACIER_IR", days=90),
-            Transition(storage_class="DEEP_ARCHIVE", days=365),
-        ),
+        default=tuple(Transition(storage_class=cls, days=days) for cls, days in LIFECYCLE.transitions),
         description="Storage-class moves of current log files. They apply to log files of 128 KB or more only: "
         "smaller ones, most CloudTrail files, stay in STANDARD, which costs them less (see Lifecycle and cost)",
     )
     expiration_days: Days | None = Field(
-        default=2557,
+        default=LIFECYCLE.expiration_days,
         description="Delete log files this many days after delivery. After the last transition and not before that "
-        "class's minimum storage duration (IA 30, GLACIER_IR and GLACIER 90, DEEP_ARCHIVE 180 days)",
+        f"class's minimum storage duration ({min_storage_days_text()})",
     )
     noncurrent_version_expiration_days: Days = Field(
-        default=30, description="Delete overwritten or deleted versions of log files this many days later"
+        default=LIFECYCLE.noncurrent_version_expiration_days,
+        description="Delete overwritten or deleted versions of log files this many days later",
     )
     abort_incomplete_multipart_upload_days: Days = Field(
-        default=7, description="Abort unfinished multipart uploads after this many days"
+        default=LIFECYCLE.abort_incomplete_multipart_upload_days,
+        description="Abort unfinished multipart uploads after this many days",
     )
     accept_early_deletion_charge: bool = Field(
         default=False,
@@ -106,9 +106,12 @@ class ObjectLock(StrictModel):
 
 
 class AccessLogs(StrictModel):
-    """The server-access-log bucket. Default: access logs kept 365 days."""
+    """The server-access-log bucket. Default retention: :data:`ebtrail.core.lifecycle.DEFAULTS`."""
 
-    retention_days: Days = Field(default=365, description="Keep S3 server access logs of the log bucket this long")
+    retention_days: Days = Field(
+        default=LIFECYCLE.access_log_retention_days,
+        description="Keep S3 server access logs of the log bucket this long",
+    )
 
 
 class Archive(StrictModel):
@@ -301,7 +304,9 @@ class Athena(StrictModel):
         default=date(2026, 1, 1),
         description="First day of the date partition projection (the first day the trail delivered)",
     )
-    results_expiration_days: Days = Field(default=30, description="Days Athena query results are kept")
+    results_expiration_days: Days = Field(
+        default=LIFECYCLE.athena_results_expiration_days, description="Days Athena query results are kept"
+    )
 
 
 class Verifier(StrictModel):

@@ -9,15 +9,11 @@ when another part of the config failed its structural checks.
 
 from __future__ import annotations
 
-from deployment.config.formats import (
-    LOG_RETENTION_DAYS,
-    MIN_STORAGE_DAYS,
-    MIN_TRANSITION_AGE,
-    STORAGE_CLASS_ORDER,
-)
+from deployment.config.formats import LOG_RETENTION_DAYS
 from deployment.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
 from deployment.config.problems import Problem
 from ebtrail.core import cloudtrail_layout
+from ebtrail.core.lifecycle import MIN_DAYS_IN_IA, MIN_STORAGE_DAYS, MIN_TRANSITION_AGE, STORAGE_CLASS_ORDER
 from ebtrail.core.regions import partition_of
 
 
@@ -82,13 +78,13 @@ def lifecycle_problems(lifecycle: Lifecycle, path: str) -> list[Problem]:
                     f"{previous.days} ({previous.storage_class})",
                 )
             )
-        elif previous.storage_class in MIN_TRANSITION_AGE and transition.days - previous.days < 30:
+        elif previous.storage_class in MIN_TRANSITION_AGE and transition.days - previous.days < MIN_DAYS_IN_IA:
             # A hard S3 rule, not a billing matter: accept_early_deletion_charge does not lift it.
             problems.append(
                 Problem(
                     f"{here}.days",
-                    f"objects must stay 30 days in {previous.storage_class} before S3 moves them on; "
-                    f"allowed: at least {previous.days + 30}",
+                    f"objects must stay {MIN_DAYS_IN_IA} days in {previous.storage_class} before S3 moves them on; "
+                    f"allowed: at least {previous.days + MIN_DAYS_IN_IA}",
                 )
             )
         elif early := _early_exit(previous, transition.days, lifecycle):

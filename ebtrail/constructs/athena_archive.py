@@ -23,6 +23,7 @@ from ebtrail.constructs.projected_table import (
     projected_table,
 )
 from ebtrail.core import cloudtrail_layout as layout
+from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.regions import cloudtrail_regions, partition_of
 
 #: Columns of a CloudTrail record, as in AWS's "Create the table for CloudTrail logs in Athena using
@@ -120,7 +121,7 @@ class AthenaArchiveProps:
     #: AwsSolutions-S1 and NIST S3BucketLoggingEnabled; pass the archive's access-log bucket to avoid that.
     access_log_bucket: s3.IBucket | None = None
     #: Days query results are kept.
-    results_expiration_days: int = 30
+    results_expiration_days: int = LIFECYCLE.athena_results_expiration_days
 
 
 class AthenaArchive(Construct):

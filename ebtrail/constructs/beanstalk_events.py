@@ -4,38 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ebtrail.constructs.acknowledge import acknowledge
-from ebtrail.constructs.policy_conditions import regional_service, stack_partition
-from ebtrail.core.beanstalk import EVENTS_SOURCE
-
-#: What Firehose needs on its S3 destination ("Grant Firehose access to an Amazon S3 destination", Amazon Data
-#: Firehose Developer Guide, https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3),
-#: with ``s3:PutObjectAcl``: "Cross-account delivery to an Amazon S3 destination" (same page,
-#: #cross-account-delivery-s3) says it "is required for cross account delivery", because Firehose sets the
-#: ``x-amz-acl`` header to ``bucket-owner-full-control``, and its example bucket policy grants it too. Granted in
-#: every topology, in the role and in the archive's bucket statement: the same-account case does not need it, but
-#: whether the bucket is another account's is decided by the config, and a missing grant fails no deploy, only every
-#: delivery (the stream's delivery alarm would be the first to tell).
-FIREHOSE_S3_ACTIONS: tuple[str, ...] = (
-    "s3:AbortMultipartUpload",
-    "s3:GetBucketLocation",
-    "s3:GetObject",
-    "s3:ListBucket",
-    "s3:ListBucketMultipartUploads",
-    "s3:PutObject",
-    "s3:PutObjectAcl",
+from ebtrail.constructs.beanstalk_events_delivery import (
+    EventsDeliveryStream,
+    EventsDeliveryStreamProps,
+    FirehoseDeliveryRole,
+    FirehoseDeliveryRoleProps,
 )
-#: What Firehose needs on the destination's KMS key (same page): only through S3.
-FIREHOSE_KMS_ACTIONS: tuple[str, ...] = ("kms:Decrypt", "kms:GenerateDataKey")
+from ebtrail.constructs.beanstalk_events_rule import (
+    BeanstalkEventsRule,
+    BeanstalkEventsRuleProps,
+    DeliveryFreshnessAlarm,
+    DeliveryFreshnessAlarmProps,
+)
+from ebtrail.constructs.policy_conditions import stack_partition
 
 
 @dataclass(frozen=True)
@@ -61,6 +47,8 @@ class BeanstalkEventsProps:
     error_prefix: str
     #: Region of the log bucket (for ``kms:ViaService``).
     bucket_region: str
+    #: Seconds Firehose buffers events before it writes an object (``BufferingHints.IntervalInSeconds``). Default:
+    #: 300.
     buffer_seconds: int = 300
     #: Topic for the delivery alarm (the alert topic, whose policy must let :attr:`alarm_name` publish).
     #: Default: no alarm.
@@ -72,6 +60,12 @@ class BeanstalkEventsProps:
 
 class BeanstalkEvents(Construct):
     """An EventBridge rule on Elastic Beanstalk's service events, delivered by Firehose to the log bucket.
+
+    Composed of parts, each documented on its own: :class:`FirehoseDeliveryRole`, :class:`EventsDeliveryStream`,
+    :class:`BeanstalkEventsRule` and :class:`DeliveryFreshnessAlarm`. The parts are plain classes that add their
+    resources to this construct, not constructs of their own, so every construct path, and so every logical ID, is
+    the one this construct always had (a construct in between would rename them, and CloudFormation would replace
+    the stream and the custom-named role).
 
     * The rule (default event bus, this account and region) matches ``source: aws.elasticbeanstalk`` and the
       configured ``detail-type`` values, the four events Elastic Beanstalk sends directly to EventBridge
@@ -99,157 +93,50 @@ class BeanstalkEvents(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkEventsProps) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        bucket_arn = f"arn:{stack_partition(stack)}:s3:::{props.bucket_name}"  # acknowledged below: a string
+        # A string where the region is known: FirehoseDeliveryRole acknowledges findings on ARNs made of it.
+        bucket_arn = f"arn:{stack_partition(stack)}:s3:::{props.bucket_name}"
         self.stream_arn = stack.format_arn(
             service="firehose", resource="deliverystream", resource_name=props.stream_name
         )
-        self.rule_arn = stack.format_arn(service="events", resource="rule", resource_name=props.stream_name)
-
-        self.delivery_role = iam.Role(
+        delivery = FirehoseDeliveryRole(
             self,
-            "DeliveryRole",
-            role_name=props.role_name,
-            description=f"Firehose stream {props.stream_name} writes Elastic Beanstalk events to the archive",
-            assumed_by=iam.ServicePrincipal("firehose.amazonaws.com").with_conditions(
-                {"StringEquals": {"sts:ExternalId": stack.account}}
-            ),
-        )
-        object_arns = [f"{bucket_arn}/{props.prefix}*", f"{bucket_arn}/{props.error_prefix}*"]
-        self.delivery_policy = iam.ManagedPolicy(
-            self,
-            "DeliveryPolicy",
-            roles=[self.delivery_role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="WriteBeanstalkEvents",
-                    actions=list(FIREHOSE_S3_ACTIONS),
-                    resources=[bucket_arn, *object_arns],
-                ),
-                iam.PolicyStatement(
-                    sid="EncryptWithTheLogKey",
-                    actions=list(FIREHOSE_KMS_ACTIONS),
-                    resources=[props.key_arns],
-                    conditions=kms_via_s3_conditions(props.bucket_region, bucket_arn, props.prefix, props.error_prefix)
-                    | {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [props.key_alias]}},
-                ),
-            ],
-        )
-        for resource in object_arns:
-            acknowledge(
-                self.delivery_policy,
-                f"AwsSolutions-IAM5[Resource::{resource}]",
-                "Firehose names the objects it writes; the wildcard is on this stream's prefix of the log bucket.",
-            )
-        acknowledge(
-            self.delivery_policy,
-            f"AwsSolutions-IAM5[Resource::{props.key_arns}]",
-            "The log key's ID is not known by name in this account; kms:ResourceAliases pins the grant to its alias "
-            "and kms:ViaService to S3.",
-        )
-
-        self.stream = firehose.CfnDeliveryStream(
-            self,
-            "Stream",
-            delivery_stream_name=props.stream_name,
-            delivery_stream_type="DirectPut",
-            delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
-                key_type="AWS_OWNED_CMK"
-            ),
-            extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+            FirehoseDeliveryRoleProps(
+                role_name=props.role_name,
+                stream_name=props.stream_name,
                 bucket_arn=bucket_arn,
-                role_arn=self.delivery_role.role_arn,
-                prefix=f"{props.prefix}!{{timestamp:yyyy/MM/dd}}/",
-                error_output_prefix=f"{props.error_prefix}!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/",
-                buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
-                    interval_in_seconds=props.buffer_seconds, size_in_m_bs=5
-                ),
-                compression_format="GZIP",
-                encryption_configuration=firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
-                    kms_encryption_config=firehose.CfnDeliveryStream.KMSEncryptionConfigProperty(
-                        awskms_key_arn=props.key_alias_arn
-                    )
-                ),
-                processing_configuration=firehose.CfnDeliveryStream.ProcessingConfigurationProperty(
-                    enabled=True,
-                    processors=[firehose.CfnDeliveryStream.ProcessorProperty(type="AppendDelimiterToRecord")],
-                ),
+                bucket_region=props.bucket_region,
+                prefix=props.prefix,
+                error_prefix=props.error_prefix,
+                key_arns=props.key_arns,
+                key_alias=props.key_alias,
             ),
         )
-        self.stream.node.add_dependency(self.delivery_policy)
-
-        self.events_role = iam.Role(
+        self.delivery_role, self.delivery_policy = delivery.role, delivery.policy
+        self.stream = EventsDeliveryStream(
             self,
-            "EventsRole",
-            description=f"EventBridge rule {props.stream_name} puts Elastic Beanstalk events into Firehose",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceArn": self.rule_arn, "aws:SourceAccount": stack.account}}
+            EventsDeliveryStreamProps(
+                stream_name=props.stream_name,
+                role=delivery,
+                bucket_arn=bucket_arn,
+                key_alias_arn=props.key_alias_arn,
+                prefix=props.prefix,
+                error_prefix=props.error_prefix,
+                buffer_seconds=props.buffer_seconds,
             ),
-        )
-        self.events_policy = iam.ManagedPolicy(
+        ).stream
+        rule = BeanstalkEventsRule(
             self,
-            "EventsPolicy",
-            roles=[self.events_role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="PutBeanstalkEvents",
-                    actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
-                    resources=[self.stream.attr_arn],
-                )
-            ],
+            BeanstalkEventsRuleProps(rule_name=props.stream_name, detail_types=props.detail_types, stream=self.stream),
         )
-        self.rule = events.CfnRule(
-            self,
-            "Rule",
-            name=props.stream_name,
-            description="Elastic Beanstalk service events (not API calls) to the archive through Firehose",
-            event_pattern={"source": [EVENTS_SOURCE], "detail-type": list(props.detail_types)},
-            state="ENABLED",
-            targets=[
-                events.CfnRule.TargetProperty(
-                    id="Firehose", arn=self.stream.attr_arn, role_arn=self.events_role.role_arn
-                )
-            ],
-        )
-        self.rule.node.add_dependency(self.events_policy)
-
+        self.rule_arn, self.rule = rule.rule_arn, rule.rule
+        self.events_role, self.events_policy = rule.role, rule.policy
         self.delivery_alarm: cloudwatch.Alarm | None = None
         if props.alarm_topic is not None:
-            # "Implement best practices with CloudWatch Alarms" (Firehose Developer Guide): alarm when
-            # DeliveryToS3.DataFreshness exceeds the buffering limit (at most 15 minutes). A bucket or key policy
-            # that refuses the role fails no deploy and no API call; Firehose keeps retrying, records age, and
-            # this alarm is how anyone hears of it.
-            self.delivery_alarm = cloudwatch.Alarm(
+            self.delivery_alarm = DeliveryFreshnessAlarm(
                 self,
-                "DeliveryAlarm",
-                alarm_name=props.alarm_name or f"{props.stream_name}-delivery",
-                alarm_description=f"Firehose {props.stream_name} has held Elastic Beanstalk events for over 15 minutes",
-                metric=cloudwatch.Metric(
-                    namespace="AWS/Firehose",
-                    metric_name="DeliveryToS3.DataFreshness",
-                    dimensions_map={"DeliveryStreamName": props.stream_name},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
+                DeliveryFreshnessAlarmProps(
+                    stream_name=props.stream_name,
+                    alarm_name=props.alarm_name or f"{props.stream_name}-delivery",
+                    alarm_topic=props.alarm_topic,
                 ),
-                threshold=900,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            self.delivery_alarm.add_alarm_action(cloudwatch_actions.SnsAction(props.alarm_topic))
-
-
-def kms_via_s3_conditions(
-    bucket_region: str, bucket_arn: str, prefix: str, error_prefix: str
-) -> dict[str, dict[str, list[str]]]:
-    """The log key only through S3, only for this bucket's Beanstalk event objects.
-
-    With an S3 Bucket Key (the log bucket has one) the encryption context is the bucket ARN, without one the
-    object ARN ("Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys", S3 User Guide): both are allowed,
-    since a condition that missed the one S3 uses would make every delivery fail.
-    """
-    return {
-        "StringEquals": {"kms:ViaService": [regional_service("s3", bucket_region)]},
-        "StringLike": {
-            "kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/{prefix}*", f"{bucket_arn}/{error_prefix}*"]
-        },
-    }
+            ).alarm

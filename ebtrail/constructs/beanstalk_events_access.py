@@ -10,7 +10,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ebtrail.constructs.beanstalk_events import FIREHOSE_KMS_ACTIONS, FIREHOSE_S3_ACTIONS, kms_via_s3_conditions
+from ebtrail.constructs.beanstalk_events_delivery import (
+    FIREHOSE_KMS_ACTIONS,
+    FIREHOSE_S3_ACTIONS,
+    kms_via_s3_conditions,
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ class BeanstalkEventsArchiveAccess(Construct):
     here, so every delivery would be denied). The principal is the account root with that pin: S3 and KMS refuse a
     policy naming a role that does not exist yet, and the archive is deployed before the trail accounts.
     Each role may write only under its own account's prefixes (the actions of
-    :data:`~ebtrail.constructs.beanstalk_events.FIREHOSE_S3_ACTIONS`, ``s3:PutObjectAcl`` included, as that page's
-    bucket policy grants it), and use the key only through S3, only for this bucket's Beanstalk event objects.
+    :data:`~ebtrail.constructs.beanstalk_events_delivery.FIREHOSE_S3_ACTIONS`, ``s3:PutObjectAcl`` included, as
+    that page's bucket policy grants it), and use the key only through S3, only for this bucket's Beanstalk event
+    objects.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: BeanstalkEventsArchiveAccessProps) -> None:

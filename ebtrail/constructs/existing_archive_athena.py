@@ -9,6 +9,7 @@ from constructs import Construct
 
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from ebtrail.constructs.log_archive import AthenaOptions, athena_with_results_key
+from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.names import ArchiveNames, ExistingTrail
 
 
@@ -21,7 +22,7 @@ class ExistingArchiveAthenaProps:
     names: ArchiveNames
     athena: AthenaOptions
     #: Days the results bucket's access logs are kept.
-    access_log_retention_days: int = 365
+    access_log_retention_days: int = LIFECYCLE.access_log_retention_days
 
 
 class ExistingArchiveAthena(Construct):

@@ -38,7 +38,7 @@ from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.beanstalk_alerts import CLOUDWATCH_SERVICE
-from ebtrail.constructs.delivery_canary import RUNTIME
+from ebtrail.constructs.delivery_canary_function import RUNTIME
 from ebtrail.constructs.encrypted_topic import ServicePublisher, add_encrypted_topic
 from ebtrail.constructs.hardened_bucket import hardened_bucket
 from ebtrail.constructs.lambda_bundle import lambda_code

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import jsii
 from aws_cdk import Annotations, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.aws_kms import CfnKey
 from aws_cdk.aws_s3 import CfnBucket
-from constructs import Construct, IConstruct, IValidation
+from constructs import Construct, IConstruct
 
 from ebtrail.constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from ebtrail.constructs.athena_archive import AthenaArchive, AthenaArchiveProps
@@ -30,15 +29,23 @@ from ebtrail.constructs.log_reader_access import LogReaderAccess, LogReaderAcces
 from ebtrail.constructs.policy_size import (
     KMS_KEY_POLICY_LIMIT,
     S3_BUCKET_POLICY_LIMIT,
+    PolicySize,
+    PolicySizeValidation,
     plain_document,
     policy_bytes,
-    size_error,
 )
 from ebtrail.constructs.verifier_read_access import VerifierReadAccess, VerifierReadAccessProps
 from ebtrail.core import cloudtrail_layout as layout
+from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.names import ArchiveNames, TrailTarget
 
 ATHENA_TABLE = "cloudtrail_logs"
+#: The library's way out of an oversized bucket or key policy: every writer (and every reader, verifier and canary
+#: of another account) adds statements, while an organization trail writes under one.
+ARCHIVE_POLICY_SIZE_MESSAGE = (
+    "S3 and KMS would refuse it during the deploy; use fewer writers (LogArchiveProps.writers, reader_principals, "
+    "remote_verifiers, remote_canaries) or an organization trail"
+)
 S3_ACCESS_LOGS_WITH_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 
@@ -56,18 +63,17 @@ class StorageTransition:
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """The log bucket's lifecycle. Defaults as ebtrail's config (``deployment.config.Lifecycle``, which says why):
-    GLACIER_IR at 90 days, DEEP_ARCHIVE at 365 (files of 128 KB or more only), deleted after 2,557 days (7 years;
-    ``None`` keeps them), noncurrent versions deleted 30 days after replacement, incomplete multipart uploads
-    aborted after 7 days. Not checked here against S3's minimum storage durations: the config does that."""
+    """The log bucket's lifecycle. Defaults: :data:`ebtrail.core.lifecycle.DEFAULTS`, the same as ebtrail's config
+    (``deployment.config.Lifecycle``; the why is on the defaults), transitions for files of 128 KB or more only;
+    ``expiration_days`` ``None`` keeps the files. Not checked here against S3's minimum storage durations: the
+    config does that."""
 
-    transitions: tuple[StorageTransition, ...] = (
-        StorageTransition("GLACIER_IR", 90),
-        StorageTransition("DEEP_ARCHIVE", 365),
+    transitions: tuple[StorageTransition, ...] = tuple(
+        StorageTransition(storage_class, days) for storage_class, days in LIFECYCLE.transitions
     )
-    expiration_days: int | None = 2557
-    noncurrent_version_expiration_days: int = 30
-    abort_incomplete_multipart_upload_days: int = 7
+    expiration_days: int | None = LIFECYCLE.expiration_days
+    noncurrent_version_expiration_days: int = LIFECYCLE.noncurrent_version_expiration_days
+    abort_incomplete_multipart_upload_days: int = LIFECYCLE.abort_incomplete_multipart_upload_days
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class AthenaOptions:
     #: ``o-...`` when an organization trail writes to the archive.
     organization_id: str | None = None
     #: Days query results are kept.
-    results_expiration_days: int = 30
+    results_expiration_days: int = LIFECYCLE.athena_results_expiration_days
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class LogArchiveProps:
     #: Default Object Lock retention. Default: no Object Lock.
     object_lock: Retention | None = None
     #: Days S3 server access logs of the archive are kept.
-    access_log_retention_days: int = 365
+    access_log_retention_days: int = LIFECYCLE.access_log_retention_days
     #: Role or user ARNs, of any account, that may read and decrypt log files: named in the bucket policy
     #: (:class:`~ebtrail.constructs.log_reader_access.LogReaderAccess`) and the key policy. They need an IAM grant
     #: in their own account too; :meth:`LogArchive.grant_read_logs` gives one to a principal of a stack in this app.
@@ -121,8 +127,10 @@ class LogArchiveProps:
     remote_canaries: Sequence[TrailTarget] = ()
     #: Athena over the archive. Default: none.
     athena: AthenaOptions | None = None
-    #: Fail synthesis when the bucket or key policy is over S3's 20 KB or KMS's 32 KB limit.
-    check_policy_sizes: bool = True
+    #: What the error says to shorten when the bucket or key policy is over S3's 20 KB or KMS's 32 KB limit (synthesis
+    #: fails then; the size and limit come first). Default: :data:`ARCHIVE_POLICY_SIZE_MESSAGE`, in this class's
+    #: props; an app names its own config fields.
+    policy_size_message: str = ARCHIVE_POLICY_SIZE_MESSAGE
 
 
 class LogArchive(Construct):
@@ -235,8 +243,7 @@ class LogArchive(Construct):
                 access_log_bucket=self.access_logs.bucket,
                 key_description="Encrypts Athena query results over the ebtrail archive",
             )
-        if props.check_policy_sizes:
-            self.node.add_validation(_PolicySizes(self))
+        self.node.add_validation(PolicySizeValidation(self._measured_policies, props.policy_size_message))
 
     @property
     def bucket(self) -> s3.IBucket:
@@ -264,6 +271,13 @@ class LogArchive(Construct):
             "bucket_policy": policy_bytes(stack, bucket.policy.document, arns),
             "key_policy": policy_bytes(stack, cfn_key.key_policy, arns),
         }
+
+    def _measured_policies(self) -> list[PolicySize]:
+        sizes = self.policy_sizes()
+        return [
+            PolicySize("log bucket policy", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT),
+            PolicySize("log key policy", sizes["key_policy"], KMS_KEY_POLICY_LIMIT),
+        ]
 
     def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` list and read the archive's log and digest files and decrypt them with the log key.
@@ -408,23 +422,6 @@ class ExistingLogArchive(Construct):
         grant = self.bucket.grant_read(grantee, layout.logs_objects_pattern(self.log_prefix))
         self.key.grant_decrypt(grantee)
         return grant
-
-
-@jsii.implements(IValidation)
-class _PolicySizes:
-    """Fails synthesis when the archive's bucket or key policy is over S3's or KMS's size limit."""
-
-    def __init__(self, archive: LogArchive) -> None:
-        self._archive = archive
-
-    def validate(self) -> list[str]:
-        sizes = self._archive.policy_sizes()
-        errors = [
-            size_error("log bucket policy", sizes["bucket_policy"], S3_BUCKET_POLICY_LIMIT),
-            size_error("log key policy", sizes["key_policy"], KMS_KEY_POLICY_LIMIT),
-        ]
-        way_out = "S3 and KMS would refuse it during the deploy; use fewer writers or an organization trail"
-        return [f"{error}; {way_out}" for error in errors if error]
 
 
 def athena_with_results_key(

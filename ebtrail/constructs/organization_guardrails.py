@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import jsii
 from aws_cdk import aws_organizations as organizations
-from constructs import Construct, IValidation
+from constructs import Construct
+
+from ebtrail.constructs.policy_size import SCP_SIZE_LIMIT, PolicySize, PolicySizeValidation
 
 #: What the guardrail denies on the trail (issue 13; "Actions, resources, and condition keys for AWS
 #: CloudTrail", Service Authorization Reference).
@@ -24,13 +25,11 @@ BUCKET_ACTIONS: tuple[str, ...] = ("s3:DeleteBucket", "s3:DeleteBucketPolicy", "
 KEY_ACTIONS: tuple[str, ...] = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
 #: Moving the alias off the key would take the key out of the KEY_ACTIONS statement's alias condition.
 ALIAS_ACTIONS: tuple[str, ...] = ("kms:DeleteAlias", "kms:UpdateAlias")
-#: Service control policies are at most 5,120 characters: the limit the ``AWS::Organizations::Policy`` reference
-#: (CloudFormation User Guide, ``Content``) and the AWS Organizations quotas pages in the China Regions state. The
-#: current English "Quotas and service limits for AWS Organizations" page
-#: (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html) lists 10,240; the smaller
-#: one is checked, so a policy that passes here deploys in every partition (a refusal here is loud and immediate,
-#: an oversized policy would fail halfway through the deploy).
-SCP_SIZE_LIMIT = 5120
+#: The library's way out of an oversized SCP: the exempt patterns are what grows (each is in all four statements).
+GUARDRAILS_POLICY_SIZE_MESSAGE = (
+    "AWS Organizations would refuse it during the deploy; shorten OrganizationGuardrailsProps.exempt_principal_arns "
+    "(fewer patterns, or one wildcard pattern such as arn:aws:iam::*:role/cdk-*-cfn-exec-role-* that covers several)"
+)
 
 
 def scp_characters(document: dict[str, Any]) -> int:
@@ -60,6 +59,10 @@ class OrganizationGuardrailsProps:
     exempt_principal_arns: tuple[str, ...]
     #: Root (``r-...``) or OU (``ou-...``) IDs the policy is attached to.
     target_ids: tuple[str, ...]
+    #: What the error says to shorten when the SCP is over the 5,120-character limit (synthesis fails then; the size
+    #: and limit come first). Default: :data:`GUARDRAILS_POLICY_SIZE_MESSAGE`, in this class's props; an app names
+    #: its own config field.
+    policy_size_message: str = GUARDRAILS_POLICY_SIZE_MESSAGE
 
 
 def guardrail_document(props: OrganizationGuardrailsProps) -> dict[str, Any]:
@@ -136,28 +139,8 @@ class OrganizationGuardrails(Construct):
             content=self.document,
             target_ids=list(props.target_ids),
         )
-        self.node.add_validation(_ScpSize(self.document))
+        self.node.add_validation(PolicySizeValidation(self._measured_policies, props.policy_size_message))
 
-
-@jsii.implements(IValidation)
-class _ScpSize:
-    """Fails synthesis when the SCP is over :data:`SCP_SIZE_LIMIT`, saying what makes it long."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self._document = document
-
-    def validate(self) -> list[str]:
-        size = scp_characters(self._document)
-        if size <= SCP_SIZE_LIMIT:
-            return []
-        return [scp_size_error(size)]
-
-
-def scp_size_error(size: int) -> str:
-    """What to shorten when the SCP is over the limit: the exempt role patterns are what grows (each is in all four
-    statements)."""
-    return (
-        f"the guardrails service control policy has {size:,} characters, over AWS Organizations' "
-        f"{SCP_SIZE_LIMIT:,}-character limit; shorten the exempt roles (organization.guardrails.exempt_roles: fewer "
-        "patterns, or one wildcard pattern such as arn:aws:iam::*:role/cdk-*-cfn-exec-role-* that covers several)"
-    )
+    def _measured_policies(self) -> list[PolicySize]:
+        size = scp_characters(self.document)
+        return [PolicySize("guardrails service control policy", size, SCP_SIZE_LIMIT, unit="character")]

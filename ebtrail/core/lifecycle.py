@@ -1,8 +1,19 @@
-"""What the log bucket's lifecycle does to one log file, by its size: where it goes, when, and how long Athena
-can read it. Shared by the construct, ``make synth``'s summary and ``bench/lifecycle_cost.py``.
+"""The log bucket's lifecycle: S3's lifecycle constraints, ebtrail's documented defaults (:data:`DEFAULTS`, the
+one place their numbers are written: the config model's ``Field`` defaults and the constructs' props read them),
+and what a lifecycle does to one log file, by its size: where it goes, when, and how long Athena can read it.
+Shared by the config model, the constructs, ``make synth``'s summary and ``bench/lifecycle_cost.py``.
 
 S3 facts this module encodes (each looked up in AWS's documentation):
 
+* The waterfall and the minimum days (S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle",
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html,
+  "Constraints and considerations for transitions"; S3 API Reference, "Transition": for STANDARD_IA or
+  ONEZONE_IA "valid values are positive integers greater than 30"): S3 moves an object only down
+  :data:`STORAGE_CLASS_ORDER`; an object must be :data:`MIN_TRANSITION_AGE` days old before it moves to an IA
+  class, and stay :data:`MIN_DAYS_IN_IA` days in an IA class before it moves on (a hard rule: S3 refuses the
+  lifecycle configuration). The minimum storage durations (:data:`MIN_STORAGE_DAYS`; S3 User Guide,
+  "Understanding and managing Amazon S3 storage classes", "Comparing the Amazon S3 storage classes") are a
+  billing rule: an object that leaves a class earlier is billed the remaining days as an early-deletion charge.
 * ``TransitionDefaultMinimumObjectSize`` (S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle";
   CloudFormation ``AWS::S3::Bucket LifecycleConfiguration``): with ``all_storage_classes_128K``, S3's default and
   the value ebtrail sets explicitly, objects smaller than 128 KB transition to no storage class. Most CloudTrail
@@ -19,7 +30,83 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+StorageClass = Literal["STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
+
+#: S3's lifecycle waterfall: an object can only move down this list.
+STORAGE_CLASS_ORDER: tuple[StorageClass, ...] = (
+    "STANDARD_IA",
+    "INTELLIGENT_TIERING",
+    "ONEZONE_IA",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
+#: Days an object must be at least this old before S3 moves it to the class (S3 lifecycle constraint).
+MIN_TRANSITION_AGE: dict[StorageClass, int] = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
+#: Days an object must stay in an IA class (a key of :data:`MIN_TRANSITION_AGE`) before S3 moves it on.
+MIN_DAYS_IN_IA = 30
+#: Minimum storage duration S3 bills for; leaving a class earlier costs an early-deletion charge.
+MIN_STORAGE_DAYS: dict[StorageClass, int] = {
+    "STANDARD_IA": 30,
+    "ONEZONE_IA": 30,
+    "GLACIER_IR": 90,
+    "GLACIER": 90,
+    "DEEP_ARCHIVE": 180,
+}
+
+
+def min_storage_days_text() -> str:
+    """The minimum storage durations in words, for a description: ``STANDARD_IA and ONEZONE_IA 30, ...,
+    DEEP_ARCHIVE 180 days``."""
+    by_days: dict[int, list[str]] = {}
+    for storage_class, days in MIN_STORAGE_DAYS.items():
+        by_days.setdefault(days, []).append(storage_class)
+    return ", ".join(f"{' and '.join(classes)} {days}" for days, classes in by_days.items()) + " days"
+
+
+@dataclass(frozen=True)
+class LifecycleDefaults:
+    """ebtrail's lifecycle defaults, written here once: ``deployment.config``'s ``Field`` defaults and the
+    constructs' props (``LifecycleRules``, ``LogArchiveProps``, ``AthenaOptions``, ...) read :data:`DEFAULTS`,
+    and the generated config reference shows them.
+
+    Why these values: GLACIER_IR stays readable by Athena, so the saved queries' look-back (at most 90 days) sees
+    every file; DEEP_ARCHIVE, which Athena skips, starts after a year; deletion after 7 years. They satisfy the
+    constraints above: GLACIER_IR and DEEP_ARCHIVE have no minimum age, and the files stay in each class longer
+    than its minimum storage duration (``tests/package/test_lifecycle_once.py`` checks it with the config's
+    rules).
+    Noncurrent versions (left by an overwrite or a delete on the versioned bucket) are deleted a month later,
+    unfinished multipart uploads aborted after a week; server access logs are kept a year, Athena query results
+    (reproducible from the archive) a month.
+    """
+
+    #: Storage-class moves of current log files of 128 KB or more: (storage class, age in days), in order.
+    transitions: tuple[tuple[StorageClass, int], ...]
+    #: Days after delivery a log file is deleted (``None``: never).
+    expiration_days: int | None
+    noncurrent_version_expiration_days: int
+    abort_incomplete_multipart_upload_days: int
+    #: Days the S3 server access logs of the archive (and of the Athena results bucket) are kept.
+    access_log_retention_days: int
+    #: Days Athena query results are kept.
+    athena_results_expiration_days: int
+
+    @property
+    def plan(self) -> LifecyclePlan:
+        """What the default lifecycle does to a log file (``make synth``'s lifecycle lines)."""
+        return LifecyclePlan(transitions=self.transitions, expiration_days=self.expiration_days)
+
+
+DEFAULTS = LifecycleDefaults(
+    transitions=(("GLACIER_IR", 90), ("DEEP_ARCHIVE", 365)),
+    expiration_days=2557,
+    noncurrent_version_expiration_days=30,
+    abort_incomplete_multipart_upload_days=7,
+    access_log_retention_days=365,
+    athena_results_expiration_days=30,
+)
 
 
 class _Transition(Protocol):

@@ -299,3 +299,30 @@ def test_through_the_app(tmp_path: Path) -> None:
     )
     assert_refused(app.returncode, app.stdout, app.stderr, 2, "a directory; allowed: a TOML file")
     assert app.stderr.count("\n") == 1
+
+
+@pytest.mark.cli
+def test_an_oversized_guardrails_policy_through_the_app(tmp_path: Path) -> None:
+    """A config that validates but whose service control policy would be over AWS Organizations' limit: the
+    guardrails construct's own size validation, reported by ``python app.py`` on the config field, exit 2, no
+    traceback (issue 18: one check, in the construct, worded by the app)."""
+    roles = ", ".join(f'"arn:aws:iam::222222222222:role/deployment-role-number-{n:03}"' for n in range(30))
+    config = tmp_path / "guardrails.toml"
+    config.write_text(
+        (CONFIG_FIXTURES / "all-features.toml")
+        .read_text(encoding="utf-8")
+        .replace("exempt_roles = [", f"exempt_roles = [{roles}, ", 1),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"config": str(config)})}
+    app = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert_refused(
+        app.returncode,
+        app.stdout,
+        app.stderr,
+        2,
+        "organization.guardrails.exempt_roles: guardrails service control policy:",
+    )
+    assert "shorten organization.guardrails.exempt_roles (fewer patterns" in app.stderr

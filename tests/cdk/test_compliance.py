@@ -13,8 +13,10 @@ from cfnlint.api import ManualArgs, lint_file
 import ebtrail.constructs.access_log_bucket
 import ebtrail.constructs.athena_archive
 import ebtrail.constructs.audit_trail
-import ebtrail.constructs.beanstalk_events
+import ebtrail.constructs.beanstalk_events_delivery
 import ebtrail.constructs.cloudwatch_logs_delivery
+import ebtrail.constructs.delivery_canary_function
+import ebtrail.constructs.delivery_canary_role
 import ebtrail.constructs.log_bucket
 from deployment.config import load_config
 from deployment.plan import plan
@@ -27,8 +29,10 @@ ACKNOWLEDGING_MODULES = (
     ebtrail.constructs.access_log_bucket,
     ebtrail.constructs.athena_archive,
     ebtrail.constructs.audit_trail,
-    ebtrail.constructs.beanstalk_events,
+    ebtrail.constructs.beanstalk_events_delivery,
     ebtrail.constructs.cloudwatch_logs_delivery,
+    ebtrail.constructs.delivery_canary_function,
+    ebtrail.constructs.delivery_canary_role,
     ebtrail.constructs.log_bucket,
 )
 

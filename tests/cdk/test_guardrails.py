@@ -14,11 +14,12 @@ from aws_cdk.assertions import Template
 from deployment.config import ConfigError, parse_config
 from deployment.plan import plan
 from ebtrail.constructs.organization_guardrails import (
-    SCP_SIZE_LIMIT,
+    GUARDRAILS_POLICY_SIZE_MESSAGE,
     OrganizationGuardrails,
     OrganizationGuardrailsProps,
     scp_characters,
 )
+from ebtrail.constructs.policy_size import SCP_SIZE_LIMIT
 from stacks.app_builder import build_app
 from tests.cdk.policy_helpers import only_resource, statement
 from tests.cdk.synth_cache import Synthesized
@@ -115,7 +116,7 @@ def test_policy_fits_the_scp_size_limit(policy: dict[str, Any]) -> None:
 MANY_ROLES = [f"arn:aws:iam::222222222222:role/deployment-role-number-{n:03}" for n in range(30)]
 
 
-def _guardrails_props(exempt: list[str]) -> OrganizationGuardrailsProps:
+def _guardrails_props(exempt: list[str], **message: str) -> OrganizationGuardrailsProps:
     return OrganizationGuardrailsProps(
         policy_name="p",
         trail_arn="arn:aws:cloudtrail:us-east-1:111111111111:trail/t",
@@ -125,6 +126,7 @@ def _guardrails_props(exempt: list[str]) -> OrganizationGuardrailsProps:
         log_key_alias_arn="arn:aws:kms:us-east-1:222222222222:alias/a",
         exempt_principal_arns=tuple(exempt),
         target_ids=("r-a1b2",),
+        **message,
     )
 
 
@@ -134,10 +136,22 @@ def test_an_oversized_scp_fails_synthesis_saying_what_to_shorten() -> None:
     guardrails = OrganizationGuardrails(stack, "Guardrails", _guardrails_props(MANY_ROLES))
     size = scp_characters(guardrails.document)
     assert size > SCP_SIZE_LIMIT
-    with pytest.raises(RuntimeError, match=rf"{size:,} characters, over AWS Organizations' 5,120-character limit"):
+    with pytest.raises(RuntimeError) as failure:
         Template.from_stack(stack)
-    with pytest.raises(RuntimeError, match=r"shorten the exempt roles \(organization\.guardrails\.exempt_roles"):
+    assert f"guardrails service control policy: {size:,} characters, over the 5,120-character limit" in str(
+        failure.value
+    )
+    # The library's default names the construct's prop, not an app's config field.
+    assert f"limit; {GUARDRAILS_POLICY_SIZE_MESSAGE}" in str(failure.value)
+    assert "shorten OrganizationGuardrailsProps.exempt_principal_arns" in GUARDRAILS_POLICY_SIZE_MESSAGE
+
+
+def test_the_size_error_says_what_the_policy_size_message_prop_says() -> None:
+    stack = Stack(App(), "Guardrails", env={"account": "111111111111", "region": "us-east-1"})
+    OrganizationGuardrails(stack, "Guardrails", _guardrails_props(MANY_ROLES, policy_size_message="ask the admins"))
+    with pytest.raises(RuntimeError, match=r"over the 5,120-character limit; ask the admins") as failure:
         Template.from_stack(stack)
+    assert "exempt_principal_arns" not in str(failure.value)
 
 
 def test_a_small_scp_passes_the_synth_check() -> None:
@@ -154,7 +168,20 @@ def test_an_oversized_scp_is_a_config_error_on_exempt_roles() -> None:
         build_app(plan(config), compliance=False)
     [problem] = error.value.problems
     assert problem.path == "organization.guardrails.exempt_roles"
-    assert "over AWS Organizations' 5,120-character limit" in problem.message
+    assert "over the 5,120-character limit" in problem.message
+    assert "shorten organization.guardrails.exempt_roles (fewer patterns" in problem.message
+
+
+def test_the_app_words_the_scp_error_through_the_construct_s_own_validation() -> None:
+    """Issue 18: one check. Without the app's early report, synthesis fails on the construct's validation, worded
+    with the config field the app passed as ``policy_size_message``."""
+    data = fixture_data("all-features.toml")
+    roles = [*data["organization"]["guardrails"]["exempt_roles"], *MANY_ROLES]
+    config = parse_config(with_changes(data, **{"organization.guardrails.exempt_roles": roles}))
+    built = build_app(plan(config), compliance=False, enforce_policy_limits=False)
+    assert built.guardrails is not None
+    with pytest.raises(RuntimeError, match=r"5,120-character limit; .* shorten organization\.guardrails\.exempt_roles"):
+        Template.from_stack(built.guardrails)
 
 
 def test_no_guardrail_stack_without_guardrails(synthesized: Callable[[str], Synthesized]) -> None:

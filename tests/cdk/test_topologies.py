@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Template
 
 from deployment.config import ConfigError, parse_config
 from deployment.plan import plan
@@ -231,9 +232,19 @@ def test_an_oversized_bucket_policy_is_refused_before_deploy_with_the_way_out() 
     with pytest.raises(ConfigError) as error:
         build_app(plan(parse_config(_accounts_config(60))), compliance=False)
     (problem,) = error.value.problems
-    assert problem.path == "archive (log bucket policy)"
+    assert problem.path == "trail.members"
+    assert problem.message.startswith("log bucket policy: ")
     assert "over the 20,480-byte limit" in problem.message
     assert "organization topology" in problem.message
+
+
+def test_the_archive_s_own_validation_refuses_the_oversized_policy_in_the_app_s_words() -> None:
+    """Issue 18: the construct's size validation is on in the app (no longer switched off for the app's own copy
+    of the check), worded with the config field the app passes as ``policy_size_message``."""
+    built = build_app(plan(parse_config(_accounts_config(60))), compliance=False, enforce_policy_limits=False)
+    with pytest.raises(RuntimeError, match=r"log bucket policy: [\d,]+ bytes, over the 20,480-byte limit") as failure:
+        Template.from_stack(built.log_archive)
+    assert "split trail.members across several archives" in str(failure.value)
 
 
 def test_forty_members_still_fit() -> None:
