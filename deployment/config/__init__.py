@@ -12,7 +12,7 @@
 The names below are the package's public surface; import them from ``deployment.config``.
 """
 
-from deployment.config.formats import LOG_RETENTION_DAYS, S3_RESERVED_PREFIXES
+from deployment.config.formats import S3_RESERVED_PREFIXES
 from deployment.config.guardrails import archive_deployment_role_arn
 from deployment.config.loading import load_config, load_or_exit, parse_config
 from deployment.config.model import (
@@ -51,6 +51,7 @@ from deployment.config.topologies import (
     SingleAccountTrail,
 )
 from ebtrail.core.lifecycle import MIN_STORAGE_DAYS, MIN_TRANSITION_AGE, STORAGE_CLASS_ORDER, StorageClass
+from ebtrail.core.log_retention import LOG_RETENTION_DAYS
 from ebtrail.core.regions import known_regions
 
 __all__ = [

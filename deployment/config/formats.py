@@ -230,11 +230,6 @@ RolePattern = Annotated[
 ]
 BootstrapQualifier = Annotated[str, matching(r"[a-z0-9]{1,10}", "1 to 10 lowercase letters or digits")]
 
-#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy, ``retentionInDays``).
-LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-
 BeanstalkDetailType = Literal[
     "Elastic Beanstalk resource status change",
     "Other resource status change",

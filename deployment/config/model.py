@@ -17,7 +17,6 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from deployment.config.formats import (
-    LOG_RETENTION_DAYS,
     AccountId,
     AlertAction,
     Allowed,
@@ -42,6 +41,7 @@ from deployment.config.problems import Problem
 from ebtrail.core.beanstalk import DEFAULT_ALERT_ACTIONS
 from ebtrail.core.lifecycle import DEFAULTS as LIFECYCLE
 from ebtrail.core.lifecycle import MIN_DAYS_IN_IA, MIN_TRANSITION_AGE, StorageClass, min_storage_days_text
+from ebtrail.core.log_retention import DEFAULT_LOG_RETENTION_DAYS, LOG_RETENTION_DAYS
 from ebtrail.core.names import ExistingTrail, TrailTarget
 from ebtrail.core.regions import partition_of
 
@@ -205,9 +205,9 @@ class CloudWatchLogs(StrictModel):
     )
     #: Checked against CloudWatch Logs' values by :mod:`deployment.config.rules`, with the config's other rules.
     retention_days: Annotated[int, Allowed("one of " + ", ".join(map(str, LOG_RETENTION_DAYS)))] = Field(
-        default=365,
+        default=DEFAULT_LOG_RETENTION_DAYS,
         description="Days CloudWatch Logs keeps the events (one of the values CloudWatch Logs accepts); the default "
-        "365 is the minimum Security Hub CloudWatch.16 accepts",
+        "is the minimum Security Hub CloudWatch.16 accepts",
     )
 
 

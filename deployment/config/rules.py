@@ -9,11 +9,11 @@ when another part of the config failed its structural checks.
 
 from __future__ import annotations
 
-from deployment.config.formats import LOG_RETENTION_DAYS
 from deployment.config.model import Lifecycle, ObjectLock, TopologyConfig, Trail, Transition
 from deployment.config.problems import Problem
 from ebtrail.core import cloudtrail_layout
 from ebtrail.core.lifecycle import MIN_DAYS_IN_IA, MIN_STORAGE_DAYS, MIN_TRANSITION_AGE, STORAGE_CLASS_ORDER
+from ebtrail.core.log_retention import LOG_RETENTION_DAYS
 from ebtrail.core.regions import partition_of
 
 

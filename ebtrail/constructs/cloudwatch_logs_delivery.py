@@ -12,6 +12,7 @@ from constructs import Construct
 
 from ebtrail.constructs.acknowledge import acknowledge
 from ebtrail.constructs.policy_conditions import CLOUDTRAIL_SERVICE, regional_service, stack_partition
+from ebtrail.core.log_retention import DEFAULT_LOG_RETENTION_DAYS
 
 #: Encryption-context key CloudWatch Logs sets on every KMS request for a log group's data.
 LOGS_CONTEXT_KEY = "kms:EncryptionContext:aws:logs:arn"
@@ -25,8 +26,8 @@ class CloudWatchLogsDeliveryProps:
     log_group_name: str
     #: Alias of the log group's own key, for example ``alias/<prefix>/cloudtrail-cloudwatch-logs``.
     key_alias: str
-    #: Days CloudWatch Logs keeps the events.
-    retention_days: int = 365
+    #: Days CloudWatch Logs keeps the events (:data:`~ebtrail.core.log_retention.DEFAULT_LOG_RETENTION_DAYS`).
+    retention_days: int = DEFAULT_LOG_RETENTION_DAYS
 
 
 class CloudWatchLogsDelivery(Construct):

@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from ebtrail.constructs.delivery_canary import DeliveryCanaryProps
 from ebtrail.constructs.verifier_access import VerifierAccessProps
 from ebtrail.core.beanstalk import SERVICE_EVENT_DETAIL_TYPES
+from ebtrail.core.log_retention import DEFAULT_LOG_RETENTION_DAYS
 from ebtrail.core.names import LogReading, TrailTarget, canary_role_name
 
 
@@ -38,8 +39,9 @@ class CloudWatchLogsOptions:
     (:class:`~ebtrail.constructs.cloudwatch_logs_delivery.CloudWatchLogsDelivery`) and, with alerts, the CIS
     metric filters and alarms on it (:class:`~ebtrail.constructs.cis_alarms.CisAlarms`)."""
 
-    #: Days CloudWatch Logs keeps the events (365 is the minimum Security Hub CloudWatch.16 accepts).
-    retention_days: int = 365
+    #: Days CloudWatch Logs keeps the events (:data:`~ebtrail.core.log_retention.DEFAULT_LOG_RETENTION_DAYS`, the
+    #: minimum Security Hub CloudWatch.16 accepts).
+    retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     #: The CIS AWS Foundations metric filters and alarms (Security Hub CloudWatch.1 to .14) and one on the
     #: alerts' Beanstalk actions, alarming to the alert topic. Only with alerts (they need the topic).
     cis_alarms: bool = True
