@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,13 +87,18 @@ def source_files() -> list[Path]:
     ]
 
 
-def test_no_module_but_regions_writes_down_a_region_or_partition() -> None:
-    found = [
+def facts_outside(the_module: Path, files: list[Path], finder: Callable[[str, str], list[str]]) -> list[str]:
+    """What ``finder`` reports in every file of ``files`` but ``the_module`` (each scan below runs the same way)."""
+    return [
         fact
-        for path in source_files()
-        if path != THE_MODULE
-        for fact in region_facts_in(path.read_text(), str(path.relative_to(REPO_ROOT)))
+        for path in files
+        if path != the_module
+        for fact in finder(path.read_text(), str(path.relative_to(REPO_ROOT)))
     ]
+
+
+def test_no_module_but_regions_writes_down_a_region_or_partition() -> None:
+    found = facts_outside(THE_MODULE, source_files(), region_facts_in)
     assert found == [], "regions and partitions come from ebtrail.core.regions only:\n" + "\n".join(found)
 
 
@@ -201,12 +207,7 @@ def matcher_scan_files() -> list[Path]:
 
 
 def test_no_module_but_matching_matches_arns_or_wildcards() -> None:
-    found = [
-        where
-        for path in matcher_scan_files()
-        if path != THE_MATCHER
-        for where in arn_matchers_in(path.read_text(), str(path.relative_to(REPO_ROOT)))
-    ]
+    found = facts_outside(THE_MATCHER, matcher_scan_files(), arn_matchers_in)
     assert found == [], "ArnLike and IAM's wildcards come from ebtrail.core.iam.matching only:\n" + "\n".join(found)
 
 
@@ -313,12 +314,7 @@ def layout_source_files() -> list[Path]:
 
 
 def test_no_module_but_cloudtrail_layout_writes_down_the_s3_layout() -> None:
-    found = [
-        fact
-        for path in layout_source_files()
-        if path != LAYOUT_MODULE
-        for fact in layout_facts_in(path.read_text(), str(path.relative_to(REPO_ROOT)))
-    ]
+    found = facts_outside(LAYOUT_MODULE, layout_source_files(), layout_facts_in)
     assert found == [], "CloudTrail's S3 layout and the key prefix come from ebtrail.core.cloudtrail_layout only:\n" + (
         "\n".join(found)
     )
